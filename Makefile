@@ -1,0 +1,50 @@
+# imei_registry: PGXS build.
+#
+#   make                 build the library and the install script
+#   make install         install into the PostgreSQL that pg_config names
+#   make installcheck    pg_regress + isolation tests against a running server
+#   scripts/test         everything, on a throwaway cluster (see README)
+
+EXTENSION   = imei_registry
+EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+MODULE_big  = $(EXTENSION)
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+PG_CPPFLAGS = -Isrc
+
+# The install script is built from its parts; upgrade scripts are written
+# by hand and installed as they are.
+INT8_TYPES  = imei imeisv
+SQL_GEN     = $(foreach t,$(INT8_TYPES),sql/$(EXTVERSION)/020_$(t)_ops.sql)
+SQL_PARTS   = $(sort $(wildcard sql/$(EXTVERSION)/*.sql) $(SQL_GEN))
+DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(wildcard sql/$(EXTENSION)--*--*.sql)
+EXTRA_CLEAN = $(SQL_GEN) test/fuzz/imei_fuzz results/ output_iso/ regression.* tmp_check/
+
+# pg_regress expects test/expected; it is a link to the top-level expected/.
+REGRESS      = $(basename $(notdir $(sort $(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+ISOLATION      = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTVERSION)/020_%_ops.sql: sql/int8_ops.sql.in
+	sed 's/@T@/$*/g' $< > $@
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
+
+# libFuzzer target: the parser against a reference implementation.  New
+# corpus entries go to a temporary directory, never into the repo.
+FUZZ_SECONDS ?= 30
+test/fuzz/imei_fuzz: test/fuzz/imei_fuzz.c src/imei_parse.c src/imei_parse.h
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -o $@ test/fuzz/imei_fuzz.c src/imei_parse.c
+
+fuzz: test/fuzz/imei_fuzz
+	corpus=$$(mktemp -d) && trap 'rm -rf "$$corpus"' EXIT && \
+	./test/fuzz/imei_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=64 \
+		-artifact_prefix=/tmp/imei_fuzz- "$$corpus" test/fuzz/seeds
+
+.PHONY: fuzz

@@ -1,0 +1,68 @@
+# Shared by scripts/try and scripts/test: dependencies, build, a throwaway
+# cluster.  Source it; it defines functions and sets nothing else.
+
+PG_MAJOR=${PG_MAJOR:-15}
+PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+DEBIAN_PACKAGES="build-essential clang postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
+    postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
+    python3 python3-psycopg"
+
+# Run as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+install_deps() {
+    log "installing Debian packages"
+    as_root apt-get update -qq
+    # shellcheck disable=SC2086
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        $DEBIAN_PACKAGES >/dev/null
+}
+
+build_and_install() {
+    log "building and installing imei_registry"
+    make -s PG_CONFIG="$PGBIN/pg_config"
+    as_root make -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
+}
+
+# The server refuses to run as root: as root, the cluster belongs to postgres.
+as_cluster_owner() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_cluster DIR: initdb and start a cluster listening only on a Unix
+# socket in DIR, with pg_cron loaded; exports PGHOST, PGPORT, PGUSER.
+start_cluster() {
+    local dir=$1
+    mkdir -p "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    chmod 0755 "$dir"
+    log "starting a throwaway cluster in $dir"
+    as_cluster_owner "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust \
+        -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = 5432
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 512MB
+max_wal_size = 4GB
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+cron.use_background_workers = on
+max_worker_processes = 16
+CONF
+    as_cluster_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+    export PGHOST=$dir PGPORT=5432 PGUSER=postgres
+}
+
+stop_cluster() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    as_cluster_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+}

@@ -1,0 +1,4 @@
+-- imei_registry 1.0: built by the Makefile from sql/1.0/*.sql and the
+-- operator template sql/int8_ops.sql.in.  Edit those, not the built file.
+
+\echo Use "CREATE EXTENSION imei_registry" to load this file. \quit
