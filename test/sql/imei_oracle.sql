@@ -2,7 +2,7 @@
 -- against our documented input policy (README, "Input forms").  Each row
 -- records what its source expects; the rows where we decide otherwise are
 -- listed below with the source's own note, and the README says why.
-SET search_path = imei_registry, public;
+SET search_path = public, imei_registry;
 
 CREATE TABLE oracle (input text, expected text, source text);
 -- Split on TAB only and keep blanks: no CSV quoting, no trimming.
