@@ -32,7 +32,7 @@ CREATE TABLE t_bigint (imei bigint PRIMARY KEY);
 CREATE TABLE t_text   (imei imei_text PRIMARY KEY);
 CREATE TABLE src (t text);
 -- N distinct valid IMEIs in scattered order (7919 is prime to 10^8).
-COPY (SELECT imei_registry.imei_from_body((35000000000000 + (g * 7919) % 100000000)::text)
+COPY (SELECT imei_registry.imei_from_body((35000000000000 + (g::bigint * 7919) % 100000000)::text)
       FROM generate_series(1, $N) AS g) TO '$FILE';
 COPY src FROM '$FILE';
 SQL
