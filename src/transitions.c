@@ -33,6 +33,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/queryenvironment.h"
@@ -116,6 +117,58 @@ column(TupleDesc tupdesc, const char *name)
 	if (attnum <= 0)
 		elog(ERROR, "imei_registry: trigger relation has no column \"%s\"", name);
 	return attnum;
+}
+
+/*
+ * Column numbers of the registry, looked up once per backend and forgotten
+ * on a relcache invalidation of the table (ALTER TABLE, DROP EXTENSION).
+ */
+typedef struct RegistryAtts
+{
+	Oid			relid;
+	int			imei;
+	int			status;
+	int			reason;
+	int			since;
+	int			grey_last_day;
+	int			causes[3];		/* application_id, import_id, note */
+} RegistryAtts;
+
+static RegistryAtts registry_atts_cache = {InvalidOid};
+
+static void
+forget_registry_atts(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == registry_atts_cache.relid)
+		registry_atts_cache.relid = InvalidOid;
+}
+
+static const RegistryAtts *
+registry_atts(Relation rel)
+{
+	static bool callback_registered = false;
+	RegistryAtts *a = &registry_atts_cache;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_registry_atts, (Datum) 0);
+		callback_registered = true;
+	}
+	if (a->relid != RelationGetRelid(rel))
+	{
+		a->relid = InvalidOid;
+		a->imei = column(tupdesc, "imei");
+		a->status = column(tupdesc, "status");
+		a->reason = column(tupdesc, "reason");
+		a->since = column(tupdesc, "since");
+		a->grey_last_day = column(tupdesc, "grey_last_day");
+		a->causes[0] = column(tupdesc, "application_id");
+		a->causes[1] = column(tupdesc, "import_id");
+		a->causes[2] = column(tupdesc, "note");
+		a->relid = RelationGetRelid(rel);
+	}
+	return a;
 }
 
 /* The status of an enum value, from pg_enum; a tiny cache avoids repeats. */
@@ -287,12 +340,13 @@ registry_transition(PG_FUNCTION_ARGS)
 	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	HeapTuple	oldtuple = is_insert ? NULL : trigdata->tg_trigtuple;
-	int			att_imei = column(tupdesc, "imei");
-	int			att_status = column(tupdesc, "status");
-	int			att_reason = column(tupdesc, "reason");
-	int			att_since = column(tupdesc, "since");
-	int			att_grey = column(tupdesc, "grey_last_day");
-	const char *const causes[] = {"application_id", "import_id", "note"};
+	const RegistryAtts *a = registry_atts(rel);
+	int			att_imei = a->imei;
+	int			att_status = a->status;
+	int			att_reason = a->reason;
+	int			att_since = a->since;
+	int			att_grey = a->grey_last_day;
+	const int	att_note = a->causes[2];
 	int			cols[6];
 	Datum		values[6];
 	bool		nulls[6];
@@ -351,9 +405,9 @@ registry_transition(PG_FUNCTION_ARGS)
 		}
 
 		/* a change of status: causes the UPDATE did not set are stale */
-		for (i = 0; i < lengthof(causes); i++)
+		for (i = 0; i < lengthof(a->causes); i++)
 		{
-			int			att = column(tupdesc, causes[i]);
+			int			att = a->causes[i];
 			bool		oldnull;
 			bool		newnull;
 			Datum		oldval = heap_getattr(oldtuple, att, tupdesc, &oldnull);
@@ -376,10 +430,10 @@ registry_transition(PG_FUNCTION_ARGS)
 
 		/* the note as it will be stored */
 		for (i = 0; i < ncols; i++)
-			if (cols[i] == column(tupdesc, "note"))
+			if (cols[i] == att_note)
 				break;
 		if (i == ncols)
-			note = text_column(newtuple, tupdesc, column(tupdesc, "note"));
+			note = text_column(newtuple, tupdesc, att_note);
 		check_transition(imei, from, old_reason, to, reason, note);
 	}
 
