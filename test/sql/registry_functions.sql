@@ -71,12 +71,29 @@ SELECT reinstate(pg_temp.t(10), 'GSMA listing withdrawn on 2025-07-05');
 SELECT from_status, to_status, reason, note, import_id IS NOT NULL AS has_import FROM history
 WHERE imei = pg_temp.t(10) ORDER BY id;
 
--- changes: the feed, resumable after the last id seen.
+-- changes: the feed, resumable after the last id seen.  The feed returns a
+-- row once no older transaction of the cluster is still running; wait for
+-- that (another job of the cluster may hold one for a moment).
+CREATE FUNCTION pg_temp.feed_caught_up() RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    mine xid8 := (SELECT max(xid) FROM imei_registry.history);
+BEGIN
+    FOR i IN 1 .. 600 LOOP
+        IF pg_snapshot_xmin(pg_current_snapshot()) > mine THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN false;
+END $$;
+SELECT pg_temp.feed_caught_up();
 CREATE TEMP TABLE seen AS SELECT * FROM changes(0, 1000000) WHERE imei_tac(imei) = '86000002';
 SELECT imei, from_status, to_status, reason FROM seen ORDER BY id;
 SELECT max(id) AS last FROM changes(0, 1000000) \gset
 SELECT count(*) AS nothing_new FROM changes(:last, 10);
 SELECT block(pg_temp.t(11), 'counterfeit');
+SELECT pg_temp.feed_caught_up();
 SELECT imei, from_status, to_status, reason FROM changes(:last, 10);
 -- paging: max_rows rows at a time, each page resumes after the last
 SELECT count(*) = 3 AS three FROM changes(0, 3);
