@@ -13,8 +13,10 @@
  *							on registry, with transition tables: appends the
  *							history rows of the statement in one INSERT, as
  *							the table owner, with saved plans.
- *	history_guard			on history: refuses UPDATE, DELETE and TRUNCATE,
- *							and stamps xid on INSERT.
+ *	history_guard			on history: refuses UPDATE, DELETE and TRUNCATE
+ *							(ENABLE ALWAYS), and stamps xid on an INSERT in
+ *							replica mode (ENABLE REPLICA: restore, logical
+ *							replication).
  *
  * History is written AFTER the row, not BEFORE: a BEFORE INSERT trigger
  * also fires for a row that INSERT ... ON CONFLICT then does not insert.
@@ -27,16 +29,16 @@
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "executor/tuptable.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
 #include "utils/queryenvironment.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
@@ -659,9 +661,11 @@ registry_history(PG_FUNCTION_ARGS)
 
 /*
  * history_guard: on history.  BEFORE UPDATE OR DELETE (row) and BEFORE
- * TRUNCATE (statement) it refuses; BEFORE INSERT (row) it stamps xid with
- * the writing transaction, so the change feed can trust it (and a restore
- * into a new cluster gets xids of that cluster).
+ * TRUNCATE (statement) it refuses; BEFORE INSERT (row), enabled only in
+ * replica mode, it stamps xid with the writing transaction, so rows that a
+ * restore or a logical-replication subscriber applies get xids of this
+ * cluster and the change feed keeps its order.  (In normal operation the
+ * column's DEFAULT does the same without a trigger call per row.)
  */
 Datum
 history_guard(PG_FUNCTION_ARGS)
