@@ -46,8 +46,8 @@ SELECT imei_registry.imei_from_body((35000000000000 + g)::text),
        s.status, s.reason, pg_catalog.now() - interval '40 days',
        CASE s.status WHEN 'grey' THEN
             CASE WHEN g <= $DUE
-                 THEN imei_registry.almaty_date(pg_catalog.now()) - 1 - (g % 30)::int
-                 ELSE imei_registry.almaty_date(pg_catalog.now()) + (g % 30)::int END
+                 THEN imei_registry.local_date(pg_catalog.now()) - 1 - (g % 30)::int
+                 ELSE imei_registry.local_date(pg_catalog.now()) + (g % 30)::int END
        END
   FROM pg_catalog.generate_series(1, $TOTAL) AS g
  CROSS JOIN LATERAL (SELECT CASE WHEN g <= $DUE OR g % 4 = 0 THEN 'grey' ELSE 'white' END::imei_registry.status AS status) AS st
@@ -60,7 +60,7 @@ echo "loaded in $(( ($(now_ms) - t0) / 1000 )) s: $($psql -At -d "$DB" -c "SELEC
 createdb -T "$DB" "${DB}_baseline"
 createdb -T "$DB" "${DB}_procedure"
 
-due_sql="SELECT count(*) FROM imei_registry.registry WHERE status = 'grey' AND grey_last_day < imei_registry.almaty_date(now())"
+due_sql="SELECT count(*) FROM imei_registry.registry WHERE status = 'grey' AND grey_last_day < imei_registry.local_date(now())"
 [ "$($psql -At -d "${DB}_procedure" -c "$due_sql")" = "$DUE" ] || { echo "due rows != $DUE"; exit 1; }
 
 warm() { $psql -d "$1" -c "SELECT count(*) FROM imei_registry.registry" >/dev/null; }
@@ -74,7 +74,7 @@ UPDATE imei_registry.registry AS r
        application_id = NULL, import_id = NULL, note = NULL
  WHERE r.imei OPERATOR(imei_registry.=) ANY (ARRAY(
         SELECT d.imei FROM imei_registry.registry AS d
-         WHERE d.status = 'grey' AND d.grey_last_day < imei_registry.almaty_date(now())
+         WHERE d.status = 'grey' AND d.grey_last_day < imei_registry.local_date(now())
          ORDER BY d.grey_last_day
          LIMIT $BATCH FOR UPDATE OF d SKIP LOCKED));
 SQL
@@ -85,7 +85,7 @@ $psql -d "${DB}_baseline" <<'SQL'
 UPDATE imei_registry.registry
    SET status = 'black', reason = 'grey_expired', grey_last_day = NULL,
        application_id = NULL, import_id = NULL, note = NULL
- WHERE status = 'grey' AND grey_last_day < imei_registry.almaty_date(now());
+ WHERE status = 'grey' AND grey_last_day < imei_registry.local_date(now());
 SQL
 base_ms=$(( $(now_ms) - t0 ))
 

@@ -23,7 +23,7 @@
 
 #define GREY_TIMEZONE	"Asia/Almaty"
 
-PG_FUNCTION_INFO_V1(imei_almaty_date);
+PG_FUNCTION_INFO_V1(imei_local_date);
 PG_FUNCTION_INFO_V1(imei_grey_last_day);
 PG_FUNCTION_INFO_V1(imei_grey_days_left);
 PG_FUNCTION_INFO_V1(imei_grey_period_ended);
@@ -52,7 +52,7 @@ almaty_tz(void)
 
 /* The local date in Almaty of a moment; infinities stay infinite. */
 static DateADT
-almaty_date(TimestampTz t)
+almaty_local_date(TimestampTz t)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -80,7 +80,7 @@ almaty_date(TimestampTz t)
 static DateADT
 grey_last_day(TimestampTz first_connection)
 {
-	DateADT		first = almaty_date(first_connection);
+	DateADT		first = almaty_local_date(first_connection);
 
 	if (DATE_NOT_FINITE(first))
 		return first;
@@ -95,7 +95,7 @@ grey_last_day(TimestampTz first_connection)
 static bool
 grey_days_left(DateADT last_day, TimestampTz at, int32 *days)
 {
-	DateADT		today = almaty_date(at);
+	DateADT		today = almaty_local_date(at);
 
 	if (DATE_NOT_FINITE(last_day) || DATE_NOT_FINITE(today))
 		return false;
@@ -103,11 +103,11 @@ grey_days_left(DateADT last_day, TimestampTz at, int32 *days)
 	return true;
 }
 
-/* almaty_date(timestamptz) -> date */
+/* local_date(timestamptz) -> date */
 Datum
-imei_almaty_date(PG_FUNCTION_ARGS)
+imei_local_date(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATEADT(almaty_date(PG_GETARG_TIMESTAMPTZ(0)));
+	PG_RETURN_DATEADT(almaty_local_date(PG_GETARG_TIMESTAMPTZ(0)));
 }
 
 /* grey_last_day(first_connection timestamptz) -> date */
@@ -135,5 +135,5 @@ imei_grey_days_left(PG_FUNCTION_ARGS)
 Datum
 imei_grey_period_ended(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(almaty_date(PG_GETARG_TIMESTAMPTZ(1)) > PG_GETARG_DATEADT(0));
+	PG_RETURN_BOOL(almaty_local_date(PG_GETARG_TIMESTAMPTZ(1)) > PG_GETARG_DATEADT(0));
 }

@@ -4,10 +4,10 @@
 -- (the GUC, default 30): its grey_last_day.  It is due for black from the
 -- first moment of the next local day.
 
-CREATE FUNCTION imei_registry.almaty_date(timestamptz) RETURNS date
-    AS 'MODULE_PATHNAME', 'imei_almaty_date'
+CREATE FUNCTION imei_registry.local_date(at timestamptz) RETURNS date
+    AS 'MODULE_PATHNAME', 'imei_local_date'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION imei_registry.almaty_date(timestamptz) IS
+COMMENT ON FUNCTION imei_registry.local_date(timestamptz) IS
     'the local date in Asia/Almaty of a moment, whatever the session TimeZone';
 
 -- STABLE, not IMMUTABLE: the result depends on imei_registry.grey_period_days.

@@ -54,7 +54,7 @@ BEGIN
     LOOP
         -- the local date at the start of this batch's transaction: rows whose
         -- last day is before it are due
-        today := imei_registry.almaty_date(pg_catalog.now());
+        today := imei_registry.local_date(pg_catalog.now());
 
         UPDATE imei_registry.registry AS r
            SET status = 'black', reason = 'grey_expired', grey_last_day = NULL,

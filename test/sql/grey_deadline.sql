@@ -5,7 +5,7 @@ SET DateStyle = ISO;
 
 -- Almaty has been UTC+5 since 2024-03-01 (tzdata 2024a); UTC+6 before.
 SET TimeZone = 'UTC';
-SELECT t AS utc, imei_registry.almaty_date(t) AS almaty_date
+SELECT t AS utc, imei_registry.local_date(t) AS local_date
   FROM (VALUES (timestamptz '2025-06-01 00:00:00+00'),
                ('2025-06-01 18:59:59.999999+00'),   -- 23:59:59.999999 in Almaty
                ('2025-06-01 19:00:00+00'),          -- 00:00 the next local day
@@ -23,21 +23,21 @@ INSERT INTO grey_moments VALUES
     ('first minute of June 2','2025-06-02 00:00:59'),
     ('23:30 UTC on June 1',   '2025-06-01 23:30:00+00');
 SET TimeZone = 'America/Los_Angeles';
-SELECT label, imei_registry.almaty_date(t), imei_registry.grey_last_day(t)
+SELECT label, imei_registry.local_date(t), imei_registry.grey_last_day(t)
   FROM grey_moments ORDER BY t;
 -- the same answers whatever the session's zone
 CREATE TEMP TABLE grey_answers AS
-    SELECT current_setting('TimeZone') AS zone, label, imei_registry.almaty_date(t) AS d
+    SELECT current_setting('TimeZone') AS zone, label, imei_registry.local_date(t) AS d
       FROM grey_moments;
 SET TimeZone = 'Pacific/Kiritimati';    -- UTC+14
 INSERT INTO grey_answers
-    SELECT current_setting('TimeZone'), label, imei_registry.almaty_date(t) FROM grey_moments;
+    SELECT current_setting('TimeZone'), label, imei_registry.local_date(t) FROM grey_moments;
 SET TimeZone = 'Pacific/Pago_Pago';     -- UTC-11
 INSERT INTO grey_answers
-    SELECT current_setting('TimeZone'), label, imei_registry.almaty_date(t) FROM grey_moments;
+    SELECT current_setting('TimeZone'), label, imei_registry.local_date(t) FROM grey_moments;
 SET TimeZone = 'UTC';
 INSERT INTO grey_answers
-    SELECT current_setting('TimeZone'), label, imei_registry.almaty_date(t) FROM grey_moments;
+    SELECT current_setting('TimeZone'), label, imei_registry.local_date(t) FROM grey_moments;
 SELECT label, count(DISTINCT zone) AS zones, count(DISTINCT d) AS answers
   FROM grey_answers GROUP BY label ORDER BY label;
 
@@ -94,7 +94,7 @@ SET imei_registry.grey_period_dayz = 5;
 -- Markings
 SELECT p.oid::regprocedure, p.provolatile, p.proparallel, p.proisstrict
   FROM pg_proc AS p
- WHERE p.oid IN ('imei_registry.almaty_date(timestamptz)'::regprocedure,
+ WHERE p.oid IN ('imei_registry.local_date(timestamptz)'::regprocedure,
                  'imei_registry.grey_last_day(timestamptz)'::regprocedure,
                  'imei_registry.grey_days_left(date, timestamptz)'::regprocedure,
                  'imei_registry.grey_period_ended(date, timestamptz)'::regprocedure)
