@@ -70,8 +70,7 @@ echo "plan of one batch (the procedure's UPDATE, with its LIMIT):"
 $psql -d "${DB}_procedure" <<SQL
 EXPLAIN (COSTS OFF)
 UPDATE imei_registry.registry AS r
-   SET status = 'black', reason = 'grey_expired', grey_last_day = NULL,
-       application_id = NULL, import_id = NULL, note = NULL
+   SET status = 'black', reason = 'grey_expired'
  WHERE r.imei OPERATOR(imei_registry.=) ANY (ARRAY(
         SELECT d.imei FROM imei_registry.registry AS d
          WHERE d.status = 'grey' AND d.grey_last_day < imei_registry.local_date(now())
@@ -83,8 +82,7 @@ warm "${DB}_baseline"
 t0=$(now_ms)
 $psql -d "${DB}_baseline" <<'SQL'
 UPDATE imei_registry.registry
-   SET status = 'black', reason = 'grey_expired', grey_last_day = NULL,
-       application_id = NULL, import_id = NULL, note = NULL
+   SET status = 'black', reason = 'grey_expired'
  WHERE status = 'grey' AND grey_last_day < imei_registry.local_date(now());
 SQL
 base_ms=$(( $(now_ms) - t0 ))

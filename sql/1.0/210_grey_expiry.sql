@@ -57,8 +57,7 @@ BEGIN
         today := imei_registry.local_date(pg_catalog.now());
 
         UPDATE imei_registry.registry AS r
-           SET status = 'black', reason = 'grey_expired', grey_last_day = NULL,
-               application_id = NULL, import_id = NULL, note = NULL
+           SET status = 'black', reason = 'grey_expired'
          WHERE r.imei OPERATOR(imei_registry.=) ANY (ARRAY(
                 SELECT d.imei
                   FROM imei_registry.registry AS d

@@ -61,10 +61,12 @@ SET imei_registry.grey_period_days = 3651;
 -- the last timestamp still has a last day
 SELECT imei_registry.grey_last_day('294276-12-31 18:00+00');
 
--- Days left and end of the period, around the last day's last minute.
+-- Due (black) from the first moment after the last day: the expiry's and
+-- check_imei()'s test is grey_last_day < local_date(now()); days_left is
+-- grey_last_day - local_date(now()).
 SET TimeZone = 'Asia/Almaty';
-SELECT at, imei_registry.grey_days_left('2025-07-01', at) AS days_left,
-       imei_registry.grey_period_ended('2025-07-01', at) AS ended
+SELECT at, date '2025-07-01' - imei_registry.local_date(at) AS days_left,
+       date '2025-07-01' < imei_registry.local_date(at) AS due
   FROM (VALUES (timestamptz '2025-06-01 04:30'),  -- first connection: last day July 1
                ('2025-06-30 23:59:59'),
                ('2025-07-01 00:00'),
@@ -75,12 +77,9 @@ SELECT at, imei_registry.grey_days_left('2025-07-01', at) AS days_left,
                ('2025-08-01 12:00')) AS v(at);
 SET TimeZone = 'UTC';
 -- 18:59 and 19:00 UTC are 23:59 and 00:00 in Almaty
-SELECT imei_registry.grey_period_ended('2025-07-01', '2025-07-01 18:59:59+00') AS at_1859,
-       imei_registry.grey_period_ended('2025-07-01', '2025-07-01 19:00:00+00') AS at_1900;
-SELECT imei_registry.grey_days_left('infinity', now()),
-       imei_registry.grey_days_left('2025-07-01', 'infinity'),
-       imei_registry.grey_period_ended('2025-07-01', 'infinity'),
-       imei_registry.grey_period_ended('2025-07-01', NULL);
+SELECT date '2025-07-01' < imei_registry.local_date('2025-07-01 18:59:59+00') AS due_at_1859,
+       date '2025-07-01' < imei_registry.local_date('2025-07-01 19:00:00+00') AS due_at_1900;
+SELECT imei_registry.local_date(NULL);
 
 -- The length is registry policy: ordinary roles cannot change it.
 CREATE ROLE grey_deadline_user;
@@ -95,9 +94,7 @@ SET imei_registry.grey_period_dayz = 5;
 SELECT p.oid::regprocedure, p.provolatile, p.proparallel, p.proisstrict
   FROM pg_proc AS p
  WHERE p.oid IN ('imei_registry.local_date(timestamptz)'::regprocedure,
-                 'imei_registry.grey_last_day(timestamptz)'::regprocedure,
-                 'imei_registry.grey_days_left(date, timestamptz)'::regprocedure,
-                 'imei_registry.grey_period_ended(date, timestamptz)'::regprocedure)
+                 'imei_registry.grey_last_day(timestamptz)'::regprocedure)
  ORDER BY 1::text;
 RESET TimeZone;
 RESET DateStyle;
