@@ -92,6 +92,24 @@ SELECT imei_registry.imei_snr(imei) AS serial, from_status, to_status, reason, a
  WHERE imei IN (pg_temp.grey_imei(8), pg_temp.grey_imei(9))
  ORDER BY imei, id;
 
+-- Who may run it: the registry's admin role, not everyone.
+CREATE ROLE grey_expiry_admin IN ROLE imei_registry_admin;
+CREATE ROLE grey_expiry_nobody;
+INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+VALUES (pg_temp.grey_imei(11), 'grey', 'unverified', (SELECT d FROM grey_today) - 1);
+SET ROLE grey_expiry_nobody;
+CALL imei_registry.expire_grey_period();
+SET ROLE grey_expiry_admin;
+SET client_min_messages = warning;
+CALL imei_registry.expire_grey_period();
+RESET client_min_messages;
+RESET ROLE;
+SELECT run_by, expired, finished_at IS NOT NULL AS finished
+  FROM imei_registry.grey_expiry_runs ORDER BY run_id DESC LIMIT 1;
+SELECT status, reason FROM imei_registry.registry WHERE imei = pg_temp.grey_imei(11);
+DROP ROLE grey_expiry_admin;
+DROP ROLE grey_expiry_nobody;
+
 -- Scheduling: this database is not pg_cron's (the test cluster runs its jobs
 -- from database postgres), so the error's hint is the call to run there.
 SELECT imei_registry.schedule_grey_expiry();
