@@ -9,7 +9,7 @@ SET search_path = public, imei_registry;   -- the imei operators
 
 CREATE FUNCTION pg_temp.grey_imei(serial int) RETURNS imei_registry.imei
     LANGUAGE sql IMMUTABLE
-    RETURN imei_registry.imei_from_body('01990417' || lpad(serial::text, 6, '0'));
+    AS $$ SELECT imei_registry.imei_from_body('01990417' || lpad(serial::text, 6, '0')) $$;
 
 -- the procedure follows pg_cron's rules: no SET clause, not SECURITY DEFINER
 SELECT p.oid::regprocedure, p.prokind, p.prosecdef, p.proconfig, l.lanname
