@@ -40,7 +40,7 @@ DECLARE
     max_ms      double precision := 0;
     started     timestamptz := pg_catalog.clock_timestamp();
 BEGIN
-    IF batch_size IS NULL OR batch_size < 1 THEN
+    IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
         RAISE EXCEPTION 'invalid batch size for imei_registry.expire_grey_period: %', batch_size
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'The batch size is the number of IMEIs moved per transaction and must be at least 1.';
