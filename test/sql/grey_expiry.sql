@@ -92,6 +92,21 @@ SELECT imei_registry.imei_snr(imei) AS serial, from_status, to_status, reason, a
  WHERE imei IN (pg_temp.grey_imei(8), pg_temp.grey_imei(9))
  ORDER BY imei, id;
 
+-- From a report to black: a first connection at 23:30 UTC on June 1 is
+-- June 2 in Almaty, so with a 10-day period the last day is June 12.
+INSERT INTO imei_registry.operators (code, name) VALUES ('grey_test_op', 'grey tests');
+SET imei_registry.grey_period_days = 10;
+SELECT imei_registry.report_connection(pg_temp.grey_imei(12), 'grey_test_op',
+                                       '2025-06-01 23:30+00');
+RESET imei_registry.grey_period_days;
+SELECT status, reason, first_seen_at AT TIME ZONE 'UTC' AS first_seen_utc, grey_last_day
+  FROM imei_registry.registry WHERE imei = pg_temp.grey_imei(12);
+SET client_min_messages = warning;
+CALL imei_registry.expire_grey_period();
+RESET client_min_messages;
+SELECT from_status, to_status, reason FROM imei_registry.history
+ WHERE imei = pg_temp.grey_imei(12) ORDER BY id;
+
 -- Who may run it: the registry's admin role, not everyone.
 CREATE ROLE grey_expiry_admin IN ROLE imei_registry_admin;
 CREATE ROLE grey_expiry_nobody;
