@@ -409,6 +409,7 @@ DECLARE
     expected   bigint;
     done       bigint;
     n          bigint;
+    unknown    bigint;
 BEGIN
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = decide_application.id FOR UPDATE;
@@ -426,7 +427,7 @@ BEGIN
     WHERE d.application_id = app.id;
 
     -- Every fact the rules need, gathered set-wise; the rules are C.
-    WITH imeis AS (
+    WITH facts AS (
         SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
                r.status::text AS status, r.reason AS status_reason,
                t.model AS tac_model, t.sim_slots,
@@ -438,13 +439,12 @@ BEGIN
         WHERE ai.application_id = app.id
     ), devices AS (
         SELECT d.device_ord, d.model,
-               count(DISTINCT i.imei_text)::integer AS n_imeis,
-               (array_agg(i.sim_slots ORDER BY i.ord) FILTER (WHERE i.sim_slots IS NOT NULL))[1] AS sim_slots,
-               coalesce(d.model, (array_agg(i.tac_model ORDER BY i.ord)
-                                  FILTER (WHERE i.tac_model IS NOT NULL))[1]) AS expected_model,
+               (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
+               max(i.sim_slots) AS sim_slots,
+               coalesce(d.model, min(i.tac_model)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white
         FROM imei_registry.application_devices d
-        LEFT JOIN imeis i USING (device_ord)
+        LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = app.id
         GROUP BY d.device_ord, d.model
     ), all_reasons AS (
@@ -468,7 +468,7 @@ BEGIN
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         SELECT 1, i.device_ord, i.ord, x.n, x.reason
-        FROM imeis i JOIN devices d USING (device_ord),
+        FROM facts i JOIN devices d USING (device_ord),
              jsonb_array_elements(imei_registry.application_imei_reasons(
                  i.imei_text, i.duplicate, i.status, i.status_reason,
                  d.expected_model, d.model IS NOT NULL, i.tac_model, app.method))
@@ -486,8 +486,10 @@ BEGIN
         WHERE rp.application_id = app.id
     )
     SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
-           coalesce(bool_or(reason ->> 'code' <> 'imei_already_white'), false)
-    INTO reasons, rejects
+           coalesce(bool_or(reason ->> 'code' <> 'imei_already_white'), false),
+           (SELECT count(*) FROM facts f WHERE f.status IS DISTINCT FROM 'white'),
+           (SELECT count(*) FROM facts f WHERE f.status IS NULL)
+    INTO reasons, rejects, expected, unknown
     FROM all_reasons;
 
     fee := CASE WHEN app.applicant_kind = 'individual' THEN 0 ELSE n_devices END;
@@ -498,56 +500,56 @@ BEGIN
                                   'tenge', fee * coalesce(app.mci_tenge, 0)));
 
     IF NOT rejects THEN
-        -- Grey, or black only for an expired grey period, turns white;
-        -- unknown IMEIs are registered white.  The registry's transition
-        -- trigger checks each change and writes its history row.  Every
-        -- IMEI was found eligible above; if a concurrent change made one
-        -- ineligible since, the counts differ and the decision is retried.
-        SELECT count(DISTINCT ai.imei) INTO expected
-        FROM imei_registry.application_imeis ai
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(imei_registry.=) ai.imei
-        WHERE ai.application_id = app.id AND r.status IS DISTINCT FROM 'white';
-
+        -- Approved: every IMEI is valid, listed once, and white, grey, black
+        -- only for an expired grey period, or unknown.  Grey and such black
+        -- turn white, unknown ones are registered white, and a board
+        -- replacement's old IMEIs turn black.  The registry's transition
+        -- trigger checks each change and writes its history row.  If a
+        -- concurrent change made an IMEI ineligible since the facts were
+        -- read, fewer rows change than are due and the decision fails.
         UPDATE imei_registry.registry r
         SET status = 'white', reason = 'application_approved', grey_last_day = NULL,
-            application_id = app.id, import_id = NULL, note = ai.note
-        FROM (SELECT DISTINCT ON (ai.imei) ai.imei, 'replaces ' || rp.old_imei_text AS note
-              FROM imei_registry.application_imeis ai
-              LEFT JOIN imei_registry.application_replacements rp
-                ON rp.application_id = ai.application_id
-               AND rp.new_imei OPERATOR(imei_registry.=) ai.imei
-              WHERE ai.application_id = app.id
-              ORDER BY ai.imei, rp.ord) ai
-        WHERE r.imei OPERATOR(imei_registry.=) ai.imei
+            application_id = app.id, import_id = NULL,
+            note = CASE WHEN app.method = 'board_replacement' THEN
+                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                        FROM imei_registry.application_replacements rp
+                        WHERE rp.application_id = app.id
+                          AND rp.new_imei OPERATOR(imei_registry.=) ai.imei) END
+        FROM imei_registry.application_imeis ai
+        WHERE ai.application_id = app.id
+          AND r.imei OPERATOR(imei_registry.=) ai.imei
           AND (r.status = 'grey' OR (r.status = 'black' AND r.reason = 'grey_expired'));
         GET DIAGNOSTICS done = ROW_COUNT;
 
-        INSERT INTO imei_registry.registry (imei, status, reason, application_id, note)
-        SELECT DISTINCT ON (ai.imei) ai.imei, 'white', 'application_approved', app.id,
-               'replaces ' || rp.old_imei_text
-        FROM imei_registry.application_imeis ai
-        LEFT JOIN imei_registry.application_replacements rp
-          ON rp.application_id = ai.application_id
-         AND rp.new_imei OPERATOR(imei_registry.=) ai.imei
-        WHERE ai.application_id = app.id
-          AND NOT EXISTS (SELECT FROM imei_registry.registry r
-                          WHERE r.imei OPERATOR(imei_registry.=) ai.imei)
-        ORDER BY ai.imei, rp.ord
-        ON CONFLICT DO NOTHING;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        done := done + n;
+        IF unknown > 0 THEN
+            INSERT INTO imei_registry.registry (imei, status, reason, application_id, note)
+            SELECT ai.imei, 'white', 'application_approved', app.id,
+                   CASE WHEN app.method = 'board_replacement' THEN
+                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                        FROM imei_registry.application_replacements rp
+                        WHERE rp.application_id = app.id
+                          AND rp.new_imei OPERATOR(imei_registry.=) ai.imei) END
+            FROM imei_registry.application_imeis ai
+            WHERE ai.application_id = app.id
+              AND NOT EXISTS (SELECT FROM imei_registry.registry r
+                              WHERE r.imei OPERATOR(imei_registry.=) ai.imei)
+            ON CONFLICT DO NOTHING;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            done := done + n;
+        END IF;
 
-        -- Board replacement: the old IMEI is black, replaced.
-        UPDATE imei_registry.registry r
-        SET status = 'black', reason = 'replaced', application_id = app.id,
-            import_id = NULL, note = 'replaced by ' || rp.new_imei_text
-        FROM imei_registry.application_replacements rp
-        WHERE rp.application_id = app.id
-          AND r.imei OPERATOR(imei_registry.=) rp.old_imei AND r.status = 'white';
-        GET DIAGNOSTICS n = ROW_COUNT;
-        done := done + n;
-        expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
-                                WHERE rp.application_id = app.id);
+        IF app.method = 'board_replacement' THEN
+            UPDATE imei_registry.registry r
+            SET status = 'black', reason = 'replaced', application_id = app.id,
+                import_id = NULL, note = 'replaced by ' || rp.new_imei_text
+            FROM imei_registry.application_replacements rp
+            WHERE rp.application_id = app.id
+              AND r.imei OPERATOR(imei_registry.=) rp.old_imei AND r.status = 'white';
+            GET DIAGNOSTICS n = ROW_COUNT;
+            done := done + n;
+            expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
+                                    WHERE rp.application_id = app.id);
+        END IF;
 
         IF done <> expected THEN
             RAISE EXCEPTION 'the register changed while application % was being decided', id
