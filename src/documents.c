@@ -433,8 +433,9 @@ imei_problem(const char *typed)
  *		expected_model, model_declared, tac_model, method) -> jsonb
  *
  * One IMEI as typed: valid, listed once, eligible (not black for a cause an
- * application cannot lift), of the device's model.  Already white is said,
- * not held against the application.
+ * application cannot lift), of the device's model.  Already white, or not
+ * yet in the register (an eSIM never used, say), is said but not held
+ * against the application: these two codes are notices.
  */
 PG_FUNCTION_INFO_V1(application_imei_reasons);
 Datum
@@ -472,6 +473,10 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 	else if (streq(status, "white") && method != METHOD_ADDITIONAL_IMEI)
 		add_reason(&r, "imei_already_white", typed,
 				   psprintf("IMEI %s is already on the white list and needs no verification.",
+							typed));
+	else if (!status)
+		add_reason(&r, "imei_not_in_register", typed,
+				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, method additional_imei verifies it without documents.",
 							typed));
 	if (tac_model && expected_model &&
 		pg_strcasecmp(tac_model, expected_model) != 0)
