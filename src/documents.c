@@ -476,7 +476,7 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 							typed));
 	else if (!status)
 		add_reason(&r, "imei_not_in_register", typed,
-				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, method additional_imei verifies it without documents.",
+				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, apply for it (method additional_imei when another IMEI of the device is verified).",
 							typed));
 	if (tac_model && expected_model &&
 		pg_strcasecmp(tac_model, expected_model) != 0)
