@@ -148,7 +148,7 @@ END $$;
 
 -- A date value: a JSON string YYYY-MM-DD, or NULL when absent or null.
 CREATE FUNCTION imei_registry.application_date(value jsonb, key text)
-    RETURNS date LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    RETURNS date LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
