@@ -3,7 +3,7 @@
 -- IMEIs use TACs 861001xx, which no other test uses.
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(73);
+SELECT plan(75);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -368,6 +368,12 @@ SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind
           '22023', NULL, 'country not ISO 3166-1 alpha-2');
 SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind": "individual", "id": "901123300258"}, "method": "parcel", "replacements": []}')$$,
           '22023', 'invalid application: key "replacements" is only for method board_replacement', 'replacements outside a board replacement');
+
+-- ---- the C rule functions refuse a NULL where a fact is required ----
+SELECT throws_ok($$SELECT imei_registry.application_imei_reasons(NULL, false, NULL, NULL, NULL, false, NULL, 'parcel')$$,
+          '22004', 'argument imei_text must not be null', 'no IMEI text, no rule');
+SELECT throws_ok($$SELECT imei_registry.application_reasons('individual', NULL, 'parcel', NULL, NULL, NULL, NULL, NULL, 1, 0)$$,
+          '22004', 'argument applicant_id must not be null', 'no applicant, no rule');
 
 -- ---- fee ----
 SELECT is((SELECT tenge FROM imei_registry.mci WHERE year = 2025), 3932.00::numeric, 'MCI 2025 is shipped: 3,932 tenge');
