@@ -1,0 +1,70 @@
+-- The COPY targets.  Each is an ordinary table that never holds a row:
+--   BEFORE INSERT FOR EACH STATEMENT  opens the import (imports row, counters),
+--   BEFORE INSERT FOR EACH ROW        validates and applies one row, returns NULL,
+--   AFTER INSERT FOR EACH STATEMENT   closes it (counts; atomic mode raises).
+-- Every column is text, so that a bad value reaches the row trigger instead of
+-- failing COPY's input conversion.
+
+-- The GSMA TAC table: model, brand and SIM slots (eSIM counted) per TAC.
+CREATE TABLE imei_registry.tac (
+    tac         text PRIMARY KEY CHECK (tac ~ '^[0-9]{8}$'),
+    brand       text NOT NULL,
+    model       text NOT NULL,
+    device_type text,
+    sim_slots   integer NOT NULL CHECK (sim_slots BETWEEN 1 AND 4)
+);
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.tac', '');
+
+CREATE FUNCTION imei_registry.bulk_import_begin() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'bulk_import_begin' LANGUAGE C;
+CREATE FUNCTION imei_registry.bulk_import_row() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'bulk_import_row' LANGUAGE C;
+CREATE FUNCTION imei_registry.bulk_import_end() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'bulk_import_end' LANGUAGE C;
+
+CREATE TABLE imei_registry.upload_connections (
+    operator     text,
+    imei         text,
+    connected_at text
+);
+COMMENT ON TABLE imei_registry.upload_connections IS
+    'COPY target: operators'' first-connection reports; unknown IMEIs become grey';
+
+CREATE TABLE imei_registry.upload_tac (
+    tac         text,
+    brand       text,
+    model       text,
+    device_type text,
+    sim_slots   text
+);
+COMMENT ON TABLE imei_registry.upload_tac IS
+    'COPY target: the GSMA TAC database into imei_registry.tac';
+
+CREATE TABLE imei_registry.upload_blocklist (
+    imei      text,
+    listed_on text,
+    reason    text
+);
+COMMENT ON TABLE imei_registry.upload_blocklist IS
+    'COPY target: GSMA block-list matches; they go black with reason gsma_blocked';
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_connections
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_connections
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_connections
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_tac
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_tac
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_tac
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_blocklist
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_blocklist
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_blocklist
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();

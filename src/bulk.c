@@ -1,0 +1,996 @@
+/*
+ * bulk.c
+ *		COPY targets that load CSV files into the registry, row by row, and
+ *		never lose a row: each ends loaded or rejected with its line number.
+ *
+ * A target (imei_registry.upload_*) is a table that never holds a row.  Three
+ * triggers make a COPY into it one import:
+ *
+ *	bulk_import_begin	BEFORE INSERT FOR EACH STATEMENT: the imports row and
+ *						the counters of this statement;
+ *	bulk_import_row		BEFORE INSERT FOR EACH ROW: validate the row, apply
+ *						it to the registry, or record why not; returns NULL;
+ *	bulk_import_end		AFTER INSERT FOR EACH STATEMENT: write the counts;
+ *						in atomic mode raise if any row was bad.
+ *
+ * Statement-level triggers are why the targets are tables and not views
+ * with INSTEAD OF triggers: a view has no statement-level INSERT triggers,
+ * and its import would have no reliable end.
+ *
+ * Memory: nothing per row is kept except the keys needed for the
+ * duplicate-in-file check, and only those the registry cannot answer for
+ * (see seen_* below); the per-row work runs in a context reset every row.
+ */
+#include "compat.h"
+
+#include "imei.h"
+#include "imei_parse.h"
+#include "bulk.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/copy.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#if PG_VERSION_NUM >= 140000
+#include "commands/copyfrom_internal.h"
+#endif
+
+/* SQLSTATE of a transition the registry rules forbid (registry trigger) */
+#define ERRCODE_IR_FORBIDDEN_TRANSITION	MAKE_SQLSTATE('I','R','0','0','1')
+
+/* How many bad rows the atomic-mode error quotes */
+#define BULK_QUOTED_REASONS	5
+
+static bool bulk_import_atomic = false;
+
+typedef enum BulkTarget
+{
+	BULK_CONNECTIONS,
+	BULK_TAC,
+	BULK_BLOCKLIST
+} BulkTarget;
+
+static const char *const target_names[] = {
+	"upload_connections", "upload_tac", "upload_blocklist"
+};
+
+/* What happened to one row */
+typedef enum RowOutcome
+{
+	ROW_LOADED,					/* applied: the registry now says what the row says */
+	ROW_PRESENT,				/* accepted, but the registry said so already */
+	ROW_REJECTED
+} RowOutcome;
+
+typedef struct RowResult
+{
+	RowOutcome	outcome;
+	const char *reason;			/* import_reject_reasons.code when rejected */
+	char	   *message;
+} RowResult;
+
+/* The set of keys (IMEIs, TACs) accepted so far in this import */
+typedef struct SeenEntry
+{
+	int64		key;
+	char		status;			/* simplehash bookkeeping */
+} SeenEntry;
+
+static inline uint32
+seen_hash_key(int64 key)
+{
+	uint64		h = (uint64) key;
+
+	/* the splitmix64 finaliser */
+	h = (h ^ (h >> 30)) * UINT64CONST(0xbf58476d1ce4e5b9);
+	h = (h ^ (h >> 27)) * UINT64CONST(0x94d049bb133111eb);
+	return (uint32) (h ^ (h >> 31));
+}
+
+#define SH_PREFIX		seen
+#define SH_ELEMENT_TYPE	SeenEntry
+#define SH_KEY_TYPE		int64
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, key)	seen_hash_key(key)
+#define SH_EQUAL(tb, a, b)		((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* Operators already looked up in this import */
+typedef struct KnownOperator
+{
+	char	   *code;
+	bool		exists;
+} KnownOperator;
+
+#define MAX_CACHED_OPERATORS 64
+
+/* The import that the current statement is running */
+typedef struct BulkImport
+{
+	bool		active;
+	Oid			relid;
+	BulkTarget	target;
+	int64		import_id;
+	bool		atomic;
+	int64		nread;
+	int64		nloaded;
+	int64		nrejected;
+	int64		npresent;
+	StringInfoData quoted;		/* atomic mode: the first few reasons */
+	seen_hash  *seen;
+	KnownOperator operators[MAX_CACHED_OPERATORS];
+	int			noperators;
+	MemoryContext cxt;			/* lives as long as the import */
+	MemoryContext rowcxt;		/* reset for every row */
+} BulkImport;
+
+static BulkImport bulk;
+
+/* Saved plans, prepared on first use in a backend */
+static SPIPlanPtr plan_open;
+static SPIPlanPtr plan_close;
+static SPIPlanPtr plan_reject;
+static SPIPlanPtr plan_operator;
+static SPIPlanPtr plan_registry_get;
+static SPIPlanPtr plan_connection;
+static SPIPlanPtr plan_tac;
+static SPIPlanPtr plan_black_new;
+static SPIPlanPtr plan_black_update;
+
+/* ---- set-up ---- */
+
+static void
+bulk_xact_callback(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
+		bulk.cxt != NULL)
+	{
+		bulk.active = false;
+		bulk.seen = NULL;
+		MemoryContextReset(bulk.cxt);
+	}
+}
+
+void
+bulk_init(void)
+{
+	DefineCustomBoolVariable("imei_registry.import_atomic",
+							 "Makes any bad row abort the whole COPY into an imei_registry.upload_* target.",
+							 "Off: bad rows go to imei_registry.import_rejects and good rows load.",
+							 &bulk_import_atomic,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	RegisterXactCallback(bulk_xact_callback, NULL);
+}
+
+static SPIPlanPtr
+prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+static Oid
+imei_type_oid(void)
+{
+	static Oid	oid = InvalidOid;
+
+	if (!OidIsValid(oid))
+		oid = DatumGetObjectId(DirectFunctionCall1(regtypein,
+												   CStringGetDatum("imei_registry.imei")));
+	return oid;
+}
+
+static void
+prepare_plans(void)
+{
+	Oid			t_imei;
+
+	if (plan_black_update != NULL)
+		return;
+	t_imei = imei_type_oid();
+	{
+		Oid			a[] = {TEXTOID};
+
+		plan_open = prepare("INSERT INTO imei_registry.imports (target, imported_by, started_at)"
+							" VALUES ($1, CURRENT_USER, pg_catalog.statement_timestamp())"
+							" RETURNING import_id", 1, a);
+		plan_operator = prepare("SELECT 1 FROM imei_registry.operators"
+								" WHERE code OPERATOR(pg_catalog.=) $1", 1, a);
+	}
+	{
+		Oid			a[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+
+		plan_close = prepare("UPDATE imei_registry.imports"
+							 " SET finished_at = pg_catalog.clock_timestamp(),"
+							 " rows_read = $2, rows_loaded = $3, rows_rejected = $4,"
+							 " rows_already_present = $5"
+							 " WHERE import_id OPERATOR(pg_catalog.=) $1", 5, a);
+	}
+	{
+		Oid			a[] = {INT8OID, INT8OID, TEXTARRAYOID, TEXTOID, TEXTOID};
+
+		plan_reject = prepare("INSERT INTO imei_registry.import_rejects"
+							  " (import_id, line_number, raw, reason, message)"
+							  " VALUES ($1, $2, $3, $4, $5)", 5, a);
+	}
+	{
+		Oid			a[] = {t_imei};
+
+		plan_registry_get = prepare("SELECT status::text, reason, import_id"
+									" FROM imei_registry.registry"
+									" WHERE imei OPERATOR(imei_registry.=) $1"
+									" FOR UPDATE", 1, a);
+	}
+	{
+		Oid			a[] = {t_imei, TEXTOID, TIMESTAMPTZOID, INT8OID};
+
+		/*
+		 * A first connection: grey, unverified, grey period from the local
+		 * (Asia/Almaty) date of the connection.
+		 */
+		plan_connection = prepare("INSERT INTO imei_registry.registry"
+								  " (imei, status, reason, first_seen_at, first_operator,"
+								  "  grey_last_day, import_id)"
+								  " VALUES ($1, 'grey', 'unverified', $3, $2,"
+								  "  (pg_catalog.timezone('Asia/Almaty', $3))::pg_catalog.date"
+								  "  OPERATOR(pg_catalog.+) 29, $4)"
+								  " ON CONFLICT (imei) DO NOTHING", 4, a);
+	}
+	{
+		Oid			a[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
+
+		plan_tac = prepare("INSERT INTO imei_registry.tac AS t"
+						   " (tac, brand, model, device_type, sim_slots)"
+						   " VALUES ($1, $2, $3, $4, $5)"
+						   " ON CONFLICT (tac) DO UPDATE"
+						   " SET brand = excluded.brand, model = excluded.model,"
+						   "  device_type = excluded.device_type, sim_slots = excluded.sim_slots"
+						   " WHERE (t.brand, t.model, t.device_type, t.sim_slots)"
+						   "  IS DISTINCT FROM"
+						   "  (excluded.brand, excluded.model, excluded.device_type, excluded.sim_slots)",
+						   5, a);
+	}
+	{
+		Oid			a[] = {t_imei, INT8OID, TEXTOID};
+
+		plan_black_new = prepare("INSERT INTO imei_registry.registry"
+								 " (imei, status, reason, import_id, note)"
+								 " VALUES ($1, 'black', 'gsma_blocked', $2, $3)", 3, a);
+		plan_black_update = prepare("UPDATE imei_registry.registry"
+									" SET status = 'black', reason = 'gsma_blocked',"
+									"  grey_last_day = NULL, application_id = NULL,"
+									"  import_id = $2, note = $3"
+									" WHERE imei OPERATOR(imei_registry.=) $1", 3, a);
+	}
+}
+
+static int
+exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/* ---- the line number ---- */
+
+/*
+ * The line of the input that the current row came from, header counted.
+ * Under COPY it is COPY's own counter (found through the error context
+ * callback that COPY FROM pushes with its state as the argument): the line
+ * where the record ends, quoted newlines included.  Otherwise (INSERT, or
+ * PostgreSQL 13) it is the row's position plus one, as if a header line
+ * came first.
+ */
+static int64
+current_line(Relation rel)
+{
+#if PG_VERSION_NUM >= 140000
+	ErrorContextCallback *e;
+
+	for (e = error_context_stack; e != NULL; e = e->previous)
+	{
+		if (e->callback == CopyFromErrorCallback)
+		{
+			CopyFromState cstate = (CopyFromState) e->arg;
+
+			if (cstate->rel == rel)
+				return (int64) cstate->cur_lineno;
+			break;
+		}
+	}
+#endif
+	return bulk.nread + 1;
+}
+
+/* ---- validation: no errors thrown, a reason code and a message instead ---- */
+
+static void
+reject(RowResult *r, const char *reason, const char *fmt,...) pg_attribute_printf(3, 4);
+
+static void
+reject(RowResult *r, const char *reason, const char *fmt,...)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	r->outcome = ROW_REJECTED;
+	r->reason = reason;
+	r->message = buf.data;
+}
+
+/* NULL for a NULL or blank value, else the value without surrounding blanks */
+static char *
+column_value(HeapTuple tuple, TupleDesc desc, int attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, attnum, desc, &isnull);
+	char	   *s;
+	char	   *end;
+
+	if (isnull)
+		return NULL;
+	s = TextDatumGetCString(d);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return *s ? s : NULL;
+}
+
+static bool
+require(RowResult *r, const char *value, const char *column)
+{
+	if (value != NULL)
+		return true;
+	reject(r, "missing_value", "%s is empty", column);
+	return false;
+}
+
+/*
+ * An IMEI as the column takes it: strict 15 digits (device lists, block
+ * list), or the forms networks report (14-digit body, 15 digits with a check
+ * digit or a spare 0, 16-digit IMEISV).
+ */
+static bool
+parse_imei(RowResult *r, const char *s, bool network, Imei *result)
+{
+	ImeiParse	p;
+	size_t		len = strlen(s);
+	uint64		body;
+
+	if (imei_scan(s, len, &p) != IMEI_PARSE_OK)
+	{
+		reject(r, "non_digits", "IMEI \"%s\" has a character other than a digit at position %d",
+			   s, (int) p.offset + 1);
+		return false;
+	}
+	if (network && p.ndigits == IMEI_BODY_DIGITS)
+	{
+		if (imei_parse(s, len, IMEI_BODY_DIGITS, &p) != IMEI_PARSE_OK)
+			goto bad_grouping;
+		body = p.digits;
+	}
+	else if (p.ndigits == IMEI_DIGITS)
+	{
+		imei_parse(s, len, IMEI_DIGITS, &p);
+		if (p.status == IMEI_PARSE_BAD_CHECK_DIGIT && network && p.check_found == 0)
+			p.status = IMEI_PARSE_OK;	/* a spare digit */
+		if (p.status == IMEI_PARSE_BAD_GROUPING)
+			goto bad_grouping;
+		if (p.status == IMEI_PARSE_BAD_CHECK_DIGIT)
+		{
+			reject(r, "bad_check_digit", "IMEI \"%s\" has check digit %d, should be %d",
+				   s, p.check_found, p.check_expected);
+			return false;
+		}
+		body = p.digits / 10;
+	}
+	else if (network && p.ndigits == IMEISV_DIGITS)
+	{
+		if (imei_parse(s, len, IMEISV_DIGITS, &p) != IMEI_PARSE_OK)
+			goto bad_grouping;
+		body = p.digits / 100;
+	}
+	else if (!network && p.ndigits == IMEI_BODY_DIGITS &&
+			 imei_is_valid_value(p.digits))
+	{
+		reject(r, "leading_zero_lost",
+			   "IMEI \"%s\" has 14 digits and is a valid IMEI with a 0 in front: its leading zero was lost (store IMEIs as text, not numbers, in spreadsheets)",
+			   s);
+		return false;
+	}
+	else
+	{
+		if (network)
+			reject(r, "wrong_length", "IMEI \"%s\" has %d digits; a network reports 14, 15 or 16",
+				   s, p.ndigits);
+		else
+			reject(r, "wrong_length", "IMEI \"%s\" has %d digits; an IMEI has 15",
+				   s, p.ndigits);
+		return false;
+	}
+	*result = (Imei) (body * 10 + (uint64) imei_luhn_digit(body));
+	return true;
+
+bad_grouping:
+	reject(r, "non_digits", "IMEI \"%s\" has hyphens in a layout that is not accepted", s);
+	return false;
+}
+
+/*
+ * Date and time input without throwing: the parsing steps of timestamptz_in
+ * and date_in, which report errors by return code.  Special values (now,
+ * infinity, epoch) are not dates a file may carry.
+ */
+static bool
+decode_datetime(const char *s, struct pg_tm *tm, fsec_t *fsec, int *tz)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+#if PG_VERSION_NUM >= 160000
+	DateTimeErrorExtra extra;
+#endif
+
+	if (strlen(s) > MAXDATELEN)
+		return false;
+	if (ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0)
+		return false;
+#if PG_VERSION_NUM >= 160000
+	if (DecodeDateTime(field, ftype, nf, &dtype, tm, fsec, tz, &extra) != 0)
+		return false;
+#else
+	if (DecodeDateTime(field, ftype, nf, &dtype, tm, fsec, tz) != 0)
+		return false;
+#endif
+	return dtype == DTK_DATE;
+}
+
+static bool
+parse_timestamptz(RowResult *r, const char *s, const char *column,
+				  TimestampTz *result)
+{
+	struct pg_tm tt;
+	fsec_t		fsec;
+	int			tz = 0;
+
+	if (decode_datetime(s, &tt, &fsec, &tz) &&
+		tm2timestamp(&tt, fsec, &tz, result) == 0)
+		return true;
+	reject(r, "bad_date", "%s \"%s\" is not a timestamp", column, s);
+	return false;
+}
+
+/* A date, returned as its ISO text */
+static bool
+parse_date(RowResult *r, const char *s, const char *column, char **result)
+{
+	struct pg_tm tt;
+	fsec_t		fsec;
+	int			tz = 0;
+
+	if (decode_datetime(s, &tt, &fsec, &tz) &&
+		IS_VALID_JULIAN(tt.tm_year, tt.tm_mon, tt.tm_mday) && tt.tm_year > 0)
+	{
+		*result = psprintf("%04d-%02d-%02d", tt.tm_year, tt.tm_mon, tt.tm_mday);
+		return true;
+	}
+	reject(r, "bad_date", "%s \"%s\" is not a date", column, s);
+	return false;
+}
+
+/* ---- the duplicate-in-file check ---- */
+
+static bool
+seen_before(int64 key)
+{
+	return bulk.seen != NULL && seen_lookup(bulk.seen, key) != NULL;
+}
+
+static void
+remember(int64 key)
+{
+	bool		found;
+
+	if (bulk.seen == NULL)
+		bulk.seen = seen_create(bulk.cxt, 1024, NULL);
+	(void) seen_insert(bulk.seen, key, &found);
+}
+
+static bool
+operator_exists(const char *code)
+{
+	int			i;
+	bool		exists;
+	Datum		v[1];
+
+	for (i = 0; i < bulk.noperators; i++)
+		if (strcmp(bulk.operators[i].code, code) == 0)
+			return bulk.operators[i].exists;
+	v[0] = CStringGetTextDatum(code);
+	exec_plan(plan_operator, v, NULL);
+	exists = SPI_processed > 0;
+	if (bulk.noperators < MAX_CACHED_OPERATORS)
+	{
+		bulk.operators[bulk.noperators].code = MemoryContextStrdup(bulk.cxt, code);
+		bulk.operators[bulk.noperators].exists = exists;
+		bulk.noperators++;
+	}
+	return exists;
+}
+
+/*
+ * The registry row of an IMEI, locked; false if there is none.  *mine is
+ * true when this import made its latest change: the IMEI came earlier in
+ * this file.
+ */
+static bool
+registry_get(Imei imei, char **status, char **reason, bool *mine)
+{
+	Datum		v[1];
+	bool		isnull;
+	Datum		d;
+
+	v[0] = ImeiGetDatum(imei);
+	exec_plan(plan_registry_get, v, NULL);
+	if (SPI_processed == 0)
+		return false;
+	*status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*reason = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	*mine = !isnull && DatumGetInt64(d) == bulk.import_id;
+	return true;
+}
+
+/*
+ * Run a plan that may break the registry rules in a subtransaction, and
+ * turn IR001 into a rejected row; other errors propagate.  Used only where a
+ * forbidden transition is possible: changes of existing registry rows.
+ */
+static bool
+exec_transition(RowResult *r, SPIPlanPtr plan, Datum *values)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	bool		ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		exec_plan(plan, values, NULL);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_IR_FORBIDDEN_TRANSITION)
+			ReThrowError(edata);
+		reject(r, "forbidden_transition", "%s", edata->message);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* ---- the targets ---- */
+
+/* operator, imei, connected_at: a first connection of an unknown IMEI makes it grey */
+static void
+load_connection(RowResult *r, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *operator = column_value(tuple, desc, 1);
+	char	   *imei_s = column_value(tuple, desc, 2);
+	char	   *at_s = column_value(tuple, desc, 3);
+	Imei		imei;
+	TimestampTz at;
+	Datum		v[4];
+	char	   *status;
+	char	   *reason;
+	bool		mine;
+
+	if (!require(r, operator, "operator") || !require(r, imei_s, "imei") ||
+		!require(r, at_s, "connected_at") ||
+		!parse_imei(r, imei_s, true, &imei) ||
+		!parse_timestamptz(r, at_s, "connected_at", &at))
+		return;
+	if (!operator_exists(operator))
+	{
+		reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
+		return;
+	}
+	if (seen_before(imei))
+		goto duplicate;
+
+	v[0] = ImeiGetDatum(imei);
+	v[1] = CStringGetTextDatum(operator);
+	v[2] = TimestampTzGetDatum(at);
+	v[3] = Int64GetDatum(bulk.import_id);
+	exec_plan(plan_connection, v, NULL);
+	if (SPI_processed > 0)
+		return;					/* new, now grey */
+
+	/* known already: a connection changes nothing, unless it is a repeat */
+	if (registry_get(imei, &status, &reason, &mine) && mine)
+		goto duplicate;
+	remember(imei);
+	r->outcome = ROW_PRESENT;
+	return;
+
+duplicate:
+	reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+		   (long long) imei);
+}
+
+/* tac, brand, model, device_type, sim_slots: insert or update the TAC table */
+static void
+load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *tac = column_value(tuple, desc, 1);
+	char	   *brand = column_value(tuple, desc, 2);
+	char	   *model = column_value(tuple, desc, 3);
+	char	   *device_type = column_value(tuple, desc, 4);
+	char	   *slots_s = column_value(tuple, desc, 5);
+	const char *c;
+	char	   *end;
+	long		slots;
+	Datum		v[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	if (!require(r, tac, "tac") || !require(r, brand, "brand") ||
+		!require(r, model, "model") || !require(r, slots_s, "sim_slots"))
+		return;
+	for (c = tac; *c; c++)
+		if (*c < '0' || *c > '9')
+		{
+			reject(r, "non_digits", "TAC \"%s\" has a character other than a digit", tac);
+			return;
+		}
+	if (strlen(tac) != 8)
+	{
+		reject(r, "wrong_length", "TAC \"%s\" has %d digits; a TAC has 8",
+			   tac, (int) strlen(tac));
+		return;
+	}
+	errno = 0;
+	slots = strtol(slots_s, &end, 10);
+	if (errno != 0 || *end != '\0' || slots < 1 || slots > 4)
+	{
+		reject(r, "bad_value", "sim_slots \"%s\" is not a number of SIM slots from 1 to 4", slots_s);
+		return;
+	}
+	if (seen_before(atoi(tac)))
+	{
+		reject(r, "duplicate_in_file", "TAC %s came earlier in this import", tac);
+		return;
+	}
+	v[0] = CStringGetTextDatum(tac);
+	v[1] = CStringGetTextDatum(brand);
+	v[2] = CStringGetTextDatum(model);
+	v[3] = device_type ? CStringGetTextDatum(device_type) : (Datum) 0;
+	nulls[3] = device_type ? ' ' : 'n';
+	v[4] = Int32GetDatum((int32) slots);
+	exec_plan(plan_tac, v, nulls);
+	remember(atoi(tac));
+	if (SPI_processed == 0)
+		r->outcome = ROW_PRESENT;
+}
+
+/* imei, listed_on, reason: a GSMA block-list match goes black */
+static void
+load_blocklist(RowResult *r, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *imei_s = column_value(tuple, desc, 1);
+	char	   *listed_s = column_value(tuple, desc, 2);
+	char	   *why = column_value(tuple, desc, 3);
+	char	   *listed_on;
+	Imei		imei;
+	Datum		v[3];
+	char	   *status;
+	char	   *reason;
+	bool		mine;
+
+	if (!require(r, imei_s, "imei") || !require(r, listed_s, "listed_on") ||
+		!parse_imei(r, imei_s, false, &imei) ||
+		!parse_date(r, listed_s, "listed_on", &listed_on))
+		return;
+	if (seen_before(imei))
+		goto duplicate;
+
+	v[0] = ImeiGetDatum(imei);
+	v[1] = Int64GetDatum(bulk.import_id);
+	v[2] = CStringGetTextDatum(why ? psprintf("GSMA block list %s: %s", listed_on, why)
+							   : psprintf("GSMA block list %s", listed_on));
+	if (!registry_get(imei, &status, &reason, &mine))
+	{
+		exec_plan(plan_black_new, v, NULL);
+		return;
+	}
+	if (mine)
+		goto duplicate;
+	if (strcmp(status, "black") == 0 && strcmp(reason, "gsma_blocked") == 0)
+	{
+		remember(imei);
+		r->outcome = ROW_PRESENT;
+		return;
+	}
+	(void) exec_transition(r, plan_black_update, v);
+	return;
+
+duplicate:
+	reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+		   (long long) imei);
+}
+
+/* ---- the triggers ---- */
+
+static void
+check_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "%s: not called by trigger manager", name);
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		(row != (bool) TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)) ||
+		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
+		elog(ERROR, "%s: must be fired %s INSERT FOR EACH %s", name,
+			 before ? "BEFORE" : "AFTER", row ? "ROW" : "STATEMENT");
+}
+
+static BulkTarget
+target_of(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	int			t;
+
+	for (t = 0; t < lengthof(target_names); t++)
+		if (strcmp(name, target_names[t]) == 0)
+			return (BulkTarget) t;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("table \"%s\" is not an imei_registry upload target", name)));
+	return BULK_CONNECTIONS;	/* keep the compiler quiet */
+}
+
+PG_FUNCTION_INFO_V1(bulk_import_begin);
+Datum
+bulk_import_begin(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	Datum		v[1];
+	bool		isnull;
+
+	check_trigger(fcinfo, "bulk_import_begin", false, true);
+	rel = ((TriggerData *) fcinfo->context)->tg_relation;
+
+	if (bulk.cxt == NULL)
+		bulk.cxt = AllocSetContextCreate(TopMemoryContext, "imei_registry import",
+										 ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(bulk.cxt);	/* also drops what a failed import left */
+	bulk.rowcxt = AllocSetContextCreate(bulk.cxt, "imei_registry import row",
+										ALLOCSET_DEFAULT_SIZES);
+	bulk.active = false;
+	bulk.relid = RelationGetRelid(rel);
+	bulk.target = target_of(rel);
+	bulk.atomic = bulk_import_atomic;
+	bulk.nread = bulk.nloaded = bulk.nrejected = bulk.npresent = 0;
+	bulk.seen = NULL;
+	bulk.noperators = 0;
+	{
+		MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
+
+		initStringInfo(&bulk.quoted);
+		MemoryContextSwitchTo(old);
+	}
+
+	SPI_connect();
+	prepare_plans();
+	v[0] = CStringGetTextDatum(target_names[bulk.target]);
+	exec_plan(plan_open, v, NULL);
+	bulk.import_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	bulk.active = true;
+	return PointerGetDatum(NULL);
+}
+
+/* The raw values of the row as text[], NULL for NULL */
+static Datum
+raw_values(HeapTuple tuple, TupleDesc desc)
+{
+	int			n = desc->natts;
+	Datum	   *elems = palloc(n * sizeof(Datum));
+	bool	   *nulls = palloc(n * sizeof(bool));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = heap_getattr(tuple, i + 1, desc, &nulls[i]);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static void
+record_reject(Relation rel, HeapTuple tuple, const RowResult *r)
+{
+	int64		line = current_line(rel);
+
+	bulk.nrejected++;
+	if (bulk.atomic)
+	{
+		if (bulk.nrejected <= BULK_QUOTED_REASONS)
+		{
+			MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
+
+			appendStringInfo(&bulk.quoted, "%sline %lld: %s: %s",
+							 bulk.nrejected > 1 ? "\n" : "",
+							 (long long) line, r->reason, r->message);
+			MemoryContextSwitchTo(old);
+		}
+		return;
+	}
+	{
+		Datum		v[5];
+
+		v[0] = Int64GetDatum(bulk.import_id);
+		v[1] = Int64GetDatum(line);
+		v[2] = raw_values(tuple, RelationGetDescr(rel));
+		v[3] = CStringGetTextDatum(r->reason);
+		v[4] = CStringGetTextDatum(r->message);
+		exec_plan(plan_reject, v, NULL);
+	}
+}
+
+PG_FUNCTION_INFO_V1(bulk_import_row);
+Datum
+bulk_import_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	RowResult	r;
+	MemoryContext old;
+
+	check_trigger(fcinfo, "bulk_import_row", true, true);
+	rel = trigdata->tg_relation;
+	tuple = trigdata->tg_trigtuple;
+	desc = RelationGetDescr(rel);
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
+		elog(ERROR, "bulk_import_row: no import is open for \"%s\"",
+			 RelationGetRelationName(rel));
+
+	bulk.nread++;
+	r.outcome = ROW_LOADED;
+	r.reason = NULL;
+	r.message = NULL;
+
+	old = MemoryContextSwitchTo(bulk.rowcxt);
+	SPI_connect();
+	switch (bulk.target)
+	{
+		case BULK_CONNECTIONS:
+			load_connection(&r, tuple, desc);
+			break;
+		case BULK_TAC:
+			load_tac(&r, tuple, desc);
+			break;
+		case BULK_BLOCKLIST:
+			load_blocklist(&r, tuple, desc);
+			break;
+	}
+	if (r.outcome == ROW_REJECTED)
+		record_reject(rel, tuple, &r);
+	else
+	{
+		bulk.nloaded++;
+		if (r.outcome == ROW_PRESENT)
+			bulk.npresent++;
+	}
+	SPI_finish();
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bulk.rowcxt);
+
+	return PointerGetDatum(NULL);	/* the target itself never holds a row */
+}
+
+PG_FUNCTION_INFO_V1(bulk_import_end);
+Datum
+bulk_import_end(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	Datum		v[5];
+
+	check_trigger(fcinfo, "bulk_import_end", false, false);
+	rel = ((TriggerData *) fcinfo->context)->tg_relation;
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
+		elog(ERROR, "bulk_import_end: no import is open for \"%s\"",
+			 RelationGetRelationName(rel));
+	bulk.active = false;
+
+	if (bulk.atomic && bulk.nrejected > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%lld of %lld rows of the import into imei_registry.%s are bad; nothing was loaded",
+						(long long) bulk.nrejected, (long long) bulk.nread,
+						target_names[bulk.target]),
+				 errdetail("%s%s", bulk.quoted.data,
+						   bulk.nrejected > BULK_QUOTED_REASONS ? "\n..." : ""),
+				 errhint("Fix the rows, or set imei_registry.import_atomic to off to load the good rows and keep the bad ones in imei_registry.import_rejects.")));
+
+	SPI_connect();
+	v[0] = Int64GetDatum(bulk.import_id);
+	v[1] = Int64GetDatum(bulk.nread);
+	v[2] = Int64GetDatum(bulk.nloaded);
+	v[3] = Int64GetDatum(bulk.nrejected);
+	v[4] = Int64GetDatum(bulk.npresent);
+	exec_plan(plan_close, v, NULL);
+	SPI_finish();
+
+	ereport(NOTICE,
+			(errmsg("import %lld into imei_registry.%s: %lld rows read, %lld loaded (%lld already present), %lld rejected",
+					(long long) bulk.import_id, target_names[bulk.target],
+					(long long) bulk.nread, (long long) bulk.nloaded,
+					(long long) bulk.npresent, (long long) bulk.nrejected)));
+
+	MemoryContextReset(bulk.cxt);
+	bulk.seen = NULL;
+	return PointerGetDatum(NULL);
+}
