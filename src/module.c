@@ -1,19 +1,8 @@
 /*
  * module.c
- *		The one place that marks imei_registry as a PostgreSQL module, and
- *		its load-time set-up: each concern's init function.
+ *		The one place that marks imei_registry as a PostgreSQL module.
  */
 #include "postgres.h"
 #include "fmgr.h"
 
-#include "bulk.h"
-
 PG_MODULE_MAGIC;
-
-void		_PG_init(void);
-
-void
-_PG_init(void)
-{
-	bulk_init();
-}
