@@ -251,14 +251,13 @@ prepare_plans(void)
 
 		/*
 		 * A first connection: grey, unverified, grey period from the local
-		 * (Asia/Almaty) date of the connection.
+		 * (Asia/Almaty) date of the connection (src/grey.c).
 		 */
 		plan_connection = prepare("INSERT INTO imei_registry.registry"
 								  " (imei, status, reason, first_seen_at, first_operator,"
 								  "  grey_last_day, import_id)"
 								  " VALUES ($1, 'grey', 'unverified', $3, $2,"
-								  "  (pg_catalog.timezone('Asia/Almaty', $3))::pg_catalog.date"
-								  "  OPERATOR(pg_catalog.+) 29, $4)"
+								  "  imei_registry.grey_last_day($3), $4)"
 								  " ON CONFLICT (imei) DO NOTHING", 4, a);
 	}
 	{

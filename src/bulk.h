@@ -5,7 +5,7 @@
 #ifndef IMEI_REGISTRY_BULK_H
 #define IMEI_REGISTRY_BULK_H
 
-/* Defines imei_registry.import_atomic; called from _PG_init. */
+/* Defines imei_registry.import_atomic; called from _PG_init (guc.c). */
 extern void bulk_init(void);
 
 #endif							/* IMEI_REGISTRY_BULK_H */
