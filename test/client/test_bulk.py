@@ -1,0 +1,112 @@
+"""COPY FROM STDIN into the imei_registry.upload_* targets from a real client.
+
+Run with /usr/bin/python3 (Debian's python3-psycopg); connects with the
+libpq environment (PGHOST, PGPORT, PGUSER) and works in its own database.
+"""
+import os
+import unittest
+
+import psycopg
+from psycopg import sql
+
+DB = "imei_bulk_client"
+
+
+def luhn(body):
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+class BulkCopyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        with psycopg.connect(dbname="postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(DB)))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+        cls.conn = psycopg.connect(dbname=DB, autocommit=True)
+        cls.conn.execute("CREATE EXTENSION imei_registry")
+        cls.conn.execute("INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell')")
+        cls.conn.execute("SET timezone = 'UTC'")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.conn.close()
+        with psycopg.connect(dbname="postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(DB)))
+
+    def copy(self, target, text):
+        with self.conn.cursor() as cur:
+            with cur.copy(sql.SQL("COPY imei_registry.{} FROM STDIN (FORMAT csv, HEADER true)")
+                          .format(sql.Identifier(target))) as copy:
+                copy.write(text.encode())
+        return self.conn.execute(
+            "SELECT import_id, rows_read, rows_loaded, rows_rejected, rows_already_present"
+            " FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1").fetchone()
+
+    def rejects(self, import_id):
+        return self.conn.execute(
+            "SELECT line_number, reason FROM imei_registry.import_rejects"
+            " WHERE import_id = %s ORDER BY line_number", (import_id,)).fetchall()
+
+    def test_connections_from_stdin(self):
+        good = [luhn("3599005%07d" % i) for i in range(1, 201)]
+        lines = ["operator,imei,connected_at"]
+        lines += ["kcell,%s,2026-03-01 09:00+05" % imei for imei in good]
+        lines.append("kcell,%s,2026-03-01" % good[0])                # line 202: duplicate
+        lines.append("tele2,%s,2026-03-01" % luhn("35990050999999"))  # 203: unknown operator
+        lines.append("kcell,35990050,2026-03-01")                     # 204: wrong length
+        text = "\n".join(lines) + "\n"
+
+        import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
+        self.assertEqual((read, loaded, rejected, present), (203, 200, 3, 0))
+        self.assertEqual(self.rejects(import_id),
+                         [(202, "duplicate_in_file"), (203, "unknown_operator"),
+                          (204, "wrong_length")])
+        grey = self.conn.execute(
+            "SELECT count(*) FROM imei_registry.registry"
+            " WHERE imei_registry.imei_tac(imei) = '35990050' AND status = 'grey'"
+            " AND import_id = %s", (import_id,)).fetchone()[0]
+        self.assertEqual(grey, 200)
+
+        # the same report again: everything already present
+        import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
+        self.assertEqual((read, loaded, rejected, present), (203, 200, 3, 200))
+
+    def test_atomic_mode_aborts_the_copy(self):
+        text = ("operator,imei,connected_at\n"
+                "kcell,%s,2026-03-02\n"
+                "kcell,%s,2026-03-02\n" % (luhn("35990051000001"), "359900510000029x"))
+        before = self.conn.execute("SELECT count(*) FROM imei_registry.imports").fetchone()[0]
+        self.conn.execute("SET imei_registry.import_atomic = on")
+        try:
+            with self.assertRaises(psycopg.errors.DataException) as cm:
+                self.copy("upload_connections", text)
+        finally:
+            self.conn.execute("RESET imei_registry.import_atomic")
+        self.assertIn("1 of 2 rows", str(cm.exception))
+        self.assertIn("line 3: non_digits", cm.exception.diag.message_detail)
+        after = self.conn.execute("SELECT count(*) FROM imei_registry.imports").fetchone()[0]
+        self.assertEqual(before, after)
+        loaded = self.conn.execute(
+            "SELECT count(*) FROM imei_registry.registry"
+            " WHERE imei_registry.imei_tac(imei) = '35990051'").fetchone()[0]
+        self.assertEqual(loaded, 0)
+
+    def test_blocklist_leading_zero(self):
+        text = ("imei,listed_on,reason\n"
+                "%s,2026-03-03,stolen\n"
+                "%s,2026-03-03,stolen\n" % (luhn("35990052000001"), luhn("09990052000001")[1:]))
+        import_id, read, loaded, rejected, present = self.copy("upload_blocklist", text)
+        self.assertEqual((read, loaded, rejected, present), (2, 1, 1, 0))
+        self.assertEqual(self.rejects(import_id), [(3, "leading_zero_lost")])
+
+
+if __name__ == "__main__":
+    unittest.main()
