@@ -72,7 +72,8 @@ typedef enum RowOutcome
 {
 	ROW_LOADED,					/* applied: the registry now says what the row says */
 	ROW_PRESENT,				/* accepted, but the registry said so already */
-	ROW_REJECTED
+	ROW_REJECTED,
+	ROW_PENDING					/* valid, queued for the next batch */
 } RowOutcome;
 
 typedef struct RowResult
@@ -120,6 +121,21 @@ typedef struct KnownOperator
 
 #define MAX_CACHED_OPERATORS 64
 
+/*
+ * Valid connection rows wait here and go to the registry in one statement
+ * per batch: one executor start and one plan for many rows.
+ */
+#define BULK_BATCH_ROWS 1000
+
+typedef struct PendingRow
+{
+	int64		line;
+	Imei		imei;
+	TimestampTz at;
+	Datum		operator;		/* text */
+	Datum		raw;			/* text[]: for a reject */
+} PendingRow;
+
 /* The import that the current statement is running */
 typedef struct BulkImport
 {
@@ -136,8 +152,11 @@ typedef struct BulkImport
 	seen_hash  *seen;
 	KnownOperator operators[MAX_CACHED_OPERATORS];
 	int			noperators;
+	PendingRow	batch[BULK_BATCH_ROWS];
+	int			nbatch;
 	MemoryContext cxt;			/* lives as long as the import */
 	MemoryContext rowcxt;		/* reset for every row */
+	MemoryContext batchcxt;		/* reset for every batch */
 } BulkImport;
 
 static BulkImport bulk;
@@ -148,7 +167,7 @@ static SPIPlanPtr plan_close;
 static SPIPlanPtr plan_reject;
 static SPIPlanPtr plan_operator;
 static SPIPlanPtr plan_registry_get;
-static SPIPlanPtr plan_connection;
+static SPIPlanPtr plan_connections;
 static SPIPlanPtr plan_tac;
 static SPIPlanPtr plan_black_new;
 static SPIPlanPtr plan_black_update;
@@ -247,18 +266,37 @@ prepare_plans(void)
 									" FOR UPDATE", 1, a);
 	}
 	{
-		Oid			a[] = {t_imei, TEXTOID, TIMESTAMPTZOID, INT8OID};
+		Oid			a[] = {get_array_type(t_imei), TEXTARRAYOID,
+			TIMESTAMPTZARRAYOID, INT8OID};
 
 		/*
-		 * A first connection: grey, unverified, grey period from the local
-		 * (Asia/Almaty) date of the connection (src/grey.c).
+		 * A batch of first connections, no IMEI twice: the unknown ones
+		 * become grey, unverified, their grey period counted from the local
+		 * (Asia/Almaty) date of the connection (src/grey.c).  Known IMEIs
+		 * are filtered out before the INSERT so that no registry trigger
+		 * fires for them; ON CONFLICT covers a concurrent load.  For each
+		 * row: was it inserted, and which import changed it last if known.
 		 */
-		plan_connection = prepare("INSERT INTO imei_registry.registry"
-								  " (imei, status, reason, first_seen_at, first_operator,"
-								  "  grey_last_day, import_id)"
-								  " VALUES ($1, 'grey', 'unverified', $3, $2,"
-								  "  imei_registry.grey_last_day($3), $4)"
-								  " ON CONFLICT (imei) DO NOTHING", 4, a);
+		plan_connections = prepare("WITH u AS ("
+								   " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								   "  pg_catalog.unnest($3))"
+								   "  WITH ORDINALITY AS u(imei, operator, at, ord)),"
+								   " ins AS ("
+								   " INSERT INTO imei_registry.registry"
+								   "  (imei, status, reason, first_seen_at, first_operator,"
+								   "   grey_last_day, import_id)"
+								   " SELECT u.imei, 'grey', 'unverified', u.at, u.operator,"
+								   "  imei_registry.grey_last_day(u.at), $4"
+								   " FROM u WHERE NOT EXISTS (SELECT FROM imei_registry.registry r"
+								   "  WHERE r.imei OPERATOR(imei_registry.=) u.imei)"
+								   " ORDER BY u.ord"
+								   " ON CONFLICT (imei) DO NOTHING"
+								   " RETURNING imei)"
+								   " SELECT u.ord, ins.imei IS NOT NULL, r.import_id"
+								   " FROM u LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) u.imei"
+								   " LEFT JOIN imei_registry.registry r"
+								   "  ON ins.imei IS NULL AND r.imei OPERATOR(imei_registry.=) u.imei",
+								   4, a);
 	}
 	{
 		Oid			a[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
@@ -375,6 +413,60 @@ column_value(HeapTuple tuple, TupleDesc desc, int attnum)
 	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		*--end = '\0';
 	return *s ? s : NULL;
+}
+
+/* The raw values of the row as text[], NULL for NULL */
+static Datum
+raw_values(HeapTuple tuple, TupleDesc desc)
+{
+	int			n = desc->natts;
+	Datum	   *elems = palloc(n * sizeof(Datum));
+	bool	   *nulls = palloc(n * sizeof(bool));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = heap_getattr(tuple, i + 1, desc, &nulls[i]);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static void
+record_reject(int64 line, Datum raw, const char *reason, const char *message)
+{
+	bulk.nrejected++;
+	if (bulk.atomic)
+	{
+		if (bulk.nrejected <= BULK_QUOTED_REASONS)
+		{
+			MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
+
+			appendStringInfo(&bulk.quoted, "%sline %lld: %s: %s",
+							 bulk.nrejected > 1 ? "\n" : "",
+							 (long long) line, reason, message);
+			MemoryContextSwitchTo(old);
+		}
+		return;
+	}
+	{
+		Datum		v[5];
+
+		v[0] = Int64GetDatum(bulk.import_id);
+		v[1] = Int64GetDatum(line);
+		v[2] = raw;
+		v[3] = CStringGetTextDatum(reason);
+		v[4] = CStringGetTextDatum(message);
+		exec_plan(plan_reject, v, NULL);
+	}
+}
+
+static void
+count_accepted(RowOutcome outcome)
+{
+	bulk.nloaded++;
+	if (outcome == ROW_PRESENT)
+		bulk.npresent++;
 }
 
 static bool
@@ -628,19 +720,89 @@ exec_transition(RowResult *r, SPIPlanPtr plan, Datum *values)
 
 /* ---- the targets ---- */
 
+/*
+ * Send the waiting connection rows to the registry, and count each: loaded
+ * (inserted: grey now), already present (known), or a duplicate (changed
+ * by this import in an earlier batch).  The known ones join the seen set;
+ * the inserted ones leave it, since the registry (import_id) answers for
+ * them from now on.  So the seen set holds the batch plus the IMEIs that
+ * were already known: its memory is bounded by those, not by the file.
+ */
+static void
+flush_connections(void)
+{
+	int			n = bulk.nbatch;
+	Datum	   *imeis;
+	Datum	   *ops;
+	Datum	   *ats;
+	Datum		v[4];
+	uint64		i;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	imeis = palloc(n * sizeof(Datum));
+	ops = palloc(n * sizeof(Datum));
+	ats = palloc(n * sizeof(Datum));
+	for (i = 0; i < n; i++)
+	{
+		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
+		ops[i] = bulk.batch[i].operator;
+		ats[i] = TimestampTzGetDatum(bulk.batch[i].at);
+	}
+	v[0] = PointerGetDatum(construct_array(imeis, n, imei_type_oid(), sizeof(Imei),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[1] = PointerGetDatum(construct_array(ops, n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[2] = PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[3] = Int64GetDatum(bulk.import_id);
+	MemoryContextSwitchTo(old);
+
+	exec_plan(plan_connections, v, NULL);
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "connection batch of %d rows returned %llu",
+			 n, (unsigned long long) SPI_processed);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		ord = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		bool		inserted = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
+		Datum		last_import = SPI_getbinval(t, d, 3, &isnull);
+		PendingRow *row = &bulk.batch[ord - 1];
+
+		if (inserted)
+		{
+			seen_delete(bulk.seen, row->imei);
+			count_accepted(ROW_LOADED);
+		}
+		else if (!isnull && DatumGetInt64(last_import) == bulk.import_id)
+		{
+			seen_delete(bulk.seen, row->imei);
+			record_reject(row->line, row->raw, "duplicate_in_file",
+						  psprintf("IMEI %015lld came earlier in this import",
+								   (long long) row->imei));
+		}
+		else
+			count_accepted(ROW_PRESENT);	/* stays in the seen set */
+	}
+	bulk.nbatch = 0;
+	MemoryContextReset(bulk.batchcxt);
+}
+
 /* operator, imei, connected_at: a first connection of an unknown IMEI makes it grey */
 static void
-load_connection(RowResult *r, HeapTuple tuple, TupleDesc desc)
+load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 {
 	char	   *operator = column_value(tuple, desc, 1);
 	char	   *imei_s = column_value(tuple, desc, 2);
 	char	   *at_s = column_value(tuple, desc, 3);
 	Imei		imei;
 	TimestampTz at;
-	Datum		v[4];
-	char	   *status;
-	char	   *reason;
-	bool		mine;
+	PendingRow *row;
+	MemoryContext old;
 
 	if (!require(r, operator, "operator") || !require(r, imei_s, "imei") ||
 		!require(r, at_s, "connected_at") ||
@@ -652,27 +814,27 @@ load_connection(RowResult *r, HeapTuple tuple, TupleDesc desc)
 		reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
 		return;
 	}
+	/* earlier in this batch, or known and seen earlier in this import */
 	if (seen_before(imei))
-		goto duplicate;
-
-	v[0] = ImeiGetDatum(imei);
-	v[1] = CStringGetTextDatum(operator);
-	v[2] = TimestampTzGetDatum(at);
-	v[3] = Int64GetDatum(bulk.import_id);
-	exec_plan(plan_connection, v, NULL);
-	if (SPI_processed > 0)
-		return;					/* new, now grey */
-
-	/* known already: a connection changes nothing, unless it is a repeat */
-	if (registry_get(imei, &status, &reason, &mine) && mine)
-		goto duplicate;
+	{
+		reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+			   (long long) imei);
+		return;
+	}
 	remember(imei);
-	r->outcome = ROW_PRESENT;
-	return;
 
-duplicate:
-	reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-		   (long long) imei);
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	row = &bulk.batch[bulk.nbatch++];
+	row->line = current_line(rel);
+	row->imei = imei;
+	row->at = at;
+	row->operator = CStringGetTextDatum(operator);
+	row->raw = raw_values(tuple, desc);
+	MemoryContextSwitchTo(old);
+	r->outcome = ROW_PENDING;
+
+	if (bulk.nbatch == BULK_BATCH_ROWS)
+		flush_connections();
 }
 
 /* tac, brand, model, device_type, sim_slots: insert or update the TAC table */
@@ -824,6 +986,9 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 		MemoryContextReset(bulk.cxt);	/* also drops what a failed import left */
 	bulk.rowcxt = AllocSetContextCreate(bulk.cxt, "imei_registry import row",
 										ALLOCSET_DEFAULT_SIZES);
+	bulk.batchcxt = AllocSetContextCreate(bulk.cxt, "imei_registry import batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	bulk.nbatch = 0;
 	bulk.active = false;
 	bulk.relid = RelationGetRelid(rel);
 	bulk.target = target_of(rel);
@@ -847,54 +1012,6 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	SPI_finish();
 	bulk.active = true;
 	return PointerGetDatum(NULL);
-}
-
-/* The raw values of the row as text[], NULL for NULL */
-static Datum
-raw_values(HeapTuple tuple, TupleDesc desc)
-{
-	int			n = desc->natts;
-	Datum	   *elems = palloc(n * sizeof(Datum));
-	bool	   *nulls = palloc(n * sizeof(bool));
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int			i;
-
-	for (i = 0; i < n; i++)
-		elems[i] = heap_getattr(tuple, i + 1, desc, &nulls[i]);
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
-											  TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-static void
-record_reject(Relation rel, HeapTuple tuple, const RowResult *r)
-{
-	int64		line = current_line(rel);
-
-	bulk.nrejected++;
-	if (bulk.atomic)
-	{
-		if (bulk.nrejected <= BULK_QUOTED_REASONS)
-		{
-			MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
-
-			appendStringInfo(&bulk.quoted, "%sline %lld: %s: %s",
-							 bulk.nrejected > 1 ? "\n" : "",
-							 (long long) line, r->reason, r->message);
-			MemoryContextSwitchTo(old);
-		}
-		return;
-	}
-	{
-		Datum		v[5];
-
-		v[0] = Int64GetDatum(bulk.import_id);
-		v[1] = Int64GetDatum(line);
-		v[2] = raw_values(tuple, RelationGetDescr(rel));
-		v[3] = CStringGetTextDatum(r->reason);
-		v[4] = CStringGetTextDatum(r->message);
-		exec_plan(plan_reject, v, NULL);
-	}
 }
 
 PG_FUNCTION_INFO_V1(bulk_import_row);
@@ -926,7 +1043,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	switch (bulk.target)
 	{
 		case BULK_CONNECTIONS:
-			load_connection(&r, tuple, desc);
+			load_connection(&r, rel, tuple, desc);
 			break;
 		case BULK_TAC:
 			load_tac(&r, tuple, desc);
@@ -936,13 +1053,9 @@ bulk_import_row(PG_FUNCTION_ARGS)
 			break;
 	}
 	if (r.outcome == ROW_REJECTED)
-		record_reject(rel, tuple, &r);
-	else
-	{
-		bulk.nloaded++;
-		if (r.outcome == ROW_PRESENT)
-			bulk.npresent++;
-	}
+		record_reject(current_line(rel), raw_values(tuple, desc), r.reason, r.message);
+	else if (r.outcome != ROW_PENDING)
+		count_accepted(r.outcome);
 	SPI_finish();
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bulk.rowcxt);
@@ -964,6 +1077,9 @@ bulk_import_end(PG_FUNCTION_ARGS)
 			 RelationGetRelationName(rel));
 	bulk.active = false;
 
+	SPI_connect();
+	flush_connections();
+
 	if (bulk.atomic && bulk.nrejected > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -974,7 +1090,6 @@ bulk_import_end(PG_FUNCTION_ARGS)
 						   bulk.nrejected > BULK_QUOTED_REASONS ? "\n..." : ""),
 				 errhint("Fix the rows, or set imei_registry.import_atomic to off to load the good rows and keep the bad ones in imei_registry.import_rejects.")));
 
-	SPI_connect();
 	v[0] = Int64GetDatum(bulk.import_id);
 	v[1] = Int64GetDatum(bulk.nread);
 	v[2] = Int64GetDatum(bulk.nloaded);

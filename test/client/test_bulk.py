@@ -56,28 +56,34 @@ class BulkCopyTest(unittest.TestCase):
             " WHERE import_id = %s ORDER BY line_number", (import_id,)).fetchall()
 
     def test_connections_from_stdin(self):
-        good = [luhn("3599005%07d" % i) for i in range(1, 201)]
+        # more rows than one batch (1000): the duplicate of line 2 comes
+        # in a later batch than the row it repeats
+        good = [luhn("3599005%07d" % i) for i in range(1, 1201)]
         lines = ["operator,imei,connected_at"]
         lines += ["kcell,%s,2026-03-01 09:00+05" % imei for imei in good]
-        lines.append("kcell,%s,2026-03-01" % good[0])                # line 202: duplicate
-        lines.append("tele2,%s,2026-03-01" % luhn("35990050999999"))  # 203: unknown operator
-        lines.append("kcell,35990050,2026-03-01")                     # 204: wrong length
+        lines.append("kcell,%s,2026-03-01" % good[0])                # line 1202: duplicate
+        lines.append("tele2,%s,2026-03-01" % luhn("35990050999999"))  # 1203: unknown operator
+        lines.append("kcell,35990050,2026-03-01")                     # 1204: wrong length
+        lines.append("kcell,%s,2026-03-01" % good[1100])             # 1205: duplicate, same batch
         text = "\n".join(lines) + "\n"
 
         import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
-        self.assertEqual((read, loaded, rejected, present), (203, 200, 3, 0))
+        self.assertEqual((read, loaded, rejected, present), (1204, 1200, 4, 0))
         self.assertEqual(self.rejects(import_id),
-                         [(202, "duplicate_in_file"), (203, "unknown_operator"),
-                          (204, "wrong_length")])
+                         [(1202, "duplicate_in_file"), (1203, "unknown_operator"),
+                          (1204, "wrong_length"), (1205, "duplicate_in_file")])
         grey = self.conn.execute(
             "SELECT count(*) FROM imei_registry.registry"
             " WHERE imei_registry.imei_tac(imei) = '35990050' AND status = 'grey'"
             " AND import_id = %s", (import_id,)).fetchone()[0]
-        self.assertEqual(grey, 200)
+        self.assertEqual(grey, 1200)
 
         # the same report again: everything already present
         import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
-        self.assertEqual((read, loaded, rejected, present), (203, 200, 3, 200))
+        self.assertEqual((read, loaded, rejected, present), (1204, 1200, 4, 1200))
+        self.assertEqual(self.rejects(import_id),
+                         [(1202, "duplicate_in_file"), (1203, "unknown_operator"),
+                          (1204, "wrong_length"), (1205, "duplicate_in_file")])
 
     def test_atomic_mode_aborts_the_copy(self):
         text = ("operator,imei,connected_at\n"
