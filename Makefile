@@ -13,7 +13,7 @@ PG_CPPFLAGS = -Isrc
 
 # The install script is built from its parts; upgrade scripts are written
 # by hand and installed as they are.
-INT8_TYPES  = imei imeisv
+INT8_TYPES  = imei imeisv iin bin
 SQL_GEN     = $(foreach t,$(INT8_TYPES),sql/$(EXTVERSION)/020_$(t)_ops.sql)
 SQL_PARTS   = $(sort $(wildcard sql/$(EXTVERSION)/*.sql) $(SQL_GEN))
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql

@@ -1,0 +1,531 @@
+/*
+ * documents.c
+ *		The rules of an application for verification of lawful import.
+ *
+ * Every rule of the registration rules lives here, as pure functions of the
+ * facts of one application: its applicant and documents, each device, each
+ * IMEI (with its registry status and TAC-table entry), each board
+ * replacement.  decide_application() (SQL) gathers the facts set-wise,
+ * calls these functions and concatenates what they return.
+ *
+ * Each function returns a jsonb array of reasons (NULL for none), {"code", "message"} and,
+ * for a reason about one IMEI, "imei" as the applicant typed it.  Codes are
+ * stable (a contract for clients); messages are sentences for applicants.
+ */
+#include "compat.h"
+
+#include "imei_parse.h"
+#include "kzid_parse.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+/* Reasons collected as the text of a JSON array. */
+typedef struct Reasons
+{
+	StringInfoData buf;
+	int			count;
+} Reasons;
+
+static void
+reasons_init(Reasons *r)
+{
+	initStringInfo(&r->buf);
+	appendStringInfoChar(&r->buf, '[');
+	r->count = 0;
+}
+
+/* Append one reason; message is a finished sentence. */
+static void
+add_reason(Reasons *r, const char *code, const char *imei, const char *message)
+{
+	if (r->count++ > 0)
+		appendStringInfoChar(&r->buf, ',');
+	appendStringInfoString(&r->buf, "{\"code\":");
+	escape_json(&r->buf, code);
+	appendStringInfoString(&r->buf, ",\"message\":");
+	escape_json(&r->buf, message);
+	if (imei)
+	{
+		appendStringInfoString(&r->buf, ",\"imei\":");
+		escape_json(&r->buf, imei);
+	}
+	appendStringInfoChar(&r->buf, '}');
+}
+
+/* The reasons as a jsonb array, or SQL NULL when there are none. */
+static Datum
+reasons_finish(FunctionCallInfo fcinfo, Reasons *r)
+{
+	if (r->count == 0)
+		PG_RETURN_NULL();
+	appendStringInfoChar(&r->buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(r->buf.data));
+}
+
+/* A nullable text argument as a C string, NULL if SQL NULL. */
+static char *
+arg_cstring(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+static bool
+streq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* ---- applicants ---- */
+
+typedef enum ApplicantKind
+{
+	APPLICANT_INDIVIDUAL,
+	APPLICANT_SOLE_PROPRIETOR,
+	APPLICANT_LEGAL_ENTITY,
+	APPLICANT_SERVICE_CENTRE
+} ApplicantKind;
+
+static const char *const applicant_kinds[] = {
+	"individual", "sole_proprietor", "legal_entity", "service_centre", NULL
+};
+
+static int
+lookup(const char *const *names, const char *name)
+{
+	int			i;
+
+	for (i = 0; names[i]; i++)
+		if (streq(names[i], name))
+			return i;
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			errmsg("unknown value \"%s\"", name ? name : "(null)"));
+	return -1;					/* keep compiler quiet */
+}
+
+/* Businesses pay the fee and may import commercially. */
+static bool
+is_business(ApplicantKind kind)
+{
+	return kind != APPLICANT_INDIVIDUAL;
+}
+
+/*
+ * Individuals and sole proprietors are identified by an IIN, legal entities
+ * and service centres by a BIN.
+ */
+static void
+check_applicant(Reasons *r, ApplicantKind kind, const char *id)
+{
+	KzidParse	p;
+	bool		wants_iin = (kind == APPLICANT_INDIVIDUAL ||
+							 kind == APPLICANT_SOLE_PROPRIETOR);
+	KzidKind	wanted = wants_iin ? KZID_IIN : KZID_BIN;
+	KzidKind	other = wants_iin ? KZID_BIN : KZID_IIN;
+
+	if (kzid_parse(id, strlen(id), wanted, &p) == KZID_OK)
+		return;
+	if (kzid_parse(id, strlen(id), other, &p) == KZID_OK)
+	{
+		add_reason(r, "applicant_kind_mismatch", NULL,
+				   psprintf("An applicant of kind %s is identified by %s, but \"%s\" is %s.",
+							applicant_kinds[kind],
+							wants_iin ? "an IIN" : "a BIN", id,
+							wants_iin ? "a BIN" : "an IIN"));
+		return;
+	}
+	(void) kzid_parse(id, strlen(id), wanted, &p);
+	add_reason(r, "applicant_id_invalid", NULL,
+			   p.status == KZID_BAD_CHECK_DIGIT ?
+			   psprintf("The applicant's identifier \"%s\" is not a valid %s: its check digit should be %d.",
+						id, wants_iin ? "IIN" : "BIN", p.check_expected) :
+			   psprintf("The applicant's identifier \"%s\" is not a valid %s (12 digits with a check digit).",
+						id, wants_iin ? "IIN" : "BIN"));
+}
+
+/* ---- methods and documents ---- */
+
+typedef enum Method
+{
+	METHOD_ACCOMPANIED_BAGGAGE,
+	METHOD_PARCEL,
+	METHOD_GIFT,
+	METHOD_OFFICIAL_RETAILER,
+	METHOD_COMMERCIAL_IMPORT,
+	METHOD_BOARD_REPLACEMENT,
+	METHOD_ADDITIONAL_IMEI
+} Method;
+
+static const char *const methods[] = {
+	"accompanied_baggage", "parcel", "gift", "official_retailer",
+	"commercial_import", "board_replacement", "additional_imei", NULL
+};
+
+typedef enum DocType
+{
+	DOC_BORDER_CROSSING_CERTIFICATE,
+	DOC_PASSENGER_CUSTOMS_DECLARATION,
+	DOC_TRACKING_NUMBER,
+	DOC_GOODS_DECLARATION,
+	DOC_SERVICE_ORDER,
+	DOC_WARRANTY_CARD,			/* never evidence, from here on */
+	DOC_CASH_RECEIPT,
+	DOC_PHOTO
+} DocType;
+
+static const char *const doc_types[] = {
+	"border_crossing_certificate", "passenger_customs_declaration",
+	"tracking_number", "goods_declaration", "service_order",
+	"warranty_card", "cash_receipt", "photo", NULL
+};
+
+#define DOC_BIT(t)	(1u << (t))
+
+/* The documents that are evidence for each way a device arrives. */
+#define EVIDENCE_BAGGAGE	(DOC_BIT(DOC_BORDER_CROSSING_CERTIFICATE) | \
+							 DOC_BIT(DOC_PASSENGER_CUSTOMS_DECLARATION))
+#define EVIDENCE_PARCEL		(DOC_BIT(DOC_PASSENGER_CUSTOMS_DECLARATION) | \
+							 DOC_BIT(DOC_TRACKING_NUMBER))
+
+static void
+check_never_evidence(Reasons *r, DocType type, int docno)
+{
+	static const char *const codes[] = {
+		"warranty_card_not_evidence", "cash_receipt_not_evidence",
+		"photo_not_evidence"
+	};
+	static const char *const what[] = {
+		"a warranty card", "a cash receipt", "a photo"
+	};
+
+	if (type < DOC_WARRANTY_CARD)
+		return;
+	add_reason(r, codes[type - DOC_WARRANTY_CARD], NULL,
+			   psprintf("Document %d is %s, which never proves lawful import: attach a document of the import itself.",
+						docno, what[type - DOC_WARRANTY_CARD]));
+}
+
+/* "a border_crossing_certificate or a passenger_customs_declaration" */
+static char *
+describe_evidence(uint32 evidence)
+{
+	StringInfoData buf;
+	int			t;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	for (t = 0; t < DOC_WARRANTY_CARD; t++)
+	{
+		if (!(evidence & DOC_BIT(t)))
+			continue;
+		appendStringInfo(&buf, "%s%s", first ? "a " : " or a ", doc_types[t]);
+		first = false;
+	}
+	return buf.data;
+}
+
+/*
+ * application_reasons(kind, applicant_id, method, import_date,
+ *		exporting_country, delivery_service, doc_types text[],
+ *		doc_holders text[], n_devices, n_replacements) -> jsonb
+ *
+ * The rules on the applicant, the method and the documents.
+ */
+PG_FUNCTION_INFO_V1(application_reasons);
+Datum
+application_reasons(PG_FUNCTION_ARGS)
+{
+	ApplicantKind kind = lookup(applicant_kinds, arg_cstring(fcinfo, 0));
+	char	   *applicant_id = arg_cstring(fcinfo, 1);
+	Method		method = lookup(methods, arg_cstring(fcinfo, 2));
+	bool		has_import_date = !PG_ARGISNULL(3);
+	bool		has_country = !PG_ARGISNULL(4);
+	bool		has_delivery = !PG_ARGISNULL(5);
+	int			n_devices = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
+	int			n_replacements = PG_ARGISNULL(9) ? 0 : PG_GETARG_INT32(9);
+	Datum	   *types = NULL;
+	Datum	   *holders = NULL;
+	bool	   *holder_nulls = NULL;
+	int			ndocs = 0;
+	int			nholders = 0;
+	uint32		present = 0;
+	uint32		evidence = 0;
+	bool		needs_date = false;
+	bool		needs_country = false;
+	bool		needs_delivery = false;
+	bool		holder_required = (method == METHOD_GIFT);
+	Reasons		r;
+	int			i;
+
+	reasons_init(&r);
+	if (!PG_ARGISNULL(6))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(6), TEXTOID, -1, false,
+						  TYPALIGN_INT, &types, NULL, &ndocs);
+	if (!PG_ARGISNULL(7))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(7), TEXTOID, -1, false,
+						  TYPALIGN_INT, &holders, &holder_nulls, &nholders);
+	if (nholders != ndocs)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("document types and holders differ in number (%d and %d)",
+					   ndocs, nholders));
+	for (i = 0; i < ndocs; i++)
+		present |= DOC_BIT(lookup(doc_types, TextDatumGetCString(types[i])));
+
+	check_applicant(&r, kind, applicant_id);
+
+	switch (method)
+	{
+		case METHOD_ACCOMPANIED_BAGGAGE:
+			needs_date = needs_country = true;
+			evidence = EVIDENCE_BAGGAGE;
+			break;
+		case METHOD_PARCEL:
+			needs_delivery = needs_country = true;
+			evidence = EVIDENCE_PARCEL;
+			break;
+		case METHOD_GIFT:
+			/* as its way of arrival: a parcel if anything says so */
+			if (has_delivery || (present & DOC_BIT(DOC_TRACKING_NUMBER)))
+			{
+				needs_delivery = needs_country = true;
+				evidence = EVIDENCE_PARCEL;
+			}
+			else
+			{
+				needs_date = needs_country = true;
+				evidence = EVIDENCE_BAGGAGE;
+			}
+			break;
+		case METHOD_OFFICIAL_RETAILER:
+		case METHOD_ADDITIONAL_IMEI:
+			break;				/* no documents: the importer verifies */
+		case METHOD_COMMERCIAL_IMPORT:
+			if (!is_business(kind))
+				add_reason(&r, "commercial_import_not_business", NULL,
+						   "Commercial import is for sole proprietors, legal entities and service centres; an individual applies with the way the device arrived.");
+			evidence = DOC_BIT(DOC_GOODS_DECLARATION);
+			break;
+		case METHOD_BOARD_REPLACEMENT:
+			if (kind != APPLICANT_SERVICE_CENTRE)
+				add_reason(&r, "board_replacement_not_service_centre", NULL,
+						   psprintf("Only an authorised service centre applies for a board replacement; the applicant is of kind %s.",
+									applicant_kinds[kind]));
+			if (n_replacements == 0)
+				add_reason(&r, "missing_replacements", NULL,
+						   "A board replacement lists each old IMEI and the new IMEI that replaces it; none was given.");
+			evidence = DOC_BIT(DOC_SERVICE_ORDER);
+			break;
+	}
+
+	if (needs_date && !has_import_date)
+		add_reason(&r, "missing_import_date", NULL,
+				   psprintf("Method %s needs the date of import.", methods[method]));
+	if (needs_country && !has_country)
+		add_reason(&r, "missing_exporting_country", NULL,
+				   psprintf("Method %s needs the exporting country.", methods[method]));
+	if (needs_delivery && !has_delivery)
+		add_reason(&r, "missing_delivery_service", NULL,
+				   psprintf("Method %s needs the delivery service.", methods[method]));
+	if (evidence && !(present & evidence))
+		add_reason(&r, "missing_evidence", NULL,
+				   psprintf("Method %s needs %s as evidence of import; %s.",
+							methods[method], describe_evidence(evidence),
+							ndocs == 0 ? "no document was given" :
+							"none of the documents given is one"));
+
+	for (i = 0; i < ndocs; i++)
+	{
+		DocType		type = lookup(doc_types, TextDatumGetCString(types[i]));
+		char	   *holder = holder_nulls[i] ? NULL :
+			TextDatumGetCString(holders[i]);
+
+		check_never_evidence(&r, type, i + 1);
+		if (holder && !streq(holder, applicant_id))
+			add_reason(&r, "holder_mismatch", NULL,
+					   psprintf("Document %d (%s) is issued to %s, not to the applicant %s: the applicant must be the person named on the import document.",
+								i + 1, doc_types[type], holder, applicant_id));
+		else if (!holder && holder_required && (evidence & DOC_BIT(type)))
+			add_reason(&r, "holder_missing", NULL,
+					   psprintf("Document %d (%s) names no holder: for a gift, the import document must be issued to the applicant.",
+								i + 1, doc_types[type]));
+	}
+
+	if (n_devices == 0)
+		add_reason(&r, "no_devices", NULL, "The application lists no device.");
+
+	return reasons_finish(fcinfo, &r);
+}
+
+/*
+ * application_device_reasons(device_no, model, n_imeis, sim_slots, n_white,
+ *		method) -> jsonb
+ *
+ * A device lists all its IMEIs: when the TAC table knows it, as many as it
+ * has SIM slots (eSIM included).  For method additional_imei one of them
+ * must already be white.
+ */
+PG_FUNCTION_INFO_V1(application_device_reasons);
+Datum
+application_device_reasons(PG_FUNCTION_ARGS)
+{
+	int			device_no = PG_GETARG_INT32(0);
+	char	   *model = arg_cstring(fcinfo, 1);
+	int			n_imeis = PG_GETARG_INT32(2);
+	bool		slots_known = !PG_ARGISNULL(3);
+	int			slots = slots_known ? PG_GETARG_INT32(3) : 0;
+	int			n_white = PG_GETARG_INT32(4);
+	Method		method = lookup(methods, arg_cstring(fcinfo, 5));
+	char	   *name = model ? psprintf("Device %d (%s)", device_no, model) :
+		psprintf("Device %d", device_no);
+	Reasons		r;
+
+	reasons_init(&r);
+	if (n_imeis == 0)
+		add_reason(&r, "device_without_imeis", NULL,
+				   psprintf("%s lists no IMEI.", name));
+	else if (slots_known && n_imeis < slots)
+		add_reason(&r, "missing_imeis", NULL,
+				   psprintf("%s has %d SIM slots (eSIM included) but %d IMEI%s given: declare every IMEI of a multi-SIM device.",
+							name, slots, n_imeis, n_imeis == 1 ? " was" : "s were"));
+	else if (slots_known && n_imeis > slots)
+		add_reason(&r, "too_many_imeis", NULL,
+				   psprintf("%s has %d SIM slot%s (eSIM included) but %d IMEIs were given.",
+							name, slots, slots == 1 ? "" : "s", n_imeis));
+	if (method == METHOD_ADDITIONAL_IMEI && n_imeis > 0 && n_white == 0)
+		add_reason(&r, "no_verified_imei", NULL,
+				   psprintf("%s has no IMEI on the white list: method additional_imei is for a device already verified through another IMEI.",
+							name));
+	return reasons_finish(fcinfo, &r);
+}
+
+/* Why an IMEI as typed is not one; NULL if it is. */
+static char *
+imei_problem(const char *typed)
+{
+	ImeiParse	p;
+
+	switch (imei_parse(typed, strlen(typed), IMEI_DIGITS, &p))
+	{
+		case IMEI_PARSE_OK:
+			return NULL;
+		case IMEI_PARSE_BAD_LENGTH:
+			return psprintf("an IMEI has 15 digits, this has %d", p.ndigits);
+		case IMEI_PARSE_BAD_CHECK_DIGIT:
+			return psprintf("its check digit should be %d, not %d (a typo?)",
+							p.check_expected, p.check_found);
+		case IMEI_PARSE_BAD_CHAR:
+		case IMEI_PARSE_BAD_HYPHEN:
+		case IMEI_PARSE_BAD_GROUPING:
+			break;
+	}
+	return pstrdup("an IMEI is 15 digits");
+}
+
+/*
+ * application_imei_reasons(imei_text, duplicate, status, status_reason,
+ *		expected_model, model_declared, tac_model, method) -> jsonb
+ *
+ * One IMEI as typed: valid, listed once, eligible (not black for a cause an
+ * application cannot lift), of the device's model.  Already white is said,
+ * not held against the application.
+ */
+PG_FUNCTION_INFO_V1(application_imei_reasons);
+Datum
+application_imei_reasons(PG_FUNCTION_ARGS)
+{
+	char	   *typed = arg_cstring(fcinfo, 0);
+	bool		duplicate = PG_GETARG_BOOL(1);
+	char	   *status = arg_cstring(fcinfo, 2);
+	char	   *status_reason = arg_cstring(fcinfo, 3);
+	char	   *expected_model = arg_cstring(fcinfo, 4);
+	bool		model_declared = PG_GETARG_BOOL(5);
+	char	   *tac_model = arg_cstring(fcinfo, 6);
+	Method		method = lookup(methods, arg_cstring(fcinfo, 7));
+	char	   *problem = imei_problem(typed);
+	Reasons		r;
+
+	reasons_init(&r);
+	if (problem)
+	{
+		add_reason(&r, "imei_invalid", typed,
+				   psprintf("\"%s\" is not a valid IMEI: %s. Check it with *#06# and on the packaging.",
+							typed, problem));
+		return reasons_finish(fcinfo, &r);
+	}
+	if (duplicate)
+	{
+		add_reason(&r, "imei_duplicate", typed,
+				   psprintf("IMEI %s is listed more than once.", typed));
+		return reasons_finish(fcinfo, &r);
+	}
+	if (streq(status, "black") && !streq(status_reason, "grey_expired"))
+		add_reason(&r, "imei_not_eligible", typed,
+				   psprintf("IMEI %s is on the black list (%s): an application cannot lift that, only a registry decision.",
+							typed, status_reason ? status_reason : "unknown reason"));
+	else if (streq(status, "white") && method != METHOD_ADDITIONAL_IMEI)
+		add_reason(&r, "imei_already_white", typed,
+				   psprintf("IMEI %s is already on the white list and needs no verification.",
+							typed));
+	if (tac_model && expected_model &&
+		pg_strcasecmp(tac_model, expected_model) != 0)
+		add_reason(&r, "model_mismatch", typed,
+				   psprintf("IMEI %s belongs to model \"%s\" by the TAC table, not to %s \"%s\".",
+							typed, tac_model,
+							model_declared ? "the declared model" :
+							"the model of the device's other IMEIs",
+							expected_model));
+	else if (!tac_model && method == METHOD_ADDITIONAL_IMEI)
+		add_reason(&r, "tac_unknown", typed,
+				   psprintf("The TAC of IMEI %s is not in the TAC table, so it cannot be shown to belong to the verified device.",
+							typed));
+	return reasons_finish(fcinfo, &r);
+}
+
+/*
+ * application_replacement_reasons(replacement_no, old_text, new_text,
+ *		old_status, new_declared) -> jsonb
+ *
+ * A board replacement turns a lawful (white) device's old IMEI into the
+ * new one, which must be among the devices' IMEIs.
+ */
+PG_FUNCTION_INFO_V1(application_replacement_reasons);
+Datum
+application_replacement_reasons(PG_FUNCTION_ARGS)
+{
+	int			no = PG_GETARG_INT32(0);
+	char	   *old_typed = arg_cstring(fcinfo, 1);
+	char	   *new_typed = arg_cstring(fcinfo, 2);
+	char	   *old_status = arg_cstring(fcinfo, 3);
+	bool		new_declared = PG_GETARG_BOOL(4);
+	char	   *problem;
+	Reasons		r;
+
+	reasons_init(&r);
+	if ((problem = imei_problem(old_typed)) != NULL)
+		add_reason(&r, "imei_invalid", old_typed,
+				   psprintf("Old IMEI \"%s\" of replacement %d is not a valid IMEI: %s.",
+							old_typed, no, problem));
+	else if (!streq(old_status, "white"))
+		add_reason(&r, "replaced_imei_not_white", old_typed,
+				   old_status ?
+				   psprintf("Old IMEI %s of replacement %d is %s, not white: only a lawful device's board is replaced.",
+							old_typed, no, old_status) :
+				   psprintf("Old IMEI %s of replacement %d is not in the register: only a lawful device's board is replaced.",
+							old_typed, no));
+	if ((problem = imei_problem(new_typed)) != NULL)
+		add_reason(&r, "imei_invalid", new_typed,
+				   psprintf("New IMEI \"%s\" of replacement %d is not a valid IMEI: %s.",
+							new_typed, no, problem));
+	else if (!new_declared)
+		add_reason(&r, "replacement_not_declared", new_typed,
+				   psprintf("New IMEI %s of replacement %d is not among the IMEIs of the devices.",
+							new_typed, no));
+	return reasons_finish(fcinfo, &r);
+}
