@@ -60,11 +60,12 @@ typedef enum BulkTarget
 {
 	BULK_CONNECTIONS,
 	BULK_TAC,
-	BULK_BLOCKLIST
+	BULK_BLOCKLIST,
+	BULK_DEVICES
 } BulkTarget;
 
 static const char *const target_names[] = {
-	"upload_connections", "upload_tac", "upload_blocklist"
+	"upload_connections", "upload_tac", "upload_blocklist", "upload_devices"
 };
 
 /* What happened to one row */
@@ -127,14 +128,31 @@ typedef struct KnownOperator
  */
 #define BULK_BATCH_ROWS 1000
 
+#define DEVICE_IMEIS 4			/* imei_1 .. imei_4 */
+
 typedef struct PendingRow
 {
 	int64		line;
+	Datum		raw;			/* text[]: for a reject */
+	/* upload_connections */
 	Imei		imei;
 	TimestampTz at;
 	Datum		operator;		/* text */
-	Datum		raw;			/* text[]: for a reject */
+	/* upload_devices */
+	int64		application_id;
+	Datum		model;			/* text, or 0 for none */
+	Imei		imeis[DEVICE_IMEIS];
+	int			nimeis;
 } PendingRow;
+
+/* Applications already looked up in this import */
+typedef struct KnownApplication
+{
+	int64		id;
+	const char *state;			/* NULL: there is no such application */
+} KnownApplication;
+
+#define MAX_CACHED_APPLICATIONS 64
 
 /* The import that the current statement is running */
 typedef struct BulkImport
@@ -152,6 +170,8 @@ typedef struct BulkImport
 	seen_hash  *seen;
 	KnownOperator operators[MAX_CACHED_OPERATORS];
 	int			noperators;
+	KnownApplication applications[MAX_CACHED_APPLICATIONS];
+	int			napplications;
 	PendingRow	batch[BULK_BATCH_ROWS];
 	int			nbatch;
 	MemoryContext cxt;			/* lives as long as the import */
@@ -171,6 +191,8 @@ static SPIPlanPtr plan_connections;
 static SPIPlanPtr plan_tac;
 static SPIPlanPtr plan_black_new;
 static SPIPlanPtr plan_black_update;
+static SPIPlanPtr plan_application;
+static SPIPlanPtr plan_devices;
 
 /* ---- set-up ---- */
 
@@ -323,6 +345,63 @@ prepare_plans(void)
 									"  grey_last_day = NULL, application_id = NULL,"
 									"  import_id = $2, note = $3"
 									" WHERE imei OPERATOR(imei_registry.=) $1", 3, a);
+	}
+	{
+		Oid			a[] = {INT8OID};
+
+		plan_application = prepare("SELECT state FROM imei_registry.applications"
+								   " WHERE id OPERATOR(pg_catalog.=) $1"
+								   " FOR NO KEY UPDATE", 1, a);
+	}
+	{
+		Oid			t_imeis = get_array_type(t_imei);
+		Oid			a[] = {INT8ARRAYOID, TEXTARRAYOID, t_imeis, t_imeis, t_imeis,
+			t_imeis, INT8OID};
+
+		/*
+		 * A batch of devices, no IMEI twice.  A device with an IMEI that
+		 * this import already added is a duplicate (an earlier batch); one
+		 * with an IMEI that the application has from an earlier import is
+		 * already present, and nothing of it is added.  The others are appended to
+		 * their application: device_ord after its last device, the IMEIs in
+		 * column order.  For each row: duplicate, present.
+		 */
+		plan_devices = prepare("WITH u AS ("
+							   " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+							   "  pg_catalog.unnest($3), pg_catalog.unnest($4),"
+							   "  pg_catalog.unnest($5), pg_catalog.unnest($6))"
+							   "  WITH ORDINALITY AS u(application_id, model, i1, i2, i3, i4, ord)),"
+							   " k AS ("
+							   " SELECT u.*, ai.import_id OPERATOR(pg_catalog.=) $7 AS dup,"
+							   "  ai.application_id IS NOT NULL AS known"
+							   " FROM u LEFT JOIN LATERAL ("
+							   "  SELECT ai.application_id, ai.import_id FROM imei_registry.application_imeis ai"
+							   "  WHERE ai.imei OPERATOR(imei_registry.=) ANY (ARRAY[u.i1, u.i2, u.i3, u.i4])"
+							   "   AND (ai.application_id OPERATOR(pg_catalog.=) u.application_id"
+							   "        OR ai.import_id OPERATOR(pg_catalog.=) $7)"
+							   "  ORDER BY ai.import_id OPERATOR(pg_catalog.=) $7 DESC LIMIT 1) ai ON true),"
+							   " n AS ("
+							   " SELECT k.*, (SELECT pg_catalog.max(d.device_ord)"
+							   "   FROM imei_registry.application_devices d"
+							   "   WHERE d.application_id OPERATOR(pg_catalog.=) k.application_id)"
+							   "  AS last_ord,"
+							   "  pg_catalog.row_number() OVER (PARTITION BY k.application_id ORDER BY k.ord)"
+							   "  AS nth"
+							   " FROM k WHERE NOT k.known),"
+							   " dev AS ("
+							   " INSERT INTO imei_registry.application_devices (application_id, device_ord, model)"
+							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::integer,"
+							   "  n.model FROM n),"
+							   " imeis AS ("
+							   " INSERT INTO imei_registry.application_imeis"
+							   "  (application_id, device_ord, ord, imei_text, imei, import_id)"
+							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::integer,"
+							   "  i.ord::integer, i.imei::text, i.imei, $7"
+							   " FROM n, ROWS FROM (pg_catalog.unnest(ARRAY[n.i1, n.i2, n.i3, n.i4]))"
+							   "  WITH ORDINALITY AS i(imei, ord)"
+							   " WHERE i.imei IS NOT NULL)"
+							   " SELECT k.ord, COALESCE(k.dup, false), k.known FROM k",
+							   7, a);
 	}
 }
 
@@ -837,6 +916,233 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 		flush_connections();
 }
 
+/*
+ * Send the waiting device rows to their applications, and count each:
+ * loaded (appended), already present (an IMEI of it is in the application
+ * from an earlier import) or a duplicate (this import added it in an
+ * earlier batch).  As for connections, the appended devices' IMEIs leave
+ * the seen set: application_imeis.import_id answers for them.
+ */
+static void
+flush_devices(void)
+{
+	int			n = bulk.nbatch;
+	Datum	   *apps;
+	Datum	   *models;
+	bool	   *model_nulls;
+	Datum	   *imeis[DEVICE_IMEIS];
+	bool	   *imei_nulls[DEVICE_IMEIS];
+	Datum		v[7];
+	int			dims[1];
+	int			lbs[1] = {1};
+	int			i;
+	int			c;
+	uint64		t;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	dims[0] = n;
+	apps = palloc(n * sizeof(Datum));
+	models = palloc(n * sizeof(Datum));
+	model_nulls = palloc(n * sizeof(bool));
+	for (c = 0; c < DEVICE_IMEIS; c++)
+	{
+		imeis[c] = palloc(n * sizeof(Datum));
+		imei_nulls[c] = palloc(n * sizeof(bool));
+	}
+	for (i = 0; i < n; i++)
+	{
+		PendingRow *row = &bulk.batch[i];
+
+		apps[i] = Int64GetDatum(row->application_id);
+		models[i] = row->model;
+		model_nulls[i] = (row->model == (Datum) 0);
+		for (c = 0; c < DEVICE_IMEIS; c++)
+		{
+			imeis[c][i] = ImeiGetDatum(c < row->nimeis ? row->imeis[c] : 0);
+			imei_nulls[c][i] = (c >= row->nimeis);
+		}
+	}
+	v[0] = PointerGetDatum(construct_array(apps, n, INT8OID, sizeof(int64),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[1] = PointerGetDatum(construct_md_array(models, model_nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+	for (c = 0; c < DEVICE_IMEIS; c++)
+		v[2 + c] = PointerGetDatum(construct_md_array(imeis[c], imei_nulls[c], 1, dims, lbs,
+													  imei_type_oid(), sizeof(Imei),
+													  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[6] = Int64GetDatum(bulk.import_id);
+	MemoryContextSwitchTo(old);
+
+	exec_plan(plan_devices, v, NULL);
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "device batch of %d rows returned %llu",
+			 n, (unsigned long long) SPI_processed);
+	for (t = 0; t < SPI_processed; t++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[t];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
+		bool		dup = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));
+		bool		known = DatumGetBool(SPI_getbinval(tup, d, 3, &isnull));
+		PendingRow *row = &bulk.batch[ord - 1];
+
+		if (known && !dup)
+		{
+			count_accepted(ROW_PRESENT);	/* its IMEIs stay in the seen set */
+			continue;
+		}
+		for (c = 0; c < row->nimeis; c++)
+			seen_delete(bulk.seen, row->imeis[c]);
+		if (dup)
+			record_reject(row->line, row->raw, "duplicate_in_file",
+						  psprintf("IMEI %015lld came earlier in this import",
+								   (long long) row->imeis[0]));
+		else
+			count_accepted(ROW_LOADED);
+	}
+	bulk.nbatch = 0;
+	MemoryContextReset(bulk.batchcxt);
+}
+
+static void
+flush_batch(void)
+{
+	if (bulk.target == BULK_CONNECTIONS)
+		flush_connections();
+	else if (bulk.target == BULK_DEVICES)
+		flush_devices();
+}
+
+/* The state of an application, NULL if there is none; locked against a concurrent upload */
+static const char *
+application_state(int64 id)
+{
+	int			i;
+	const char *state = NULL;
+	Datum		v[1];
+
+	for (i = 0; i < bulk.napplications; i++)
+		if (bulk.applications[i].id == id)
+			return bulk.applications[i].state;
+	v[0] = Int64GetDatum(id);
+	exec_plan(plan_application, v, NULL);
+	if (SPI_processed > 0)
+		state = MemoryContextStrdup(bulk.cxt,
+									SPI_getvalue(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1));
+	if (bulk.napplications < MAX_CACHED_APPLICATIONS)
+	{
+		bulk.applications[bulk.napplications].id = id;
+		bulk.applications[bulk.napplications].state = state;
+		bulk.napplications++;
+	}
+	return state;
+}
+
+/*
+ * application_id, model, imei_1 .. imei_4: one device of a submitted
+ * application, its IMEIs in slot order (later ones empty for fewer SIMs).
+ * The application is decided later, as one, by decide_application().
+ */
+static void
+load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *app_s = column_value(tuple, desc, 1);
+	char	   *model = column_value(tuple, desc, 2);
+	char	   *imei_s[DEVICE_IMEIS];
+	Imei		imeis[DEVICE_IMEIS];
+	int			nimeis = 0;
+	int64		app;
+	char	   *end;
+	const char *state;
+	PendingRow *row;
+	MemoryContext old;
+	int			c;
+	int			c2;
+
+	if (!require(r, app_s, "application_id"))
+		return;
+	for (c = 0; c < DEVICE_IMEIS; c++)
+	{
+		imei_s[c] = column_value(tuple, desc, 3 + c);
+		if (imei_s[c] != NULL)
+		{
+			if (c > nimeis)
+			{
+				reject(r, "missing_value", "imei_%d is empty but imei_%d is not", nimeis + 1, c + 1);
+				return;
+			}
+			nimeis++;
+		}
+	}
+	if (nimeis == 0)
+	{
+		reject(r, "missing_value", "imei_1 is empty");
+		return;
+	}
+	errno = 0;
+	app = strtoll(app_s, &end, 10);
+	if (errno != 0 || *end != '\0' || app <= 0)
+	{
+		reject(r, "bad_value", "application_id \"%s\" is not an application number", app_s);
+		return;
+	}
+	for (c = 0; c < nimeis; c++)
+	{
+		if (!parse_imei(r, imei_s[c], false, &imeis[c]))
+		{
+			r->message = psprintf("imei_%d: %s", c + 1, r->message);
+			return;
+		}
+		for (c2 = 0; c2 < c; c2++)
+			if (imeis[c2] == imeis[c])
+			{
+				reject(r, "duplicate_in_file", "imei_%d repeats imei_%d (%015lld)",
+					   c + 1, c2 + 1, (long long) imeis[c]);
+				return;
+			}
+	}
+	state = application_state(app);
+	if (state == NULL)
+	{
+		reject(r, "unknown_application", "there is no application %lld", (long long) app);
+		return;
+	}
+	if (strcmp(state, "submitted") != 0)
+	{
+		reject(r, "unknown_application", "application %lld is already %s: devices go to a submitted application",
+			   (long long) app, state);
+		return;
+	}
+	for (c = 0; c < nimeis; c++)
+		if (seen_before(imeis[c]))
+		{
+			reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+				   (long long) imeis[c]);
+			return;
+		}
+	for (c = 0; c < nimeis; c++)
+		remember(imeis[c]);
+
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	row = &bulk.batch[bulk.nbatch++];
+	row->line = current_line(rel);
+	row->raw = raw_values(tuple, desc);
+	row->application_id = app;
+	row->model = model ? CStringGetTextDatum(model) : (Datum) 0;
+	memcpy(row->imeis, imeis, sizeof(imeis));
+	row->nimeis = nimeis;
+	MemoryContextSwitchTo(old);
+	r->outcome = ROW_PENDING;
+
+	if (bulk.nbatch == BULK_BATCH_ROWS)
+		flush_devices();
+}
+
 /* tac, brand, model, device_type, sim_slots: insert or update the TAC table */
 static void
 load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
@@ -852,8 +1158,8 @@ load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 	Datum		v[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
-	if (!require(r, tac, "tac") || !require(r, brand, "brand") ||
-		!require(r, model, "model") || !require(r, slots_s, "sim_slots"))
+	if (!require(r, tac, "tac") || !require(r, model, "model") ||
+		!require(r, slots_s, "sim_slots"))
 		return;
 	for (c = tac; *c; c++)
 		if (*c < '0' || *c > '9')
@@ -869,9 +1175,9 @@ load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 	}
 	errno = 0;
 	slots = strtol(slots_s, &end, 10);
-	if (errno != 0 || *end != '\0' || slots < 1 || slots > 4)
+	if (errno != 0 || *end != '\0' || slots < 1 || slots > 8)
 	{
-		reject(r, "bad_value", "sim_slots \"%s\" is not a number of SIM slots from 1 to 4", slots_s);
+		reject(r, "bad_value", "sim_slots \"%s\" is not a number of SIM slots from 1 to 8", slots_s);
 		return;
 	}
 	if (seen_before(atoi(tac)))
@@ -880,7 +1186,8 @@ load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 		return;
 	}
 	v[0] = CStringGetTextDatum(tac);
-	v[1] = CStringGetTextDatum(brand);
+	v[1] = brand ? CStringGetTextDatum(brand) : (Datum) 0;
+	nulls[1] = brand ? ' ' : 'n';
 	v[2] = CStringGetTextDatum(model);
 	v[3] = device_type ? CStringGetTextDatum(device_type) : (Datum) 0;
 	nulls[3] = device_type ? ' ' : 'n';
@@ -996,6 +1303,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	bulk.nread = bulk.nloaded = bulk.nrejected = bulk.npresent = 0;
 	bulk.seen = NULL;
 	bulk.noperators = 0;
+	bulk.napplications = 0;
 	{
 		MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
 
@@ -1051,6 +1359,9 @@ bulk_import_row(PG_FUNCTION_ARGS)
 		case BULK_BLOCKLIST:
 			load_blocklist(&r, tuple, desc);
 			break;
+		case BULK_DEVICES:
+			load_device(&r, rel, tuple, desc);
+			break;
 	}
 	if (r.outcome == ROW_REJECTED)
 		record_reject(current_line(rel), raw_values(tuple, desc), r.reason, r.message);
@@ -1078,7 +1389,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	bulk.active = false;
 
 	SPI_connect();
-	flush_connections();
+	flush_batch();
 
 	if (bulk.atomic && bulk.nrejected > 0)
 		ereport(ERROR,

@@ -5,16 +5,6 @@
 -- Every column is text, so that a bad value reaches the row trigger instead of
 -- failing COPY's input conversion.
 
--- The GSMA TAC table: model, brand and SIM slots (eSIM counted) per TAC.
-CREATE TABLE imei_registry.tac (
-    tac         text PRIMARY KEY CHECK (tac ~ '^[0-9]{8}$'),
-    brand       text NOT NULL,
-    model       text NOT NULL,
-    device_type text,
-    sim_slots   integer NOT NULL CHECK (sim_slots BETWEEN 1 AND 4)
-);
-SELECT pg_catalog.pg_extension_config_dump('imei_registry.tac', '');
-
 CREATE FUNCTION imei_registry.bulk_import_begin() RETURNS trigger
     AS 'MODULE_PATHNAME', 'bulk_import_begin' LANGUAGE C;
 CREATE FUNCTION imei_registry.bulk_import_row() RETURNS trigger
@@ -38,7 +28,7 @@ CREATE TABLE imei_registry.upload_tac (
     sim_slots   text
 );
 COMMENT ON TABLE imei_registry.upload_tac IS
-    'COPY target: the GSMA TAC database into imei_registry.tac';
+    'COPY target: the GSMA TAC database into imei_registry.tac (310_applications.sql)';
 
 CREATE TABLE imei_registry.upload_blocklist (
     imei      text,
@@ -67,4 +57,28 @@ CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_blocklist
 CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_blocklist
     FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
 CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_blocklist
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+
+-- Devices of a submitted application (310_applications.sql), one line per
+-- device; decide_application() decides them later, as one application.
+-- import_id marks the IMEIs an upload added: a repeat of one of them later
+-- in the same file is a duplicate, without keeping the file's IMEIs in memory.
+ALTER TABLE imei_registry.application_imeis ADD COLUMN import_id bigint;
+
+CREATE TABLE imei_registry.upload_devices (
+    application_id text,
+    model          text,
+    imei_1         text,
+    imei_2         text,
+    imei_3         text,
+    imei_4         text
+);
+COMMENT ON TABLE imei_registry.upload_devices IS
+    'COPY target: the devices of a submitted application, IMEIs in slot order';
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_devices
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_devices
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_devices
     FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();

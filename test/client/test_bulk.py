@@ -105,6 +105,29 @@ class BulkCopyTest(unittest.TestCase):
             " WHERE imei_registry.imei_tac(imei) = '35990051'").fetchone()[0]
         self.assertEqual(loaded, 0)
 
+    def test_devices_across_batches(self):
+        app = self.conn.execute(
+            "INSERT INTO imei_registry.applications (applicant_kind, applicant_id, method, mci_tenge)"
+            " VALUES ('legal_entity', '990340000027', 'commercial_import', 3932) RETURNING id"
+        ).fetchone()[0]
+        lines = ["application_id,model,imei_1,imei_2,imei_3,imei_4"]
+        lines += ["%d,Phone,%s,%s,," % (app, luhn("3599005300%04d" % (2 * i)),
+                                        luhn("3599005300%04d" % (2 * i + 1)))
+                  for i in range(1100)]
+        # line 1102: its second IMEI is the second IMEI of line 2, a batch ago
+        lines.append("%d,Phone,%s,%s,," % (app, luhn("35990053999999"), luhn("35990053000001")))
+        text = "\n".join(lines) + "\n"
+        import_id, read, loaded, rejected, present = self.copy("upload_devices", text)
+        self.assertEqual((read, loaded, rejected, present), (1101, 1100, 1, 0))
+        self.assertEqual(self.rejects(import_id), [(1102, "duplicate_in_file")])
+        devices, imeis = self.conn.execute(
+            "SELECT count(DISTINCT device_ord), count(*) FROM imei_registry.application_imeis"
+            " WHERE application_id = %s", (app,)).fetchone()
+        self.assertEqual((devices, imeis), (1100, 2200))
+
+        import_id, read, loaded, rejected, present = self.copy("upload_devices", text)
+        self.assertEqual((read, loaded, rejected, present), (1101, 1100, 1, 1100))
+
     def test_blocklist_leading_zero(self):
         text = ("imei,listed_on,reason\n"
                 "%s,2026-03-03,stolen\n"
