@@ -6,22 +6,26 @@
 CREATE TYPE imei_registry.status AS ENUM ('white', 'grey', 'black');
 
 -- Status reasons are stable codes: a contract for clients and operators.
--- Add codes as needed; never rename one.
+-- Add codes as needed; never rename one.  Rows shipped by the extension have
+-- shipped = true and stay out of pg_dump (CREATE EXTENSION makes them);
+-- codes a site adds itself are dumped.
 CREATE TABLE imei_registry.reasons (
     code        text PRIMARY KEY,
     status      imei_registry.status NOT NULL,  -- the status it leads to
-    description text NOT NULL
+    description text NOT NULL,
+    shipped     boolean NOT NULL DEFAULT false,
+    UNIQUE (code, status)       -- target of registry's (reason, status) key
 );
-INSERT INTO imei_registry.reasons (code, status, description) VALUES
-    ('unverified',           'grey',  'seen in a network without proof of lawful import'),
-    ('lawful_import',        'white', 'registered by its importer as officially imported'),
-    ('grandfathered',        'white', 'in the networks before the rules began (24-25 March 2025)'),
-    ('application_approved', 'white', 'lawful import proven by an approved application'),
-    ('grey_expired',         'black', 'grey period ended without an approved application'),
-    ('gsma_blocked',         'black', 'matches the GSMA block list'),
-    ('counterfeit',          'black', 'found counterfeit or altered'),
-    ('replaced',             'black', 'old IMEI of a board replacement by a service centre'),
-    ('reinstated',           'white', 'explicit registry decision with a recorded reason');
+INSERT INTO imei_registry.reasons (code, status, description, shipped) VALUES
+    ('unverified',           'grey',  'seen in a network without proof of lawful import', true),
+    ('lawful_import',        'white', 'registered by its importer as officially imported', true),
+    ('grandfathered',        'white', 'in the networks before the rules began (24-25 March 2025)', true),
+    ('application_approved', 'white', 'lawful import proven by an approved application', true),
+    ('grey_expired',         'black', 'grey period ended without an approved application', true),
+    ('gsma_blocked',         'black', 'matches the GSMA block list', true),
+    ('counterfeit',          'black', 'found counterfeit or altered', true),
+    ('replaced',             'black', 'old IMEI of a board replacement by a service centre', true),
+    ('reinstated',           'white', 'explicit registry decision with a recorded reason', true);
 
 CREATE TABLE imei_registry.operators (
     code text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*$'),
@@ -36,13 +40,22 @@ CREATE TABLE imei_registry.devices (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- An importer's registration of officially imported devices
+-- (imei_registry.register_import); registry rows and history point to it.
+CREATE TABLE imei_registry.imports (
+    import_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    importer   text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    note       text
+);
+
 -- One row per IMEI.  A status change is an UPDATE of status and reason (and
 -- the cause: application_id, import_id, note); the transition trigger checks
 -- it against the rules, stamps since, and writes the history row.
 CREATE TABLE imei_registry.registry (
     imei            imei_registry.imei PRIMARY KEY,
     status          imei_registry.status NOT NULL,
-    reason          text NOT NULL REFERENCES imei_registry.reasons,
+    reason          text NOT NULL,
     since           timestamptz NOT NULL DEFAULT now(),
     first_seen_at   timestamptz,
     first_operator  text REFERENCES imei_registry.operators,
@@ -52,13 +65,20 @@ CREATE TABLE imei_registry.registry (
     application_id  bigint,
     import_id       bigint,
     note            text,
-    CHECK ((status = 'grey') = (grey_last_day IS NOT NULL))
+    CHECK ((status = 'grey') = (grey_last_day IS NOT NULL)),
+    -- the reason leads to the status, whatever the reasons table says later
+    CONSTRAINT registry_reason_fkey FOREIGN KEY (reason, status)
+        REFERENCES imei_registry.reasons (code, status)
 );
 -- Expiry finds due grey rows without scanning the register.
 CREATE INDEX registry_grey_due ON imei_registry.registry (grey_last_day)
     WHERE status = 'grey';
+CREATE INDEX registry_device ON imei_registry.registry (device_id)
+    WHERE device_id IS NOT NULL;
 
 -- Append-only: the history trigger refuses UPDATE, DELETE and TRUNCATE.
+-- xid is the writing transaction (stamped by the trigger, never by the
+-- client); the change feed orders by (xid, id), see imei_registry.changes().
 CREATE TABLE imei_registry.history (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     imei            imei_registry.imei NOT NULL,
@@ -69,6 +89,19 @@ CREATE TABLE imei_registry.history (
     changed_at      timestamptz NOT NULL,
     application_id  bigint,
     import_id       bigint,
-    note            text
+    note            text,
+    xid             xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()
 );
 CREATE INDEX history_imei ON imei_registry.history (imei, id);
+CREATE INDEX history_feed ON imei_registry.history (xid, id);
+
+-- pg_dump keeps users' data (CREATE EXTENSION makes the rest).
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.reasons', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.operators', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.devices', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.devices_device_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.imports', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.imports_import_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.registry', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.history', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.history_id_seq', '');

@@ -1,0 +1,46 @@
+-- The state machine: C triggers on the registry and on its history
+-- (src/transitions.c).  A forbidden change fails with SQLSTATE IR001.
+
+CREATE FUNCTION imei_registry.registry_transition() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'registry_transition' LANGUAGE C;
+CREATE FUNCTION imei_registry.registry_history() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'registry_history' LANGUAGE C;
+CREATE FUNCTION imei_registry.history_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'history_guard' LANGUAGE C;
+
+CREATE TRIGGER registry_transition
+    BEFORE INSERT OR UPDATE ON imei_registry.registry
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_transition();
+COMMENT ON TRIGGER registry_transition ON imei_registry.registry IS
+    'checks every new row and change of status against the registry rules (SQLSTATE IR001), stamps since';
+
+-- Only real changes reach the history: a status kept (device_id set, say)
+-- queues nothing.
+CREATE TRIGGER registry_history
+    AFTER INSERT ON imei_registry.registry
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_history();
+CREATE TRIGGER registry_history_update
+    AFTER UPDATE ON imei_registry.registry
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION imei_registry.registry_history();
+COMMENT ON TRIGGER registry_history ON imei_registry.registry IS
+    'appends the history row of a new IMEI';
+COMMENT ON TRIGGER registry_history_update ON imei_registry.registry IS
+    'appends the history row of a change of status';
+
+-- The guard fires ALWAYS, also under session_replication_role = replica
+-- (a logical-replication subscriber, a restore): history stays append-only,
+-- and xid is always the transaction that wrote the row.
+CREATE TRIGGER history_append_only
+    BEFORE UPDATE OR DELETE ON imei_registry.history
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.history_guard();
+CREATE TRIGGER history_no_truncate
+    BEFORE TRUNCATE ON imei_registry.history
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.history_guard();
+CREATE TRIGGER history_stamp_xid
+    BEFORE INSERT ON imei_registry.history
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.history_guard();
+ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_append_only;
+ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_no_truncate;
+ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_stamp_xid;

@@ -1,0 +1,241 @@
+-- The registry's functions: operators' reports, importers' registrations,
+-- the public check, registry decisions and the operators' change feed.
+-- Functions that write or read the tables are SECURITY DEFINER with a fixed
+-- search_path (pg_temp last); the roles that may call them are granted in
+-- 190_registry_roles.sql.
+
+-- The Kazakhstan civil date of a moment, and the last day of a grey period
+-- that starts at a first connection.  Everything that needs them calls these
+-- two functions; the grey-expiry part (200-299) may replace their bodies.
+CREATE FUNCTION imei_registry.local_date(at timestamptz) RETURNS date
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS $$ SELECT pg_catalog.timezone('Asia/Almaty', at)::date $$;
+COMMENT ON FUNCTION imei_registry.local_date(timestamptz) IS
+    'the civil date in Kazakhstan (Asia/Almaty) of a moment';
+
+CREATE FUNCTION imei_registry.grey_last_day(connected_at timestamptz) RETURNS date
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS $$ SELECT pg_catalog.timezone('Asia/Almaty', connected_at)::date + 30 $$;
+COMMENT ON FUNCTION imei_registry.grey_last_day(timestamptz) IS
+    'last local day of the grey period of a device first connected at this moment';
+
+-- An operator reports a device seen in its network.  A new IMEI becomes
+-- grey with its grey period; a known one keeps its status (its first
+-- connection is recorded if it had none).  Returns the status.
+CREATE FUNCTION imei_registry.report_connection(
+    imei imei_registry.imei, operator text,
+    connected_at timestamptz DEFAULT pg_catalog.now())
+RETURNS imei_registry.status
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    result imei_registry.status;
+BEGIN
+    PERFORM FROM imei_registry.operators o WHERE o.code = report_connection.operator;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown operator "%"', operator
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Operators are listed in imei_registry.operators.';
+    END IF;
+
+    INSERT INTO imei_registry.registry AS r
+        (imei, status, reason, first_seen_at, first_operator, grey_last_day)
+    VALUES (report_connection.imei, 'grey', 'unverified', connected_at, operator,
+            imei_registry.grey_last_day(connected_at))
+    ON CONFLICT DO NOTHING
+    RETURNING r.status INTO result;
+    IF FOUND THEN
+        RETURN result;
+    END IF;
+
+    UPDATE imei_registry.registry AS r
+       SET first_seen_at = connected_at, first_operator = operator
+     WHERE r.imei OPERATOR(imei_registry.=) report_connection.imei
+       AND r.first_seen_at IS NULL;
+    SELECT r.status INTO result FROM imei_registry.registry AS r
+     WHERE r.imei OPERATOR(imei_registry.=) report_connection.imei;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION imei_registry.report_connection(imei_registry.imei, text, timestamptz) IS
+    'an operator reports a device seen in its network: a new IMEI becomes grey; returns the status';
+
+CREATE FUNCTION imei_registry.report_connection(
+    imeisv imei_registry.imeisv, operator text,
+    connected_at timestamptz DEFAULT pg_catalog.now())
+RETURNS imei_registry.status
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+AS $$ SELECT imei_registry.report_connection(imei_registry.imei(imeisv), operator, connected_at) $$;
+COMMENT ON FUNCTION imei_registry.report_connection(imei_registry.imeisv, text, timestamptz) IS
+    'report_connection() for the IMEISV a network reports';
+
+-- An importer registers officially imported devices: new IMEIs start white
+-- (lawful_import).  IMEIs already in the register keep their status (grey
+-- ones need an approved application).  One row per distinct input IMEI.
+CREATE FUNCTION imei_registry.register_import(
+    imeis imei_registry.imei[], importer text, note text DEFAULT NULL)
+RETURNS TABLE (import_id bigint, imei imei_registry.imei,
+               status imei_registry.status, registered boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    new_import bigint;
+BEGIN
+    IF imeis IS NULL OR importer IS NULL OR btrim(importer) = '' THEN
+        RAISE EXCEPTION 'register_import needs IMEIs and an importer'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF array_position(imeis, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'register_import: the list of IMEIs contains NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+
+    INSERT INTO imei_registry.imports (importer, note)
+    VALUES (register_import.importer, register_import.note)
+    RETURNING imports.import_id INTO new_import;
+
+    RETURN QUERY
+    WITH input AS (
+        SELECT DISTINCT u.imei FROM unnest(imeis) AS u(imei)
+    ), added AS (
+        INSERT INTO imei_registry.registry AS r (imei, status, reason, import_id)
+        SELECT i.imei, 'white', 'lawful_import', new_import FROM input i
+        ON CONFLICT DO NOTHING
+        RETURNING r.imei
+    )
+    SELECT new_import, i.imei,
+           CASE WHEN a.imei IS NOT NULL THEN 'white'::imei_registry.status
+                ELSE (SELECT r.status FROM imei_registry.registry r
+                      WHERE r.imei OPERATOR(imei_registry.=) i.imei) END,
+           a.imei IS NOT NULL
+    FROM input i LEFT JOIN added a ON a.imei OPERATOR(imei_registry.=) i.imei
+    ORDER BY i.imei;
+END
+$$;
+COMMENT ON FUNCTION imei_registry.register_import(imei_registry.imei[], text, text) IS
+    'an importer registers officially imported devices: new IMEIs start white';
+
+-- The public "check before purchase": exactly one row.  An IMEI the
+-- register does not know gives status NULL and reason 'not_registered'.
+-- days_left counts whole local days after today (0 = today is the last).
+CREATE FUNCTION imei_registry.check_imei(imei imei_registry.imei,
+    OUT status imei_registry.status, OUT reason text, OUT since timestamptz,
+    OUT grey_last_day date, OUT days_left integer)
+LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+    SELECT r.status, coalesce(r.reason, 'not_registered'), r.since, r.grey_last_day,
+           r.grey_last_day - imei_registry.local_date(pg_catalog.now())
+    FROM (VALUES (check_imei.imei)) AS q(imei)
+    LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(imei_registry.=) q.imei
+$$;
+COMMENT ON FUNCTION imei_registry.check_imei(imei_registry.imei) IS
+    'the public check: status, reason, since, grey_last_day, days_left of an IMEI (status NULL, reason not_registered when unknown)';
+
+-- Registry decisions.  block: to black by a reason that leads there; an
+-- IMEI not yet in the register is entered black (gsma_blocked, counterfeit).
+CREATE FUNCTION imei_registry.block(imei imei_registry.imei, reason text,
+                                    note text DEFAULT NULL)
+RETURNS imei_registry.status
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    IF imei IS NULL OR reason IS NULL THEN
+        RAISE EXCEPTION 'block needs an IMEI and a reason'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM FROM imei_registry.reasons r
+     WHERE r.code = block.reason AND r.status = 'black';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'reason "%" does not lead to black', reason
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Block reasons are the codes of imei_registry.reasons with status black.';
+    END IF;
+    UPDATE imei_registry.registry AS r
+       SET status = 'black', reason = block.reason, note = block.note,
+           application_id = NULL, import_id = NULL
+     WHERE r.imei OPERATOR(imei_registry.=) block.imei;
+    IF NOT FOUND THEN
+        INSERT INTO imei_registry.registry (imei, status, reason, note)
+        VALUES (block.imei, 'black', block.reason, block.note);
+    END IF;
+    RETURN 'black';
+END
+$$;
+COMMENT ON FUNCTION imei_registry.block(imei_registry.imei, text, text) IS
+    'registry decision: make an IMEI black for a reason (gsma_blocked, counterfeit, replaced, grey_expired)';
+
+-- reinstate: a black IMEI back to white by an explicit registry decision;
+-- reason is the written reason, recorded as the note of the change.
+CREATE FUNCTION imei_registry.reinstate(imei imei_registry.imei, reason text)
+RETURNS imei_registry.status
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    IF imei IS NULL THEN
+        RAISE EXCEPTION 'reinstate needs an IMEI'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    UPDATE imei_registry.registry AS r
+       SET status = 'white', reason = 'reinstated', note = reinstate.reason,
+           application_id = NULL, import_id = NULL
+     WHERE r.imei OPERATOR(imei_registry.=) reinstate.imei;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'IMEI % is not in the register', imei
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN 'white';
+END
+$$;
+COMMENT ON FUNCTION imei_registry.reinstate(imei_registry.imei, text) IS
+    'registry decision: a black IMEI back to white, with its written reason';
+
+-- The operators' feed of status changes, in commit-safe order.
+--
+-- Identity values are taken before commit, so transactions commit out of id
+-- order.  The feed therefore orders by (xid, id), xid being the writing
+-- transaction, and returns only rows whose xid is below the xmin of the
+-- current snapshot: every transaction below it has ended, and any row that
+-- becomes visible later belongs to a transaction at or above it, so it
+-- sorts after everything already returned.  A reader that resumes after the
+-- last id it saw (after = 0 to start) never skips a row.  The price: the
+-- feed waits for the oldest transaction of the cluster that holds an xid.
+CREATE FUNCTION imei_registry.changes(after bigint, max_rows integer DEFAULT 1000)
+RETURNS TABLE (id bigint, imei imei_registry.imei,
+               from_status imei_registry.status, to_status imei_registry.status,
+               reason text, changed_at timestamptz,
+               application_id bigint, import_id bigint)
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    horizon xid8 := pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot());
+    after_xid xid8 := '0';
+BEGIN
+    IF max_rows < 1 OR after < 0 THEN
+        RAISE EXCEPTION 'changes(%, %): after must be >= 0 and max_rows >= 1', after, max_rows
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF after > 0 THEN
+        SELECT h.xid INTO after_xid FROM imei_registry.history h WHERE h.id = after;
+        IF NOT FOUND OR after_xid >= horizon THEN
+            RAISE EXCEPTION 'change % was never returned by changes()', after
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Resume after the last id that changes() returned, or start at 0.';
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT h.id, h.imei, h.from_status, h.to_status, h.reason, h.changed_at,
+           h.application_id, h.import_id
+    FROM imei_registry.history h
+    WHERE h.xid < horizon AND (h.xid, h.id) > (after_xid, after)
+    ORDER BY h.xid, h.id
+    LIMIT max_rows;
+END
+$$;
+COMMENT ON FUNCTION imei_registry.changes(bigint, integer) IS
+    'the operators'' feed of status changes after the given id, in commit-safe order';

@@ -1,0 +1,56 @@
+-- Group roles (NOLOGIN).  Roles belong to the cluster, not to the database
+-- or the extension: they are created here only if missing, are shared by
+-- every database that has the extension, and stay after DROP EXTENSION.
+--   imei_registry_reader    the public check
+--   imei_registry_portal    applicants' portal: check (+ applications)
+--   imei_registry_operator  mobile operators: report connections, change feed, check
+--   imei_registry_admin     the registry: every decision, direct table writes
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['imei_registry_reader', 'imei_registry_portal',
+                             'imei_registry_operator', 'imei_registry_admin'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+        END IF;
+    END LOOP;
+END
+$$;
+
+GRANT imei_registry_reader TO imei_registry_portal, imei_registry_operator;
+GRANT imei_registry_portal, imei_registry_operator TO imei_registry_admin;
+
+-- The types and pure functions are for everyone; the register is not.
+GRANT USAGE ON SCHEMA imei_registry TO PUBLIC;
+
+REVOKE EXECUTE ON FUNCTION
+    imei_registry.report_connection(imei_registry.imei, text, timestamptz),
+    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
+    imei_registry.register_import(imei_registry.imei[], text, text),
+    imei_registry.check_imei(imei_registry.imei),
+    imei_registry.block(imei_registry.imei, text, text),
+    imei_registry.reinstate(imei_registry.imei, text),
+    imei_registry.changes(bigint, integer)
+FROM PUBLIC;
+
+GRANT EXECUTE ON FUNCTION imei_registry.check_imei(imei_registry.imei)
+    TO imei_registry_reader;
+GRANT EXECUTE ON FUNCTION
+    imei_registry.report_connection(imei_registry.imei, text, timestamptz),
+    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
+    imei_registry.changes(bigint, integer)
+TO imei_registry_operator;
+GRANT EXECUTE ON FUNCTION
+    imei_registry.register_import(imei_registry.imei[], text, text),
+    imei_registry.block(imei_registry.imei, text, text),
+    imei_registry.reinstate(imei_registry.imei, text)
+TO imei_registry_admin;
+
+-- Only the admin writes tables directly, through the same triggers; the
+-- history is written by the trigger as the table owner, so nobody gets
+-- INSERT on it.
+GRANT SELECT, INSERT, UPDATE ON imei_registry.registry, imei_registry.devices,
+    imei_registry.operators, imei_registry.imports TO imei_registry_admin;
+GRANT SELECT, INSERT ON imei_registry.reasons TO imei_registry_admin;
+GRANT SELECT ON imei_registry.history TO imei_registry_admin;

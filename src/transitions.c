@@ -1,0 +1,556 @@
+/*
+ * transitions.c
+ *		The status state machine of imei_registry.registry, the history it
+ *		writes, and the guard that keeps imei_registry.history append-only.
+ *
+ * Three triggers:
+ *
+ *	registry_transition		BEFORE INSERT OR UPDATE, FOR EACH ROW on registry:
+ *							checks a new row or a change of status against the
+ *							rules (SQLSTATE IR001 when they forbid it), stamps
+ *							since, clears grey_last_day outside grey.
+ *	registry_history		AFTER INSERT OR UPDATE, FOR EACH ROW on registry
+ *							(WHEN status or reason changed): appends the
+ *							history row, as the table owner, with a saved plan.
+ *	history_guard			on history: refuses UPDATE, DELETE and TRUNCATE,
+ *							and stamps xid on INSERT.
+ *
+ * History is written AFTER the row, not BEFORE: a BEFORE INSERT trigger
+ * also fires for a row that INSERT ... ON CONFLICT then does not insert.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+
+#include "imei.h"
+
+#define ERRCODE_IR_TRANSITION_FORBIDDEN MAKE_SQLSTATE('I','R','0','0','1')
+
+typedef enum RegStatus
+{
+	ST_NONE = -1,				/* no row yet: the IMEI is new */
+	ST_WHITE,
+	ST_GREY,
+	ST_BLACK
+} RegStatus;
+
+static const char *const status_names[] = {"white", "grey", "black"};
+
+/*
+ * The rules of DESIGN.md, "The registry rules": each allowed change is one
+ * row.  Anything not listed is forbidden.
+ */
+typedef struct TransitionRule
+{
+	RegStatus	from;
+	RegStatus	to;
+	const char *reason;
+	const char *old_reason;		/* if set, only from a row with this reason */
+	bool		needs_note;		/* a written reason (note) is required */
+} TransitionRule;
+
+static const TransitionRule rules[] = {
+	{ST_NONE, ST_GREY, "unverified", NULL, false},
+	{ST_NONE, ST_WHITE, "lawful_import", NULL, false},
+	{ST_NONE, ST_WHITE, "grandfathered", NULL, false},
+	{ST_NONE, ST_BLACK, "gsma_blocked", NULL, false},
+	{ST_NONE, ST_BLACK, "counterfeit", NULL, false},
+	{ST_GREY, ST_WHITE, "application_approved", NULL, false},
+	{ST_GREY, ST_BLACK, "grey_expired", NULL, false},
+	{ST_GREY, ST_BLACK, "gsma_blocked", NULL, false},
+	{ST_GREY, ST_BLACK, "counterfeit", NULL, false},
+	{ST_WHITE, ST_BLACK, "gsma_blocked", NULL, false},
+	{ST_WHITE, ST_BLACK, "counterfeit", NULL, false},
+	{ST_WHITE, ST_BLACK, "replaced", NULL, false},
+	{ST_BLACK, ST_WHITE, "application_approved", "grey_expired", false},
+	{ST_BLACK, ST_WHITE, "reinstated", NULL, true},
+};
+
+PG_FUNCTION_INFO_V1(registry_transition);
+PG_FUNCTION_INFO_V1(registry_history);
+PG_FUNCTION_INFO_V1(history_guard);
+
+/* Guards shared by the row triggers, in the style of contrib/spi. */
+static TriggerData *
+row_trigger_guard(FunctionCallInfo fcinfo, const char *funcname, bool before)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "%s: not fired by trigger manager", funcname);
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "%s: must be fired for row", funcname);
+	if (before && !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		elog(ERROR, "%s: must be fired before event", funcname);
+	if (!before && !TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		elog(ERROR, "%s: must be fired after event", funcname);
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		elog(ERROR, "%s: must be fired for INSERT or UPDATE", funcname);
+	return trigdata;
+}
+
+static int
+column(TupleDesc tupdesc, const char *name)
+{
+	int			attnum = SPI_fnumber(tupdesc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "imei_registry: trigger relation has no column \"%s\"", name);
+	return attnum;
+}
+
+/* The status of an enum value, from pg_enum; a tiny cache avoids repeats. */
+static RegStatus
+status_of(Oid enumval)
+{
+	static Oid	cache[3] = {InvalidOid, InvalidOid, InvalidOid};
+	HeapTuple	tup;
+	const char *label;
+	int			i;
+
+	for (i = 0; i < 3; i++)
+		if (cache[i] == enumval)
+			return (RegStatus) i;
+
+	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(enumval));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for enum %u", enumval);
+	label = NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel);
+	for (i = 0; i < 3; i++)
+		if (strcmp(label, status_names[i]) == 0)
+			break;
+	ReleaseSysCache(tup);
+	if (i == 3)
+		elog(ERROR, "imei_registry: unknown status \"%s\"", label);
+	cache[i] = enumval;
+	return (RegStatus) i;
+}
+
+static char *
+text_column(HeapTuple tuple, TupleDesc tupdesc, int attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, attnum, tupdesc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static char *
+imei_string(Imei value)
+{
+	return psprintf("%015" INT64_MODIFIER "d", value);
+}
+
+/* "white by a or b; black by c" for the detail of a refusal */
+static char *
+allowed_from(RegStatus from)
+{
+	StringInfoData buf;
+	RegStatus	to;
+	bool		first_to = true;
+
+	initStringInfo(&buf);
+	for (to = ST_WHITE; to <= ST_BLACK; to++)
+	{
+		int			n = 0;
+		int			i;
+
+		for (i = 0; i < lengthof(rules); i++)
+		{
+			if (rules[i].from != from || rules[i].to != to)
+				continue;
+			if (n == 0)
+				appendStringInfo(&buf, "%s%s by ", first_to ? "" : "; ",
+								 status_names[to]);
+			else
+				appendStringInfoString(&buf, ", ");
+			appendStringInfoString(&buf, rules[i].reason);
+			n++;
+			first_to = false;
+		}
+	}
+	return buf.data;
+}
+
+static void
+forbid(Imei imei, RegStatus from, RegStatus to, const char *reason)
+{
+	if (from == ST_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+				 errmsg("new IMEI %s cannot start %s by reason \"%s\"",
+						imei_string(imei), status_names[to], reason),
+				 errdetail("A new IMEI starts %s.", allowed_from(ST_NONE))));
+	ereport(ERROR,
+			(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+			 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\"",
+					imei_string(imei), status_names[from], status_names[to],
+					reason),
+			 errdetail("From %s the rules allow: %s.", status_names[from],
+					   allowed_from(from))));
+}
+
+/*
+ * Check one change (or a new row: from = ST_NONE) against the rules.
+ * Returns normally when allowed.
+ */
+static void
+check_transition(Imei imei, RegStatus from, const char *old_reason,
+				 RegStatus to, const char *reason, const char *note)
+{
+	int			i;
+
+	if (reason == NULL || (from != ST_NONE && old_reason != NULL &&
+						   strcmp(reason, old_reason) == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+				 errmsg("IMEI %s cannot change from %s to %s without a reason",
+						imei_string(imei),
+						from == ST_NONE ? "nothing" : status_names[from],
+						status_names[to]),
+				 reason ? errdetail("The reason \"%s\" is the one of the old status.",
+									reason) : 0,
+				 errhint("Set reason too; from %s the rules allow: %s.",
+						 from == ST_NONE ? "nothing" : status_names[from],
+						 allowed_from(from))));
+
+	for (i = 0; i < lengthof(rules); i++)
+	{
+		const TransitionRule *r = &rules[i];
+
+		if (r->from != from || r->to != to || strcmp(r->reason, reason) != 0)
+			continue;
+		if (r->old_reason && (old_reason == NULL ||
+							  strcmp(r->old_reason, old_reason) != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+					 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\"",
+							imei_string(imei), status_names[from],
+							status_names[to], reason),
+					 errdetail("Reason \"%s\" applies only to an IMEI that is %s for \"%s\"; this one is %s for \"%s\".",
+							   reason, status_names[from], r->old_reason,
+							   status_names[from], old_reason ? old_reason : ""),
+					 errhint("Only a registry decision, imei_registry.reinstate(), can make it %s.",
+							 status_names[to])));
+		if (r->needs_note && (note == NULL || note[strspn(note, " \t\r\n")] == '\0'))
+			ereport(ERROR,
+					(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+					 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without a note",
+							imei_string(imei), status_names[from],
+							status_names[to], reason),
+					 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note.",
+							   reason)));
+		return;
+	}
+	forbid(imei, from, to, reason);
+}
+
+/*
+ * registry_transition: BEFORE INSERT OR UPDATE FOR EACH ROW on registry.
+ *
+ * INSERT: the new status and reason must be a start the rules allow.
+ * UPDATE that changes status: the change must be allowed; since is stamped,
+ * grey_last_day is cleared when the row leaves grey, and a cause column
+ * (application_id, import_id, note) that the UPDATE left as it was is
+ * cleared, so a history row never inherits the cause of an older change.
+ * UPDATE that keeps status: reason must stay too; since stays (it cannot be
+ * set by hand); nothing else is checked and no history is written.
+ */
+Datum
+registry_transition(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = row_trigger_guard(fcinfo, "registry_transition", true);
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
+	HeapTuple	oldtuple = is_insert ? NULL : trigdata->tg_trigtuple;
+	int			att_imei = column(tupdesc, "imei");
+	int			att_status = column(tupdesc, "status");
+	int			att_reason = column(tupdesc, "reason");
+	int			att_since = column(tupdesc, "since");
+	int			att_grey = column(tupdesc, "grey_last_day");
+	const char *const causes[] = {"application_id", "import_id", "note"};
+	int			cols[6];
+	Datum		values[6];
+	bool		nulls[6];
+	int			ncols = 0;
+	bool		isnull;
+	Datum		d;
+	Imei		imei;
+	RegStatus	from = ST_NONE;
+	RegStatus	to;
+	char	   *reason;
+	char	   *old_reason = NULL;
+	int			i;
+
+	d = heap_getattr(newtuple, att_imei, tupdesc, &isnull);
+	if (isnull)
+		return PointerGetDatum(newtuple);	/* NOT NULL will refuse it */
+	imei = DatumGetImei(d);
+
+	d = heap_getattr(newtuple, att_status, tupdesc, &isnull);
+	if (isnull)
+		return PointerGetDatum(newtuple);	/* NOT NULL will refuse it */
+	to = status_of(DatumGetObjectId(d));
+	reason = text_column(newtuple, tupdesc, att_reason);
+
+	if (!is_insert)
+	{
+		Imei		old_imei = DatumGetImei(heap_getattr(oldtuple, att_imei,
+														 tupdesc, &isnull));
+
+		if (old_imei != imei)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("the IMEI of a registry row cannot change"),
+					 errdetail("Row of IMEI %s would become IMEI %s.",
+							   imei_string(old_imei), imei_string(imei))));
+		from = status_of(DatumGetObjectId(heap_getattr(oldtuple, att_status,
+													   tupdesc, &isnull)));
+		old_reason = text_column(oldtuple, tupdesc, att_reason);
+
+		if (from == to)
+		{
+			/* no change of status: the reason stays, and so does since */
+			if (reason == NULL || strcmp(reason, old_reason) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+						 errmsg("IMEI %s cannot change its reason from \"%s\" to \"%s\" while it stays %s",
+								imei_string(imei), old_reason,
+								reason ? reason : "", status_names[to]),
+						 errdetail("A reason changes only with the status it leads to.")));
+			cols[ncols] = att_since;
+			values[ncols] = heap_getattr(oldtuple, att_since, tupdesc, &nulls[ncols]);
+			ncols++;
+			return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc,
+															 ncols, cols,
+															 values, nulls));
+		}
+
+		/* a change of status: causes the UPDATE did not set are stale */
+		for (i = 0; i < lengthof(causes); i++)
+		{
+			int			att = column(tupdesc, causes[i]);
+			bool		oldnull;
+			bool		newnull;
+			Datum		oldval = heap_getattr(oldtuple, att, tupdesc, &oldnull);
+			Datum		newval = heap_getattr(newtuple, att, tupdesc, &newnull);
+			Form_pg_attribute attr = TupleDescAttr(tupdesc, att - 1);
+
+			if (!oldnull && !newnull &&
+				datumIsEqual(oldval, newval, attr->attbyval, attr->attlen))
+			{
+				cols[ncols] = att;
+				values[ncols] = (Datum) 0;
+				nulls[ncols] = true;
+				ncols++;
+			}
+		}
+	}
+
+	{
+		char	   *note = NULL;
+
+		/* the note as it will be stored */
+		for (i = 0; i < ncols; i++)
+			if (cols[i] == column(tupdesc, "note"))
+				break;
+		if (i == ncols)
+			note = text_column(newtuple, tupdesc, column(tupdesc, "note"));
+		check_transition(imei, from, old_reason, to, reason, note);
+	}
+
+	cols[ncols] = att_since;
+	values[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	nulls[ncols] = false;
+	ncols++;
+	if (to != ST_GREY)
+	{
+		cols[ncols] = att_grey;
+		values[ncols] = (Datum) 0;
+		nulls[ncols] = true;
+		ncols++;
+	}
+	return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc, ncols,
+													 cols, values, nulls));
+}
+
+/*
+ * Who made the change: the session user, that is the login, not the owner
+ * of a SECURITY DEFINER function that made the change on its behalf.
+ */
+static const char *
+actor_name(void)
+{
+	static Oid	cached_id = InvalidOid;
+	static char cached_name[NAMEDATALEN];
+	Oid			id = GetSessionUserId();
+
+	if (id != cached_id)
+	{
+		strlcpy(cached_name, GetUserNameFromId(id, false), NAMEDATALEN);
+		cached_id = id;
+	}
+	return cached_name;
+}
+
+#define HISTORY_NARGS 9
+
+/*
+ * registry_history: AFTER INSERT OR UPDATE FOR EACH ROW on registry, created
+ * WHEN status or reason changed.  Appends the history row with a plan kept
+ * for the life of the backend, as the owner of the registry table: nobody
+ * else needs (or gets) INSERT on history.
+ */
+Datum
+registry_history(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	static Oid	plan_types[HISTORY_NARGS];
+	TriggerData *trigdata = row_trigger_guard(fcinfo, "registry_history", false);
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
+	const char *const copied[] = {"imei", "status", "reason", "since",
+	"application_id", "import_id", "note"};
+	Oid			types[HISTORY_NARGS];
+	Datum		values[HISTORY_NARGS];
+	char		nulls[HISTORY_NARGS];
+	int			i;
+	int			ret;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	/* $1 imei, $2 to_status, $3 reason, $4 changed_at, $5-$7 causes */
+	for (i = 0; i < lengthof(copied); i++)
+	{
+		int			att = column(tupdesc, copied[i]);
+		bool		isnull;
+
+		types[i] = TupleDescAttr(tupdesc, att - 1)->atttypid;
+		values[i] = heap_getattr(newtuple, att, tupdesc, &isnull);
+		nulls[i] = isnull ? 'n' : ' ';
+	}
+	/* $8 from_status, $9 actor */
+	types[7] = types[1];
+	if (is_insert)
+	{
+		values[7] = (Datum) 0;
+		nulls[7] = 'n';
+	}
+	else
+	{
+		bool		isnull;
+
+		values[7] = heap_getattr(trigdata->tg_trigtuple,
+								 column(tupdesc, "status"), tupdesc, &isnull);
+		nulls[7] = isnull ? 'n' : ' ';
+	}
+	types[8] = TEXTOID;
+	values[8] = CStringGetTextDatum(actor_name());
+	nulls[8] = ' ';
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "registry_history: SPI_connect failed");
+
+	/* the types change only if the extension was dropped and re-created */
+	if (plan != NULL && memcmp(plan_types, types, sizeof(types)) != 0)
+	{
+		SPI_freeplan(plan);
+		plan = NULL;
+	}
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p;
+
+		p = SPI_prepare("INSERT INTO imei_registry.history "
+						"(imei, to_status, reason, changed_at, application_id, "
+						"import_id, note, from_status, actor) "
+						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+						HISTORY_NARGS, types);
+		if (p == NULL)
+			elog(ERROR, "registry_history: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		plan = p;
+		memcpy(plan_types, types, sizeof(types));
+	}
+
+	ret = SPI_execute_plan(plan, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "registry_history: insert into history failed: %s",
+			 SPI_result_code_string(ret));
+	SPI_finish();
+
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * history_guard: on history.  BEFORE UPDATE OR DELETE (row) and BEFORE
+ * TRUNCATE (statement) it refuses; BEFORE INSERT (row) it stamps xid with
+ * the writing transaction, so the change feed can trust it (and a restore
+ * into a new cluster gets xids of that cluster).
+ */
+Datum
+history_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	int			att;
+	Datum		value;
+	bool		isnull = false;
+	const char *what;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "history_guard: not fired by trigger manager");
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		elog(ERROR, "history_guard: must be fired before event");
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+			elog(ERROR, "history_guard: INSERT must be fired for row");
+		tupdesc = RelationGetDescr(trigdata->tg_relation);
+		att = column(tupdesc, "xid");
+		value = FullTransactionIdGetDatum(GetTopFullTransactionId());
+		return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple,
+														 tupdesc, 1, &att,
+														 &value, &isnull));
+	}
+
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		what = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		what = "DELETE";
+	else
+		what = "TRUNCATE";
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s of %s is not allowed", what,
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("The status history is append-only.")));
+	PG_RETURN_NULL();			/* not reached */
+}
