@@ -13,7 +13,6 @@
  */
 #if PG_VERSION_NUM < 160000
 #define errsave(context, ...)	ereport(ERROR, __VA_ARGS__)
-#define SOFT_ERROR_OCCURRED(escontext)	false
 #else
 #include "nodes/miscnodes.h"
 #endif

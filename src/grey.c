@@ -5,9 +5,10 @@
  *
  * A device first connected on local date D is grey through local date
  * D + imei_registry.grey_period_days (its "last day") and due for black from
- * the first moment of the next local day.  Everything here works on local
- * dates, never on 24-hour steps from a timestamp, so daylight-saving or
- * offset changes of the zone cannot shift a deadline.
+ * the first moment of the next local day: a row is due when
+ * grey_last_day < local_date(now()), as the expiry and check_imei() test it.
+ * Everything works on local dates, never on 24-hour steps from a timestamp,
+ * so offset changes of the zone cannot shift a deadline.
  */
 #include "postgres.h"
 
@@ -23,10 +24,8 @@
 
 #define GREY_TIMEZONE	"Asia/Almaty"
 
-PG_FUNCTION_INFO_V1(imei_almaty_date);
+PG_FUNCTION_INFO_V1(imei_local_date);
 PG_FUNCTION_INFO_V1(imei_grey_last_day);
-PG_FUNCTION_INFO_V1(imei_grey_days_left);
-PG_FUNCTION_INFO_V1(imei_grey_period_ended);
 
 /*
  * The zone, looked up once per backend.  pg_tzset() keeps what it loads for
@@ -52,7 +51,7 @@ almaty_tz(void)
 
 /* The local date in Almaty of a moment; infinities stay infinite. */
 static DateADT
-almaty_date(TimestampTz t)
+almaty_local_date(TimestampTz t)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -72,72 +71,31 @@ almaty_date(TimestampTz t)
 	return result;
 }
 
-/* The last day of a grey period that starts at a first connection. */
+/*
+ * The last day of a grey period that starts at a first connection.  No
+ * overflow check: the last timestamp (294276 AD) plus the longest period
+ * (3650 days) is far inside the range of date.
+ */
 static DateADT
-grey_last_day(TimestampTz first_connection)
+grey_last_day(TimestampTz connected_at)
 {
-	DateADT		first = almaty_date(first_connection);
-	DateADT		last;
+	DateADT		first = almaty_local_date(connected_at);
 
 	if (DATE_NOT_FINITE(first))
 		return first;
-	last = first + imei_grey_period_days;
-	if (!IS_VALID_DATE(last))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("date out of range"),
-				 errdetail("The grey period of %d days starting on the local date of the first connection ends after the last valid date.",
-						   imei_grey_period_days)));
-	return last;
+	return first + imei_grey_period_days;
 }
 
-/*
- * Whole local days from the local date of "at" to the last day: the period
- * length on the day of first connection, 0 on the last day, negative once
- * the period has ended.  NULL for an infinite date: no count exists.
- */
-static bool
-grey_days_left(DateADT last_day, TimestampTz at, int32 *days)
-{
-	DateADT		today = almaty_date(at);
-
-	if (DATE_NOT_FINITE(last_day) || DATE_NOT_FINITE(today))
-		return false;
-	*days = last_day - today;
-	return true;
-}
-
-/* almaty_date(timestamptz) -> date */
+/* local_date(timestamptz) -> date */
 Datum
-imei_almaty_date(PG_FUNCTION_ARGS)
+imei_local_date(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATEADT(almaty_date(PG_GETARG_TIMESTAMPTZ(0)));
+	PG_RETURN_DATEADT(almaty_local_date(PG_GETARG_TIMESTAMPTZ(0)));
 }
 
-/* grey_last_day(first_connection timestamptz) -> date */
+/* grey_last_day(connected_at timestamptz) -> date */
 Datum
 imei_grey_last_day(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATEADT(grey_last_day(PG_GETARG_TIMESTAMPTZ(0)));
-}
-
-/* grey_days_left(last_day date, at timestamptz) -> integer */
-Datum
-imei_grey_days_left(PG_FUNCTION_ARGS)
-{
-	int32		days;
-
-	if (!grey_days_left(PG_GETARG_DATEADT(0), PG_GETARG_TIMESTAMPTZ(1), &days))
-		PG_RETURN_NULL();
-	PG_RETURN_INT32(days);
-}
-
-/*
- * grey_period_ended(last_day date, at timestamptz) -> boolean: true from the
- * first moment of the local day after the last day.
- */
-Datum
-imei_grey_period_ended(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(almaty_date(PG_GETARG_TIMESTAMPTZ(1)) > PG_GETARG_DATEADT(0));
 }

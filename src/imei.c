@@ -276,15 +276,27 @@ imeisv_to_imei(PG_FUNCTION_ARGS)
 
 /* ---- named constructors and validators on text ---- */
 
+static bool
+text_parses_as(text *t, int ndigits)
+{
+	ImeiParse	p;
+
+	return imei_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), ndigits, &p) ==
+		IMEI_PARSE_OK;
+}
+
 PG_FUNCTION_INFO_V1(imei_is_valid_text);
 Datum
 imei_is_valid_text(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	ImeiParse	p;
+	PG_RETURN_BOOL(text_parses_as(PG_GETARG_TEXT_PP(0), IMEI_DIGITS));
+}
 
-	PG_RETURN_BOOL(imei_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-							  IMEI_DIGITS, &p) == IMEI_PARSE_OK);
+PG_FUNCTION_INFO_V1(imeisv_is_valid_text);
+Datum
+imeisv_is_valid_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(text_parses_as(PG_GETARG_TEXT_PP(0), IMEISV_DIGITS));
 }
 
 static uint64

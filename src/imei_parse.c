@@ -26,21 +26,16 @@ is_space(char c)
 int
 imei_luhn_digit(uint64_t body)
 {
+	static const int doubled[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
 	int			sum = 0;
 	int			i;
 
-	for (i = 0; i < IMEI_BODY_DIGITS; i++)
+	for (i = 0; i < IMEI_BODY_DIGITS / 2; i++)
 	{
-		int			d = (int) (body % 10);
-
+		sum += doubled[body % 10];
 		body /= 10;
-		if (i % 2 == 0)
-		{
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
+		sum += (int) (body % 10);
+		body /= 10;
 	}
 	return (10 - sum % 10) % 10;
 }
@@ -145,18 +140,48 @@ grouping_is_accepted(const ImeiParse *p)
 }
 
 /*
+ * The common case, a bare run of exactly want_digits digits (what COPY of a
+ * clean file delivers), read without the general scan.
+ */
+static int
+parse_bare_digits(const char *str, size_t len, int want_digits, ImeiParse *p)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (len != (size_t) want_digits)
+		return 0;
+	for (i = 0; i < len; i++)
+	{
+		if (str[i] < '0' || str[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t) (str[i] - '0');
+	}
+	p->status = IMEI_PARSE_OK;
+	p->ndigits = p->group_len[0] = want_digits;
+	p->ngroups = 1;
+	p->offset = 0;
+	p->check_found = p->check_expected = -1;
+	p->digits = v;
+	return 1;
+}
+
+/*
  * Parse an IMEI body (14), IMEI (15) or IMEISV (16) spelling.  On success
  * p->digits holds the value; for 15 digits the check digit is verified.
  */
 int
 imei_parse(const char *str, size_t len, int want_digits, ImeiParse *p)
 {
-	if (imei_scan(str, len, p) != IMEI_PARSE_OK)
-		return p->status;
-	if (p->ndigits != want_digits)
-		return p->status = IMEI_PARSE_BAD_LENGTH;
-	if (!grouping_is_accepted(p))
-		return p->status = IMEI_PARSE_BAD_GROUPING;
+	if (!parse_bare_digits(str, len, want_digits, p))
+	{
+		if (imei_scan(str, len, p) != IMEI_PARSE_OK)
+			return p->status;
+		if (p->ndigits != want_digits)
+			return p->status = IMEI_PARSE_BAD_LENGTH;
+		if (!grouping_is_accepted(p))
+			return p->status = IMEI_PARSE_BAD_GROUPING;
+	}
 	if (want_digits == IMEI_DIGITS)
 	{
 		p->check_found = (int) (p->digits % 10);

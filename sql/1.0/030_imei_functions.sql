@@ -7,6 +7,12 @@ CREATE FUNCTION imei_registry.imei_is_valid(text) RETURNS boolean
 COMMENT ON FUNCTION imei_registry.imei_is_valid(text) IS
     'true if the text is an IMEI the imei type accepts; never raises';
 
+CREATE FUNCTION imei_registry.imeisv_is_valid(text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'imeisv_is_valid_text'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION imei_registry.imeisv_is_valid(text) IS
+    'true if the text is an IMEISV the imeisv type accepts; never raises';
+
 CREATE FUNCTION imei_registry.imei_check_digit(text) RETURNS integer
     AS 'MODULE_PATHNAME', 'imei_check_digit_text'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

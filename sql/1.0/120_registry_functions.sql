@@ -5,19 +5,25 @@
 -- 190_registry_roles.sql.
 
 -- The Kazakhstan civil date of a moment, and the last day of a grey period
--- that starts at a first connection.  Everything that needs them calls these
--- two functions; the grey-expiry part (200-299) may replace their bodies.
-CREATE FUNCTION imei_registry.local_date(at timestamptz) RETURNS date
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    AS $$ SELECT pg_catalog.timezone('Asia/Almaty', at)::date $$;
-COMMENT ON FUNCTION imei_registry.local_date(timestamptz) IS
-    'the civil date in Kazakhstan (Asia/Almaty) of a moment';
+-- that starts at a first connection: C (src/grey.c), whatever the session's
+-- TimeZone.  A device first connected on local date D is grey through
+-- D + imei_registry.grey_period_days (the GUC, default 30); it is due for
+-- black from the first moment of the next local day, i.e. when
+-- grey_last_day < local_date(now()).  Defined here, before their users.
 
+-- IMMUTABLE like core's timezone(text, timestamptz).
+CREATE FUNCTION imei_registry.local_date(at timestamptz) RETURNS date
+    AS 'MODULE_PATHNAME', 'imei_local_date'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.local_date(timestamptz) IS
+    'the civil date in Kazakhstan (Asia/Almaty) of a moment, whatever the session TimeZone';
+
+-- STABLE, not IMMUTABLE: the result depends on imei_registry.grey_period_days.
 CREATE FUNCTION imei_registry.grey_last_day(connected_at timestamptz) RETURNS date
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    AS $$ SELECT pg_catalog.timezone('Asia/Almaty', connected_at)::date + 30 $$;
+    AS 'MODULE_PATHNAME', 'imei_grey_last_day'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION imei_registry.grey_last_day(timestamptz) IS
-    'last local day of the grey period of a device first connected at this moment';
+    'last local day (Asia/Almaty) of the grey period of a device first connected at this moment: its local date plus imei_registry.grey_period_days';
 
 -- An operator reports a device seen in its network.  A new IMEI becomes
 -- grey with its grey period; a known one keeps its status (its first

@@ -54,18 +54,18 @@ BEGIN
     LOOP
         -- the local date at the start of this batch's transaction: rows whose
         -- last day is before it are due
-        today := imei_registry.almaty_date(pg_catalog.now());
+        today := imei_registry.local_date(pg_catalog.now());
 
         UPDATE imei_registry.registry AS r
-           SET status = 'black', reason = 'grey_expired', grey_last_day = NULL,
-               application_id = NULL, import_id = NULL, note = NULL
-          FROM (SELECT d.imei
+           SET status = 'black', reason = 'grey_expired'
+         WHERE r.imei OPERATOR(imei_registry.=) ANY (ARRAY(
+                SELECT d.imei
                   FROM imei_registry.registry AS d
                  WHERE d.status OPERATOR(pg_catalog.=) 'grey'
                    AND d.grey_last_day OPERATOR(pg_catalog.<) today
+                 ORDER BY d.grey_last_day
                  LIMIT batch_size
-                   FOR UPDATE OF d SKIP LOCKED) AS due
-         WHERE r.imei OPERATOR(imei_registry.=) due.imei;
+                   FOR UPDATE OF d SKIP LOCKED));
         GET DIAGNOSTICS n = ROW_COUNT;
 
         IF n > 0 THEN
