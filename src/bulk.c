@@ -257,11 +257,17 @@ prepare_plans(void)
 	{
 		Oid			a[] = {TEXTOID};
 
-		plan_open = prepare("INSERT INTO imei_registry.imports (target, imported_by, started_at)"
-							" VALUES ($1, CURRENT_USER, pg_catalog.statement_timestamp())"
-							" RETURNING import_id", 1, a);
 		plan_operator = prepare("SELECT 1 FROM imei_registry.operators"
 								" WHERE code OPERATOR(pg_catalog.=) $1", 1, a);
+	}
+	{
+		Oid			a[] = {TEXTOID, TEXTOID};
+
+		plan_open = prepare("INSERT INTO imei_registry.imports"
+							" (importer, created_at, target, rows_read, rows_loaded,"
+							"  rows_rejected, rows_already_present)"
+							" VALUES ($2, pg_catalog.statement_timestamp(), $1, 0, 0, 0, 0)"
+							" RETURNING import_id", 2, a);
 	}
 	{
 		Oid			a[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
@@ -282,7 +288,7 @@ prepare_plans(void)
 	{
 		Oid			a[] = {t_imei};
 
-		plan_registry_get = prepare("SELECT status::text, reason, import_id"
+		plan_registry_get = prepare("SELECT status::pg_catalog.text, reason, import_id"
 									" FROM imei_registry.registry"
 									" WHERE imei OPERATOR(imei_registry.=) $1"
 									" FOR UPDATE", 1, a);
@@ -292,12 +298,16 @@ prepare_plans(void)
 			TIMESTAMPTZARRAYOID, INT8OID};
 
 		/*
-		 * A batch of first connections, no IMEI twice: the unknown ones
-		 * become grey, unverified, their grey period counted from the local
-		 * (Asia/Almaty) date of the connection (src/grey.c).  Known IMEIs
-		 * are filtered out before the INSERT so that no registry trigger
-		 * fires for them; ON CONFLICT covers a concurrent load.  For each
-		 * row: was it inserted, and which import changed it last if known.
+		 * A batch of first connections, no IMEI twice, with the effect of
+		 * report_connection() (120_registry_functions.sql) on each, set-wise:
+		 * the unknown ones become grey, unverified, their grey period from
+		 * imei_registry.grey_last_day(); known ones keep their status and
+		 * get their first connection if they had none.  Known IMEIs are
+		 * filtered out before the INSERT so that no registry trigger fires
+		 * for them; ON CONFLICT covers a concurrent load.  The UPDATE sees
+		 * the rows as they were before the statement, so it touches only
+		 * known ones.  For each row: was it inserted, and which import
+		 * changed it last if it was known.
 		 */
 		plan_connections = prepare("WITH u AS ("
 								   " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
@@ -313,7 +323,12 @@ prepare_plans(void)
 								   "  WHERE r.imei OPERATOR(imei_registry.=) u.imei)"
 								   " ORDER BY u.ord"
 								   " ON CONFLICT (imei) DO NOTHING"
-								   " RETURNING imei)"
+								   " RETURNING imei),"
+								   " upd AS ("
+								   " UPDATE imei_registry.registry r"
+								   " SET first_seen_at = u.at, first_operator = u.operator"
+								   " FROM u WHERE r.imei OPERATOR(imei_registry.=) u.imei"
+								   "  AND r.first_seen_at IS NULL)"
 								   " SELECT u.ord, ins.imei IS NOT NULL, r.import_id"
 								   " FROM u LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) u.imei"
 								   " LEFT JOIN imei_registry.registry r"
@@ -390,13 +405,13 @@ prepare_plans(void)
 							   " FROM k WHERE NOT k.known),"
 							   " dev AS ("
 							   " INSERT INTO imei_registry.application_devices (application_id, device_ord, model)"
-							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::integer,"
+							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
 							   "  n.model FROM n),"
 							   " imeis AS ("
 							   " INSERT INTO imei_registry.application_imeis"
 							   "  (application_id, device_ord, ord, imei_text, imei, import_id)"
-							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::integer,"
-							   "  i.ord::integer, i.imei::text, i.imei, $7"
+							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
+							   "  i.ord::pg_catalog.int4, i.imei::pg_catalog.text, i.imei, $7"
 							   " FROM n, ROWS FROM (pg_catalog.unnest(ARRAY[n.i1, n.i2, n.i3, n.i4]))"
 							   "  WITH ORDINALITY AS i(imei, ord)"
 							   " WHERE i.imei IS NOT NULL)"
@@ -1230,8 +1245,12 @@ load_blocklist(RowResult *r, HeapTuple tuple, TupleDesc desc)
 	}
 	if (mine)
 		goto duplicate;
-	if (strcmp(status, "black") == 0 && strcmp(reason, "gsma_blocked") == 0)
+	if (strcmp(status, "black") == 0)
 	{
+		/*
+		 * Blocked already, whatever the reason: the list changes nothing (and
+		 * the rules keep a black IMEI's reason while it stays black).
+		 */
 		remember(imei);
 		r->outcome = ROW_PRESENT;
 		return;
@@ -1245,6 +1264,34 @@ duplicate:
 }
 
 /* ---- the triggers ---- */
+
+/*
+ * The work runs as the owner of the target, as PostgreSQL's own foreign-key
+ * triggers run as the owner of the table: the right to load a file is
+ * INSERT on the target, and the loader needs no rights on the registry.
+ * Every name in the statements is schema-qualified.
+ */
+typedef struct SavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} SavedUser;
+
+static void
+become_owner(Relation rel, SavedUser *saved)
+{
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+}
+
+static void
+restore_user(const SavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
 
 static void
 check_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
@@ -1280,8 +1327,9 @@ Datum
 bulk_import_begin(PG_FUNCTION_ARGS)
 {
 	Relation	rel;
-	Datum		v[1];
+	Datum		v[2];
 	bool		isnull;
+	SavedUser	saved;
 
 	check_trigger(fcinfo, "bulk_import_begin", false, true);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
@@ -1311,13 +1359,16 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 
+	v[0] = CStringGetTextDatum(target_names[bulk.target]);
+	v[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	become_owner(rel, &saved);
 	SPI_connect();
 	prepare_plans();
-	v[0] = CStringGetTextDatum(target_names[bulk.target]);
 	exec_plan(plan_open, v, NULL);
 	bulk.import_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+	restore_user(&saved);
 	bulk.active = true;
 	return PointerGetDatum(NULL);
 }
@@ -1332,6 +1383,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	RowResult	r;
 	MemoryContext old;
+	SavedUser	saved;
 
 	check_trigger(fcinfo, "bulk_import_row", true, true);
 	rel = trigdata->tg_relation;
@@ -1347,6 +1399,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	r.message = NULL;
 
 	old = MemoryContextSwitchTo(bulk.rowcxt);
+	become_owner(rel, &saved);
 	SPI_connect();
 	switch (bulk.target)
 	{
@@ -1368,6 +1421,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	else if (r.outcome != ROW_PENDING)
 		count_accepted(r.outcome);
 	SPI_finish();
+	restore_user(&saved);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bulk.rowcxt);
 
@@ -1380,6 +1434,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 {
 	Relation	rel;
 	Datum		v[5];
+	SavedUser	saved;
 
 	check_trigger(fcinfo, "bulk_import_end", false, false);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
@@ -1388,6 +1443,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 			 RelationGetRelationName(rel));
 	bulk.active = false;
 
+	become_owner(rel, &saved);
 	SPI_connect();
 	flush_batch();
 
@@ -1408,6 +1464,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	v[4] = Int64GetDatum(bulk.npresent);
 	exec_plan(plan_close, v, NULL);
 	SPI_finish();
+	restore_user(&saved);
 
 	ereport(NOTICE,
 			(errmsg("import %lld into imei_registry.%s: %lld rows read, %lld loaded (%lld already present), %lld rejected",

@@ -1,21 +1,27 @@
 -- Bulk loading: one row in imports per COPY into an upload_* target, and
 -- every rejected input row in import_rejects with its line number and why.
 
-CREATE TABLE imei_registry.imports (
-    import_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    target               text NOT NULL,          -- upload_connections, ...
-    imported_by          name NOT NULL,          -- current_user of the COPY
-    started_at           timestamptz NOT NULL,   -- statement start
-    finished_at          timestamptz,            -- NULL while it runs
-    rows_read            bigint NOT NULL DEFAULT 0,
-    rows_loaded          bigint NOT NULL DEFAULT 0,  -- accepted, new or already present
-    rows_rejected        bigint NOT NULL DEFAULT 0,
-    rows_already_present bigint NOT NULL DEFAULT 0,  -- of rows_loaded: changed nothing
-    CHECK (rows_loaded + rows_rejected = rows_read),
-    CHECK (rows_already_present BETWEEN 0 AND rows_loaded)
-);
-COMMENT ON TABLE imei_registry.imports IS
-    'one row per COPY (or INSERT statement) into an imei_registry.upload_* target';
+-- imports (100_registry_tables.sql) is the cause that registry rows and
+-- history point to.  A COPY into a target is one import: importer is the
+-- user who ran it, created_at when the statement started; the columns below
+-- are NULL for imports that are not a COPY (register_import).
+--   rows_read = rows_loaded + rows_rejected, always;
+--   rows_already_present counts the loaded rows that changed nothing.
+ALTER TABLE imei_registry.imports
+    ADD COLUMN target               text,           -- upload_connections, ...
+    ADD COLUMN finished_at          timestamptz,    -- NULL while it runs
+    ADD COLUMN rows_read            bigint,
+    ADD COLUMN rows_loaded          bigint,         -- accepted: new or already present
+    ADD COLUMN rows_rejected        bigint,
+    ADD COLUMN rows_already_present bigint,         -- of rows_loaded: changed nothing
+    ADD CHECK ((target IS NULL) = (rows_read IS NULL)
+               AND (rows_read IS NULL) = (rows_loaded IS NULL)
+               AND (rows_read IS NULL) = (rows_rejected IS NULL)
+               AND (rows_read IS NULL) = (rows_already_present IS NULL)),
+    ADD CHECK (rows_loaded + rows_rejected = rows_read),
+    ADD CHECK (rows_already_present BETWEEN 0 AND rows_loaded);
+COMMENT ON COLUMN imei_registry.imports.target IS
+    'the imei_registry.upload_* table a COPY loaded; NULL for register_import()';
 
 -- Why a row was rejected: stable codes, a contract like the status reasons.
 CREATE TABLE imei_registry.import_reject_reasons (
@@ -44,6 +50,4 @@ CREATE TABLE imei_registry.import_rejects (
     PRIMARY KEY (import_id, line_number)
 );
 
-SELECT pg_catalog.pg_extension_config_dump('imei_registry.imports', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.import_rejects', '');
-SELECT pg_catalog.pg_extension_config_dump('imei_registry.imports_import_id_seq', '');

@@ -63,3 +63,11 @@ INSERT INTO imei_registry.upload_blocklist (imei, listed_on, reason)
 
 DROP TRIGGER bulk_test_refuse ON imei_registry.registry;
 DROP FUNCTION public.bulk_test_refuse();
+
+-- the history is the registry trigger's, with the import as the cause
+SELECT h.imei, h.from_status, h.to_status, h.reason, h.note,
+       h.import_id = (SELECT min(i.import_id) FROM imei_registry.imports i
+                       WHERE i.target = 'upload_blocklist') AS by_first_load
+  FROM imei_registry.history h
+ WHERE imei_registry.imei_tac(h.imei) IN ('35990041', '09990041')
+ ORDER BY h.id;

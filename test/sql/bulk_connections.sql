@@ -11,8 +11,8 @@ INSERT INTO imei_registry.registry (imei, status, reason)
     VALUES ('359900400000053', 'white', 'lawful_import');
 
 CREATE TEMP VIEW last_import AS
-    SELECT target, imported_by = current_user AS by_me,
-           finished_at >= started_at AS finished,
+    SELECT target, importer = current_user AS by_me,
+           finished_at >= created_at AS finished,
            rows_read, rows_loaded, rows_rejected, rows_already_present
       FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1;
 CREATE TEMP VIEW last_rejects AS
@@ -60,3 +60,12 @@ SELECT line_number, reason, message FROM last_rejects;
 SELECT count(*) FROM imei_registry.upload_connections;
 -- the row trigger alone cannot run outside an import
 SELECT imei_registry.bulk_import_row();
+-- the history is the registry trigger's: one row per new grey IMEI, with
+-- the import as its cause; the known white IMEI has none from the report
+SELECT h.from_status, h.to_status, h.reason, h.import_id = i.first_import AS by_first_load,
+       count(*)
+  FROM imei_registry.history h,
+       (SELECT min(import_id) AS first_import FROM imei_registry.imports
+         WHERE target = 'upload_connections' AND finished_at IS NOT NULL) i
+ WHERE imei_registry.imei_tac(h.imei) = '35990040'
+ GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
