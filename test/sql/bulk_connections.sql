@@ -69,3 +69,17 @@ SELECT h.from_status, h.to_status, h.reason, h.import_id = i.first_import AS by_
          WHERE target = 'upload_connections' AND finished_at IS NOT NULL) i
  WHERE imei_registry.imei_tac(h.imei) = '35990040'
  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4;
+
+-- an operator loads with INSERT on the target alone: the work runs as the
+-- target's owner, the import records who ran it
+CREATE ROLE regress_bulk_loader IN ROLE imei_registry_operator;
+SET ROLE regress_bulk_loader;
+INSERT INTO imei_registry.upload_connections (operator, imei, connected_at)
+    VALUES ('kz_test_op', '359900400000152', '2026-01-10 09:00+05');
+INSERT INTO imei_registry.registry (imei, status, reason)
+    VALUES ('359900400000160', 'white', 'lawful_import');
+SELECT count(*) FROM imei_registry.imports;
+RESET ROLE;
+SELECT importer, target, rows_loaded FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1;
+SELECT status, first_operator FROM imei_registry.registry WHERE imei OPERATOR(imei_registry.=) '359900400000152';
+DROP ROLE regress_bulk_loader;
