@@ -302,37 +302,37 @@ prepare_plans(void)
 		 * report_connection() (120_registry_functions.sql) on each, set-wise:
 		 * the unknown ones become grey, unverified, their grey period from
 		 * imei_registry.grey_last_day(); known ones keep their status and
-		 * get their first connection if they had none.  Known IMEIs are
-		 * filtered out before the INSERT so that no registry trigger fires
-		 * for them; ON CONFLICT covers a concurrent load.  The UPDATE sees
-		 * the rows as they were before the statement, so it touches only
-		 * known ones.  For each row: was it inserted, and which import
+		 * get their first connection if they had none.  One index probe per
+		 * row finds the known IMEIs; they are kept out of the INSERT so that
+		 * no registry trigger fires for them, and ON CONFLICT covers a
+		 * concurrent load.  For each row: was it inserted, and which import
 		 * changed it last if it was known.
 		 */
-		plan_connections = prepare("WITH u AS ("
-								   " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+		plan_connections = prepare("WITH k AS ("
+								   " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
+								   "  r.first_seen_at IS NULL AS unseen"
+								   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 								   "  pg_catalog.unnest($3))"
-								   "  WITH ORDINALITY AS u(imei, operator, at, ord)),"
+								   "  WITH ORDINALITY AS u(imei, operator, at, ord)"
+								   " LEFT JOIN imei_registry.registry r"
+								   "  ON r.imei OPERATOR(imei_registry.=) u.imei),"
 								   " ins AS ("
 								   " INSERT INTO imei_registry.registry"
 								   "  (imei, status, reason, first_seen_at, first_operator,"
 								   "   grey_last_day, import_id)"
-								   " SELECT u.imei, 'grey', 'unverified', u.at, u.operator,"
-								   "  imei_registry.grey_last_day(u.at), $4"
-								   " FROM u WHERE NOT EXISTS (SELECT FROM imei_registry.registry r"
-								   "  WHERE r.imei OPERATOR(imei_registry.=) u.imei)"
-								   " ORDER BY u.ord"
+								   " SELECT k.imei, 'grey', 'unverified', k.at, k.operator,"
+								   "  imei_registry.grey_last_day(k.at), $4"
+								   " FROM k WHERE NOT k.known ORDER BY k.ord"
 								   " ON CONFLICT (imei) DO NOTHING"
 								   " RETURNING imei),"
 								   " upd AS ("
 								   " UPDATE imei_registry.registry r"
-								   " SET first_seen_at = u.at, first_operator = u.operator"
-								   " FROM u WHERE r.imei OPERATOR(imei_registry.=) u.imei"
+								   " SET first_seen_at = k.at, first_operator = k.operator"
+								   " FROM k WHERE k.known AND k.unseen"
+								   "  AND r.imei OPERATOR(imei_registry.=) k.imei"
 								   "  AND r.first_seen_at IS NULL)"
-								   " SELECT u.ord, ins.imei IS NOT NULL, r.import_id"
-								   " FROM u LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) u.imei"
-								   " LEFT JOIN imei_registry.registry r"
-								   "  ON ins.imei IS NULL AND r.imei OPERATOR(imei_registry.=) u.imei",
+								   " SELECT k.ord, ins.imei IS NOT NULL, k.import_id"
+								   " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei",
 								   4, a);
 	}
 	{
