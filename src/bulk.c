@@ -1,31 +1,36 @@
 /*
  * bulk.c
- *		COPY targets that load CSV files into the registry, row by row, and
- *		never lose a row: each ends loaded or rejected with its line number.
+ *		COPY targets that load CSV files into the registry and never lose a
+ *		row: each ends loaded or rejected with its line number and reason.
  *
  * A target (imei_registry.upload_*) is a table that never holds a row.  Three
  * triggers make a COPY into it one import:
  *
  *	bulk_import_begin	BEFORE INSERT FOR EACH STATEMENT: the imports row and
  *						the counters of this statement;
- *	bulk_import_row		BEFORE INSERT FOR EACH ROW: validate the row, apply
- *						it to the registry, or record why not; returns NULL;
- *	bulk_import_end		AFTER INSERT FOR EACH STATEMENT: write the counts;
- *						in atomic mode raise if any row was bad.
+ *	bulk_import_row		BEFORE INSERT FOR EACH ROW: validate the row and
+ *						apply it (or queue it for the next batch), or
+ *						record why not; returns NULL;
+ *	bulk_import_end		AFTER INSERT FOR EACH STATEMENT: the last batch, the
+ *						counts; in atomic mode raise if any row was bad.
  *
  * Statement-level triggers are why the targets are tables and not views
  * with INSTEAD OF triggers: a view has no statement-level INSERT triggers,
  * and its import would have no reliable end.
  *
- * Memory: nothing per row is kept except the keys needed for the
- * duplicate-in-file check, and only those the registry cannot answer for
- * (see seen_* below); the per-row work runs in a context reset every row.
+ * Validation is C that reports a reason code instead of raising; only an
+ * UPDATE that the registry's rules may refuse runs in a subtransaction.
+ *
+ * Memory: one batch of rows, and the keys needed for the duplicate-in-file
+ * check that the tables cannot answer for (see flush_connections); the
+ * per-row work runs in a context reset every row.  See docs/bulk.md.
  */
 #include "compat.h"
 
 #include "imei.h"
 #include "imei_parse.h"
 #include "bulk.h"
+#include "bulk_check.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -67,22 +72,6 @@ typedef enum BulkTarget
 static const char *const target_names[] = {
 	"upload_connections", "upload_tac", "upload_blocklist", "upload_devices"
 };
-
-/* What happened to one row */
-typedef enum RowOutcome
-{
-	ROW_LOADED,					/* applied: the registry now says what the row says */
-	ROW_PRESENT,				/* accepted, but the registry said so already */
-	ROW_REJECTED,
-	ROW_PENDING					/* valid, queued for the next batch */
-} RowOutcome;
-
-typedef struct RowResult
-{
-	RowOutcome	outcome;
-	const char *reason;			/* import_reject_reasons.code when rejected */
-	char	   *message;
-} RowResult;
 
 /* The set of keys (IMEIs, TACs) accepted so far in this import */
 typedef struct SeenEntry
@@ -182,6 +171,11 @@ typedef struct BulkImport
 static BulkImport bulk;
 
 /* Saved plans, prepared on first use in a backend */
+/*
+ * Saved plans, prepared on the first import of a backend, and again when the
+ * extension was dropped and created since (a new OID of type imei).
+ */
+static Oid	plans_imei_type = InvalidOid;
 static SPIPlanPtr plan_open;
 static SPIPlanPtr plan_close;
 static SPIPlanPtr plan_reject;
@@ -193,13 +187,20 @@ static SPIPlanPtr plan_black_new;
 static SPIPlanPtr plan_black_update;
 static SPIPlanPtr plan_application;
 static SPIPlanPtr plan_devices;
+static SPIPlanPtr *const all_plans[] = {
+	&plan_open, &plan_close, &plan_reject, &plan_operator, &plan_registry_get,
+	&plan_connections, &plan_tac, &plan_black_new, &plan_black_update,
+	&plan_application, &plan_devices
+};
 
 /* ---- set-up ---- */
 
 static void
 bulk_xact_callback(XactEvent event, void *arg)
 {
-	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
+	/* an import that failed inside a subtransaction leaves its memory */
+	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		 event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) &&
 		bulk.cxt != NULL)
 	{
 		bulk.active = false;
@@ -238,22 +239,26 @@ prepare(const char *sql, int nargs, Oid *argtypes)
 static Oid
 imei_type_oid(void)
 {
-	static Oid	oid = InvalidOid;
-
-	if (!OidIsValid(oid))
-		oid = DatumGetObjectId(DirectFunctionCall1(regtypein,
-												   CStringGetDatum("imei_registry.imei")));
-	return oid;
+	return plans_imei_type;
 }
 
 static void
 prepare_plans(void)
 {
 	Oid			t_imei;
+	int			i;
 
-	if (plan_black_update != NULL)
+	t_imei = DatumGetObjectId(DirectFunctionCall1(regtypein,
+												  CStringGetDatum("imei_registry.imei")));
+	if (t_imei == plans_imei_type)
 		return;
-	t_imei = imei_type_oid();
+	for (i = 0; i < lengthof(all_plans); i++)
+	{
+		if (*all_plans[i] != NULL)
+			SPI_freeplan(*all_plans[i]);
+		*all_plans[i] = NULL;
+	}
+	plans_imei_type = t_imei;
 	{
 		Oid			a[] = {TEXTOID};
 
@@ -461,53 +466,7 @@ current_line(Relation rel)
 	return bulk.nread + 1;
 }
 
-/* ---- validation: no errors thrown, a reason code and a message instead ---- */
-
-static void
-reject(RowResult *r, const char *reason, const char *fmt,...) pg_attribute_printf(3, 4);
-
-static void
-reject(RowResult *r, const char *reason, const char *fmt,...)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	r->outcome = ROW_REJECTED;
-	r->reason = reason;
-	r->message = buf.data;
-}
-
-/* NULL for a NULL or blank value, else the value without surrounding blanks */
-static char *
-column_value(HeapTuple tuple, TupleDesc desc, int attnum)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tuple, attnum, desc, &isnull);
-	char	   *s;
-	char	   *end;
-
-	if (isnull)
-		return NULL;
-	s = TextDatumGetCString(d);
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = '\0';
-	return *s ? s : NULL;
-}
+/* ---- rejects and counts ---- */
 
 /* The raw values of the row as text[], NULL for NULL */
 static Datum
@@ -561,151 +520,6 @@ count_accepted(RowOutcome outcome)
 	bulk.nloaded++;
 	if (outcome == ROW_PRESENT)
 		bulk.npresent++;
-}
-
-static bool
-require(RowResult *r, const char *value, const char *column)
-{
-	if (value != NULL)
-		return true;
-	reject(r, "missing_value", "%s is empty", column);
-	return false;
-}
-
-/*
- * An IMEI as the column takes it: strict 15 digits (device lists, block
- * list), or the forms networks report (14-digit body, 15 digits with a check
- * digit or a spare 0, 16-digit IMEISV).
- */
-static bool
-parse_imei(RowResult *r, const char *s, bool network, Imei *result)
-{
-	ImeiParse	p;
-	size_t		len = strlen(s);
-	uint64		body;
-
-	if (imei_scan(s, len, &p) != IMEI_PARSE_OK)
-	{
-		reject(r, "non_digits", "IMEI \"%s\" has a character other than a digit at position %d",
-			   s, (int) p.offset + 1);
-		return false;
-	}
-	if (network && p.ndigits == IMEI_BODY_DIGITS)
-	{
-		if (imei_parse(s, len, IMEI_BODY_DIGITS, &p) != IMEI_PARSE_OK)
-			goto bad_grouping;
-		body = p.digits;
-	}
-	else if (p.ndigits == IMEI_DIGITS)
-	{
-		imei_parse(s, len, IMEI_DIGITS, &p);
-		if (p.status == IMEI_PARSE_BAD_CHECK_DIGIT && network && p.check_found == 0)
-			p.status = IMEI_PARSE_OK;	/* a spare digit */
-		if (p.status == IMEI_PARSE_BAD_GROUPING)
-			goto bad_grouping;
-		if (p.status == IMEI_PARSE_BAD_CHECK_DIGIT)
-		{
-			reject(r, "bad_check_digit", "IMEI \"%s\" has check digit %d, should be %d",
-				   s, p.check_found, p.check_expected);
-			return false;
-		}
-		body = p.digits / 10;
-	}
-	else if (network && p.ndigits == IMEISV_DIGITS)
-	{
-		if (imei_parse(s, len, IMEISV_DIGITS, &p) != IMEI_PARSE_OK)
-			goto bad_grouping;
-		body = p.digits / 100;
-	}
-	else if (!network && p.ndigits == IMEI_BODY_DIGITS &&
-			 imei_is_valid_value(p.digits))
-	{
-		reject(r, "leading_zero_lost",
-			   "IMEI \"%s\" has 14 digits and is a valid IMEI with a 0 in front: its leading zero was lost (store IMEIs as text, not numbers, in spreadsheets)",
-			   s);
-		return false;
-	}
-	else
-	{
-		if (network)
-			reject(r, "wrong_length", "IMEI \"%s\" has %d digits; a network reports 14, 15 or 16",
-				   s, p.ndigits);
-		else
-			reject(r, "wrong_length", "IMEI \"%s\" has %d digits; an IMEI has 15",
-				   s, p.ndigits);
-		return false;
-	}
-	*result = (Imei) (body * 10 + (uint64) imei_luhn_digit(body));
-	return true;
-
-bad_grouping:
-	reject(r, "non_digits", "IMEI \"%s\" has hyphens in a layout that is not accepted", s);
-	return false;
-}
-
-/*
- * Date and time input without throwing: the parsing steps of timestamptz_in
- * and date_in, which report errors by return code.  Special values (now,
- * infinity, epoch) are not dates a file may carry.
- */
-static bool
-decode_datetime(const char *s, struct pg_tm *tm, fsec_t *fsec, int *tz)
-{
-	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
-	char	   *field[MAXDATEFIELDS];
-	int			ftype[MAXDATEFIELDS];
-	int			nf;
-	int			dtype;
-#if PG_VERSION_NUM >= 160000
-	DateTimeErrorExtra extra;
-#endif
-
-	if (strlen(s) > MAXDATELEN)
-		return false;
-	if (ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype,
-					  MAXDATEFIELDS, &nf) != 0)
-		return false;
-#if PG_VERSION_NUM >= 160000
-	if (DecodeDateTime(field, ftype, nf, &dtype, tm, fsec, tz, &extra) != 0)
-		return false;
-#else
-	if (DecodeDateTime(field, ftype, nf, &dtype, tm, fsec, tz) != 0)
-		return false;
-#endif
-	return dtype == DTK_DATE;
-}
-
-static bool
-parse_timestamptz(RowResult *r, const char *s, const char *column,
-				  TimestampTz *result)
-{
-	struct pg_tm tt;
-	fsec_t		fsec;
-	int			tz = 0;
-
-	if (decode_datetime(s, &tt, &fsec, &tz) &&
-		tm2timestamp(&tt, fsec, &tz, result) == 0)
-		return true;
-	reject(r, "bad_date", "%s \"%s\" is not a timestamp", column, s);
-	return false;
-}
-
-/* A date, returned as its ISO text */
-static bool
-parse_date(RowResult *r, const char *s, const char *column, char **result)
-{
-	struct pg_tm tt;
-	fsec_t		fsec;
-	int			tz = 0;
-
-	if (decode_datetime(s, &tt, &fsec, &tz) &&
-		IS_VALID_JULIAN(tt.tm_year, tt.tm_mon, tt.tm_mday) && tt.tm_year > 0)
-	{
-		*result = psprintf("%04d-%02d-%02d", tt.tm_year, tt.tm_mon, tt.tm_mday);
-		return true;
-	}
-	reject(r, "bad_date", "%s \"%s\" is not a date", column, s);
-	return false;
 }
 
 /* ---- the duplicate-in-file check ---- */
@@ -804,7 +618,7 @@ exec_transition(RowResult *r, SPIPlanPtr plan, Datum *values)
 		CurrentResourceOwner = oldowner;
 		if (edata->sqlerrcode != ERRCODE_IR_FORBIDDEN_TRANSITION)
 			ReThrowError(edata);
-		reject(r, "forbidden_transition", "%s", edata->message);
+		bulk_reject(r, "forbidden_transition", "%s", edata->message);
 		FreeErrorData(edata);
 		ok = false;
 	}
@@ -890,28 +704,28 @@ flush_connections(void)
 static void
 load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 {
-	char	   *operator = column_value(tuple, desc, 1);
-	char	   *imei_s = column_value(tuple, desc, 2);
-	char	   *at_s = column_value(tuple, desc, 3);
+	char	   *operator = bulk_column(tuple, desc, 1);
+	char	   *imei_s = bulk_column(tuple, desc, 2);
+	char	   *at_s = bulk_column(tuple, desc, 3);
 	Imei		imei;
 	TimestampTz at;
 	PendingRow *row;
 	MemoryContext old;
 
-	if (!require(r, operator, "operator") || !require(r, imei_s, "imei") ||
-		!require(r, at_s, "connected_at") ||
-		!parse_imei(r, imei_s, true, &imei) ||
-		!parse_timestamptz(r, at_s, "connected_at", &at))
+	if (!bulk_require(r, operator, "operator") || !bulk_require(r, imei_s, "imei") ||
+		!bulk_require(r, at_s, "connected_at") ||
+		!bulk_parse_imei(r, imei_s, true, &imei) ||
+		!bulk_parse_timestamptz(r, at_s, "connected_at", &at))
 		return;
 	if (!operator_exists(operator))
 	{
-		reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
+		bulk_reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
 		return;
 	}
 	/* earlier in this batch, or known and seen earlier in this import */
 	if (seen_before(imei))
 	{
-		reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+		bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
 			   (long long) imei);
 		return;
 	}
@@ -1066,8 +880,8 @@ application_state(int64 id)
 static void
 load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 {
-	char	   *app_s = column_value(tuple, desc, 1);
-	char	   *model = column_value(tuple, desc, 2);
+	char	   *app_s = bulk_column(tuple, desc, 1);
+	char	   *model = bulk_column(tuple, desc, 2);
 	char	   *imei_s[DEVICE_IMEIS];
 	Imei		imeis[DEVICE_IMEIS];
 	int			nimeis = 0;
@@ -1079,16 +893,16 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	int			c;
 	int			c2;
 
-	if (!require(r, app_s, "application_id"))
+	if (!bulk_require(r, app_s, "application_id"))
 		return;
 	for (c = 0; c < DEVICE_IMEIS; c++)
 	{
-		imei_s[c] = column_value(tuple, desc, 3 + c);
+		imei_s[c] = bulk_column(tuple, desc, 3 + c);
 		if (imei_s[c] != NULL)
 		{
 			if (c > nimeis)
 			{
-				reject(r, "missing_value", "imei_%d is empty but imei_%d is not", nimeis + 1, c + 1);
+				bulk_reject(r, "missing_value", "imei_%d is empty but imei_%d is not", nimeis + 1, c + 1);
 				return;
 			}
 			nimeis++;
@@ -1096,19 +910,19 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	}
 	if (nimeis == 0)
 	{
-		reject(r, "missing_value", "imei_1 is empty");
+		bulk_reject(r, "missing_value", "imei_1 is empty");
 		return;
 	}
 	errno = 0;
 	app = strtoll(app_s, &end, 10);
 	if (errno != 0 || *end != '\0' || app <= 0)
 	{
-		reject(r, "bad_value", "application_id \"%s\" is not an application number", app_s);
+		bulk_reject(r, "bad_value", "application_id \"%s\" is not an application number", app_s);
 		return;
 	}
 	for (c = 0; c < nimeis; c++)
 	{
-		if (!parse_imei(r, imei_s[c], false, &imeis[c]))
+		if (!bulk_parse_imei(r, imei_s[c], false, &imeis[c]))
 		{
 			r->message = psprintf("imei_%d: %s", c + 1, r->message);
 			return;
@@ -1116,7 +930,7 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 		for (c2 = 0; c2 < c; c2++)
 			if (imeis[c2] == imeis[c])
 			{
-				reject(r, "duplicate_in_file", "imei_%d repeats imei_%d (%015lld)",
+				bulk_reject(r, "duplicate_in_file", "imei_%d repeats imei_%d (%015lld)",
 					   c + 1, c2 + 1, (long long) imeis[c]);
 				return;
 			}
@@ -1124,19 +938,19 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	state = application_state(app);
 	if (state == NULL)
 	{
-		reject(r, "unknown_application", "there is no application %lld", (long long) app);
+		bulk_reject(r, "unknown_application", "there is no application %lld", (long long) app);
 		return;
 	}
 	if (strcmp(state, "submitted") != 0)
 	{
-		reject(r, "unknown_application", "application %lld is already %s: devices go to a submitted application",
+		bulk_reject(r, "unknown_application", "application %lld is already %s: devices go to a submitted application",
 			   (long long) app, state);
 		return;
 	}
 	for (c = 0; c < nimeis; c++)
 		if (seen_before(imeis[c]))
 		{
-			reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+			bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
 				   (long long) imeis[c]);
 			return;
 		}
@@ -1162,29 +976,29 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 static void
 load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 {
-	char	   *tac = column_value(tuple, desc, 1);
-	char	   *brand = column_value(tuple, desc, 2);
-	char	   *model = column_value(tuple, desc, 3);
-	char	   *device_type = column_value(tuple, desc, 4);
-	char	   *slots_s = column_value(tuple, desc, 5);
+	char	   *tac = bulk_column(tuple, desc, 1);
+	char	   *brand = bulk_column(tuple, desc, 2);
+	char	   *model = bulk_column(tuple, desc, 3);
+	char	   *device_type = bulk_column(tuple, desc, 4);
+	char	   *slots_s = bulk_column(tuple, desc, 5);
 	const char *c;
 	char	   *end;
 	long		slots;
 	Datum		v[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
-	if (!require(r, tac, "tac") || !require(r, model, "model") ||
-		!require(r, slots_s, "sim_slots"))
+	if (!bulk_require(r, tac, "tac") || !bulk_require(r, model, "model") ||
+		!bulk_require(r, slots_s, "sim_slots"))
 		return;
 	for (c = tac; *c; c++)
 		if (*c < '0' || *c > '9')
 		{
-			reject(r, "non_digits", "TAC \"%s\" has a character other than a digit", tac);
+			bulk_reject(r, "non_digits", "TAC \"%s\" has a character other than a digit", tac);
 			return;
 		}
 	if (strlen(tac) != 8)
 	{
-		reject(r, "wrong_length", "TAC \"%s\" has %d digits; a TAC has 8",
+		bulk_reject(r, "wrong_length", "TAC \"%s\" has %d digits; a TAC has 8",
 			   tac, (int) strlen(tac));
 		return;
 	}
@@ -1192,12 +1006,12 @@ load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 	slots = strtol(slots_s, &end, 10);
 	if (errno != 0 || *end != '\0' || slots < 1 || slots > 8)
 	{
-		reject(r, "bad_value", "sim_slots \"%s\" is not a number of SIM slots from 1 to 8", slots_s);
+		bulk_reject(r, "bad_value", "sim_slots \"%s\" is not a number of SIM slots from 1 to 8", slots_s);
 		return;
 	}
 	if (seen_before(atoi(tac)))
 	{
-		reject(r, "duplicate_in_file", "TAC %s came earlier in this import", tac);
+		bulk_reject(r, "duplicate_in_file", "TAC %s came earlier in this import", tac);
 		return;
 	}
 	v[0] = CStringGetTextDatum(tac);
@@ -1217,9 +1031,9 @@ load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 static void
 load_blocklist(RowResult *r, HeapTuple tuple, TupleDesc desc)
 {
-	char	   *imei_s = column_value(tuple, desc, 1);
-	char	   *listed_s = column_value(tuple, desc, 2);
-	char	   *why = column_value(tuple, desc, 3);
+	char	   *imei_s = bulk_column(tuple, desc, 1);
+	char	   *listed_s = bulk_column(tuple, desc, 2);
+	char	   *why = bulk_column(tuple, desc, 3);
 	char	   *listed_on;
 	Imei		imei;
 	Datum		v[3];
@@ -1227,9 +1041,9 @@ load_blocklist(RowResult *r, HeapTuple tuple, TupleDesc desc)
 	char	   *reason;
 	bool		mine;
 
-	if (!require(r, imei_s, "imei") || !require(r, listed_s, "listed_on") ||
-		!parse_imei(r, imei_s, false, &imei) ||
-		!parse_date(r, listed_s, "listed_on", &listed_on))
+	if (!bulk_require(r, imei_s, "imei") || !bulk_require(r, listed_s, "listed_on") ||
+		!bulk_parse_imei(r, imei_s, false, &imei) ||
+		!bulk_parse_date(r, listed_s, "listed_on", &listed_on))
 		return;
 	if (seen_before(imei))
 		goto duplicate;
@@ -1259,7 +1073,7 @@ load_blocklist(RowResult *r, HeapTuple tuple, TupleDesc desc)
 	return;
 
 duplicate:
-	reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+	bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
 		   (long long) imei);
 }
 

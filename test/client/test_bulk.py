@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 DB = "imei_bulk_client"
+DB2 = "imei_bulk_client_session"
 
 
 def luhn(body):
@@ -135,6 +136,33 @@ class BulkCopyTest(unittest.TestCase):
         import_id, read, loaded, rejected, present = self.copy("upload_blocklist", text)
         self.assertEqual((read, loaded, rejected, present), (2, 1, 1, 0))
         self.assertEqual(self.rejects(import_id), [(3, "leading_zero_lost")])
+
+
+class SessionTest(unittest.TestCase):
+    def test_extension_recreated_in_session(self):
+        # the session's saved plans must follow a new imei type
+        with psycopg.connect(dbname="postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(DB2)))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB2)))
+        with psycopg.connect(dbname=DB2, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION imei_registry")
+            text = "tac,brand,model,device_type,sim_slots\n35990054,Acme,Phone,,1\n"
+            for _ in range(2):
+                with conn.cursor() as cur:
+                    with cur.copy("COPY imei_registry.upload_tac FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                        copy.write(text.encode())
+                conn.execute("DROP EXTENSION imei_registry CASCADE")
+                conn.execute("CREATE EXTENSION imei_registry")
+            conn.execute("INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell')")
+            with conn.cursor() as cur:
+                with cur.copy("COPY imei_registry.upload_connections FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                    copy.write(("operator,imei,connected_at\nkcell,%s,2026-03-04\n"
+                                % luhn("35990054000001")).encode())
+            loaded = conn.execute("SELECT rows_loaded FROM imei_registry.imports"
+                                  " ORDER BY import_id DESC LIMIT 1").fetchone()[0]
+            self.assertEqual(loaded, 1)
+        with psycopg.connect(dbname="postgres", autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(DB2)))
 
 
 if __name__ == "__main__":
