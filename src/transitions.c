@@ -9,9 +9,10 @@
  *							checks a new row or a change of status against the
  *							rules (SQLSTATE IR001 when they forbid it), stamps
  *							since, clears grey_last_day outside grey.
- *	registry_history		AFTER INSERT OR UPDATE, FOR EACH ROW on registry
- *							(WHEN status or reason changed): appends the
- *							history row, as the table owner, with a saved plan.
+ *	registry_history		AFTER INSERT and AFTER UPDATE, FOR EACH STATEMENT
+ *							on registry, with transition tables: appends the
+ *							history rows of the statement in one INSERT, as
+ *							the table owner, with saved plans.
  *	history_guard			on history: refuses UPDATE, DELETE and TRUNCATE,
  *							and stamps xid on INSERT.
  *
@@ -34,6 +35,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
 #include "imei.h"
@@ -410,95 +412,90 @@ actor_name(void)
 	return cached_name;
 }
 
-#define HISTORY_NARGS 9
-
 /*
- * registry_history: AFTER INSERT OR UPDATE FOR EACH ROW on registry, created
- * WHEN status or reason changed.  Appends the history row with a plan kept
- * for the life of the backend, as the owner of the registry table: nobody
- * else needs (or gets) INSERT on history.
+ * registry_history: AFTER INSERT and AFTER UPDATE, FOR EACH STATEMENT on
+ * registry, with transition tables (new_rows; old_rows for UPDATE).  One
+ * INSERT ... SELECT per statement appends the history rows of every row the
+ * statement inserted or whose status it changed, in one go: a bulk change of
+ * 100,000 rows is one set-based insert, not 100,000 executor runs.  The plans
+ * are kept for the life of the backend.  It runs as the owner of the
+ * registry table: nobody else needs (or gets) INSERT on history.
+ *
+ * Same-status UPDATEs (device_id, first connection) add nothing.
  */
+#define HISTORY_INSERT \
+	"INSERT INTO imei_registry.history " \
+	"(imei, from_status, to_status, reason, actor, changed_at, " \
+	"application_id, import_id, note) "
+
+static const char *const history_sql[2] = {
+	/* INSERT */
+	HISTORY_INSERT
+	"SELECT n.imei, NULL, n.status, n.reason, $1, n.since, "
+	"n.application_id, n.import_id, n.note FROM new_rows n",
+	/* UPDATE: old and new rows of one statement, paired by key */
+	HISTORY_INSERT
+	"SELECT n.imei, o.status, n.status, n.reason, $1, n.since, "
+	"n.application_id, n.import_id, n.note "
+	"FROM new_rows n JOIN old_rows o "
+	"ON o.imei OPERATOR(imei_registry.=) n.imei "
+	"WHERE o.status OPERATOR(pg_catalog.<>) n.status"
+};
+
 Datum
 registry_history(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr plan = NULL;
-	static Oid	plan_types[HISTORY_NARGS];
-	TriggerData *trigdata = row_trigger_guard(fcinfo, "registry_history", false);
-	Relation	rel = trigdata->tg_relation;
-	TupleDesc	tupdesc = RelationGetDescr(rel);
-	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
-	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
-	const char *const copied[] = {"imei", "status", "reason", "since",
-	"application_id", "import_id", "note"};
-	Oid			types[HISTORY_NARGS];
-	Datum		values[HISTORY_NARGS];
-	char		nulls[HISTORY_NARGS];
-	int			i;
+	static SPIPlanPtr plans[2] = {NULL, NULL};
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			which;
 	int			ret;
 	Oid			save_userid;
 	int			save_sec_context;
 
-	/* $1 imei, $2 to_status, $3 reason, $4 changed_at, $5-$7 causes */
-	for (i = 0; i < lengthof(copied); i++)
-	{
-		int			att = column(tupdesc, copied[i]);
-		bool		isnull;
-
-		types[i] = TupleDescAttr(tupdesc, att - 1)->atttypid;
-		values[i] = heap_getattr(newtuple, att, tupdesc, &isnull);
-		nulls[i] = isnull ? 'n' : ' ';
-	}
-	/* $8 from_status, $9 actor */
-	types[7] = types[1];
-	if (is_insert)
-	{
-		values[7] = (Datum) 0;
-		nulls[7] = 'n';
-	}
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "registry_history: not fired by trigger manager");
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		elog(ERROR, "registry_history: must be fired after statement");
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		which = 0;
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		which = 1;
 	else
-	{
-		bool		isnull;
+		elog(ERROR, "registry_history: must be fired for INSERT or UPDATE");
+	if (trigdata->tg_newtable == NULL || (which == 1 && trigdata->tg_oldtable == NULL))
+		elog(ERROR, "registry_history: the trigger must have REFERENCING %s",
+			 which == 0 ? "NEW TABLE AS new_rows"
+			 : "OLD TABLE AS old_rows NEW TABLE AS new_rows");
+	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
+		return PointerGetDatum(NULL);
 
-		values[7] = heap_getattr(trigdata->tg_trigtuple,
-								 column(tupdesc, "status"), tupdesc, &isnull);
-		nulls[7] = isnull ? 'n' : ' ';
-	}
-	types[8] = TEXTOID;
-	values[8] = CStringGetTextDatum(actor_name());
-	nulls[8] = ' ';
+	args[0] = CStringGetTextDatum(actor_name());
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(rel->rd_rel->relowner,
+	SetUserIdAndSecContext(trigdata->tg_relation->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "registry_history: SPI_connect failed");
-
-	/* the types change only if the extension was dropped and re-created */
-	if (plan != NULL && memcmp(plan_types, types, sizeof(types)) != 0)
+	ret = SPI_register_trigger_data(trigdata);
+	if (ret != SPI_OK_TD_REGISTER)
+		elog(ERROR, "registry_history: SPI_register_trigger_data failed: %s",
+			 SPI_result_code_string(ret));
+	if (plans[which] == NULL)
 	{
-		SPI_freeplan(plan);
-		plan = NULL;
-	}
-	if (plan == NULL)
-	{
-		SPIPlanPtr	p;
+		SPIPlanPtr	p = SPI_prepare(history_sql[which], 1, argtypes);
 
-		p = SPI_prepare("INSERT INTO imei_registry.history "
-						"(imei, to_status, reason, changed_at, application_id, "
-						"import_id, note, from_status, actor) "
-						"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-						HISTORY_NARGS, types);
 		if (p == NULL)
 			elog(ERROR, "registry_history: SPI_prepare failed: %s",
 				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
-		plan = p;
-		memcpy(plan_types, types, sizeof(types));
+		plans[which] = p;
 	}
-
-	ret = SPI_execute_plan(plan, values, nulls, false, 0);
+	ret = SPI_execute_plan(plans[which], args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "registry_history: insert into history failed: %s",
 			 SPI_result_code_string(ret));

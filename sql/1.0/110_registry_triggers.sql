@@ -14,33 +14,38 @@ CREATE TRIGGER registry_transition
 COMMENT ON TRIGGER registry_transition ON imei_registry.registry IS
     'checks every new row and change of status against the registry rules (SQLSTATE IR001), stamps since';
 
--- Only real changes reach the history: a status kept (device_id set, say)
--- queues nothing.
-CREATE TRIGGER registry_history
+-- History: one set-based INSERT per statement from its transition tables
+-- (a status kept -- device_id set, say -- adds no row).
+CREATE TRIGGER registry_history_insert
     AFTER INSERT ON imei_registry.registry
-    FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_history();
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_history();
 CREATE TRIGGER registry_history_update
     AFTER UPDATE ON imei_registry.registry
-    FOR EACH ROW
-    WHEN (OLD.status IS DISTINCT FROM NEW.status)
-    EXECUTE FUNCTION imei_registry.registry_history();
-COMMENT ON TRIGGER registry_history ON imei_registry.registry IS
-    'appends the history row of a new IMEI';
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_history();
+COMMENT ON TRIGGER registry_history_insert ON imei_registry.registry IS
+    'appends the history rows of new IMEIs';
 COMMENT ON TRIGGER registry_history_update ON imei_registry.registry IS
-    'appends the history row of a change of status';
+    'appends the history rows of changes of status';
 
 -- The guard fires ALWAYS, also under session_replication_role = replica
--- (a logical-replication subscriber, a restore): history stays append-only,
--- and xid is always the transaction that wrote the row.
+-- (a logical-replication subscriber, a restore): history stays append-only.
 CREATE TRIGGER history_append_only
     BEFORE UPDATE OR DELETE ON imei_registry.history
     FOR EACH ROW EXECUTE FUNCTION imei_registry.history_guard();
 CREATE TRIGGER history_no_truncate
     BEFORE TRUNCATE ON imei_registry.history
     FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.history_guard();
+ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_append_only;
+ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_no_truncate;
+
+-- history.xid is the writing transaction: its DEFAULT in normal operation.
+-- Rows that arrive under session_replication_role = replica -- applied by
+-- a logical-replication subscriber, or reloaded by a restore (docs/registry.md)
+-- -- carry an xid of another cluster; this trigger, which fires only then,
+-- gives them the local one, so the change feed stays in commit order.
 CREATE TRIGGER history_stamp_xid
     BEFORE INSERT ON imei_registry.history
     FOR EACH ROW EXECUTE FUNCTION imei_registry.history_guard();
-ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_append_only;
-ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_no_truncate;
-ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_stamp_xid;
+ALTER TABLE imei_registry.history ENABLE REPLICA TRIGGER history_stamp_xid;

@@ -141,11 +141,19 @@ UPDATE history SET note = 'x' WHERE imei = pg_temp.t(1010);
 DELETE FROM history WHERE imei = pg_temp.t(1010);
 TRUNCATE history;
 \set VERBOSITY terse
--- xid cannot be forged: the trigger stamps the writing transaction.
+-- xid is the writing transaction: by default in normal operation, and
+-- stamped by the trigger for rows applied under replica mode (restore,
+-- logical replication) whatever xid they carry.
 BEGIN;
+INSERT INTO history (imei, to_status, reason, actor, changed_at)
+VALUES (pg_temp.t(1012), 'white', 'lawful_import', 'me', now());
+SET LOCAL session_replication_role = replica;
 INSERT INTO history (imei, to_status, reason, actor, changed_at, xid)
-VALUES (pg_temp.t(1012), 'white', 'lawful_import', 'me', now(), '1');
-SELECT xid = pg_current_xact_id() AS stamped FROM history WHERE imei = pg_temp.t(1012);
+VALUES (pg_temp.t(1013), 'white', 'lawful_import', 'me', now(), '1');
+SELECT imei, xid = pg_current_xact_id() AS stamped FROM history
+WHERE imei IN (pg_temp.t(1012), pg_temp.t(1013)) ORDER BY imei;
+-- append-only holds in replica mode too
+DELETE FROM history WHERE imei = pg_temp.t(1012);
 ROLLBACK;
 
 -- Statement-level bulk change: every row checked, one history row each.

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Registry benchmarks, baseline and feature in the same run:
+#  1. check_imei(imei) throughput (pgbench) vs a plain primary-key lookup of
+#     the same table, on 1,000,000 registered IMEIs.  Target >= 0.8.
+#  2. the transition trigger's cost: a bulk status change of 100,000 rows
+#     (white -> black, gsma_blocked) with the triggers vs the same UPDATE with
+#     them disabled.  Target <= 1.5.
+# Uses the cluster of the PG* environment variables; creates (and drops) its
+# own database.  BENCH_SECONDS (default 10) per pgbench run, BENCH_CLIENTS (2).
+set -euo pipefail
+DB=${BENCH_DB:-imei_registry_bench}
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-2}
+ROWS=1000000
+CHANGE=100000
+work=$(mktemp -d)
+trap 'rm -rf "$work"; dropdb --if-exists "$DB" >/dev/null 2>&1 || true' EXIT
+
+q() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+
+dropdb --if-exists "$DB" >/dev/null
+createdb "$DB"
+q -c 'CREATE EXTENSION imei_registry'
+echo "loading $ROWS IMEIs ..."
+# The load is set-up, not measured: the triggers would only add history.
+q <<SQL
+ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;
+-- a third each white, grey, black; the bulk change takes the white ones
+INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+SELECT imei_registry.imei_from_body((35000000000000 + g)::text),
+       (ARRAY['white', 'grey', 'black'])[g % 3 + 1]::imei_registry.status,
+       (ARRAY['lawful_import', 'unverified', 'gsma_blocked'])[g % 3 + 1],
+       CASE WHEN g % 3 = 1 THEN CURRENT_DATE + 20 END
+FROM generate_series(1, $ROWS) g;
+ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;
+VACUUM ANALYZE imei_registry.registry;
+SQL
+
+cat >"$work/pk.sql" <<'SQL'
+\set n random(1, 1000000)
+SELECT status, reason, since, grey_last_day FROM imei_registry.registry WHERE imei OPERATOR(imei_registry.=) imei_registry.imei_from_body((35000000000000 + :n)::text);
+SQL
+cat >"$work/check.sql" <<'SQL'
+\set n random(1, 1000000)
+SELECT * FROM imei_registry.check_imei(imei_registry.imei_from_body((35000000000000 + :n)::text));
+SQL
+
+tps() {
+    pgbench -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECONDS_PER_RUN" -f "$1" "$DB" 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+echo "pgbench: $CLIENTS clients, ${SECONDS_PER_RUN}s per run, -M prepared"
+tps "$work/pk.sql" >/dev/null   # warm up
+pk1=$(tps "$work/pk.sql"); ck1=$(tps "$work/check.sql")
+pk2=$(tps "$work/pk.sql"); ck2=$(tps "$work/check.sql")
+pk=$(echo "($pk1 + $pk2) / 2" | bc -l); ck=$(echo "($ck1 + $ck2) / 2" | bc -l)
+printf 'plain PK lookup:  %10.0f tps (%s, %s)\n' "$pk" "$pk1" "$pk2"
+printf 'check_imei():     %10.0f tps (%s, %s)\n' "$ck" "$ck1" "$ck2"
+printf 'check_imei / PK:  %10.2f   (target >= 0.80)\n' "$(echo "$ck / $pk" | bc -l)"
+
+# One timed bulk change, rolled back so both variants start from the same
+# table; VACUUM between runs keeps them on equal footing.
+bulk() {  # $1 = with | without
+    local toggle=""
+    [ "$1" = without ] && toggle="ALTER TABLE imei_registry.registry DISABLE TRIGGER registry_transition, DISABLE TRIGGER registry_history_update;"
+    q -c 'VACUUM imei_registry.registry' -c 'CHECKPOINT'
+    q <<SQL | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+BEGIN;
+$toggle
+\timing on
+UPDATE imei_registry.registry SET status = 'black', reason = 'gsma_blocked'
+WHERE status = 'white'
+  AND imei OPERATOR(imei_registry.<=) imei_registry.imei_from_body('$((35000000000000 + 3 * CHANGE))');
+\timing off
+ROLLBACK;
+SQL
+}
+echo "bulk status change of $CHANGE rows (white -> black, gsma_blocked), median of 3"
+bulk with >/dev/null
+w=(); n=()
+for i in 1 2 3; do n+=("$(bulk without)"); w+=("$(bulk with)"); done
+med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+mw=$(med "${w[@]}"); mn=$(med "${n[@]}")
+printf 'triggers disabled: %8.0f ms (%s)\n' "$mn" "${n[*]}"
+printf 'with triggers:     %8.0f ms (%s)\n' "$mw" "${w[*]}"
+printf 'with / without:    %8.2f    (target <= 1.50)\n' "$(echo "$mw / $mn" | bc -l)"

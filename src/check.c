@@ -1,0 +1,200 @@
+/*
+ * check.c
+ *		imei_registry.check_imei(imei): the public "check before purchase",
+ *		the hottest call of the system.
+ *
+ * One primary-key probe of imei_registry.registry, done directly with the
+ * index AM: no SQL, no plan, no search_path (the relation and its index are
+ * found by schema-qualified name).  The function reads only the columns it
+ * returns, so it needs no privilege on the table: EXECUTE on the function is
+ * the gate (granted to imei_registry_reader).
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "imei.h"
+
+PG_FUNCTION_INFO_V1(check_imei);
+
+/*
+ * Today's civil date as imei_registry.local_date(now()) says: that SQL
+ * function is the one definition of the local calendar.  now() is fixed for
+ * a transaction, so it is called once per transaction at most.
+ */
+static DateADT
+local_today(void)
+{
+	static TimestampTz cached_at = 0;
+	static DateADT cached_day = 0;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (now != cached_at || cached_at == 0)
+	{
+		Oid			argtypes[1] = {TIMESTAMPTZOID};
+		Oid			fn;
+
+		fn = LookupFuncName(list_make2(makeString("imei_registry"),
+									   makeString("local_date")),
+							1, argtypes, false);
+		cached_day = DatumGetDateADT(OidFunctionCall1(fn, TimestampTzGetDatum(now)));
+		cached_at = now;
+	}
+	return cached_day;
+}
+
+/*
+ * The relation and its primary key, found by name once per backend and
+ * forgotten on any relcache invalidation (a DROP EXTENSION, say).
+ */
+static Oid	registry_oid = InvalidOid;
+static Oid	registry_pkey_oid = InvalidOid;
+static int	registry_atts[4];
+static const char *const registry_cols[4] = {"status", "reason", "since", "grey_last_day"};
+
+static void
+forget_registry(Datum arg, Oid relid)
+{
+	registry_oid = InvalidOid;
+	registry_pkey_oid = InvalidOid;
+}
+
+static Oid
+registry_relid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("imei_registry", false);
+	Oid			relid = get_relname_relid(name, nsp);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation \"imei_registry.%s\" does not exist", name);
+	return relid;
+}
+
+static void
+find_registry(void)
+{
+	static bool callback_registered = false;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_registry, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!OidIsValid(registry_oid) || !OidIsValid(registry_pkey_oid))
+	{
+		Relation	rel;
+		int			i;
+
+		registry_oid = registry_relid("registry");
+		rel = table_open(registry_oid, AccessShareLock);
+		for (i = 0; i < lengthof(registry_cols); i++)
+		{
+			registry_atts[i] = SPI_fnumber(RelationGetDescr(rel), registry_cols[i]);
+			if (registry_atts[i] <= 0)
+				elog(ERROR, "imei_registry.registry has no column \"%s\"",
+					 registry_cols[i]);
+		}
+		table_close(rel, AccessShareLock);
+		registry_pkey_oid = registry_relid("registry_pkey");
+	}
+}
+
+/* The blessed result row type, kept per function OID. */
+static TupleDesc
+result_desc(FunctionCallInfo fcinfo)
+{
+	static Oid	cached_fn = InvalidOid;
+	static TupleDesc cached_desc = NULL;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	if (cached_fn == fcinfo->flinfo->fn_oid && cached_desc != NULL)
+		return cached_desc;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "check_imei: return type must be a row type");
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+	MemoryContextSwitchTo(old);
+	if (cached_desc != NULL)
+		FreeTupleDesc(cached_desc);
+	cached_desc = desc;
+	cached_fn = fcinfo->flinfo->fn_oid;
+	return desc;
+}
+
+/*
+ * check_imei(imei, OUT status, OUT reason, OUT since, OUT grey_last_day,
+ * OUT days_left): always one row.  An IMEI that the register does not know
+ * has status NULL and reason 'not_registered'.
+ */
+Datum
+check_imei(PG_FUNCTION_ARGS)
+{
+	Imei		imei = PG_GETARG_IMEI(0);
+	TupleDesc	resultdesc;
+	Datum		result[5];
+	bool		nulls[5] = {true, false, true, true, true};
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData key;
+
+	resultdesc = result_desc(fcinfo);
+	result[1] = CStringGetTextDatum("not_registered");
+
+	find_registry();
+	rel = table_open(registry_oid, AccessShareLock);
+	idx = index_open(registry_pkey_oid, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imei));
+	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		int			i;
+
+		for (i = 0; i < lengthof(registry_cols); i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(desc, registry_atts[i] - 1);
+
+			result[i] = slot_getattr(slot, registry_atts[i], &nulls[i]);
+			if (!nulls[i])
+				result[i] = datumCopy(result[i], attr->attbyval, attr->attlen);
+		}
+		if (!nulls[3])
+		{
+			result[4] = Int32GetDatum(DatumGetDateADT(result[3]) - local_today());
+			nulls[4] = false;
+		}
+	}
+
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resultdesc, result, nulls)));
+}
