@@ -41,8 +41,8 @@ almaty_tz(void)
 		tz = pg_tzset(GREY_TIMEZONE);
 		if (tz == NULL)
 			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("time zone \"%s\" is not available", GREY_TIMEZONE),
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("time zone \"%s\" not recognized", GREY_TIMEZONE),
 					 errhint("Grey-period deadlines need the time zone database (tzdata) to know %s.",
 							 GREY_TIMEZONE)));
 	}

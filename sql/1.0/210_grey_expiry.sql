@@ -40,7 +40,7 @@ DECLARE
     max_ms      double precision := 0;
     started     timestamptz := pg_catalog.clock_timestamp();
 BEGIN
-    IF batch_size IS NULL OR batch_size < 1 THEN
+    IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
         RAISE EXCEPTION 'invalid batch size for imei_registry.expire_grey_period: %', batch_size
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'The batch size is the number of IMEIs moved per transaction and must be at least 1.';
@@ -93,7 +93,11 @@ BEGIN
                                          this_run, pg_catalog.round(max_ms::numeric, 1));
 END
 $proc$;
+-- The registry's admin (190_registry_roles.sql) runs it: it writes the
+-- registry through its triggers, as direct writes of the admin do.
 REVOKE ALL ON PROCEDURE imei_registry.expire_grey_period(integer) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE imei_registry.expire_grey_period(integer) TO imei_registry_admin;
+GRANT SELECT, INSERT, UPDATE ON imei_registry.grey_expiry_runs TO imei_registry_admin;
 COMMENT ON PROCEDURE imei_registry.expire_grey_period(integer) IS
     'moves every grey IMEI whose period has ended to black (grey_expired), batch_size per transaction; for pg_cron';
 
@@ -136,5 +140,6 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION imei_registry.schedule_grey_expiry(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION imei_registry.schedule_grey_expiry(text) TO imei_registry_admin;
 COMMENT ON FUNCTION imei_registry.schedule_grey_expiry(text) IS
     'schedules CALL imei_registry.expire_grey_period() with pg_cron as job imei_registry_grey_expiry (schedule in GMT on pg_cron 1.4); returns the job id';

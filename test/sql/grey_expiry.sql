@@ -9,7 +9,7 @@ SET search_path = public, imei_registry;   -- the imei operators
 
 CREATE FUNCTION pg_temp.grey_imei(serial int) RETURNS imei_registry.imei
     LANGUAGE sql IMMUTABLE
-    RETURN imei_registry.imei_from_body('01990417' || lpad(serial::text, 6, '0'));
+    AS $$ SELECT imei_registry.imei_from_body('01990417' || lpad(serial::text, 6, '0')) $$;
 
 -- the procedure follows pg_cron's rules: no SET clause, not SECURITY DEFINER
 SELECT p.oid::regprocedure, p.prokind, p.prosecdef, p.proconfig, l.lanname
@@ -91,6 +91,39 @@ SELECT imei_registry.imei_snr(imei) AS serial, from_status, to_status, reason, a
   FROM imei_registry.history
  WHERE imei IN (pg_temp.grey_imei(8), pg_temp.grey_imei(9))
  ORDER BY imei, id;
+
+-- From a report to black: a first connection at 23:30 UTC on June 1 is
+-- June 2 in Almaty, so with a 10-day period the last day is June 12.
+INSERT INTO imei_registry.operators (code, name) VALUES ('grey_test_op', 'grey tests');
+SET imei_registry.grey_period_days = 10;
+SELECT imei_registry.report_connection(pg_temp.grey_imei(12), 'grey_test_op',
+                                       '2025-06-01 23:30+00');
+RESET imei_registry.grey_period_days;
+SELECT status, reason, first_seen_at AT TIME ZONE 'UTC' AS first_seen_utc, grey_last_day
+  FROM imei_registry.registry WHERE imei = pg_temp.grey_imei(12);
+SET client_min_messages = warning;
+CALL imei_registry.expire_grey_period();
+RESET client_min_messages;
+SELECT from_status, to_status, reason FROM imei_registry.history
+ WHERE imei = pg_temp.grey_imei(12) ORDER BY id;
+
+-- Who may run it: the registry's admin role, not everyone.
+CREATE ROLE grey_expiry_admin IN ROLE imei_registry_admin;
+CREATE ROLE grey_expiry_nobody;
+INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+VALUES (pg_temp.grey_imei(11), 'grey', 'unverified', (SELECT d FROM grey_today) - 1);
+SET ROLE grey_expiry_nobody;
+CALL imei_registry.expire_grey_period();
+SET ROLE grey_expiry_admin;
+SET client_min_messages = warning;
+CALL imei_registry.expire_grey_period();
+RESET client_min_messages;
+RESET ROLE;
+SELECT run_by, expired, finished_at IS NOT NULL AS finished
+  FROM imei_registry.grey_expiry_runs ORDER BY run_id DESC LIMIT 1;
+SELECT status, reason FROM imei_registry.registry WHERE imei = pg_temp.grey_imei(11);
+DROP ROLE grey_expiry_admin;
+DROP ROLE grey_expiry_nobody;
 
 -- Scheduling: this database is not pg_cron's (the test cluster runs its jobs
 -- from database postgres), so the error's hint is the call to run there.
