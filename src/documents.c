@@ -75,6 +75,27 @@ arg_cstring(FunctionCallInfo fcinfo, int n)
 	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
+/* A text argument the rule cannot do without. */
+static char *
+required_cstring(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument %s must not be null", name));
+	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+static int32
+required_int32(FunctionCallInfo fcinfo, int n, const char *name)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("argument %s must not be null", name));
+	return PG_GETARG_INT32(n);
+}
+
 static bool
 streq(const char *a, const char *b)
 {
@@ -241,9 +262,9 @@ PG_FUNCTION_INFO_V1(application_reasons);
 Datum
 application_reasons(PG_FUNCTION_ARGS)
 {
-	ApplicantKind kind = lookup(applicant_kinds, arg_cstring(fcinfo, 0));
-	char	   *applicant_id = arg_cstring(fcinfo, 1);
-	Method		method = lookup(methods, arg_cstring(fcinfo, 2));
+	ApplicantKind kind = lookup(applicant_kinds, required_cstring(fcinfo, 0, "applicant_kind"));
+	char	   *applicant_id = required_cstring(fcinfo, 1, "applicant_id");
+	Method		method = lookup(methods, required_cstring(fcinfo, 2, "method"));
 	bool		has_import_date = !PG_ARGISNULL(3);
 	bool		has_country = !PG_ARGISNULL(4);
 	bool		has_delivery = !PG_ARGISNULL(5);
@@ -375,13 +396,13 @@ PG_FUNCTION_INFO_V1(application_device_reasons);
 Datum
 application_device_reasons(PG_FUNCTION_ARGS)
 {
-	int			device_no = PG_GETARG_INT32(0);
+	int			device_no = required_int32(fcinfo, 0, "device_ord");
 	char	   *model = arg_cstring(fcinfo, 1);
-	int			n_imeis = PG_GETARG_INT32(2);
+	int			n_imeis = required_int32(fcinfo, 2, "n_imeis");
 	bool		slots_known = !PG_ARGISNULL(3);
 	int			slots = slots_known ? PG_GETARG_INT32(3) : 0;
-	int			n_white = PG_GETARG_INT32(4);
-	Method		method = lookup(methods, arg_cstring(fcinfo, 5));
+	int			n_white = required_int32(fcinfo, 4, "n_white");
+	Method		method = lookup(methods, required_cstring(fcinfo, 5, "method"));
 	char	   *name = model ? psprintf("Device %d (%s)", device_no, model) :
 		psprintf("Device %d", device_no);
 	Reasons		r;
@@ -433,21 +454,22 @@ imei_problem(const char *typed)
  *		expected_model, model_declared, tac_model, method) -> jsonb
  *
  * One IMEI as typed: valid, listed once, eligible (not black for a cause an
- * application cannot lift), of the device's model.  Already white is said,
- * not held against the application.
+ * application cannot lift), of the device's model.  Already white, or not
+ * yet in the register (an eSIM never used, say), is said but not held
+ * against the application: these two codes are notices.
  */
 PG_FUNCTION_INFO_V1(application_imei_reasons);
 Datum
 application_imei_reasons(PG_FUNCTION_ARGS)
 {
-	char	   *typed = arg_cstring(fcinfo, 0);
-	bool		duplicate = PG_GETARG_BOOL(1);
+	char	   *typed = required_cstring(fcinfo, 0, "imei_text");
+	bool		duplicate = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	char	   *status = arg_cstring(fcinfo, 2);
 	char	   *status_reason = arg_cstring(fcinfo, 3);
 	char	   *expected_model = arg_cstring(fcinfo, 4);
-	bool		model_declared = PG_GETARG_BOOL(5);
+	bool		model_declared = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
 	char	   *tac_model = arg_cstring(fcinfo, 6);
-	Method		method = lookup(methods, arg_cstring(fcinfo, 7));
+	Method		method = lookup(methods, required_cstring(fcinfo, 7, "method"));
 	char	   *problem = imei_problem(typed);
 	Reasons		r;
 
@@ -472,6 +494,10 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 	else if (streq(status, "white") && method != METHOD_ADDITIONAL_IMEI)
 		add_reason(&r, "imei_already_white", typed,
 				   psprintf("IMEI %s is already on the white list and needs no verification.",
+							typed));
+	else if (!status)
+		add_reason(&r, "imei_not_in_register", typed,
+				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, apply for it (method additional_imei when another IMEI of the device is verified).",
 							typed));
 	if (tac_model && expected_model &&
 		pg_strcasecmp(tac_model, expected_model) != 0)
@@ -499,11 +525,11 @@ PG_FUNCTION_INFO_V1(application_replacement_reasons);
 Datum
 application_replacement_reasons(PG_FUNCTION_ARGS)
 {
-	int			no = PG_GETARG_INT32(0);
-	char	   *old_typed = arg_cstring(fcinfo, 1);
-	char	   *new_typed = arg_cstring(fcinfo, 2);
+	int			no = required_int32(fcinfo, 0, "replacement_ord");
+	char	   *old_typed = required_cstring(fcinfo, 1, "old_imei_text");
+	char	   *new_typed = required_cstring(fcinfo, 2, "new_imei_text");
 	char	   *old_status = arg_cstring(fcinfo, 3);
-	bool		new_declared = PG_GETARG_BOOL(4);
+	bool		new_declared = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
 	char	   *problem;
 	Reasons		r;
 

@@ -36,7 +36,7 @@ CREATE TABLE imei_registry.applications (
     state             text NOT NULL DEFAULT 'submitted'
                           CHECK (state IN ('submitted', 'approved', 'rejected')),
     submitted_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    submitted_by      text NOT NULL DEFAULT CURRENT_USER,
+    submitted_by      text NOT NULL DEFAULT SESSION_USER,
     mci_tenge         numeric(12, 2),       -- MCI in force on submission (businesses)
     decided_at        timestamptz,
     decided_by        text,
@@ -70,6 +70,7 @@ CREATE TABLE imei_registry.application_devices (
 );
 
 -- Every IMEI as typed; imei is NULL when the text is not a valid IMEI.
+-- (A bulk upload may add rows here while the application is submitted.)
 CREATE TABLE imei_registry.application_imeis (
     application_id bigint NOT NULL,
     device_ord     integer NOT NULL,
@@ -93,6 +94,7 @@ CREATE TABLE imei_registry.application_replacements (
 );
 
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.applications', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.applications_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_documents', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_devices', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_imeis', '');
@@ -146,7 +148,7 @@ END $$;
 
 -- A date value: a JSON string YYYY-MM-DD, or NULL when absent or null.
 CREATE FUNCTION imei_registry.application_date(value jsonb, key text)
-    RETURNS date LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    RETURNS date LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -164,8 +166,8 @@ BEGIN
 END $$;
 
 CREATE FUNCTION imei_registry.submit_application(application jsonb)
-    RETURNS bigint LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
+    RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
     kinds   constant text[] := ARRAY['individual', 'sole_proprietor', 'legal_entity', 'service_centre'];
@@ -396,8 +398,8 @@ COMMENT ON FUNCTION imei_registry.submit_application(jsonb) IS
 -- ---- the decision ----
 
 CREATE FUNCTION imei_registry.decide_application(id bigint)
-    RETURNS jsonb LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
+    RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+    SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
     app        imei_registry.applications;
@@ -409,7 +411,8 @@ DECLARE
     expected   bigint;
     done       bigint;
     n          bigint;
-    unknown    bigint;
+    -- reasons that inform but do not reject
+    notices    constant text[] := ARRAY['imei_already_white', 'imei_not_in_register'];
 BEGIN
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = decide_application.id FOR UPDATE;
@@ -486,10 +489,9 @@ BEGIN
         WHERE rp.application_id = app.id
     )
     SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
-           coalesce(bool_or(reason ->> 'code' <> 'imei_already_white'), false),
-           (SELECT count(*) FROM facts f WHERE f.status IS DISTINCT FROM 'white'),
-           (SELECT count(*) FROM facts f WHERE f.status IS NULL)
-    INTO reasons, rejects, expected, unknown
+           coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
+           (SELECT count(*) FROM facts f WHERE f.status <> 'white')
+    INTO reasons, rejects, expected
     FROM all_reasons;
 
     fee := CASE WHEN app.applicant_kind = 'individual' THEN 0 ELSE n_devices END;
@@ -501,8 +503,9 @@ BEGIN
 
     IF NOT rejects THEN
         -- Approved: every IMEI is valid, listed once, and white, grey, black
-        -- only for an expired grey period, or unknown.  Grey and such black
-        -- turn white, unknown ones are registered white, and a board
+        -- only for an expired grey period, or not in the register (left
+        -- so: the rules start an IMEI white only by an importer's
+        -- registration).  Grey and such black turn white, and a board
         -- replacement's old IMEIs turn black.  The registry's transition
         -- trigger checks each change and writes its history row.  If a
         -- concurrent change made an IMEI ineligible since the facts were
@@ -520,23 +523,6 @@ BEGIN
           AND r.imei OPERATOR(imei_registry.=) ai.imei
           AND (r.status = 'grey' OR (r.status = 'black' AND r.reason = 'grey_expired'));
         GET DIAGNOSTICS done = ROW_COUNT;
-
-        IF unknown > 0 THEN
-            INSERT INTO imei_registry.registry (imei, status, reason, application_id, note)
-            SELECT ai.imei, 'white', 'application_approved', app.id,
-                   CASE WHEN app.method = 'board_replacement' THEN
-                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                        FROM imei_registry.application_replacements rp
-                        WHERE rp.application_id = app.id
-                          AND rp.new_imei OPERATOR(imei_registry.=) ai.imei) END
-            FROM imei_registry.application_imeis ai
-            WHERE ai.application_id = app.id
-              AND NOT EXISTS (SELECT FROM imei_registry.registry r
-                              WHERE r.imei OPERATOR(imei_registry.=) ai.imei)
-            ON CONFLICT DO NOTHING;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            done := done + n;
-        END IF;
 
         IF app.method = 'board_replacement' THEN
             UPDATE imei_registry.registry r
@@ -561,7 +547,7 @@ BEGIN
 
     UPDATE imei_registry.applications a
     SET state = CASE WHEN rejects THEN 'rejected' ELSE 'approved' END,
-        decided_at = pg_catalog.now(), decided_by = CURRENT_USER,
+        decided_at = pg_catalog.now(), decided_by = SESSION_USER,
         fee_mci = fee, fee_tenge = (result #>> '{fee,tenge}')::numeric,
         decision = result
     WHERE a.id = app.id;

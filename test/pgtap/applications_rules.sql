@@ -3,7 +3,7 @@
 -- IMEIs use TACs 861001xx, which no other test uses.
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(72);
+SELECT plan(75);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -155,13 +155,30 @@ SELECT is(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('8610010
           'approved', 'black after an expired grey period: approved');
 SELECT is(pg_temp.status(pg_temp.imei('86100101', 10)), 'white/application_approved', '... and white');
 
--- never seen in a network: registered white
-SELECT is(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 900), pg_temp.imei('86100101', 901)))) ->> 'decision',
-          'approved', 'IMEIs not yet in the register: approved');
-SELECT is(pg_temp.status(pg_temp.imei('86100101', 900)), 'white/application_approved', '... and registered white');
+-- never seen in a network: said, left out of the register
+SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 12), pg_temp.imei('86100101', 901)))))
+          || (SELECT decision ->> 'decision' FROM imei_registry.applications ORDER BY id DESC LIMIT 1),
+          ARRAY['imei_not_in_register', 'approved'], 'an IMEI not yet in the register (an unused eSIM) is reported, not held against');
+SELECT is(pg_temp.status(pg_temp.imei('86100101', 901)) || pg_temp.status(pg_temp.imei('86100101', 12)),
+          NULL || 'white/application_approved', '... it stays out of the register; the grey one is white');
+
+-- the history: one row per change, naming the application, written by the trigger
+SELECT results_eq(
+    format($$SELECT h.from_status::text, h.to_status::text, h.reason, h.application_id
+             FROM imei_registry.history h
+             WHERE h.imei IN (%L::imei_registry.imei, %L::imei_registry.imei)
+             ORDER BY h.imei, h.id$$, pg_temp.imei('86100102', 7), pg_temp.imei('86100102', 8)),
+    format($$VALUES (NULL, 'grey', 'unverified', NULL::bigint),
+                    ('grey', 'white', 'application_approved', NULL),
+                    ('white', 'black', 'replaced', %s),
+                    (NULL, 'grey', 'unverified', NULL),
+                    ('grey', 'white', 'application_approved', %s)$$,
+           (SELECT id FROM imei_registry.applications WHERE method = 'board_replacement' ORDER BY id LIMIT 1),
+           (SELECT id FROM imei_registry.applications WHERE method = 'board_replacement' ORDER BY id LIMIT 1)),
+    'board replacement history: old white -> black (replaced), new grey -> white, both naming the application');
 
 -- already white: said, not held against the application
-SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 1), pg_temp.imei('86100101', 12))))),
+SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 1), pg_temp.imei('86100101', 22))))),
           ARRAY['imei_already_white'], 'an IMEI already white is reported');
 SELECT is((SELECT decision ->> 'decision' FROM imei_registry.applications ORDER BY id DESC LIMIT 1),
           'approved', '... and the application is still approved');
@@ -313,11 +330,12 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
                   'imeis', jsonb_build_array(pg_temp.imei('86100101', 18), pg_temp.imei('86100101', 19))))))),
           ARRAY['no_verified_imei'], 'additional IMEI: one IMEI must already be white');
 SELECT pg_temp.set_status(pg_temp.imei('86100101', 20), 'white', 'application_approved');
+SELECT pg_temp.grey(pg_temp.imei('86100199', 20));   -- a TAC the table lacks
 SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "individual", "id": "901123300258"}'::jsonb,
               'method', 'additional_imei',
               'devices', jsonb_build_array(jsonb_build_object('model', 'Duo',
-                  'imeis', jsonb_build_array(pg_temp.imei('86100101', 20), pg_temp.imei('35209900', 20))))))),
+                  'imeis', jsonb_build_array(pg_temp.imei('86100101', 20), pg_temp.imei('86100199', 20))))))),
           ARRAY['tac_unknown'], 'additional IMEI: the TAC table must know both IMEIs');
 
 -- ---- all reasons at once ----
@@ -350,6 +368,12 @@ SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind
           '22023', NULL, 'country not ISO 3166-1 alpha-2');
 SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind": "individual", "id": "901123300258"}, "method": "parcel", "replacements": []}')$$,
           '22023', 'invalid application: key "replacements" is only for method board_replacement', 'replacements outside a board replacement');
+
+-- ---- the C rule functions refuse a NULL where a fact is required ----
+SELECT throws_ok($$SELECT imei_registry.application_imei_reasons(NULL, false, NULL, NULL, NULL, false, NULL, 'parcel')$$,
+          '22004', 'argument imei_text must not be null', 'no IMEI text, no rule');
+SELECT throws_ok($$SELECT imei_registry.application_reasons('individual', NULL, 'parcel', NULL, NULL, NULL, NULL, NULL, 1, 0)$$,
+          '22004', 'argument applicant_id must not be null', 'no applicant, no rule');
 
 -- ---- fee ----
 SELECT is((SELECT tenge FROM imei_registry.mci WHERE year = 2025), 3932.00::numeric, 'MCI 2025 is shipped: 3,932 tenge');

@@ -1,6 +1,5 @@
 -- Operator classes: amvalidate, plans that use the indexes, hash
 -- partitioning and joins, BRIN, and COPY round trips in text and binary.
--- public first: imei_registry has a table of its own named devices.
 SET search_path = public, imei_registry;
 
 SELECT opc.opcname, am.amname, amvalidate(opc.oid)
