@@ -112,8 +112,9 @@ typedef struct KnownOperator
 #define MAX_CACHED_OPERATORS 64
 
 /*
- * Valid connection rows wait here and go to the registry in one statement
- * per batch: one executor start and one plan for many rows.
+ * Valid rows of upload_connections and upload_devices wait here and go to
+ * the tables in one statement per batch: one executor start, one plan and
+ * one run of the registry's statement triggers for many rows.
  */
 #define BULK_BATCH_ROWS 1000
 
@@ -170,7 +171,6 @@ typedef struct BulkImport
 
 static BulkImport bulk;
 
-/* Saved plans, prepared on first use in a backend */
 /*
  * Saved plans, prepared on the first import of a backend, and again when the
  * extension was dropped and created since (a new OID of type imei).
@@ -234,12 +234,6 @@ prepare(const char *sql, int nargs, Oid *argtypes)
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "SPI_keepplan failed");
 	return plan;
-}
-
-static Oid
-imei_type_oid(void)
-{
-	return plans_imei_type;
 }
 
 static void
@@ -659,7 +653,7 @@ flush_connections(void)
 		ops[i] = bulk.batch[i].operator;
 		ats[i] = TimestampTzGetDatum(bulk.batch[i].at);
 	}
-	v[0] = PointerGetDatum(construct_array(imeis, n, imei_type_oid(), sizeof(Imei),
+	v[0] = PointerGetDatum(construct_array(imeis, n, plans_imei_type, sizeof(Imei),
 										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	v[1] = PointerGetDatum(construct_array(ops, n, TEXTOID, -1, false, TYPALIGN_INT));
 	v[2] = PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, sizeof(TimestampTz),
@@ -800,7 +794,7 @@ flush_devices(void)
 											  TEXTOID, -1, false, TYPALIGN_INT));
 	for (c = 0; c < DEVICE_IMEIS; c++)
 		v[2 + c] = PointerGetDatum(construct_md_array(imeis[c], imei_nulls[c], 1, dims, lbs,
-													  imei_type_oid(), sizeof(Imei),
+													  plans_imei_type, sizeof(Imei),
 													  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	v[6] = Int64GetDatum(bulk.import_id);
 	MemoryContextSwitchTo(old);
