@@ -720,7 +720,7 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	if (seen_before(imei))
 	{
 		bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-			   (long long) imei);
+					(long long) imei);
 		return;
 	}
 	remember(imei);
@@ -925,7 +925,7 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 			if (imeis[c2] == imeis[c])
 			{
 				bulk_reject(r, "duplicate_in_file", "imei_%d repeats imei_%d (%015lld)",
-					   c + 1, c2 + 1, (long long) imeis[c]);
+							c + 1, c2 + 1, (long long) imeis[c]);
 				return;
 			}
 	}
@@ -938,14 +938,14 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	if (strcmp(state, "submitted") != 0)
 	{
 		bulk_reject(r, "unknown_application", "application %lld is already %s: devices go to a submitted application",
-			   (long long) app, state);
+					(long long) app, state);
 		return;
 	}
 	for (c = 0; c < nimeis; c++)
 		if (seen_before(imeis[c]))
 		{
 			bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-				   (long long) imeis[c]);
+						(long long) imeis[c]);
 			return;
 		}
 	for (c = 0; c < nimeis; c++)
@@ -993,7 +993,7 @@ load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 	if (strlen(tac) != 8)
 	{
 		bulk_reject(r, "wrong_length", "TAC \"%s\" has %d digits; a TAC has 8",
-			   tac, (int) strlen(tac));
+					tac, (int) strlen(tac));
 		return;
 	}
 	errno = 0;
@@ -1068,7 +1068,7 @@ load_blocklist(RowResult *r, HeapTuple tuple, TupleDesc desc)
 
 duplicate:
 	bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-		   (long long) imei);
+				(long long) imei);
 }
 
 /* ---- the triggers ---- */

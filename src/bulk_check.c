@@ -85,7 +85,7 @@ bulk_parse_imei(RowResult *r, const char *s, bool network, Imei *result)
 	if (imei_scan(s, len, &p) != IMEI_PARSE_OK)
 	{
 		bulk_reject(r, "non_digits", "IMEI \"%s\" has a character other than a digit at position %d",
-			   s, (int) p.offset + 1);
+					s, (int) p.offset + 1);
 		return false;
 	}
 	if (network && p.ndigits == IMEI_BODY_DIGITS)
@@ -104,7 +104,7 @@ bulk_parse_imei(RowResult *r, const char *s, bool network, Imei *result)
 		if (p.status == IMEI_PARSE_BAD_CHECK_DIGIT)
 		{
 			bulk_reject(r, "bad_check_digit", "IMEI \"%s\" has check digit %d, should be %d",
-				   s, p.check_found, p.check_expected);
+						s, p.check_found, p.check_expected);
 			return false;
 		}
 		body = p.digits / 10;
@@ -119,18 +119,18 @@ bulk_parse_imei(RowResult *r, const char *s, bool network, Imei *result)
 			 imei_is_valid_value(p.digits))
 	{
 		bulk_reject(r, "leading_zero_lost",
-			   "IMEI \"%s\" has 14 digits and is a valid IMEI with a 0 in front: its leading zero was lost (store IMEIs as text, not numbers, in spreadsheets)",
-			   s);
+					"IMEI \"%s\" has 14 digits and is a valid IMEI with a 0 in front: its leading zero was lost (store IMEIs as text, not numbers, in spreadsheets)",
+					s);
 		return false;
 	}
 	else
 	{
 		if (network)
 			bulk_reject(r, "wrong_length", "IMEI \"%s\" has %d digits; a network reports 14, 15 or 16",
-				   s, p.ndigits);
+						s, p.ndigits);
 		else
 			bulk_reject(r, "wrong_length", "IMEI \"%s\" has %d digits; an IMEI has 15",
-				   s, p.ndigits);
+						s, p.ndigits);
 		return false;
 	}
 	*result = (Imei) (body * 10 + (uint64) imei_luhn_digit(body));
@@ -183,7 +183,7 @@ decode_datetime(const char *s, struct pg_tm *tm, fsec_t *fsec, int *tz)
 
 bool
 bulk_parse_timestamptz(RowResult *r, const char *s, const char *column,
-				  TimestampTz *result)
+					   TimestampTz *result)
 {
 	struct pg_tm tt;
 	fsec_t		fsec;

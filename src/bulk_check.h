@@ -49,7 +49,7 @@ extern bool bulk_parse_imei(RowResult *r, const char *s, bool network, Imei *res
 
 /* A timestamp or date (as ISO text); rejects: bad_date. */
 extern bool bulk_parse_timestamptz(RowResult *r, const char *s, const char *column,
-							  TimestampTz *result);
+								   TimestampTz *result);
 extern bool bulk_parse_date(RowResult *r, const char *s, const char *column, char **result);
 
 #endif							/* IMEI_REGISTRY_BULK_CHECK_H */
