@@ -217,19 +217,22 @@ check_transition(Imei imei, RegStatus from, const char *old_reason,
 {
 	int			i;
 
+	if (reason == NULL && from == ST_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+				 errmsg("new IMEI %s cannot start %s without a reason",
+						imei_string(imei), status_names[to]),
+				 errdetail("A new IMEI starts %s.", allowed_from(ST_NONE))));
 	if (reason == NULL || (from != ST_NONE && old_reason != NULL &&
 						   strcmp(reason, old_reason) == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
 				 errmsg("IMEI %s cannot change from %s to %s without a reason",
-						imei_string(imei),
-						from == ST_NONE ? "nothing" : status_names[from],
-						status_names[to]),
+						imei_string(imei), status_names[from], status_names[to]),
 				 reason ? errdetail("The reason \"%s\" is the one of the old status.",
 									reason) : 0,
 				 errhint("Set reason too; from %s the rules allow: %s.",
-						 from == ST_NONE ? "nothing" : status_names[from],
-						 allowed_from(from))));
+						 status_names[from], allowed_from(from))));
 
 	for (i = 0; i < lengthof(rules); i++)
 	{

@@ -92,6 +92,7 @@ UPDATE registry SET status = 'grey', reason = 'unverified', grey_last_day = '202
 INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(1004), 'black', 'grey_expired');
 INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(1004), 'white', 'reinstated');
 INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(1004), 'white', 'no_such_code');
+INSERT INTO registry (imei, status) VALUES (pg_temp.t(1004), 'white');
 -- the reason must exist and lead to the status, even without the trigger
 ALTER TABLE registry DISABLE TRIGGER registry_transition;
 INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(1004), 'white', 'counterfeit');
