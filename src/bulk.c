@@ -112,9 +112,9 @@ typedef struct KnownOperator
 #define MAX_CACHED_OPERATORS 64
 
 /*
- * Valid rows of upload_connections and upload_devices wait here and go to
- * the tables in one statement per batch: one executor start, one plan and
- * one run of the registry's statement triggers for many rows.
+ * Valid rows of upload_connections, upload_blocklist and upload_devices wait
+ * here and go to the tables in one statement per batch: one executor start,
+ * one plan and one run of the registry's statement triggers for many rows.
  */
 #define BULK_BATCH_ROWS 1000
 
@@ -124,10 +124,11 @@ typedef struct PendingRow
 {
 	int64		line;
 	Datum		raw;			/* text[]: for a reject */
-	/* upload_connections */
+	/* upload_connections, upload_blocklist */
 	Imei		imei;
 	TimestampTz at;
 	Datum		operator;		/* text */
+	Datum		note;			/* text: the block list's line, as a note */
 	/* upload_devices */
 	int64		application_id;
 	Datum		model;			/* text, or 0 for none */
@@ -185,12 +186,13 @@ static SPIPlanPtr plan_connections;
 static SPIPlanPtr plan_tac;
 static SPIPlanPtr plan_black_new;
 static SPIPlanPtr plan_black_update;
+static SPIPlanPtr plan_blocklist;
 static SPIPlanPtr plan_application;
 static SPIPlanPtr plan_devices;
 static SPIPlanPtr *const all_plans[] = {
 	&plan_open, &plan_close, &plan_reject, &plan_operator, &plan_registry_get,
 	&plan_connections, &plan_tac, &plan_black_new, &plan_black_update,
-	&plan_application, &plan_devices
+	&plan_blocklist, &plan_application, &plan_devices
 };
 
 /* ---- set-up ---- */
@@ -359,6 +361,46 @@ prepare_plans(void)
 									"  grey_last_day = NULL, application_id = NULL,"
 									"  import_id = $2, note = $3"
 									" WHERE imei OPERATOR(imei_registry.=) $1", 3, a);
+	}
+	{
+		Oid			a[] = {get_array_type(t_imei), TEXTARRAYOID, INT8OID};
+
+		/*
+		 * A batch of block-list matches, no IMEI twice: unknown IMEIs are
+		 * inserted black, white and grey ones change to black, black ones
+		 * stay as they are.  The UPDATE checks the status again, so a row
+		 * changed meanwhile by another session is left alone (and the row
+		 * then goes through the one-row path).  For each row: changed, was
+		 * it known, which import changed it last, and its status then.
+		 */
+		plan_blocklist = prepare("WITH k AS ("
+								 " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
+								 "  r.status AS status"
+								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2))"
+								 "  WITH ORDINALITY AS u(imei, note, ord)"
+								 " LEFT JOIN imei_registry.registry r"
+								 "  ON r.imei OPERATOR(imei_registry.=) u.imei),"
+								 " ins AS ("
+								 " INSERT INTO imei_registry.registry"
+								 "  (imei, status, reason, import_id, note)"
+								 " SELECT k.imei, 'black', 'gsma_blocked', $3, k.note"
+								 " FROM k WHERE NOT k.known ORDER BY k.ord"
+								 " ON CONFLICT (imei) DO NOTHING"
+								 " RETURNING imei),"
+								 " upd AS ("
+								 " UPDATE imei_registry.registry r"
+								 " SET status = 'black', reason = 'gsma_blocked',"
+								 "  grey_last_day = NULL, application_id = NULL,"
+								 "  import_id = $3, note = k.note"
+								 " FROM k WHERE k.known AND k.status OPERATOR(pg_catalog.<>) 'black'"
+								 "  AND r.imei OPERATOR(imei_registry.=) k.imei"
+								 "  AND r.status OPERATOR(pg_catalog.<>) 'black'"
+								 " RETURNING r.imei)"
+								 " SELECT k.ord, ins.imei IS NOT NULL OR upd.imei IS NOT NULL,"
+								 "  k.known, k.import_id, k.status::pg_catalog.text"
+								 " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei"
+								 " LEFT JOIN upd ON upd.imei OPERATOR(imei_registry.=) k.imei",
+								 3, a);
 	}
 	{
 		Oid			a[] = {INT8OID};
@@ -580,12 +622,14 @@ registry_get(Imei imei, char **status, char **reason, bool *mine)
 }
 
 /*
- * Run a plan that may break the registry rules in a subtransaction, and
- * turn IR001 into a rejected row; other errors propagate.  Used only where a
- * forbidden transition is possible: changes of existing registry rows.
+ * Run a plan that may break the registry rules in a subtransaction.  False,
+ * with the rule's message, when the registry refused a transition (IR001);
+ * other errors propagate.  Used only where a forbidden transition is
+ * possible: changes of existing registry rows, once per batch, and once per
+ * row only for the rows of a batch that was refused.
  */
 static bool
-exec_transition(RowResult *r, SPIPlanPtr plan, Datum *values)
+exec_transition(SPIPlanPtr plan, Datum *values, char **refusal)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -612,12 +656,32 @@ exec_transition(RowResult *r, SPIPlanPtr plan, Datum *values)
 		CurrentResourceOwner = oldowner;
 		if (edata->sqlerrcode != ERRCODE_IR_FORBIDDEN_TRANSITION)
 			ReThrowError(edata);
-		bulk_reject(r, "forbidden_transition", "%s", edata->message);
+		*refusal = pstrdup(edata->message);
 		FreeErrorData(edata);
 		ok = false;
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/*
+ * Count a row that waited in a batch.  The keys of rows that changed the
+ * tables, or were rejected, leave the seen set: the tables answer for the
+ * former (import_id), and a rejected row is nobody's earlier row.
+ */
+static void
+settle_row(PendingRow *row, const RowResult *r)
+{
+	if (r->outcome == ROW_PRESENT)
+	{
+		count_accepted(ROW_PRESENT);
+		return;
+	}
+	seen_delete(bulk.seen, row->imei);
+	if (r->outcome == ROW_REJECTED)
+		record_reject(row->line, row->raw, r->reason, r->message);
+	else
+		count_accepted(ROW_LOADED);
 }
 
 /* ---- the targets ---- */
@@ -831,14 +895,6 @@ flush_devices(void)
 	MemoryContextReset(bulk.batchcxt);
 }
 
-static void
-flush_batch(void)
-{
-	if (bulk.target == BULK_CONNECTIONS)
-		flush_connections();
-	else if (bulk.target == BULK_DEVICES)
-		flush_devices();
-}
 
 /* The state of an application, NULL if there is none; locked against a concurrent upload */
 static const char *
@@ -1021,54 +1077,162 @@ load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
 		r->outcome = ROW_PRESENT;
 }
 
+/*
+ * One block-list row alone: for the rows of a batch that the registry
+ * refused as a whole, and for a row that another session changed while its
+ * batch ran.
+ */
+static void
+apply_blocklist_row(PendingRow *row)
+{
+	RowResult	r = {ROW_LOADED, NULL, NULL};
+	Datum		v[3];
+	char	   *status;
+	char	   *reason;
+	char	   *refusal;
+	bool		mine;
+
+	v[0] = ImeiGetDatum(row->imei);
+	v[1] = Int64GetDatum(bulk.import_id);
+	v[2] = row->note;
+	if (!registry_get(row->imei, &status, &reason, &mine))
+		exec_plan(plan_black_new, v, NULL);
+	else if (mine)
+		bulk_reject(&r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+					(long long) row->imei);
+	else if (strcmp(status, "black") == 0)
+		r.outcome = ROW_PRESENT;
+	else if (!exec_transition(plan_black_update, v, &refusal))
+		bulk_reject(&r, "forbidden_transition", "%s", refusal);
+	settle_row(row, &r);
+}
+
+/*
+ * Send the waiting block-list rows to the registry in one statement, in one
+ * subtransaction.  If the registry refuses any change of the batch (IR001),
+ * the batch is undone and its rows go one by one, each refusal a rejected
+ * row.  A row is loaded (black now), already present (black already: the
+ * rules keep a black IMEI's reason while it stays black), or a duplicate
+ * (changed by this import in an earlier batch).
+ */
+static void
+flush_blocklist(void)
+{
+	int			n = bulk.nbatch;
+	Datum	   *imeis;
+	Datum	   *notes;
+	Datum		v[3];
+	char	   *refusal;
+	uint64		t;
+	int			i;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	imeis = palloc(n * sizeof(Datum));
+	notes = palloc(n * sizeof(Datum));
+	for (i = 0; i < n; i++)
+	{
+		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
+		notes[i] = bulk.batch[i].note;
+	}
+	v[0] = PointerGetDatum(construct_array(imeis, n, plans_imei_type, sizeof(Imei),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[1] = PointerGetDatum(construct_array(notes, n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[2] = Int64GetDatum(bulk.import_id);
+	MemoryContextSwitchTo(old);
+
+	if (!exec_transition(plan_blocklist, v, &refusal))
+	{
+		for (i = 0; i < n; i++)
+			apply_blocklist_row(&bulk.batch[i]);
+	}
+	else
+	{
+		if (SPI_processed != (uint64) n)
+			elog(ERROR, "block-list batch of %d rows returned %llu",
+				 n, (unsigned long long) SPI_processed);
+		for (t = 0; t < SPI_processed; t++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[t];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		isnull;
+			int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
+			bool		changed = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));
+			bool		known = DatumGetBool(SPI_getbinval(tup, d, 3, &isnull));
+			Datum		last_import = SPI_getbinval(tup, d, 4, &isnull);
+			char	   *status = SPI_getvalue(tup, d, 5);
+			PendingRow *row = &bulk.batch[ord - 1];
+			RowResult	r = {ROW_LOADED, NULL, NULL};
+			RowResult	r_present = {ROW_PRESENT, NULL, NULL};
+
+			if (changed)
+				settle_row(row, &r);
+			else if (!isnull && DatumGetInt64(last_import) == bulk.import_id)
+			{
+				bulk_reject(&r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+							(long long) row->imei);
+				settle_row(row, &r);
+			}
+			else if (known && status != NULL && strcmp(status, "black") == 0)
+				settle_row(row, &r_present);
+			else
+				apply_blocklist_row(row);	/* changed meanwhile elsewhere */
+		}
+	}
+	bulk.nbatch = 0;
+	MemoryContextReset(bulk.batchcxt);
+}
+
 /* imei, listed_on, reason: a GSMA block-list match goes black */
 static void
-load_blocklist(RowResult *r, HeapTuple tuple, TupleDesc desc)
+load_blocklist(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 {
 	char	   *imei_s = bulk_column(tuple, desc, 1);
 	char	   *listed_s = bulk_column(tuple, desc, 2);
 	char	   *why = bulk_column(tuple, desc, 3);
 	char	   *listed_on;
 	Imei		imei;
-	Datum		v[3];
-	char	   *status;
-	char	   *reason;
-	bool		mine;
+	PendingRow *row;
+	MemoryContext old;
 
 	if (!bulk_require(r, imei_s, "imei") || !bulk_require(r, listed_s, "listed_on") ||
 		!bulk_parse_imei(r, imei_s, false, &imei) ||
 		!bulk_parse_date(r, listed_s, "listed_on", &listed_on))
 		return;
+	/* earlier in this batch, or black already and seen earlier in this import */
 	if (seen_before(imei))
-		goto duplicate;
-
-	v[0] = ImeiGetDatum(imei);
-	v[1] = Int64GetDatum(bulk.import_id);
-	v[2] = CStringGetTextDatum(why ? psprintf("GSMA block list %s: %s", listed_on, why)
-							   : psprintf("GSMA block list %s", listed_on));
-	if (!registry_get(imei, &status, &reason, &mine))
 	{
-		exec_plan(plan_black_new, v, NULL);
+		bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+					(long long) imei);
 		return;
 	}
-	if (mine)
-		goto duplicate;
-	if (strcmp(status, "black") == 0)
-	{
-		/*
-		 * Blocked already, whatever the reason: the list changes nothing (and
-		 * the rules keep a black IMEI's reason while it stays black).
-		 */
-		remember(imei);
-		r->outcome = ROW_PRESENT;
-		return;
-	}
-	(void) exec_transition(r, plan_black_update, v);
-	return;
+	remember(imei);
 
-duplicate:
-	bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-				(long long) imei);
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	row = &bulk.batch[bulk.nbatch++];
+	row->line = current_line(rel);
+	row->raw = raw_values(tuple, desc);
+	row->imei = imei;
+	row->note = CStringGetTextDatum(why ? psprintf("GSMA block list %s: %s", listed_on, why)
+									: psprintf("GSMA block list %s", listed_on));
+	MemoryContextSwitchTo(old);
+	r->outcome = ROW_PENDING;
+
+	if (bulk.nbatch == BULK_BATCH_ROWS)
+		flush_blocklist();
+}
+
+static void
+flush_batch(void)
+{
+	if (bulk.target == BULK_CONNECTIONS)
+		flush_connections();
+	else if (bulk.target == BULK_BLOCKLIST)
+		flush_blocklist();
+	else if (bulk.target == BULK_DEVICES)
+		flush_devices();
 }
 
 /* ---- the triggers ---- */
@@ -1218,7 +1382,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 			load_tac(&r, tuple, desc);
 			break;
 		case BULK_BLOCKLIST:
-			load_blocklist(&r, tuple, desc);
+			load_blocklist(&r, rel, tuple, desc);
 			break;
 		case BULK_DEVICES:
 			load_device(&r, rel, tuple, desc);

@@ -58,8 +58,10 @@ CREATE OR REPLACE FUNCTION public.bulk_test_refuse() RETURNS trigger LANGUAGE pl
 BEGIN
     RAISE EXCEPTION 'disk on fire';
 END $$;
+\set VERBOSITY terse
 INSERT INTO imei_registry.upload_blocklist (imei, listed_on, reason)
     VALUES ('359900410000051', '2026-01-12', 'stolen');
+\set VERBOSITY default
 
 DROP TRIGGER bulk_test_refuse ON imei_registry.registry;
 DROP FUNCTION public.bulk_test_refuse();
@@ -71,3 +73,11 @@ SELECT h.imei, h.from_status, h.to_status, h.reason, h.note,
   FROM imei_registry.history h
  WHERE imei_registry.imei_tac(h.imei) IN ('35990041', '09990041')
  ORDER BY h.id;
+
+-- without the stand-in rule the whole batch goes in one statement: the
+-- refused IMEI goes black now, the rest is already present
+\copy imei_registry.upload_blocklist from 'test/data/bulk_blocklist.csv' with (format csv, header true)
+SELECT * FROM last_import;
+SELECT line_number, reason FROM last_rejects;
+SELECT imei, status, reason FROM imei_registry.registry
+ WHERE imei OPERATOR(imei_registry.=) '359900410000051';
