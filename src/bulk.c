@@ -703,6 +703,8 @@ flush_connections(void)
 	Datum	   *ats;
 	Datum		v[4];
 	uint64		i;
+	SPITupleTable *result;
+	uint64		nresult;
 	MemoryContext old;
 
 	if (n == 0)
@@ -726,13 +728,16 @@ flush_connections(void)
 	MemoryContextSwitchTo(old);
 
 	exec_plan(plan_connections, v, NULL);
-	if (SPI_processed != (uint64) n)
+	/* keep the result: recording a reject runs SPI again */
+	result = SPI_tuptable;
+	nresult = SPI_processed;
+	if (nresult != (uint64) n)
 		elog(ERROR, "connection batch of %d rows returned %llu",
-			 n, (unsigned long long) SPI_processed);
-	for (i = 0; i < SPI_processed; i++)
+			 n, (unsigned long long) nresult);
+	for (i = 0; i < nresult; i++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
+		HeapTuple	t = result->vals[i];
+		TupleDesc	d = result->tupdesc;
 		bool		isnull;
 		int64		ord = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
 		bool		inserted = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
@@ -825,6 +830,8 @@ flush_devices(void)
 	int			i;
 	int			c;
 	uint64		t;
+	SPITupleTable *result;
+	uint64		nresult;
 	MemoryContext old;
 
 	if (n == 0)
@@ -864,13 +871,16 @@ flush_devices(void)
 	MemoryContextSwitchTo(old);
 
 	exec_plan(plan_devices, v, NULL);
-	if (SPI_processed != (uint64) n)
+	/* keep the result: recording a reject runs SPI again */
+	result = SPI_tuptable;
+	nresult = SPI_processed;
+	if (nresult != (uint64) n)
 		elog(ERROR, "device batch of %d rows returned %llu",
-			 n, (unsigned long long) SPI_processed);
-	for (t = 0; t < SPI_processed; t++)
+			 n, (unsigned long long) nresult);
+	for (t = 0; t < nresult; t++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[t];
-		TupleDesc	d = SPI_tuptable->tupdesc;
+		HeapTuple	tup = result->vals[t];
+		TupleDesc	d = result->tupdesc;
 		bool		isnull;
 		int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
 		bool		dup = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));
@@ -1150,13 +1160,17 @@ flush_blocklist(void)
 	}
 	else
 	{
-		if (SPI_processed != (uint64) n)
+		/* keep the result: rejects and single rows run SPI again */
+		SPITupleTable *result = SPI_tuptable;
+		uint64		nresult = SPI_processed;
+
+		if (nresult != (uint64) n)
 			elog(ERROR, "block-list batch of %d rows returned %llu",
-				 n, (unsigned long long) SPI_processed);
-		for (t = 0; t < SPI_processed; t++)
+				 n, (unsigned long long) nresult);
+		for (t = 0; t < nresult; t++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[t];
-			TupleDesc	d = SPI_tuptable->tupdesc;
+			HeapTuple	tup = result->vals[t];
+			TupleDesc	d = result->tupdesc;
 			bool		isnull;
 			int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
 			bool		changed = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));

@@ -61,8 +61,9 @@ class BulkCopyTest(unittest.TestCase):
         # in a later batch than the row it repeats
         good = [luhn("3599005%07d" % i) for i in range(1, 1201)]
         lines = ["operator,imei,connected_at"]
-        lines += ["kcell,%s,2026-03-01 09:00+05" % imei for imei in good]
-        lines.append("kcell,%s,2026-03-01" % good[0])                # line 1202: duplicate
+        lines += ["kcell,%s,2026-03-01 09:00+05" % imei for imei in good[:1000]]
+        lines.append("kcell,%s,2026-03-01" % good[0])                # line 1002: duplicate, first of batch 2
+        lines += ["kcell,%s,2026-03-01 09:00+05" % imei for imei in good[1000:]]
         lines.append("tele2,%s,2026-03-01" % luhn("35990050999999"))  # 1203: unknown operator
         lines.append("kcell,35990050,2026-03-01")                     # 1204: wrong length
         lines.append("kcell,%s,2026-03-01" % good[1100])             # 1205: duplicate, same batch
@@ -71,7 +72,7 @@ class BulkCopyTest(unittest.TestCase):
         import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
         self.assertEqual((read, loaded, rejected, present), (1204, 1200, 4, 0))
         self.assertEqual(self.rejects(import_id),
-                         [(1202, "duplicate_in_file"), (1203, "unknown_operator"),
+                         [(1002, "duplicate_in_file"), (1203, "unknown_operator"),
                           (1204, "wrong_length"), (1205, "duplicate_in_file")])
         grey = self.conn.execute(
             "SELECT count(*) FROM imei_registry.registry"
@@ -83,7 +84,7 @@ class BulkCopyTest(unittest.TestCase):
         import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
         self.assertEqual((read, loaded, rejected, present), (1204, 1200, 4, 1200))
         self.assertEqual(self.rejects(import_id),
-                         [(1202, "duplicate_in_file"), (1203, "unknown_operator"),
+                         [(1002, "duplicate_in_file"), (1203, "unknown_operator"),
                           (1204, "wrong_length"), (1205, "duplicate_in_file")])
 
     def test_atomic_mode_aborts_the_copy(self):
@@ -112,21 +113,50 @@ class BulkCopyTest(unittest.TestCase):
             " VALUES ('legal_entity', '990340000027', 'commercial_import', 3932) RETURNING id"
         ).fetchone()[0]
         lines = ["application_id,model,imei_1,imei_2,imei_3,imei_4"]
-        lines += ["%d,Phone,%s,%s,," % (app, luhn("3599005300%04d" % (2 * i)),
-                                        luhn("3599005300%04d" % (2 * i + 1)))
-                  for i in range(1100)]
-        # line 1102: its second IMEI is the second IMEI of line 2, a batch ago
+        devices = ["%d,Phone,%s,%s,," % (app, luhn("3599005300%04d" % (2 * i)),
+                                         luhn("3599005300%04d" % (2 * i + 1)))
+                   for i in range(1100)]
+        # line 1002, first of the second batch: its second IMEI is the second
+        # IMEI of line 2, a batch ago
+        lines += devices[:1000]
         lines.append("%d,Phone,%s,%s,," % (app, luhn("35990053999999"), luhn("35990053000001")))
+        lines += devices[1000:]
         text = "\n".join(lines) + "\n"
         import_id, read, loaded, rejected, present = self.copy("upload_devices", text)
         self.assertEqual((read, loaded, rejected, present), (1101, 1100, 1, 0))
-        self.assertEqual(self.rejects(import_id), [(1102, "duplicate_in_file")])
+        self.assertEqual(self.rejects(import_id), [(1002, "duplicate_in_file")])
         devices, imeis = self.conn.execute(
             "SELECT count(DISTINCT device_ord), count(*) FROM imei_registry.application_imeis"
             " WHERE application_id = %s", (app,)).fetchone()
         self.assertEqual((devices, imeis), (1100, 2200))
 
         import_id, read, loaded, rejected, present = self.copy("upload_devices", text)
+        self.assertEqual((read, loaded, rejected, present), (1101, 1100, 1, 1100))
+
+    def test_blocklist_across_batches(self):
+        imeis = [luhn("3599005500%04d" % i) for i in range(1100)]
+        # known before: white (goes black) and black (already present)
+        self.conn.execute("INSERT INTO imei_registry.registry (imei, status, reason)"
+                          " VALUES (%s, 'white', 'lawful_import'), (%s, 'black', 'counterfeit')",
+                          (imeis[5], imeis[6]))
+        lines = ["imei,listed_on,reason"] + ["%s,2026-03-05,stolen" % i for i in imeis[:1000]]
+        lines.append("%s,2026-03-06,lost" % imeis[0])   # line 1002: a batch after line 2
+        lines += ["%s,2026-03-05,stolen" % i for i in imeis[1000:]]
+        text = "\n".join(lines) + "\n"
+        import_id, read, loaded, rejected, present = self.copy("upload_blocklist", text)
+        self.assertEqual((read, loaded, rejected, present), (1101, 1100, 1, 1))
+        self.assertEqual(self.rejects(import_id), [(1002, "duplicate_in_file")])
+        rows = self.conn.execute(
+            "SELECT status::text, reason, count(*) FROM imei_registry.registry"
+            " WHERE imei_registry.imei_tac(imei) = '35990055' GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        self.assertEqual(rows, [("black", "counterfeit", 1), ("black", "gsma_blocked", 1099)])
+        history = self.conn.execute(
+            "SELECT count(*) FROM imei_registry.history"
+            " WHERE import_id = %s AND to_status = 'black'", (import_id,)).fetchone()[0]
+        self.assertEqual(history, 1099)
+
+        import_id, read, loaded, rejected, present = self.copy("upload_blocklist", text)
         self.assertEqual((read, loaded, rejected, present), (1101, 1100, 1, 1100))
 
     def test_blocklist_leading_zero(self):
