@@ -27,13 +27,16 @@
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/queryenvironment.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
@@ -114,6 +117,58 @@ column(TupleDesc tupdesc, const char *name)
 	if (attnum <= 0)
 		elog(ERROR, "imei_registry: trigger relation has no column \"%s\"", name);
 	return attnum;
+}
+
+/*
+ * Column numbers of the registry, looked up once per backend and forgotten
+ * on a relcache invalidation of the table (ALTER TABLE, DROP EXTENSION).
+ */
+typedef struct RegistryAtts
+{
+	Oid			relid;
+	int			imei;
+	int			status;
+	int			reason;
+	int			since;
+	int			grey_last_day;
+	int			causes[3];		/* application_id, import_id, note */
+} RegistryAtts;
+
+static RegistryAtts registry_atts_cache = {InvalidOid};
+
+static void
+forget_registry_atts(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == registry_atts_cache.relid)
+		registry_atts_cache.relid = InvalidOid;
+}
+
+static const RegistryAtts *
+registry_atts(Relation rel)
+{
+	static bool callback_registered = false;
+	RegistryAtts *a = &registry_atts_cache;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_registry_atts, (Datum) 0);
+		callback_registered = true;
+	}
+	if (a->relid != RelationGetRelid(rel))
+	{
+		a->relid = InvalidOid;
+		a->imei = column(tupdesc, "imei");
+		a->status = column(tupdesc, "status");
+		a->reason = column(tupdesc, "reason");
+		a->since = column(tupdesc, "since");
+		a->grey_last_day = column(tupdesc, "grey_last_day");
+		a->causes[0] = column(tupdesc, "application_id");
+		a->causes[1] = column(tupdesc, "import_id");
+		a->causes[2] = column(tupdesc, "note");
+		a->relid = RelationGetRelid(rel);
+	}
+	return a;
 }
 
 /* The status of an enum value, from pg_enum; a tiny cache avoids repeats. */
@@ -285,12 +340,13 @@ registry_transition(PG_FUNCTION_ARGS)
 	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	HeapTuple	oldtuple = is_insert ? NULL : trigdata->tg_trigtuple;
-	int			att_imei = column(tupdesc, "imei");
-	int			att_status = column(tupdesc, "status");
-	int			att_reason = column(tupdesc, "reason");
-	int			att_since = column(tupdesc, "since");
-	int			att_grey = column(tupdesc, "grey_last_day");
-	const char *const causes[] = {"application_id", "import_id", "note"};
+	const RegistryAtts *a = registry_atts(rel);
+	int			att_imei = a->imei;
+	int			att_status = a->status;
+	int			att_reason = a->reason;
+	int			att_since = a->since;
+	int			att_grey = a->grey_last_day;
+	const int	att_note = a->causes[2];
 	int			cols[6];
 	Datum		values[6];
 	bool		nulls[6];
@@ -349,9 +405,9 @@ registry_transition(PG_FUNCTION_ARGS)
 		}
 
 		/* a change of status: causes the UPDATE did not set are stale */
-		for (i = 0; i < lengthof(causes); i++)
+		for (i = 0; i < lengthof(a->causes); i++)
 		{
-			int			att = column(tupdesc, causes[i]);
+			int			att = a->causes[i];
 			bool		oldnull;
 			bool		newnull;
 			Datum		oldval = heap_getattr(oldtuple, att, tupdesc, &oldnull);
@@ -374,10 +430,10 @@ registry_transition(PG_FUNCTION_ARGS)
 
 		/* the note as it will be stored */
 		for (i = 0; i < ncols; i++)
-			if (cols[i] == column(tupdesc, "note"))
+			if (cols[i] == att_note)
 				break;
 		if (i == ncols)
-			note = text_column(newtuple, tupdesc, column(tupdesc, "note"));
+			note = text_column(newtuple, tupdesc, att_note);
 		check_transition(imei, from, old_reason, to, reason, note);
 	}
 
@@ -419,12 +475,16 @@ actor_name(void)
  * registry_history: AFTER INSERT and AFTER UPDATE, FOR EACH STATEMENT on
  * registry, with transition tables (new_rows; old_rows for UPDATE).  One
  * INSERT ... SELECT per statement appends the history rows of every row the
- * statement inserted or whose status it changed, in one go: a bulk change of
- * 100,000 rows is one set-based insert, not 100,000 executor runs.  The plans
- * are kept for the life of the backend.  It runs as the owner of the
- * registry table: nobody else needs (or gets) INSERT on history.
+ * statement inserted or whose status it changed: a bulk change of 100,000
+ * rows is one set-based insert, not 100,000 executor runs.  The plans are
+ * kept for the life of the backend.  It runs as the owner of the registry
+ * table: nobody else needs (or gets) INSERT on history.
  *
- * Same-status UPDATEs (device_id, first connection) add nothing.
+ * For an UPDATE, the executor captures the old and the new version of each
+ * row together, so the two transition tables are read in step (checked: the
+ * imei of a row never changes) and the changed rows are handed to the
+ * INSERT as one more tuplestore, "changed_rows": no join.  Same-status
+ * UPDATEs (device_id, first connection) add nothing.
  */
 #define HISTORY_INSERT \
 	"INSERT INTO imei_registry.history " \
@@ -432,18 +492,93 @@ actor_name(void)
 	"application_id, import_id, note) "
 
 static const char *const history_sql[2] = {
-	/* INSERT */
+	/* INSERT: every new row */
 	HISTORY_INSERT
 	"SELECT n.imei, NULL, n.status, n.reason, $1, n.since, "
 	"n.application_id, n.import_id, n.note FROM new_rows n",
-	/* UPDATE: old and new rows of one statement, paired by key */
+	/* UPDATE: the rows whose status changed, paired with their old status */
 	HISTORY_INSERT
-	"SELECT n.imei, o.status, n.status, n.reason, $1, n.since, "
-	"n.application_id, n.import_id, n.note "
-	"FROM new_rows n JOIN old_rows o "
-	"ON o.imei OPERATOR(imei_registry.=) n.imei "
-	"WHERE o.status OPERATOR(pg_catalog.<>) n.status"
+	"SELECT c.imei, c.from_status, c.status, c.reason, $1, c.since, "
+	"c.application_id, c.import_id, c.note FROM changed_rows c"
 };
+
+/*
+ * The new versions of the rows whose status an UPDATE changed, plus their
+ * old status as from_status: a tuplestore registered for SPI as
+ * "changed_rows".  Returns it (the caller ends it) and its row count.
+ */
+static Tuplestorestate *
+register_changed_rows(TriggerData *trigdata, uint64 *count)
+{
+	TupleDesc	reldesc = RelationGetDescr(trigdata->tg_relation);
+	const char *const cols[] = {"imei", "status", "reason", "since",
+	"application_id", "import_id", "note"};
+	int			atts[lengthof(cols)];
+	int			att_status = column(reldesc, "status");
+	int			att_imei = column(reldesc, "imei");
+	TupleDesc	desc;
+	Tuplestorestate *changed;
+	TupleTableSlot *oldslot;
+	TupleTableSlot *newslot;
+	EphemeralNamedRelation enr;
+	uint64		n = 0;
+	int			i;
+	int			ret;
+
+	desc = CreateTemplateTupleDesc(lengthof(cols) + 1);
+	for (i = 0; i < lengthof(cols); i++)
+	{
+		atts[i] = column(reldesc, cols[i]);
+		TupleDescInitEntry(desc, i + 1, cols[i],
+						   TupleDescAttr(reldesc, atts[i] - 1)->atttypid, -1, 0);
+	}
+	TupleDescInitEntry(desc, lengthof(cols) + 1, "from_status",
+					   TupleDescAttr(reldesc, att_status - 1)->atttypid, -1, 0);
+
+	changed = tuplestore_begin_heap(false, false, work_mem);
+	oldslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
+	newslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(trigdata->tg_oldtable);
+	tuplestore_rescan(trigdata->tg_newtable);
+	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, newslot))
+	{
+		Datum		values[lengthof(cols) + 1];
+		bool		nulls[lengthof(cols) + 1];
+		bool		isnull;
+		Datum		oldstatus;
+
+		if (!tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, oldslot) ||
+			DatumGetImei(slot_getattr(oldslot, att_imei, &isnull)) !=
+			DatumGetImei(slot_getattr(newslot, att_imei, &isnull)))
+			elog(ERROR, "registry_history: old and new rows out of step");
+		oldstatus = slot_getattr(oldslot, att_status, &isnull);
+		if (DatumGetObjectId(oldstatus) ==
+			DatumGetObjectId(slot_getattr(newslot, att_status, &isnull)))
+			continue;
+		for (i = 0; i < lengthof(cols); i++)
+			values[i] = slot_getattr(newslot, atts[i], &nulls[i]);
+		values[lengthof(cols)] = oldstatus;
+		nulls[lengthof(cols)] = false;
+		tuplestore_putvalues(changed, desc, values, nulls);
+		n++;
+	}
+	ExecDropSingleTupleTableSlot(oldslot);
+	ExecDropSingleTupleTableSlot(newslot);
+
+	enr = palloc0(sizeof(EphemeralNamedRelationData));
+	enr->md.name = "changed_rows";
+	enr->md.reliddesc = InvalidOid;
+	enr->md.tupdesc = desc;
+	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+	enr->md.enrtuples = n;
+	enr->reldata = changed;
+	ret = SPI_register_relation(enr);
+	if (ret != SPI_OK_REL_REGISTER)
+		elog(ERROR, "registry_history: SPI_register_relation failed: %s",
+			 SPI_result_code_string(ret));
+	*count = n;
+	return changed;
+}
 
 Datum
 registry_history(PG_FUNCTION_ARGS)
@@ -452,6 +587,8 @@ registry_history(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
+	Tuplestorestate *changed = NULL;
+	uint64		nchanged = 0;
 	int			which;
 	int			ret;
 	Oid			save_userid;
@@ -484,24 +621,36 @@ registry_history(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "registry_history: SPI_connect failed");
-	ret = SPI_register_trigger_data(trigdata);
-	if (ret != SPI_OK_TD_REGISTER)
-		elog(ERROR, "registry_history: SPI_register_trigger_data failed: %s",
-			 SPI_result_code_string(ret));
-	if (plans[which] == NULL)
+	if (which == 0)
 	{
-		SPIPlanPtr	p = SPI_prepare(history_sql[which], 1, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "registry_history: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		plans[which] = p;
+		ret = SPI_register_trigger_data(trigdata);
+		if (ret != SPI_OK_TD_REGISTER)
+			elog(ERROR, "registry_history: SPI_register_trigger_data failed: %s",
+				 SPI_result_code_string(ret));
 	}
-	ret = SPI_execute_plan(plans[which], args, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "registry_history: insert into history failed: %s",
-			 SPI_result_code_string(ret));
+	else
+		changed = register_changed_rows(trigdata, &nchanged);
+
+	/* an UPDATE that kept every status appends nothing */
+	if (which == 0 || nchanged > 0)
+	{
+		if (plans[which] == NULL)
+		{
+			SPIPlanPtr	p = SPI_prepare(history_sql[which], 1, argtypes);
+
+			if (p == NULL)
+				elog(ERROR, "registry_history: SPI_prepare failed: %s",
+					 SPI_result_code_string(SPI_result));
+			SPI_keepplan(p);
+			plans[which] = p;
+		}
+		ret = SPI_execute_plan(plans[which], args, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			elog(ERROR, "registry_history: insert into history failed: %s",
+				 SPI_result_code_string(ret));
+	}
+	if (changed)
+		tuplestore_end(changed);
 	SPI_finish();
 
 	SetUserIdAndSecContext(save_userid, save_sec_context);
