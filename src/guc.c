@@ -13,6 +13,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "bulk.h"
 #include "guc.h"
 
 /*
@@ -40,6 +41,8 @@ _PG_init(void)
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
+
+	bulk_init();				/* imei_registry.import_atomic */
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("imei_registry");

@@ -1,0 +1,92 @@
+-- The COPY targets.  Each is an ordinary table that never holds a row:
+--   BEFORE INSERT FOR EACH STATEMENT  opens the import (imports row, counters),
+--   BEFORE INSERT FOR EACH ROW        validates and applies one row, returns NULL,
+--   AFTER INSERT FOR EACH STATEMENT   closes it (counts; atomic mode raises).
+-- Every column is text, so that a bad value reaches the row trigger instead of
+-- failing COPY's input conversion.
+
+CREATE FUNCTION imei_registry.bulk_import_begin() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'bulk_import_begin' LANGUAGE C;
+CREATE FUNCTION imei_registry.bulk_import_row() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'bulk_import_row' LANGUAGE C;
+CREATE FUNCTION imei_registry.bulk_import_end() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'bulk_import_end' LANGUAGE C;
+
+CREATE TABLE imei_registry.upload_connections (
+    operator     text,
+    imei         text,
+    connected_at text
+);
+COMMENT ON TABLE imei_registry.upload_connections IS
+    'COPY target: operators'' first-connection reports; unknown IMEIs become grey';
+
+CREATE TABLE imei_registry.upload_tac (
+    tac         text,
+    brand       text,
+    model       text,
+    device_type text,
+    sim_slots   text
+);
+COMMENT ON TABLE imei_registry.upload_tac IS
+    'COPY target: the GSMA TAC database into imei_registry.tac (310_applications.sql)';
+
+CREATE TABLE imei_registry.upload_blocklist (
+    imei      text,
+    listed_on text,
+    reason    text
+);
+COMMENT ON TABLE imei_registry.upload_blocklist IS
+    'COPY target: GSMA block-list matches; they go black with reason gsma_blocked';
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_connections
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_connections
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_connections
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_tac
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_tac
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_tac
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_blocklist
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_blocklist
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_blocklist
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+
+-- Devices of a submitted application (310_applications.sql), one line per
+-- device; decide_application() decides them later, as one application.
+-- import_id marks the IMEIs an upload added: a repeat of one of them later
+-- in the same file is a duplicate, without keeping the file's IMEIs in memory.
+ALTER TABLE imei_registry.application_imeis ADD COLUMN import_id bigint;
+
+CREATE TABLE imei_registry.upload_devices (
+    application_id text,
+    model          text,
+    imei_1         text,
+    imei_2         text,
+    imei_3         text,
+    imei_4         text
+);
+COMMENT ON TABLE imei_registry.upload_devices IS
+    'COPY target: the devices of a submitted application, IMEIs in slot order';
+
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_devices
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_devices
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
+CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_devices
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+
+-- The right to load a file is INSERT on its target (the triggers do the
+-- work as the target's owner); the results are the registry's to read.
+GRANT INSERT ON imei_registry.upload_connections TO imei_registry_operator;
+GRANT INSERT ON imei_registry.upload_connections, imei_registry.upload_tac,
+    imei_registry.upload_blocklist, imei_registry.upload_devices TO imei_registry_admin;
+GRANT SELECT ON imei_registry.import_rejects, imei_registry.import_reject_reasons
+    TO imei_registry_admin;

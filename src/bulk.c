@@ -1,0 +1,1464 @@
+/*
+ * bulk.c
+ *		COPY targets that load CSV files into the registry and never lose a
+ *		row: each ends loaded or rejected with its line number and reason.
+ *
+ * A target (imei_registry.upload_*) is a table that never holds a row.  Three
+ * triggers make a COPY into it one import:
+ *
+ *	bulk_import_begin	BEFORE INSERT FOR EACH STATEMENT: the imports row and
+ *						the counters of this statement;
+ *	bulk_import_row		BEFORE INSERT FOR EACH ROW: validate the row and
+ *						apply it (or queue it for the next batch), or
+ *						record why not; returns NULL;
+ *	bulk_import_end		AFTER INSERT FOR EACH STATEMENT: the last batch, the
+ *						counts; in atomic mode raise if any row was bad.
+ *
+ * Statement-level triggers are why the targets are tables and not views
+ * with INSTEAD OF triggers: a view has no statement-level INSERT triggers,
+ * and its import would have no reliable end.
+ *
+ * Validation is C that reports a reason code instead of raising; only an
+ * UPDATE that the registry's rules may refuse runs in a subtransaction.
+ *
+ * Memory: one batch of rows, and the keys needed for the duplicate-in-file
+ * check that the tables cannot answer for (see flush_connections); the
+ * per-row work runs in a context reset every row.  See docs/bulk.md.
+ */
+#include "compat.h"
+
+#include "imei.h"
+#include "imei_parse.h"
+#include "bulk.h"
+#include "bulk_check.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/copy.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#if PG_VERSION_NUM >= 140000
+#include "commands/copyfrom_internal.h"
+#endif
+
+/* SQLSTATE of a transition the registry rules forbid (registry trigger) */
+#define ERRCODE_IR_FORBIDDEN_TRANSITION	MAKE_SQLSTATE('I','R','0','0','1')
+
+/* How many bad rows the atomic-mode error quotes */
+#define BULK_QUOTED_REASONS	5
+
+static bool bulk_import_atomic = false;
+
+typedef enum BulkTarget
+{
+	BULK_CONNECTIONS,
+	BULK_TAC,
+	BULK_BLOCKLIST,
+	BULK_DEVICES
+} BulkTarget;
+
+static const char *const target_names[] = {
+	"upload_connections", "upload_tac", "upload_blocklist", "upload_devices"
+};
+
+/* The set of keys (IMEIs, TACs) accepted so far in this import */
+typedef struct SeenEntry
+{
+	int64		key;
+	char		status;			/* simplehash bookkeeping */
+} SeenEntry;
+
+static inline uint32
+seen_hash_key(int64 key)
+{
+	uint64		h = (uint64) key;
+
+	/* the splitmix64 finaliser */
+	h = (h ^ (h >> 30)) * UINT64CONST(0xbf58476d1ce4e5b9);
+	h = (h ^ (h >> 27)) * UINT64CONST(0x94d049bb133111eb);
+	return (uint32) (h ^ (h >> 31));
+}
+
+#define SH_PREFIX		seen
+#define SH_ELEMENT_TYPE	SeenEntry
+#define SH_KEY_TYPE		int64
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, key)	seen_hash_key(key)
+#define SH_EQUAL(tb, a, b)		((a) == (b))
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* Operators already looked up in this import */
+typedef struct KnownOperator
+{
+	char	   *code;
+	bool		exists;
+} KnownOperator;
+
+#define MAX_CACHED_OPERATORS 64
+
+/*
+ * Valid rows of upload_connections, upload_blocklist and upload_devices wait
+ * here and go to the tables in one statement per batch: one executor start,
+ * one plan and one run of the registry's statement triggers for many rows.
+ */
+#define BULK_BATCH_ROWS 1000
+
+#define DEVICE_IMEIS 4			/* imei_1 .. imei_4 */
+
+typedef struct PendingRow
+{
+	int64		line;
+	Datum		raw;			/* text[]: for a reject */
+	/* upload_connections, upload_blocklist */
+	Imei		imei;
+	TimestampTz at;
+	Datum		operator;		/* text */
+	Datum		note;			/* text: the block list's line, as a note */
+	/* upload_devices */
+	int64		application_id;
+	Datum		model;			/* text, or 0 for none */
+	Imei		imeis[DEVICE_IMEIS];
+	int			nimeis;
+} PendingRow;
+
+/* Applications already looked up in this import */
+typedef struct KnownApplication
+{
+	int64		id;
+	const char *state;			/* NULL: there is no such application */
+} KnownApplication;
+
+#define MAX_CACHED_APPLICATIONS 64
+
+/* The import that the current statement is running */
+typedef struct BulkImport
+{
+	bool		active;
+	Oid			relid;
+	BulkTarget	target;
+	int64		import_id;
+	bool		atomic;
+	int64		nread;
+	int64		nloaded;
+	int64		nrejected;
+	int64		npresent;
+	StringInfoData quoted;		/* atomic mode: the first few reasons */
+	seen_hash  *seen;
+	KnownOperator operators[MAX_CACHED_OPERATORS];
+	int			noperators;
+	KnownApplication applications[MAX_CACHED_APPLICATIONS];
+	int			napplications;
+	PendingRow	batch[BULK_BATCH_ROWS];
+	int			nbatch;
+	MemoryContext cxt;			/* lives as long as the import */
+	MemoryContext rowcxt;		/* reset for every row */
+	MemoryContext batchcxt;		/* reset for every batch */
+} BulkImport;
+
+static BulkImport bulk;
+
+/*
+ * Saved plans, prepared on the first import of a backend, and again when the
+ * extension was dropped and created since (a new OID of type imei).
+ */
+static Oid	plans_imei_type = InvalidOid;
+static SPIPlanPtr plan_open;
+static SPIPlanPtr plan_close;
+static SPIPlanPtr plan_reject;
+static SPIPlanPtr plan_operator;
+static SPIPlanPtr plan_registry_get;
+static SPIPlanPtr plan_connections;
+static SPIPlanPtr plan_tac;
+static SPIPlanPtr plan_black_new;
+static SPIPlanPtr plan_black_update;
+static SPIPlanPtr plan_blocklist;
+static SPIPlanPtr plan_application;
+static SPIPlanPtr plan_devices;
+static SPIPlanPtr *const all_plans[] = {
+	&plan_open, &plan_close, &plan_reject, &plan_operator, &plan_registry_get,
+	&plan_connections, &plan_tac, &plan_black_new, &plan_black_update,
+	&plan_blocklist, &plan_application, &plan_devices
+};
+
+/* ---- set-up ---- */
+
+static void
+bulk_xact_callback(XactEvent event, void *arg)
+{
+	/* an import that failed inside a subtransaction leaves its memory */
+	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		 event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) &&
+		bulk.cxt != NULL)
+	{
+		bulk.active = false;
+		bulk.seen = NULL;
+		MemoryContextReset(bulk.cxt);
+	}
+}
+
+void
+bulk_init(void)
+{
+	DefineCustomBoolVariable("imei_registry.import_atomic",
+							 "Makes any bad row abort the whole COPY into an imei_registry.upload_* target.",
+							 "Off: bad rows go to imei_registry.import_rejects and good rows load.",
+							 &bulk_import_atomic,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	RegisterXactCallback(bulk_xact_callback, NULL);
+}
+
+static SPIPlanPtr
+prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	Oid			t_imei;
+	int			i;
+
+	t_imei = DatumGetObjectId(DirectFunctionCall1(regtypein,
+												  CStringGetDatum("imei_registry.imei")));
+	if (t_imei == plans_imei_type)
+		return;
+	for (i = 0; i < lengthof(all_plans); i++)
+	{
+		if (*all_plans[i] != NULL)
+			SPI_freeplan(*all_plans[i]);
+		*all_plans[i] = NULL;
+	}
+	plans_imei_type = t_imei;
+	{
+		Oid			a[] = {TEXTOID};
+
+		plan_operator = prepare("SELECT 1 FROM imei_registry.operators"
+								" WHERE code OPERATOR(pg_catalog.=) $1", 1, a);
+	}
+	{
+		Oid			a[] = {TEXTOID, TEXTOID};
+
+		plan_open = prepare("INSERT INTO imei_registry.imports"
+							" (importer, created_at, target, rows_read, rows_loaded,"
+							"  rows_rejected, rows_already_present)"
+							" VALUES ($2, pg_catalog.statement_timestamp(), $1, 0, 0, 0, 0)"
+							" RETURNING import_id", 2, a);
+	}
+	{
+		Oid			a[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+
+		plan_close = prepare("UPDATE imei_registry.imports"
+							 " SET finished_at = pg_catalog.clock_timestamp(),"
+							 " rows_read = $2, rows_loaded = $3, rows_rejected = $4,"
+							 " rows_already_present = $5"
+							 " WHERE import_id OPERATOR(pg_catalog.=) $1", 5, a);
+	}
+	{
+		Oid			a[] = {INT8OID, INT8OID, TEXTARRAYOID, TEXTOID, TEXTOID};
+
+		plan_reject = prepare("INSERT INTO imei_registry.import_rejects"
+							  " (import_id, line_number, raw, reason, message)"
+							  " VALUES ($1, $2, $3, $4, $5)", 5, a);
+	}
+	{
+		Oid			a[] = {t_imei};
+
+		plan_registry_get = prepare("SELECT status::pg_catalog.text, reason, import_id"
+									" FROM imei_registry.registry"
+									" WHERE imei OPERATOR(imei_registry.=) $1"
+									" FOR UPDATE", 1, a);
+	}
+	{
+		Oid			a[] = {get_array_type(t_imei), TEXTARRAYOID,
+			TIMESTAMPTZARRAYOID, INT8OID};
+
+		/*
+		 * A batch of first connections, no IMEI twice, with the effect of
+		 * report_connection() (120_registry_functions.sql) on each, set-wise:
+		 * the unknown ones become grey, unverified, their grey period from
+		 * imei_registry.grey_last_day(); known ones keep their status and
+		 * get their first connection if they had none.  One index probe per
+		 * row finds the known IMEIs; they are kept out of the INSERT so that
+		 * no registry trigger fires for them, and ON CONFLICT covers a
+		 * concurrent load.  For each row: was it inserted, and which import
+		 * changed it last if it was known.
+		 */
+		plan_connections = prepare("WITH k AS ("
+								   " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
+								   "  r.first_seen_at IS NULL AS unseen"
+								   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								   "  pg_catalog.unnest($3))"
+								   "  WITH ORDINALITY AS u(imei, operator, at, ord)"
+								   " LEFT JOIN imei_registry.registry r"
+								   "  ON r.imei OPERATOR(imei_registry.=) u.imei),"
+								   " ins AS ("
+								   " INSERT INTO imei_registry.registry"
+								   "  (imei, status, reason, first_seen_at, first_operator,"
+								   "   grey_last_day, import_id)"
+								   " SELECT k.imei, 'grey', 'unverified', k.at, k.operator,"
+								   "  imei_registry.grey_last_day(k.at), $4"
+								   " FROM k WHERE NOT k.known ORDER BY k.ord"
+								   " ON CONFLICT (imei) DO NOTHING"
+								   " RETURNING imei),"
+								   " upd AS ("
+								   " UPDATE imei_registry.registry r"
+								   " SET first_seen_at = k.at, first_operator = k.operator"
+								   " FROM k WHERE k.known AND k.unseen"
+								   "  AND r.imei OPERATOR(imei_registry.=) k.imei"
+								   "  AND r.first_seen_at IS NULL)"
+								   " SELECT k.ord, ins.imei IS NOT NULL, k.import_id"
+								   " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei",
+								   4, a);
+	}
+	{
+		Oid			a[] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
+
+		plan_tac = prepare("INSERT INTO imei_registry.tac AS t"
+						   " (tac, brand, model, device_type, sim_slots)"
+						   " VALUES ($1, $2, $3, $4, $5)"
+						   " ON CONFLICT (tac) DO UPDATE"
+						   " SET brand = excluded.brand, model = excluded.model,"
+						   "  device_type = excluded.device_type, sim_slots = excluded.sim_slots"
+						   " WHERE (t.brand, t.model, t.device_type, t.sim_slots)"
+						   "  IS DISTINCT FROM"
+						   "  (excluded.brand, excluded.model, excluded.device_type, excluded.sim_slots)",
+						   5, a);
+	}
+	{
+		Oid			a[] = {t_imei, INT8OID, TEXTOID};
+
+		plan_black_new = prepare("INSERT INTO imei_registry.registry"
+								 " (imei, status, reason, import_id, note)"
+								 " VALUES ($1, 'black', 'gsma_blocked', $2, $3)", 3, a);
+		plan_black_update = prepare("UPDATE imei_registry.registry"
+									" SET status = 'black', reason = 'gsma_blocked',"
+									"  grey_last_day = NULL, application_id = NULL,"
+									"  import_id = $2, note = $3"
+									" WHERE imei OPERATOR(imei_registry.=) $1", 3, a);
+	}
+	{
+		Oid			a[] = {get_array_type(t_imei), TEXTARRAYOID, INT8OID};
+
+		/*
+		 * A batch of block-list matches, no IMEI twice: unknown IMEIs are
+		 * inserted black, white and grey ones change to black, black ones
+		 * stay as they are.  The UPDATE checks the status again, so a row
+		 * changed meanwhile by another session is left alone (and the row
+		 * then goes through the one-row path).  For each row: changed, was
+		 * it known, which import changed it last, and its status then.
+		 */
+		plan_blocklist = prepare("WITH k AS ("
+								 " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
+								 "  r.status AS status"
+								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2))"
+								 "  WITH ORDINALITY AS u(imei, note, ord)"
+								 " LEFT JOIN imei_registry.registry r"
+								 "  ON r.imei OPERATOR(imei_registry.=) u.imei),"
+								 " ins AS ("
+								 " INSERT INTO imei_registry.registry"
+								 "  (imei, status, reason, import_id, note)"
+								 " SELECT k.imei, 'black', 'gsma_blocked', $3, k.note"
+								 " FROM k WHERE NOT k.known ORDER BY k.ord"
+								 " ON CONFLICT (imei) DO NOTHING"
+								 " RETURNING imei),"
+								 " upd AS ("
+								 " UPDATE imei_registry.registry r"
+								 " SET status = 'black', reason = 'gsma_blocked',"
+								 "  grey_last_day = NULL, application_id = NULL,"
+								 "  import_id = $3, note = k.note"
+								 " FROM k WHERE k.known AND k.status OPERATOR(pg_catalog.<>) 'black'"
+								 "  AND r.imei OPERATOR(imei_registry.=) k.imei"
+								 "  AND r.status OPERATOR(pg_catalog.<>) 'black'"
+								 " RETURNING r.imei)"
+								 " SELECT k.ord, ins.imei IS NOT NULL OR upd.imei IS NOT NULL,"
+								 "  k.known, k.import_id, k.status::pg_catalog.text"
+								 " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei"
+								 " LEFT JOIN upd ON upd.imei OPERATOR(imei_registry.=) k.imei",
+								 3, a);
+	}
+	{
+		Oid			a[] = {INT8OID};
+
+		plan_application = prepare("SELECT state FROM imei_registry.applications"
+								   " WHERE id OPERATOR(pg_catalog.=) $1"
+								   " FOR NO KEY UPDATE", 1, a);
+	}
+	{
+		Oid			t_imeis = get_array_type(t_imei);
+		Oid			a[] = {INT8ARRAYOID, TEXTARRAYOID, t_imeis, t_imeis, t_imeis,
+			t_imeis, INT8OID};
+
+		/*
+		 * A batch of devices, no IMEI twice.  A device with an IMEI that
+		 * this import already added is a duplicate (an earlier batch); one
+		 * with an IMEI that the application has from an earlier import is
+		 * already present, and nothing of it is added.  The others are appended to
+		 * their application: device_ord after its last device, the IMEIs in
+		 * column order.  For each row: duplicate, present.
+		 */
+		plan_devices = prepare("WITH u AS ("
+							   " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+							   "  pg_catalog.unnest($3), pg_catalog.unnest($4),"
+							   "  pg_catalog.unnest($5), pg_catalog.unnest($6))"
+							   "  WITH ORDINALITY AS u(application_id, model, i1, i2, i3, i4, ord)),"
+							   " k AS ("
+							   " SELECT u.*, ai.import_id OPERATOR(pg_catalog.=) $7 AS dup,"
+							   "  ai.application_id IS NOT NULL AS known"
+							   " FROM u LEFT JOIN LATERAL ("
+							   "  SELECT ai.application_id, ai.import_id FROM imei_registry.application_imeis ai"
+							   "  WHERE ai.imei OPERATOR(imei_registry.=) ANY (ARRAY[u.i1, u.i2, u.i3, u.i4])"
+							   "   AND (ai.application_id OPERATOR(pg_catalog.=) u.application_id"
+							   "        OR ai.import_id OPERATOR(pg_catalog.=) $7)"
+							   "  ORDER BY ai.import_id OPERATOR(pg_catalog.=) $7 DESC LIMIT 1) ai ON true),"
+							   " n AS ("
+							   " SELECT k.*, (SELECT pg_catalog.max(d.device_ord)"
+							   "   FROM imei_registry.application_devices d"
+							   "   WHERE d.application_id OPERATOR(pg_catalog.=) k.application_id)"
+							   "  AS last_ord,"
+							   "  pg_catalog.row_number() OVER (PARTITION BY k.application_id ORDER BY k.ord)"
+							   "  AS nth"
+							   " FROM k WHERE NOT k.known),"
+							   " dev AS ("
+							   " INSERT INTO imei_registry.application_devices (application_id, device_ord, model)"
+							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
+							   "  n.model FROM n),"
+							   " imeis AS ("
+							   " INSERT INTO imei_registry.application_imeis"
+							   "  (application_id, device_ord, ord, imei_text, imei, import_id)"
+							   " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
+							   "  i.ord::pg_catalog.int4, i.imei::pg_catalog.text, i.imei, $7"
+							   " FROM n, ROWS FROM (pg_catalog.unnest(ARRAY[n.i1, n.i2, n.i3, n.i4]))"
+							   "  WITH ORDINALITY AS i(imei, ord)"
+							   " WHERE i.imei IS NOT NULL)"
+							   " SELECT k.ord, COALESCE(k.dup, false), k.known FROM k",
+							   7, a);
+	}
+}
+
+static int
+exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/* ---- the line number ---- */
+
+/*
+ * The line of the input that the current row came from, header counted.
+ * Under COPY it is COPY's own counter (found through the error context
+ * callback that COPY FROM pushes with its state as the argument): the line
+ * where the record ends, quoted newlines included.  Otherwise (INSERT, or
+ * PostgreSQL 13) it is the row's position plus one, as if a header line
+ * came first.
+ */
+static int64
+current_line(Relation rel)
+{
+#if PG_VERSION_NUM >= 140000
+	ErrorContextCallback *e;
+
+	for (e = error_context_stack; e != NULL; e = e->previous)
+	{
+		if (e->callback == CopyFromErrorCallback)
+		{
+			CopyFromState cstate = (CopyFromState) e->arg;
+
+			if (cstate->rel == rel)
+				return (int64) cstate->cur_lineno;
+			break;
+		}
+	}
+#endif
+	return bulk.nread + 1;
+}
+
+/* ---- rejects and counts ---- */
+
+/* The raw values of the row as text[], NULL for NULL */
+static Datum
+raw_values(HeapTuple tuple, TupleDesc desc)
+{
+	int			n = desc->natts;
+	Datum	   *elems = palloc(n * sizeof(Datum));
+	bool	   *nulls = palloc(n * sizeof(bool));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = heap_getattr(tuple, i + 1, desc, &nulls[i]);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static void
+record_reject(int64 line, Datum raw, const char *reason, const char *message)
+{
+	bulk.nrejected++;
+	if (bulk.atomic)
+	{
+		if (bulk.nrejected <= BULK_QUOTED_REASONS)
+		{
+			MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
+
+			appendStringInfo(&bulk.quoted, "%sline %lld: %s: %s",
+							 bulk.nrejected > 1 ? "\n" : "",
+							 (long long) line, reason, message);
+			MemoryContextSwitchTo(old);
+		}
+		return;
+	}
+	{
+		Datum		v[5];
+
+		v[0] = Int64GetDatum(bulk.import_id);
+		v[1] = Int64GetDatum(line);
+		v[2] = raw;
+		v[3] = CStringGetTextDatum(reason);
+		v[4] = CStringGetTextDatum(message);
+		exec_plan(plan_reject, v, NULL);
+	}
+}
+
+static void
+count_accepted(RowOutcome outcome)
+{
+	bulk.nloaded++;
+	if (outcome == ROW_PRESENT)
+		bulk.npresent++;
+}
+
+/* ---- the duplicate-in-file check ---- */
+
+static bool
+seen_before(int64 key)
+{
+	return bulk.seen != NULL && seen_lookup(bulk.seen, key) != NULL;
+}
+
+static void
+remember(int64 key)
+{
+	bool		found;
+
+	if (bulk.seen == NULL)
+		bulk.seen = seen_create(bulk.cxt, 1024, NULL);
+	(void) seen_insert(bulk.seen, key, &found);
+}
+
+static bool
+operator_exists(const char *code)
+{
+	int			i;
+	bool		exists;
+	Datum		v[1];
+
+	for (i = 0; i < bulk.noperators; i++)
+		if (strcmp(bulk.operators[i].code, code) == 0)
+			return bulk.operators[i].exists;
+	v[0] = CStringGetTextDatum(code);
+	exec_plan(plan_operator, v, NULL);
+	exists = SPI_processed > 0;
+	if (bulk.noperators < MAX_CACHED_OPERATORS)
+	{
+		bulk.operators[bulk.noperators].code = MemoryContextStrdup(bulk.cxt, code);
+		bulk.operators[bulk.noperators].exists = exists;
+		bulk.noperators++;
+	}
+	return exists;
+}
+
+/*
+ * The registry row of an IMEI, locked; false if there is none.  *mine is
+ * true when this import made its latest change: the IMEI came earlier in
+ * this file.
+ */
+static bool
+registry_get(Imei imei, char **status, char **reason, bool *mine)
+{
+	Datum		v[1];
+	bool		isnull;
+	Datum		d;
+
+	v[0] = ImeiGetDatum(imei);
+	exec_plan(plan_registry_get, v, NULL);
+	if (SPI_processed == 0)
+		return false;
+	*status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*reason = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	*mine = !isnull && DatumGetInt64(d) == bulk.import_id;
+	return true;
+}
+
+/*
+ * Run a plan that may break the registry rules in a subtransaction.  False,
+ * with the rule's message, when the registry refused a transition (IR001);
+ * other errors propagate.  Used only where a forbidden transition is
+ * possible: changes of existing registry rows, once per batch, and once per
+ * row only for the rows of a batch that was refused.
+ */
+static bool
+exec_transition(SPIPlanPtr plan, Datum *values, char **refusal)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	bool		ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		exec_plan(plan, values, NULL);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_IR_FORBIDDEN_TRANSITION)
+			ReThrowError(edata);
+		*refusal = pstrdup(edata->message);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/*
+ * Count a row that waited in a batch.  The keys of rows that changed the
+ * tables, or were rejected, leave the seen set: the tables answer for the
+ * former (import_id), and a rejected row is nobody's earlier row.
+ */
+static void
+settle_row(PendingRow *row, const RowResult *r)
+{
+	if (r->outcome == ROW_PRESENT)
+	{
+		count_accepted(ROW_PRESENT);
+		return;
+	}
+	seen_delete(bulk.seen, row->imei);
+	if (r->outcome == ROW_REJECTED)
+		record_reject(row->line, row->raw, r->reason, r->message);
+	else
+		count_accepted(ROW_LOADED);
+}
+
+/* ---- the targets ---- */
+
+/*
+ * Send the waiting connection rows to the registry, and count each: loaded
+ * (inserted: grey now), already present (known), or a duplicate (changed
+ * by this import in an earlier batch).  The known ones join the seen set;
+ * the inserted ones leave it, since the registry (import_id) answers for
+ * them from now on.  So the seen set holds the batch plus the IMEIs that
+ * were already known: its memory is bounded by those, not by the file.
+ */
+static void
+flush_connections(void)
+{
+	int			n = bulk.nbatch;
+	Datum	   *imeis;
+	Datum	   *ops;
+	Datum	   *ats;
+	Datum		v[4];
+	uint64		i;
+	SPITupleTable *result;
+	uint64		nresult;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	imeis = palloc(n * sizeof(Datum));
+	ops = palloc(n * sizeof(Datum));
+	ats = palloc(n * sizeof(Datum));
+	for (i = 0; i < n; i++)
+	{
+		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
+		ops[i] = bulk.batch[i].operator;
+		ats[i] = TimestampTzGetDatum(bulk.batch[i].at);
+	}
+	v[0] = PointerGetDatum(construct_array(imeis, n, plans_imei_type, sizeof(Imei),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[1] = PointerGetDatum(construct_array(ops, n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[2] = PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, sizeof(TimestampTz),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[3] = Int64GetDatum(bulk.import_id);
+	MemoryContextSwitchTo(old);
+
+	exec_plan(plan_connections, v, NULL);
+	/* keep the result: recording a reject runs SPI again */
+	result = SPI_tuptable;
+	nresult = SPI_processed;
+	if (nresult != (uint64) n)
+		elog(ERROR, "connection batch of %d rows returned %llu",
+			 n, (unsigned long long) nresult);
+	for (i = 0; i < nresult; i++)
+	{
+		HeapTuple	t = result->vals[i];
+		TupleDesc	d = result->tupdesc;
+		bool		isnull;
+		int64		ord = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		bool		inserted = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
+		Datum		last_import = SPI_getbinval(t, d, 3, &isnull);
+		PendingRow *row = &bulk.batch[ord - 1];
+
+		if (inserted)
+		{
+			seen_delete(bulk.seen, row->imei);
+			count_accepted(ROW_LOADED);
+		}
+		else if (!isnull && DatumGetInt64(last_import) == bulk.import_id)
+		{
+			seen_delete(bulk.seen, row->imei);
+			record_reject(row->line, row->raw, "duplicate_in_file",
+						  psprintf("IMEI %015lld came earlier in this import",
+								   (long long) row->imei));
+		}
+		else
+			count_accepted(ROW_PRESENT);	/* stays in the seen set */
+	}
+	bulk.nbatch = 0;
+	MemoryContextReset(bulk.batchcxt);
+}
+
+/* operator, imei, connected_at: a first connection of an unknown IMEI makes it grey */
+static void
+load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *operator = bulk_column(tuple, desc, 1);
+	char	   *imei_s = bulk_column(tuple, desc, 2);
+	char	   *at_s = bulk_column(tuple, desc, 3);
+	Imei		imei;
+	TimestampTz at;
+	PendingRow *row;
+	MemoryContext old;
+
+	if (!bulk_require(r, operator, "operator") || !bulk_require(r, imei_s, "imei") ||
+		!bulk_require(r, at_s, "connected_at") ||
+		!bulk_parse_imei(r, imei_s, true, &imei) ||
+		!bulk_parse_timestamptz(r, at_s, "connected_at", &at))
+		return;
+	if (!operator_exists(operator))
+	{
+		bulk_reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
+		return;
+	}
+	/* earlier in this batch, or known and seen earlier in this import */
+	if (seen_before(imei))
+	{
+		bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+					(long long) imei);
+		return;
+	}
+	remember(imei);
+
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	row = &bulk.batch[bulk.nbatch++];
+	row->line = current_line(rel);
+	row->imei = imei;
+	row->at = at;
+	row->operator = CStringGetTextDatum(operator);
+	row->raw = raw_values(tuple, desc);
+	MemoryContextSwitchTo(old);
+	r->outcome = ROW_PENDING;
+
+	if (bulk.nbatch == BULK_BATCH_ROWS)
+		flush_connections();
+}
+
+/*
+ * Send the waiting device rows to their applications, and count each:
+ * loaded (appended), already present (an IMEI of it is in the application
+ * from an earlier import) or a duplicate (this import added it in an
+ * earlier batch).  As for connections, the appended devices' IMEIs leave
+ * the seen set: application_imeis.import_id answers for them.
+ */
+static void
+flush_devices(void)
+{
+	int			n = bulk.nbatch;
+	Datum	   *apps;
+	Datum	   *models;
+	bool	   *model_nulls;
+	Datum	   *imeis[DEVICE_IMEIS];
+	bool	   *imei_nulls[DEVICE_IMEIS];
+	Datum		v[7];
+	int			dims[1];
+	int			lbs[1] = {1};
+	int			i;
+	int			c;
+	uint64		t;
+	SPITupleTable *result;
+	uint64		nresult;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	dims[0] = n;
+	apps = palloc(n * sizeof(Datum));
+	models = palloc(n * sizeof(Datum));
+	model_nulls = palloc(n * sizeof(bool));
+	for (c = 0; c < DEVICE_IMEIS; c++)
+	{
+		imeis[c] = palloc(n * sizeof(Datum));
+		imei_nulls[c] = palloc(n * sizeof(bool));
+	}
+	for (i = 0; i < n; i++)
+	{
+		PendingRow *row = &bulk.batch[i];
+
+		apps[i] = Int64GetDatum(row->application_id);
+		models[i] = row->model;
+		model_nulls[i] = (row->model == (Datum) 0);
+		for (c = 0; c < DEVICE_IMEIS; c++)
+		{
+			imeis[c][i] = ImeiGetDatum(c < row->nimeis ? row->imeis[c] : 0);
+			imei_nulls[c][i] = (c >= row->nimeis);
+		}
+	}
+	v[0] = PointerGetDatum(construct_array(apps, n, INT8OID, sizeof(int64),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[1] = PointerGetDatum(construct_md_array(models, model_nulls, 1, dims, lbs,
+											  TEXTOID, -1, false, TYPALIGN_INT));
+	for (c = 0; c < DEVICE_IMEIS; c++)
+		v[2 + c] = PointerGetDatum(construct_md_array(imeis[c], imei_nulls[c], 1, dims, lbs,
+													  plans_imei_type, sizeof(Imei),
+													  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[6] = Int64GetDatum(bulk.import_id);
+	MemoryContextSwitchTo(old);
+
+	exec_plan(plan_devices, v, NULL);
+	/* keep the result: recording a reject runs SPI again */
+	result = SPI_tuptable;
+	nresult = SPI_processed;
+	if (nresult != (uint64) n)
+		elog(ERROR, "device batch of %d rows returned %llu",
+			 n, (unsigned long long) nresult);
+	for (t = 0; t < nresult; t++)
+	{
+		HeapTuple	tup = result->vals[t];
+		TupleDesc	d = result->tupdesc;
+		bool		isnull;
+		int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
+		bool		dup = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));
+		bool		known = DatumGetBool(SPI_getbinval(tup, d, 3, &isnull));
+		PendingRow *row = &bulk.batch[ord - 1];
+
+		if (known && !dup)
+		{
+			count_accepted(ROW_PRESENT);	/* its IMEIs stay in the seen set */
+			continue;
+		}
+		for (c = 0; c < row->nimeis; c++)
+			seen_delete(bulk.seen, row->imeis[c]);
+		if (dup)
+			record_reject(row->line, row->raw, "duplicate_in_file",
+						  psprintf("IMEI %015lld came earlier in this import",
+								   (long long) row->imeis[0]));
+		else
+			count_accepted(ROW_LOADED);
+	}
+	bulk.nbatch = 0;
+	MemoryContextReset(bulk.batchcxt);
+}
+
+
+/* The state of an application, NULL if there is none; locked against a concurrent upload */
+static const char *
+application_state(int64 id)
+{
+	int			i;
+	const char *state = NULL;
+	Datum		v[1];
+
+	for (i = 0; i < bulk.napplications; i++)
+		if (bulk.applications[i].id == id)
+			return bulk.applications[i].state;
+	v[0] = Int64GetDatum(id);
+	exec_plan(plan_application, v, NULL);
+	if (SPI_processed > 0)
+		state = MemoryContextStrdup(bulk.cxt,
+									SPI_getvalue(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1));
+	if (bulk.napplications < MAX_CACHED_APPLICATIONS)
+	{
+		bulk.applications[bulk.napplications].id = id;
+		bulk.applications[bulk.napplications].state = state;
+		bulk.napplications++;
+	}
+	return state;
+}
+
+/*
+ * application_id, model, imei_1 .. imei_4: one device of a submitted
+ * application, its IMEIs in slot order (later ones empty for fewer SIMs).
+ * The application is decided later, as one, by decide_application().
+ */
+static void
+load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *app_s = bulk_column(tuple, desc, 1);
+	char	   *model = bulk_column(tuple, desc, 2);
+	char	   *imei_s[DEVICE_IMEIS];
+	Imei		imeis[DEVICE_IMEIS];
+	int			nimeis = 0;
+	int64		app;
+	char	   *end;
+	const char *state;
+	PendingRow *row;
+	MemoryContext old;
+	int			c;
+	int			c2;
+
+	if (!bulk_require(r, app_s, "application_id"))
+		return;
+	for (c = 0; c < DEVICE_IMEIS; c++)
+	{
+		imei_s[c] = bulk_column(tuple, desc, 3 + c);
+		if (imei_s[c] != NULL)
+		{
+			if (c > nimeis)
+			{
+				bulk_reject(r, "missing_value", "imei_%d is empty but imei_%d is not", nimeis + 1, c + 1);
+				return;
+			}
+			nimeis++;
+		}
+	}
+	if (nimeis == 0)
+	{
+		bulk_reject(r, "missing_value", "imei_1 is empty");
+		return;
+	}
+	errno = 0;
+	app = strtoll(app_s, &end, 10);
+	if (errno != 0 || *end != '\0' || app <= 0)
+	{
+		bulk_reject(r, "bad_value", "application_id \"%s\" is not an application number", app_s);
+		return;
+	}
+	for (c = 0; c < nimeis; c++)
+	{
+		if (!bulk_parse_imei(r, imei_s[c], false, &imeis[c]))
+		{
+			r->message = psprintf("imei_%d: %s", c + 1, r->message);
+			return;
+		}
+		for (c2 = 0; c2 < c; c2++)
+			if (imeis[c2] == imeis[c])
+			{
+				bulk_reject(r, "duplicate_in_file", "imei_%d repeats imei_%d (%015lld)",
+							c + 1, c2 + 1, (long long) imeis[c]);
+				return;
+			}
+	}
+	state = application_state(app);
+	if (state == NULL)
+	{
+		bulk_reject(r, "unknown_application", "there is no application %lld", (long long) app);
+		return;
+	}
+	if (strcmp(state, "submitted") != 0)
+	{
+		bulk_reject(r, "unknown_application", "application %lld is already %s: devices go to a submitted application",
+					(long long) app, state);
+		return;
+	}
+	for (c = 0; c < nimeis; c++)
+		if (seen_before(imeis[c]))
+		{
+			bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+						(long long) imeis[c]);
+			return;
+		}
+	for (c = 0; c < nimeis; c++)
+		remember(imeis[c]);
+
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	row = &bulk.batch[bulk.nbatch++];
+	row->line = current_line(rel);
+	row->raw = raw_values(tuple, desc);
+	row->application_id = app;
+	row->model = model ? CStringGetTextDatum(model) : (Datum) 0;
+	memcpy(row->imeis, imeis, sizeof(imeis));
+	row->nimeis = nimeis;
+	MemoryContextSwitchTo(old);
+	r->outcome = ROW_PENDING;
+
+	if (bulk.nbatch == BULK_BATCH_ROWS)
+		flush_devices();
+}
+
+/* tac, brand, model, device_type, sim_slots: insert or update the TAC table */
+static void
+load_tac(RowResult *r, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *tac = bulk_column(tuple, desc, 1);
+	char	   *brand = bulk_column(tuple, desc, 2);
+	char	   *model = bulk_column(tuple, desc, 3);
+	char	   *device_type = bulk_column(tuple, desc, 4);
+	char	   *slots_s = bulk_column(tuple, desc, 5);
+	const char *c;
+	char	   *end;
+	long		slots;
+	Datum		v[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	if (!bulk_require(r, tac, "tac") || !bulk_require(r, model, "model") ||
+		!bulk_require(r, slots_s, "sim_slots"))
+		return;
+	for (c = tac; *c; c++)
+		if (*c < '0' || *c > '9')
+		{
+			bulk_reject(r, "non_digits", "TAC \"%s\" has a character other than a digit", tac);
+			return;
+		}
+	if (strlen(tac) != 8)
+	{
+		bulk_reject(r, "wrong_length", "TAC \"%s\" has %d digits; a TAC has 8",
+					tac, (int) strlen(tac));
+		return;
+	}
+	errno = 0;
+	slots = strtol(slots_s, &end, 10);
+	if (errno != 0 || *end != '\0' || slots < 1 || slots > 8)
+	{
+		bulk_reject(r, "bad_value", "sim_slots \"%s\" is not a number of SIM slots from 1 to 8", slots_s);
+		return;
+	}
+	if (seen_before(atoi(tac)))
+	{
+		bulk_reject(r, "duplicate_in_file", "TAC %s came earlier in this import", tac);
+		return;
+	}
+	v[0] = CStringGetTextDatum(tac);
+	v[1] = brand ? CStringGetTextDatum(brand) : (Datum) 0;
+	nulls[1] = brand ? ' ' : 'n';
+	v[2] = CStringGetTextDatum(model);
+	v[3] = device_type ? CStringGetTextDatum(device_type) : (Datum) 0;
+	nulls[3] = device_type ? ' ' : 'n';
+	v[4] = Int32GetDatum((int32) slots);
+	exec_plan(plan_tac, v, nulls);
+	remember(atoi(tac));
+	if (SPI_processed == 0)
+		r->outcome = ROW_PRESENT;
+}
+
+/*
+ * One block-list row alone: for the rows of a batch that the registry
+ * refused as a whole, and for a row that another session changed while its
+ * batch ran.
+ */
+static void
+apply_blocklist_row(PendingRow *row)
+{
+	RowResult	r = {ROW_LOADED, NULL, NULL};
+	Datum		v[3];
+	char	   *status;
+	char	   *reason;
+	char	   *refusal;
+	bool		mine;
+
+	v[0] = ImeiGetDatum(row->imei);
+	v[1] = Int64GetDatum(bulk.import_id);
+	v[2] = row->note;
+	if (!registry_get(row->imei, &status, &reason, &mine))
+		exec_plan(plan_black_new, v, NULL);
+	else if (mine)
+		bulk_reject(&r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+					(long long) row->imei);
+	else if (strcmp(status, "black") == 0)
+		r.outcome = ROW_PRESENT;
+	else if (!exec_transition(plan_black_update, v, &refusal))
+		bulk_reject(&r, "forbidden_transition", "%s", refusal);
+	settle_row(row, &r);
+}
+
+/*
+ * Send the waiting block-list rows to the registry in one statement, in one
+ * subtransaction.  If the registry refuses any change of the batch (IR001),
+ * the batch is undone and its rows go one by one, each refusal a rejected
+ * row.  A row is loaded (black now), already present (black already: the
+ * rules keep a black IMEI's reason while it stays black), or a duplicate
+ * (changed by this import in an earlier batch).
+ */
+static void
+flush_blocklist(void)
+{
+	int			n = bulk.nbatch;
+	Datum	   *imeis;
+	Datum	   *notes;
+	Datum		v[3];
+	char	   *refusal;
+	uint64		t;
+	int			i;
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	imeis = palloc(n * sizeof(Datum));
+	notes = palloc(n * sizeof(Datum));
+	for (i = 0; i < n; i++)
+	{
+		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
+		notes[i] = bulk.batch[i].note;
+	}
+	v[0] = PointerGetDatum(construct_array(imeis, n, plans_imei_type, sizeof(Imei),
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[1] = PointerGetDatum(construct_array(notes, n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[2] = Int64GetDatum(bulk.import_id);
+	MemoryContextSwitchTo(old);
+
+	if (!exec_transition(plan_blocklist, v, &refusal))
+	{
+		for (i = 0; i < n; i++)
+			apply_blocklist_row(&bulk.batch[i]);
+	}
+	else
+	{
+		/* keep the result: rejects and single rows run SPI again */
+		SPITupleTable *result = SPI_tuptable;
+		uint64		nresult = SPI_processed;
+
+		if (nresult != (uint64) n)
+			elog(ERROR, "block-list batch of %d rows returned %llu",
+				 n, (unsigned long long) nresult);
+		for (t = 0; t < nresult; t++)
+		{
+			HeapTuple	tup = result->vals[t];
+			TupleDesc	d = result->tupdesc;
+			bool		isnull;
+			int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
+			bool		changed = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));
+			bool		known = DatumGetBool(SPI_getbinval(tup, d, 3, &isnull));
+			Datum		last_import = SPI_getbinval(tup, d, 4, &isnull);
+			char	   *status = SPI_getvalue(tup, d, 5);
+			PendingRow *row = &bulk.batch[ord - 1];
+			RowResult	r = {ROW_LOADED, NULL, NULL};
+			RowResult	r_present = {ROW_PRESENT, NULL, NULL};
+
+			if (changed)
+				settle_row(row, &r);
+			else if (!isnull && DatumGetInt64(last_import) == bulk.import_id)
+			{
+				bulk_reject(&r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+							(long long) row->imei);
+				settle_row(row, &r);
+			}
+			else if (known && status != NULL && strcmp(status, "black") == 0)
+				settle_row(row, &r_present);
+			else
+				apply_blocklist_row(row);	/* changed meanwhile elsewhere */
+		}
+	}
+	bulk.nbatch = 0;
+	MemoryContextReset(bulk.batchcxt);
+}
+
+/* imei, listed_on, reason: a GSMA block-list match goes black */
+static void
+load_blocklist(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
+{
+	char	   *imei_s = bulk_column(tuple, desc, 1);
+	char	   *listed_s = bulk_column(tuple, desc, 2);
+	char	   *why = bulk_column(tuple, desc, 3);
+	char	   *listed_on;
+	Imei		imei;
+	PendingRow *row;
+	MemoryContext old;
+
+	if (!bulk_require(r, imei_s, "imei") || !bulk_require(r, listed_s, "listed_on") ||
+		!bulk_parse_imei(r, imei_s, false, &imei) ||
+		!bulk_parse_date(r, listed_s, "listed_on", &listed_on))
+		return;
+	/* earlier in this batch, or black already and seen earlier in this import */
+	if (seen_before(imei))
+	{
+		bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+					(long long) imei);
+		return;
+	}
+	remember(imei);
+
+	old = MemoryContextSwitchTo(bulk.batchcxt);
+	row = &bulk.batch[bulk.nbatch++];
+	row->line = current_line(rel);
+	row->raw = raw_values(tuple, desc);
+	row->imei = imei;
+	row->note = CStringGetTextDatum(why ? psprintf("GSMA block list %s: %s", listed_on, why)
+									: psprintf("GSMA block list %s", listed_on));
+	MemoryContextSwitchTo(old);
+	r->outcome = ROW_PENDING;
+
+	if (bulk.nbatch == BULK_BATCH_ROWS)
+		flush_blocklist();
+}
+
+static void
+flush_batch(void)
+{
+	if (bulk.target == BULK_CONNECTIONS)
+		flush_connections();
+	else if (bulk.target == BULK_BLOCKLIST)
+		flush_blocklist();
+	else if (bulk.target == BULK_DEVICES)
+		flush_devices();
+}
+
+/* ---- the triggers ---- */
+
+/*
+ * The work runs as the owner of the target, as PostgreSQL's own foreign-key
+ * triggers run as the owner of the table: the right to load a file is
+ * INSERT on the target, and the loader needs no rights on the registry.
+ * Every name in the statements is schema-qualified.
+ */
+typedef struct SavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} SavedUser;
+
+static void
+become_owner(Relation rel, SavedUser *saved)
+{
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+}
+
+static void
+restore_user(const SavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
+
+static void
+check_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "%s: not called by trigger manager", name);
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		(row != (bool) TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)) ||
+		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
+		elog(ERROR, "%s: must be fired %s INSERT FOR EACH %s", name,
+			 before ? "BEFORE" : "AFTER", row ? "ROW" : "STATEMENT");
+}
+
+static BulkTarget
+target_of(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	int			t;
+
+	for (t = 0; t < lengthof(target_names); t++)
+		if (strcmp(name, target_names[t]) == 0)
+			return (BulkTarget) t;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("table \"%s\" is not an imei_registry upload target", name)));
+	return BULK_CONNECTIONS;	/* keep the compiler quiet */
+}
+
+PG_FUNCTION_INFO_V1(bulk_import_begin);
+Datum
+bulk_import_begin(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	Datum		v[2];
+	bool		isnull;
+	SavedUser	saved;
+
+	check_trigger(fcinfo, "bulk_import_begin", false, true);
+	rel = ((TriggerData *) fcinfo->context)->tg_relation;
+
+	if (bulk.cxt == NULL)
+		bulk.cxt = AllocSetContextCreate(TopMemoryContext, "imei_registry import",
+										 ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(bulk.cxt);	/* also drops what a failed import left */
+	bulk.rowcxt = AllocSetContextCreate(bulk.cxt, "imei_registry import row",
+										ALLOCSET_DEFAULT_SIZES);
+	bulk.batchcxt = AllocSetContextCreate(bulk.cxt, "imei_registry import batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	bulk.nbatch = 0;
+	bulk.active = false;
+	bulk.relid = RelationGetRelid(rel);
+	bulk.target = target_of(rel);
+	bulk.atomic = bulk_import_atomic;
+	bulk.nread = bulk.nloaded = bulk.nrejected = bulk.npresent = 0;
+	bulk.seen = NULL;
+	bulk.noperators = 0;
+	bulk.napplications = 0;
+	{
+		MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
+
+		initStringInfo(&bulk.quoted);
+		MemoryContextSwitchTo(old);
+	}
+
+	v[0] = CStringGetTextDatum(target_names[bulk.target]);
+	v[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
+	become_owner(rel, &saved);
+	SPI_connect();
+	prepare_plans();
+	exec_plan(plan_open, v, NULL);
+	bulk.import_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	restore_user(&saved);
+	bulk.active = true;
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(bulk_import_row);
+Datum
+bulk_import_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	RowResult	r;
+	MemoryContext old;
+	SavedUser	saved;
+
+	check_trigger(fcinfo, "bulk_import_row", true, true);
+	rel = trigdata->tg_relation;
+	tuple = trigdata->tg_trigtuple;
+	desc = RelationGetDescr(rel);
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
+		elog(ERROR, "bulk_import_row: no import is open for \"%s\"",
+			 RelationGetRelationName(rel));
+
+	bulk.nread++;
+	r.outcome = ROW_LOADED;
+	r.reason = NULL;
+	r.message = NULL;
+
+	old = MemoryContextSwitchTo(bulk.rowcxt);
+	become_owner(rel, &saved);
+	SPI_connect();
+	switch (bulk.target)
+	{
+		case BULK_CONNECTIONS:
+			load_connection(&r, rel, tuple, desc);
+			break;
+		case BULK_TAC:
+			load_tac(&r, tuple, desc);
+			break;
+		case BULK_BLOCKLIST:
+			load_blocklist(&r, rel, tuple, desc);
+			break;
+		case BULK_DEVICES:
+			load_device(&r, rel, tuple, desc);
+			break;
+	}
+	if (r.outcome == ROW_REJECTED)
+		record_reject(current_line(rel), raw_values(tuple, desc), r.reason, r.message);
+	else if (r.outcome != ROW_PENDING)
+		count_accepted(r.outcome);
+	SPI_finish();
+	restore_user(&saved);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bulk.rowcxt);
+
+	return PointerGetDatum(NULL);	/* the target itself never holds a row */
+}
+
+PG_FUNCTION_INFO_V1(bulk_import_end);
+Datum
+bulk_import_end(PG_FUNCTION_ARGS)
+{
+	Relation	rel;
+	Datum		v[5];
+	SavedUser	saved;
+
+	check_trigger(fcinfo, "bulk_import_end", false, false);
+	rel = ((TriggerData *) fcinfo->context)->tg_relation;
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
+		elog(ERROR, "bulk_import_end: no import is open for \"%s\"",
+			 RelationGetRelationName(rel));
+	bulk.active = false;
+
+	become_owner(rel, &saved);
+	SPI_connect();
+	flush_batch();
+
+	if (bulk.atomic && bulk.nrejected > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%lld of %lld rows of the import into imei_registry.%s are bad; nothing was loaded",
+						(long long) bulk.nrejected, (long long) bulk.nread,
+						target_names[bulk.target]),
+				 errdetail("%s%s", bulk.quoted.data,
+						   bulk.nrejected > BULK_QUOTED_REASONS ? "\n..." : ""),
+				 errhint("Fix the rows, or set imei_registry.import_atomic to off to load the good rows and keep the bad ones in imei_registry.import_rejects.")));
+
+	v[0] = Int64GetDatum(bulk.import_id);
+	v[1] = Int64GetDatum(bulk.nread);
+	v[2] = Int64GetDatum(bulk.nloaded);
+	v[3] = Int64GetDatum(bulk.nrejected);
+	v[4] = Int64GetDatum(bulk.npresent);
+	exec_plan(plan_close, v, NULL);
+	SPI_finish();
+	restore_user(&saved);
+
+	ereport(NOTICE,
+			(errmsg("import %lld into imei_registry.%s: %lld rows read, %lld loaded (%lld already present), %lld rejected",
+					(long long) bulk.import_id, target_names[bulk.target],
+					(long long) bulk.nread, (long long) bulk.nloaded,
+					(long long) bulk.npresent, (long long) bulk.nrejected)));
+
+	MemoryContextReset(bulk.cxt);
+	bulk.seen = NULL;
+	return PointerGetDatum(NULL);
+}
