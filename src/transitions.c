@@ -90,6 +90,7 @@ static const TransitionRule rules[] = {
 PG_FUNCTION_INFO_V1(registry_transition);
 PG_FUNCTION_INFO_V1(registry_history);
 PG_FUNCTION_INFO_V1(history_guard);
+PG_FUNCTION_INFO_V1(reason_leads_to);
 
 /* Guards shared by the row triggers, in the style of contrib/spi. */
 static TriggerData *
@@ -706,4 +707,26 @@ history_guard(PG_FUNCTION_ARGS)
 					RelationGetRelationName(trigdata->tg_relation)),
 			 errdetail("The status history is append-only.")));
 	PG_RETURN_NULL();			/* not reached */
+}
+
+/*
+ * reason_leads_to(reason text, status) -> boolean: does some rule reach this
+ * status by this reason?  The registry's CHECK constraint, so that a row
+ * written with the trigger disabled still pairs reason and status as the
+ * rules do.  (A foreign key to reasons would also do that, but every writer
+ * would take a KEY SHARE lock on the same few reasons rows.)
+ */
+Datum
+reason_leads_to(PG_FUNCTION_ARGS)
+{
+	text	   *reason = PG_GETARG_TEXT_PP(0);
+	RegStatus	to = status_of(PG_GETARG_OID(1));
+	size_t		len = VARSIZE_ANY_EXHDR(reason);
+	int			i;
+
+	for (i = 0; i < lengthof(rules); i++)
+		if (rules[i].to == to && strlen(rules[i].reason) == len &&
+			memcmp(rules[i].reason, VARDATA_ANY(reason), len) == 0)
+			PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(false);
 }

@@ -13,8 +13,7 @@ CREATE TABLE imei_registry.reasons (
     code        text PRIMARY KEY,
     status      imei_registry.status NOT NULL,  -- the status it leads to
     description text NOT NULL,
-    shipped     boolean NOT NULL DEFAULT false,
-    UNIQUE (code, status)       -- target of registry's (reason, status) key
+    shipped     boolean NOT NULL DEFAULT false
 );
 INSERT INTO imei_registry.reasons (code, status, description, shipped) VALUES
     ('unverified',           'grey',  'seen in a network without proof of lawful import', true),
@@ -65,10 +64,9 @@ CREATE TABLE imei_registry.registry (
     application_id  bigint,
     import_id       bigint,
     note            text,
-    CHECK ((status = 'grey') = (grey_last_day IS NOT NULL)),
-    -- the reason leads to the status, whatever the reasons table says later
-    CONSTRAINT registry_reason_fkey FOREIGN KEY (reason, status)
-        REFERENCES imei_registry.reasons (code, status)
+    CHECK ((status = 'grey') = (grey_last_day IS NOT NULL))
+    -- registry_reason_status (110_registry_triggers.sql): the reason leads
+    -- to the status, even with the trigger disabled
 );
 -- Expiry finds due grey rows without scanning the register.
 CREATE INDEX registry_grey_due ON imei_registry.registry (grey_last_day)
