@@ -14,7 +14,8 @@ PG_CPPFLAGS = -Isrc
 # The install script is built from its parts; upgrade scripts are written
 # by hand and installed as they are.
 INT8_TYPES  = imei imeisv iin bin
-SQL_GEN     = $(foreach t,$(INT8_TYPES),sql/$(EXTVERSION)/020_$(t)_ops.sql)
+SQL_GEN     = $(foreach t,$(INT8_TYPES),sql/$(EXTVERSION)/010_$(t)_type.sql \
+                                        sql/$(EXTVERSION)/020_$(t)_ops.sql)
 SQL_PARTS   = $(sort $(wildcard sql/$(EXTVERSION)/*.sql) $(SQL_GEN))
 DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard sql/$(EXTENSION)--*--*.sql)
@@ -29,6 +30,9 @@ ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/$(EXTVERSION)/010_%_type.sql: sql/int8_type.sql.in
+	sed 's/@T@/$*/g' $< > $@
 
 sql/$(EXTVERSION)/020_%_ops.sql: sql/int8_ops.sql.in
 	sed 's/@T@/$*/g' $< > $@

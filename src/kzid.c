@@ -18,18 +18,16 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 
-static const char *
-kind_name(KzidKind kind)
+/* What a kind of number is called: its SQL type and, in prose, its label. */
+typedef struct KzidForm
 {
-	return kind == KZID_IIN ? "iin" : "bin";
-}
+	KzidKind	kind;
+	const char *name;			/* the SQL type it becomes */
+	const char *label;			/* "An IIN" / "A BIN", to start a sentence */
+} KzidForm;
 
-/* "An IIN" / "A BIN", to start a sentence */
-static const char *
-kind_label(KzidKind kind)
-{
-	return kind == KZID_IIN ? "An IIN" : "A BIN";
-}
+static const KzidForm iin_form = {KZID_IIN, "iin", "An IIN"};
+static const KzidForm bin_form = {KZID_BIN, "bin", "A BIN"};
 
 /*
  * Report a failed parse of str (soft where escontext allows).  Structure
@@ -37,11 +35,11 @@ kind_label(KzidKind kind)
  * wrong is not the other kind's number with a typo.
  */
 static void
-report_kzid_error(KzidKind kind, const char *str, const KzidParse *p,
+report_kzid_error(const KzidForm *form, const char *str, const KzidParse *p,
 				  Node *escontext)
 {
-	const char *name = kind_name(kind);
-	const char *label = kind_label(kind);
+	const char *name = form->name;
+	const char *label = form->label;
 
 	switch (p->status)
 	{
@@ -122,13 +120,14 @@ report_kzid_error(KzidKind kind, const char *str, const KzidParse *p,
 }
 
 static bool
-parse_kzid(KzidKind kind, const char *str, int64 *result, Node *escontext)
+parse_kzid(const KzidForm *form, const char *str, int64 *result,
+		   Node *escontext)
 {
 	KzidParse	p;
 
-	if (kzid_parse(str, strlen(str), kind, &p) != KZID_OK)
+	if (kzid_parse(str, strlen(str), form->kind, &p) != KZID_OK)
 	{
-		report_kzid_error(kind, str, &p, escontext);
+		report_kzid_error(form, str, &p, escontext);
 		return false;
 	}
 	*result = (int64) p.value;
@@ -137,7 +136,7 @@ parse_kzid(KzidKind kind, const char *str, int64 *result, Node *escontext)
 
 /* A value arriving as a number (binary I/O, bigint cast) is checked too. */
 static int64
-check_kzid_value(KzidKind kind, int64 value)
+check_kzid_value(const KzidForm *form, int64 value)
 {
 	char		buf[KZID_DIGITS + 1];
 
@@ -145,39 +144,94 @@ check_kzid_value(KzidKind kind, int64 value)
 		ereport(ERROR,
 				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				errmsg("value %lld is out of range for type %s",
-					   (long long) value, kind_name(kind)),
-				errdetail("%s has 12 digits.", kind_label(kind)));
+					   (long long) value, form->name),
+				errdetail("%s has 12 digits.", form->label));
 	kzid_format((uint64) value, buf);
-	(void) parse_kzid(kind, buf, &value, NULL);
+	(void) parse_kzid(form, buf, &value, NULL);
 	return value;
 }
 
+/*
+ * The I/O functions, the bigint cast and the text validator, one each for
+ * both kinds: the fmgr entry points below only add the form (which out and
+ * send do not need).
+ */
 static Datum
-kzid_out_datum(int64 value)
+kzid_in(const KzidForm *form, FunctionCallInfo fcinfo)
+{
+	int64		result = 0;
+
+	if (!parse_kzid(form, PG_GETARG_CSTRING(0), &result, fcinfo->context))
+		return (Datum) 0;		/* soft error reported */
+	PG_RETURN_INT64(result);
+}
+
+static Datum
+kzid_out(const KzidForm *form, FunctionCallInfo fcinfo)
 {
 	char	   *buf = palloc(KZID_DIGITS + 1);
 
-	kzid_format((uint64) value, buf);
-	return CStringGetDatum(buf);
+	kzid_format((uint64) PG_GETARG_INT64(0), buf);
+	PG_RETURN_CSTRING(buf);
 }
 
-static bytea *
-kzid_send_value(int64 value)
+static Datum
+kzid_recv(const KzidForm *form, FunctionCallInfo fcinfo)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+
+	PG_RETURN_INT64(check_kzid_value(form, pq_getmsgint64(buf)));
+}
+
+static Datum
+kzid_send(const KzidForm *form, FunctionCallInfo fcinfo)
 {
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
-	pq_sendint64(&buf, value);
-	return pq_endtypsend(&buf);
+	pq_sendint64(&buf, PG_GETARG_INT64(0));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-static bool
-kzid_text_is_valid(KzidKind kind, text *t)
+static Datum
+kzid_from_int8(const KzidForm *form, FunctionCallInfo fcinfo)
 {
+	PG_RETURN_INT64(check_kzid_value(form, PG_GETARG_INT64(0)));
+}
+
+static Datum
+kzid_is_valid_text(const KzidForm *form, FunctionCallInfo fcinfo)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
 	KzidParse	p;
 
-	return kzid_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), kind, &p) == KZID_OK;
+	PG_RETURN_BOOL(kzid_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+							  form->kind, &p) == KZID_OK);
 }
+
+/*
+ * KZID_TYPE_FUNCTIONS(iin) defines iin_in, iin_out, iin_recv, iin_send,
+ * iin_from_int8 and iin_is_valid_text, each a call of the kzid_ function
+ * of the same suffix with iin_form.
+ */
+#define KZID_FMGR_ENTRY(type, suffix) \
+PG_FUNCTION_INFO_V1(type##_##suffix); \
+Datum \
+type##_##suffix(PG_FUNCTION_ARGS) \
+{ \
+	return kzid_##suffix(&type##_form, fcinfo); \
+}
+
+#define KZID_TYPE_FUNCTIONS(type) \
+KZID_FMGR_ENTRY(type, in) \
+KZID_FMGR_ENTRY(type, out) \
+KZID_FMGR_ENTRY(type, recv) \
+KZID_FMGR_ENTRY(type, send) \
+KZID_FMGR_ENTRY(type, from_int8) \
+KZID_FMGR_ENTRY(type, is_valid_text)
+
+KZID_TYPE_FUNCTIONS(iin)
+KZID_TYPE_FUNCTIONS(bin)
 
 /* digit at position pos (1-based) of a stored number */
 static int
@@ -195,62 +249,20 @@ kzid_two_digits(int64 value, int pos)
 	return kzid_digit(value, pos) * 10 + kzid_digit(value, pos + 1);
 }
 
-/* ---- iin ---- */
-
-PG_FUNCTION_INFO_V1(iin_in);
-Datum
-iin_in(PG_FUNCTION_ARGS)
-{
-	int64		result = 0;
-
-	if (!parse_kzid(KZID_IIN, PG_GETARG_CSTRING(0), &result, fcinfo->context))
-		return (Datum) 0;		/* soft error reported */
-	PG_RETURN_INT64(result);
-}
-
-PG_FUNCTION_INFO_V1(iin_out);
-Datum
-iin_out(PG_FUNCTION_ARGS)
-{
-	return kzid_out_datum(PG_GETARG_INT64(0));
-}
-
-PG_FUNCTION_INFO_V1(iin_recv);
-Datum
-iin_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-
-	PG_RETURN_INT64(check_kzid_value(KZID_IIN, pq_getmsgint64(buf)));
-}
-
-PG_FUNCTION_INFO_V1(iin_send);
-Datum
-iin_send(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(kzid_send_value(PG_GETARG_INT64(0)));
-}
-
-PG_FUNCTION_INFO_V1(iin_from_int8);
-Datum
-iin_from_int8(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT64(check_kzid_value(KZID_IIN, PG_GETARG_INT64(0)));
-}
-
-PG_FUNCTION_INFO_V1(iin_is_valid_text);
-Datum
-iin_is_valid_text(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(kzid_text_is_valid(KZID_IIN, PG_GETARG_TEXT_PP(0)));
-}
+/* ---- iin accessors ---- */
 
 /* Digit 7: 1-2 the 1800s, 3-4 the 1900s, 5-6 the 2000s. */
+static int
+iin_first_year(int64 value)
+{
+	return 1800 + 100 * ((kzid_digit(value, 7) - 1) / 2);
+}
+
 PG_FUNCTION_INFO_V1(iin_century);
 Datum
 iin_century(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(1800 + 100 * ((kzid_digit(PG_GETARG_INT64(0), 7) - 1) / 2));
+	PG_RETURN_INT32(iin_first_year(PG_GETARG_INT64(0)));
 }
 
 /* Digit 7: odd male, even female. */
@@ -271,8 +283,7 @@ Datum
 iin_birth_date(PG_FUNCTION_ARGS)
 {
 	int64		value = PG_GETARG_INT64(0);
-	int			year = 1800 + 100 * ((kzid_digit(value, 7) - 1) / 2) +
-		kzid_two_digits(value, 1);
+	int			year = iin_first_year(value) + kzid_two_digits(value, 1);
 	int			month = kzid_two_digits(value, 3);
 	int			day = kzid_two_digits(value, 5);
 
@@ -281,55 +292,7 @@ iin_birth_date(PG_FUNCTION_ARGS)
 	PG_RETURN_DATEADT(date2j(year, month, day) - POSTGRES_EPOCH_JDATE);
 }
 
-/* ---- bin ---- */
-
-PG_FUNCTION_INFO_V1(bin_in);
-Datum
-bin_in(PG_FUNCTION_ARGS)
-{
-	int64		result = 0;
-
-	if (!parse_kzid(KZID_BIN, PG_GETARG_CSTRING(0), &result, fcinfo->context))
-		return (Datum) 0;		/* soft error reported */
-	PG_RETURN_INT64(result);
-}
-
-PG_FUNCTION_INFO_V1(bin_out);
-Datum
-bin_out(PG_FUNCTION_ARGS)
-{
-	return kzid_out_datum(PG_GETARG_INT64(0));
-}
-
-PG_FUNCTION_INFO_V1(bin_recv);
-Datum
-bin_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-
-	PG_RETURN_INT64(check_kzid_value(KZID_BIN, pq_getmsgint64(buf)));
-}
-
-PG_FUNCTION_INFO_V1(bin_send);
-Datum
-bin_send(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(kzid_send_value(PG_GETARG_INT64(0)));
-}
-
-PG_FUNCTION_INFO_V1(bin_from_int8);
-Datum
-bin_from_int8(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT64(check_kzid_value(KZID_BIN, PG_GETARG_INT64(0)));
-}
-
-PG_FUNCTION_INFO_V1(bin_is_valid_text);
-Datum
-bin_is_valid_text(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(kzid_text_is_valid(KZID_BIN, PG_GETARG_TEXT_PP(0)));
-}
+/* ---- bin accessors ---- */
 
 /* Digits 1-4: year and month of (re-)registration, as 'YYMM'. */
 PG_FUNCTION_INFO_V1(bin_registration_yymm);
