@@ -299,41 +299,13 @@ prepare_plans(void)
 			TIMESTAMPTZARRAYOID, INT8OID};
 
 		/*
-		 * A batch of first connections, no IMEI twice, with the effect of
-		 * report_connection() (120_registry_functions.sql) on each, set-wise:
-		 * the unknown ones become grey, unverified, their grey period from
-		 * imei_registry.grey_last_day(); known ones keep their status and
-		 * get their first connection if they had none.  One index probe per
-		 * row finds the known IMEIs; they are kept out of the INSERT so that
-		 * no registry trigger fires for them, and ON CONFLICT covers a
-		 * concurrent load.  For each row: was it inserted, and which import
-		 * changed it last if it was known.
+		 * A batch of first connections, no IMEI twice: what
+		 * report_connection() does, set-wise, with this import as the
+		 * cause (120_registry_functions.sql).  For each row: was it
+		 * inserted, and which import changed it last if it was known.
 		 */
-		plan_connections = prepare("WITH k AS ("
-								   " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
-								   "  r.first_seen_at IS NULL AS unseen"
-								   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-								   "  pg_catalog.unnest($3))"
-								   "  WITH ORDINALITY AS u(imei, operator, at, ord)"
-								   " LEFT JOIN imei_registry.registry r"
-								   "  ON r.imei OPERATOR(imei_registry.=) u.imei),"
-								   " ins AS ("
-								   " INSERT INTO imei_registry.registry"
-								   "  (imei, status, reason, first_seen_at, first_operator,"
-								   "   grey_last_day, import_id)"
-								   " SELECT k.imei, 'grey', 'unverified', k.at, k.operator,"
-								   "  imei_registry.grey_last_day(k.at), $4"
-								   " FROM k WHERE NOT k.known ORDER BY k.ord"
-								   " ON CONFLICT (imei) DO NOTHING"
-								   " RETURNING imei),"
-								   " upd AS ("
-								   " UPDATE imei_registry.registry r"
-								   " SET first_seen_at = k.at, first_operator = k.operator"
-								   " FROM k WHERE k.known AND k.unseen"
-								   "  AND r.imei OPERATOR(imei_registry.=) k.imei"
-								   "  AND r.first_seen_at IS NULL)"
-								   " SELECT k.ord, ins.imei IS NOT NULL, k.import_id"
-								   " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei",
+		plan_connections = prepare("SELECT ord, inserted, last_import"
+								   " FROM imei_registry.record_connections($1, $2, $3, $4)",
 								   4, a);
 	}
 	{
