@@ -644,6 +644,22 @@ reject_duplicate(RowResult *r, Imei imei)
 				(long long) imei);
 }
 
+/*
+ * The key of a row of upload_connections or upload_blocklist: if it came
+ * earlier in this import, reject the row; otherwise remember it.
+ */
+static bool
+first_in_import(RowResult *r, Imei imei)
+{
+	if (seen_before(imei))
+	{
+		reject_duplicate(r, imei);
+		return false;
+	}
+	remember(imei);
+	return true;
+}
+
 /* ---- batches ---- */
 
 /*
@@ -692,6 +708,18 @@ batch_array(Oid type, Datum *elems, bool *nulls)
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type,
 											  sizeof(int64), FLOAT8PASSBYVAL,
 											  TYPALIGN_DOUBLE));
+}
+
+/* The IMEIs of a batch of upload_connections or upload_blocklist */
+static Datum
+batch_imeis(void)
+{
+	Datum	   *imeis = palloc(bulk.nbatch * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < bulk.nbatch; i++)
+		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
+	return batch_array(plans_imei_type, imeis, NULL);
 }
 
 /*
@@ -795,7 +823,6 @@ static void
 flush_connections(void)
 {
 	int			n = bulk.nbatch;
-	Datum	   *imeis = palloc(n * sizeof(Datum));
 	Datum	   *ops = palloc(n * sizeof(Datum));
 	Datum	   *ats = palloc(n * sizeof(Datum));
 	Datum		v[4];
@@ -804,11 +831,10 @@ flush_connections(void)
 
 	for (i = 0; i < n; i++)
 	{
-		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
 		ops[i] = bulk.batch[i].operator;
 		ats[i] = TimestampTzGetDatum(bulk.batch[i].at);
 	}
-	v[0] = batch_array(plans_imei_type, imeis, NULL);
+	v[0] = batch_imeis();
 	v[1] = batch_array(TEXTOID, ops, NULL);
 	v[2] = batch_array(TIMESTAMPTZOID, ats, NULL);
 	v[3] = Int64GetDatum(bulk.import_id);
@@ -849,12 +875,8 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 		return;
 	}
 	/* earlier in this batch, or known and seen earlier in this import */
-	if (seen_before(imei))
-	{
-		reject_duplicate(r, imei);
+	if (!first_in_import(r, imei))
 		return;
-	}
-	remember(imei);
 
 	row = queue_row(r, rel, tuple, desc);
 	row->imei = imei;
@@ -1134,7 +1156,6 @@ static void
 flush_blocklist(void)
 {
 	int			n = bulk.nbatch;
-	Datum	   *imeis = palloc(n * sizeof(Datum));
 	Datum	   *notes = palloc(n * sizeof(Datum));
 	Datum		v[3];
 	char	   *refusal;
@@ -1142,11 +1163,8 @@ flush_blocklist(void)
 	int			i;
 
 	for (i = 0; i < n; i++)
-	{
-		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
 		notes[i] = bulk.batch[i].note;
-	}
-	v[0] = batch_array(plans_imei_type, imeis, NULL);
+	v[0] = batch_imeis();
 	v[1] = batch_array(TEXTOID, notes, NULL);
 	v[2] = Int64GetDatum(bulk.import_id);
 	if (!exec_transition(plan_blocklist, v, &refusal))
@@ -1188,12 +1206,8 @@ load_blocklist(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 		!bulk_parse_date(r, listed_s, "listed_on", &listed_on))
 		return;
 	/* earlier in this batch, or black already and seen earlier in this import */
-	if (seen_before(imei))
-	{
-		reject_duplicate(r, imei);
+	if (!first_in_import(r, imei))
 		return;
-	}
-	remember(imei);
 
 	row = queue_row(r, rel, tuple, desc);
 	row->imei = imei;
