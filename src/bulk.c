@@ -22,7 +22,7 @@
  * UPDATE that the registry's rules may refuse runs in a subtransaction.
  *
  * Memory: one batch of rows, and the keys needed for the duplicate-in-file
- * check that the tables cannot answer for (see flush_connections); the
+ * check that the tables cannot answer for (see settle_row); the
  * per-row work runs in a context reset every row.  See docs/bulk.md.
  */
 #include "compat.h"
