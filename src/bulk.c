@@ -22,7 +22,7 @@
  * UPDATE that the registry's rules may refuse runs in a subtransaction.
  *
  * Memory: one batch of rows, and the keys needed for the duplicate-in-file
- * check that the tables cannot answer for (see flush_connections); the
+ * check that the tables cannot answer for (see settle_row); the
  * per-row work runs in a context reset every row.  See docs/bulk.md.
  */
 #include "compat.h"
@@ -299,41 +299,13 @@ prepare_plans(void)
 			TIMESTAMPTZARRAYOID, INT8OID};
 
 		/*
-		 * A batch of first connections, no IMEI twice, with the effect of
-		 * report_connection() (120_registry_functions.sql) on each, set-wise:
-		 * the unknown ones become grey, unverified, their grey period from
-		 * imei_registry.grey_last_day(); known ones keep their status and
-		 * get their first connection if they had none.  One index probe per
-		 * row finds the known IMEIs; they are kept out of the INSERT so that
-		 * no registry trigger fires for them, and ON CONFLICT covers a
-		 * concurrent load.  For each row: was it inserted, and which import
-		 * changed it last if it was known.
+		 * A batch of first connections, no IMEI twice: what
+		 * report_connection() does, set-wise, with this import as the
+		 * cause (120_registry_functions.sql).  For each row: was it
+		 * inserted, and which import changed it last if it was known.
 		 */
-		plan_connections = prepare("WITH k AS ("
-								   " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
-								   "  r.first_seen_at IS NULL AS unseen"
-								   " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-								   "  pg_catalog.unnest($3))"
-								   "  WITH ORDINALITY AS u(imei, operator, at, ord)"
-								   " LEFT JOIN imei_registry.registry r"
-								   "  ON r.imei OPERATOR(imei_registry.=) u.imei),"
-								   " ins AS ("
-								   " INSERT INTO imei_registry.registry"
-								   "  (imei, status, reason, first_seen_at, first_operator,"
-								   "   grey_last_day, import_id)"
-								   " SELECT k.imei, 'grey', 'unverified', k.at, k.operator,"
-								   "  imei_registry.grey_last_day(k.at), $4"
-								   " FROM k WHERE NOT k.known ORDER BY k.ord"
-								   " ON CONFLICT (imei) DO NOTHING"
-								   " RETURNING imei),"
-								   " upd AS ("
-								   " UPDATE imei_registry.registry r"
-								   " SET first_seen_at = k.at, first_operator = k.operator"
-								   " FROM k WHERE k.known AND k.unseen"
-								   "  AND r.imei OPERATOR(imei_registry.=) k.imei"
-								   "  AND r.first_seen_at IS NULL)"
-								   " SELECT k.ord, ins.imei IS NOT NULL, k.import_id"
-								   " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei",
+		plan_connections = prepare("SELECT ord, inserted, last_import"
+								   " FROM imei_registry.record_connections($1, $2, $3, $4)",
 								   4, a);
 	}
 	{
@@ -664,24 +636,180 @@ exec_transition(SPIPlanPtr plan, Datum *values, char **refusal)
 	return ok;
 }
 
+/* A row whose IMEI came earlier in this import */
+static void
+reject_duplicate(RowResult *r, Imei imei)
+{
+	bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
+				(long long) imei);
+}
+
+/*
+ * The key of a row of upload_connections or upload_blocklist: if it came
+ * earlier in this import, reject the row; otherwise remember it.
+ */
+static bool
+first_in_import(RowResult *r, Imei imei)
+{
+	if (seen_before(imei))
+	{
+		reject_duplicate(r, imei);
+		return false;
+	}
+	remember(imei);
+	return true;
+}
+
+/* ---- batches ---- */
+
+/*
+ * A valid row waits for the next batch (bulk_import_row sends a full one):
+ * its line and raw values are kept; the caller fills the rest, text with
+ * batch_text().
+ */
+static PendingRow *
+queue_row(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
+{
+	PendingRow *row = &bulk.batch[bulk.nbatch++];
+	MemoryContext old = MemoryContextSwitchTo(bulk.batchcxt);
+
+	row->line = current_line(rel);
+	row->raw = raw_values(tuple, desc);
+	MemoryContextSwitchTo(old);
+	r->outcome = ROW_PENDING;
+	return row;
+}
+
+/* A text datum that lives as long as the batch */
+static Datum
+batch_text(const char *s)
+{
+	MemoryContext old = MemoryContextSwitchTo(bulk.batchcxt);
+	Datum		d = CStringGetTextDatum(s);
+
+	MemoryContextSwitchTo(old);
+	return d;
+}
+
+/*
+ * A column of the batch as a one-dimensional array, NULL where nulls says
+ * so (nulls may be NULL): text, or an 8-byte type passed like int8 (imei,
+ * int8, timestamptz).
+ */
+static Datum
+batch_array(Oid type, Datum *elems, bool *nulls)
+{
+	int			dims[1] = {bulk.nbatch};
+	int			lbs[1] = {1};
+
+	if (type == TEXTOID)
+		return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+												  TEXTOID, -1, false, TYPALIGN_INT));
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type,
+											  sizeof(int64), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+}
+
+/* The IMEIs of a batch of upload_connections or upload_blocklist */
+static Datum
+batch_imeis(void)
+{
+	Datum	   *imeis = palloc(bulk.nbatch * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < bulk.nbatch; i++)
+		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
+	return batch_array(plans_imei_type, imeis, NULL);
+}
+
+/*
+ * The result of the statement that a batch just ran: one row per batch row,
+ * its position in the batch first.  The caller keeps it, since recording a
+ * reject runs SPI again.
+ */
+static SPITupleTable *
+batch_result(const char *what)
+{
+	if (SPI_processed != (uint64) bulk.nbatch)
+		elog(ERROR, "%s batch of %d rows returned %llu",
+			 what, bulk.nbatch, (unsigned long long) SPI_processed);
+	return SPI_tuptable;
+}
+
+/* The batch row that row i of a batch result answers for */
+static PendingRow *
+result_row(SPITupleTable *result, uint64 i)
+{
+	bool		isnull;
+
+	return &bulk.batch[DatumGetInt64(SPI_getbinval(result->vals[i], result->tupdesc,
+												   1, &isnull)) - 1];
+}
+
+static bool
+result_bool(SPITupleTable *result, uint64 i, int column)
+{
+	bool		isnull;
+
+	return DatumGetBool(SPI_getbinval(result->vals[i], result->tupdesc, column, &isnull));
+}
+
+/* Column column of row i is an import_id: is it this import? */
+static bool
+result_mine(SPITupleTable *result, uint64 i, int column)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(result->vals[i], result->tupdesc, column, &isnull);
+
+	return !isnull && DatumGetInt64(d) == bulk.import_id;
+}
+
 /*
  * Count a row that waited in a batch.  The keys of rows that changed the
  * tables, or were rejected, leave the seen set: the tables answer for the
- * former (import_id), and a rejected row is nobody's earlier row.
+ * former (import_id), and a rejected row is nobody's earlier row.  Rows
+ * already present keep theirs, so the seen set holds the batch plus the
+ * keys that were already known: its memory is bounded by those, not by the
+ * file.
  */
 static void
 settle_row(PendingRow *row, const RowResult *r)
 {
+	int			c;
+
 	if (r->outcome == ROW_PRESENT)
 	{
 		count_accepted(ROW_PRESENT);
 		return;
 	}
-	seen_delete(bulk.seen, row->imei);
+	if (bulk.target == BULK_DEVICES)
+		for (c = 0; c < row->nimeis; c++)
+			seen_delete(bulk.seen, row->imeis[c]);
+	else
+		seen_delete(bulk.seen, row->imei);
 	if (r->outcome == ROW_REJECTED)
 		record_reject(row->line, row->raw, r->reason, r->message);
 	else
 		count_accepted(ROW_LOADED);
+}
+
+/* settle_row() for a row loaded or already present */
+static void
+settle(PendingRow *row, RowOutcome outcome)
+{
+	RowResult	r = {outcome, NULL, NULL};
+
+	settle_row(row, &r);
+}
+
+/* settle_row() for a row that this import changed in an earlier batch */
+static void
+settle_duplicate(PendingRow *row)
+{
+	RowResult	r = {ROW_REJECTED, NULL, NULL};
+
+	reject_duplicate(&r, bulk.target == BULK_DEVICES ? row->imeis[0] : row->imei);
+	settle_row(row, &r);
 }
 
 /* ---- the targets ---- */
@@ -689,78 +817,40 @@ settle_row(PendingRow *row, const RowResult *r)
 /*
  * Send the waiting connection rows to the registry, and count each: loaded
  * (inserted: grey now), already present (known), or a duplicate (changed
- * by this import in an earlier batch).  The known ones join the seen set;
- * the inserted ones leave it, since the registry (import_id) answers for
- * them from now on.  So the seen set holds the batch plus the IMEIs that
- * were already known: its memory is bounded by those, not by the file.
+ * by this import in an earlier batch).
  */
 static void
 flush_connections(void)
 {
 	int			n = bulk.nbatch;
-	Datum	   *imeis;
-	Datum	   *ops;
-	Datum	   *ats;
+	Datum	   *ops = palloc(n * sizeof(Datum));
+	Datum	   *ats = palloc(n * sizeof(Datum));
 	Datum		v[4];
-	uint64		i;
 	SPITupleTable *result;
-	uint64		nresult;
-	MemoryContext old;
+	int			i;
 
-	if (n == 0)
-		return;
-	old = MemoryContextSwitchTo(bulk.batchcxt);
-	imeis = palloc(n * sizeof(Datum));
-	ops = palloc(n * sizeof(Datum));
-	ats = palloc(n * sizeof(Datum));
 	for (i = 0; i < n; i++)
 	{
-		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
 		ops[i] = bulk.batch[i].operator;
 		ats[i] = TimestampTzGetDatum(bulk.batch[i].at);
 	}
-	v[0] = PointerGetDatum(construct_array(imeis, n, plans_imei_type, sizeof(Imei),
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	v[1] = PointerGetDatum(construct_array(ops, n, TEXTOID, -1, false, TYPALIGN_INT));
-	v[2] = PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, sizeof(TimestampTz),
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[0] = batch_imeis();
+	v[1] = batch_array(TEXTOID, ops, NULL);
+	v[2] = batch_array(TIMESTAMPTZOID, ats, NULL);
 	v[3] = Int64GetDatum(bulk.import_id);
-	MemoryContextSwitchTo(old);
-
 	exec_plan(plan_connections, v, NULL);
-	/* keep the result: recording a reject runs SPI again */
-	result = SPI_tuptable;
-	nresult = SPI_processed;
-	if (nresult != (uint64) n)
-		elog(ERROR, "connection batch of %d rows returned %llu",
-			 n, (unsigned long long) nresult);
-	for (i = 0; i < nresult; i++)
+	result = batch_result("connection");
+	for (i = 0; i < n; i++)
 	{
-		HeapTuple	t = result->vals[i];
-		TupleDesc	d = result->tupdesc;
-		bool		isnull;
-		int64		ord = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		bool		inserted = DatumGetBool(SPI_getbinval(t, d, 2, &isnull));
-		Datum		last_import = SPI_getbinval(t, d, 3, &isnull);
-		PendingRow *row = &bulk.batch[ord - 1];
+		PendingRow *row = result_row(result, i);
 
-		if (inserted)
-		{
-			seen_delete(bulk.seen, row->imei);
-			count_accepted(ROW_LOADED);
-		}
-		else if (!isnull && DatumGetInt64(last_import) == bulk.import_id)
-		{
-			seen_delete(bulk.seen, row->imei);
-			record_reject(row->line, row->raw, "duplicate_in_file",
-						  psprintf("IMEI %015lld came earlier in this import",
-								   (long long) row->imei));
-		}
+		if (result_bool(result, i, 2))	/* inserted */
+			settle(row, ROW_LOADED);
+		else if (result_mine(result, i, 3))
+			settle_duplicate(row);
 		else
-			count_accepted(ROW_PRESENT);	/* stays in the seen set */
+			settle(row, ROW_PRESENT);
 	}
-	bulk.nbatch = 0;
-	MemoryContextReset(bulk.batchcxt);
 }
 
 /* operator, imei, connected_at: a first connection of an unknown IMEI makes it grey */
@@ -773,7 +863,6 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	Imei		imei;
 	TimestampTz at;
 	PendingRow *row;
-	MemoryContext old;
 
 	if (!bulk_require(r, operator, "operator") || !bulk_require(r, imei_s, "imei") ||
 		!bulk_require(r, at_s, "connected_at") ||
@@ -786,61 +875,36 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 		return;
 	}
 	/* earlier in this batch, or known and seen earlier in this import */
-	if (seen_before(imei))
-	{
-		bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-					(long long) imei);
+	if (!first_in_import(r, imei))
 		return;
-	}
-	remember(imei);
 
-	old = MemoryContextSwitchTo(bulk.batchcxt);
-	row = &bulk.batch[bulk.nbatch++];
-	row->line = current_line(rel);
+	row = queue_row(r, rel, tuple, desc);
 	row->imei = imei;
 	row->at = at;
-	row->operator = CStringGetTextDatum(operator);
-	row->raw = raw_values(tuple, desc);
-	MemoryContextSwitchTo(old);
-	r->outcome = ROW_PENDING;
-
-	if (bulk.nbatch == BULK_BATCH_ROWS)
-		flush_connections();
+	row->operator = batch_text(operator);
 }
 
 /*
  * Send the waiting device rows to their applications, and count each:
  * loaded (appended), already present (an IMEI of it is in the application
  * from an earlier import) or a duplicate (this import added it in an
- * earlier batch).  As for connections, the appended devices' IMEIs leave
- * the seen set: application_imeis.import_id answers for them.
+ * earlier batch).  As for connections, application_imeis.import_id
+ * answers for the appended devices' IMEIs.
  */
 static void
 flush_devices(void)
 {
 	int			n = bulk.nbatch;
-	Datum	   *apps;
-	Datum	   *models;
-	bool	   *model_nulls;
+	Datum	   *apps = palloc(n * sizeof(Datum));
+	Datum	   *models = palloc(n * sizeof(Datum));
+	bool	   *model_nulls = palloc(n * sizeof(bool));
 	Datum	   *imeis[DEVICE_IMEIS];
 	bool	   *imei_nulls[DEVICE_IMEIS];
 	Datum		v[7];
-	int			dims[1];
-	int			lbs[1] = {1};
+	SPITupleTable *result;
 	int			i;
 	int			c;
-	uint64		t;
-	SPITupleTable *result;
-	uint64		nresult;
-	MemoryContext old;
 
-	if (n == 0)
-		return;
-	old = MemoryContextSwitchTo(bulk.batchcxt);
-	dims[0] = n;
-	apps = palloc(n * sizeof(Datum));
-	models = palloc(n * sizeof(Datum));
-	model_nulls = palloc(n * sizeof(bool));
 	for (c = 0; c < DEVICE_IMEIS; c++)
 	{
 		imeis[c] = palloc(n * sizeof(Datum));
@@ -859,50 +923,24 @@ flush_devices(void)
 			imei_nulls[c][i] = (c >= row->nimeis);
 		}
 	}
-	v[0] = PointerGetDatum(construct_array(apps, n, INT8OID, sizeof(int64),
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	v[1] = PointerGetDatum(construct_md_array(models, model_nulls, 1, dims, lbs,
-											  TEXTOID, -1, false, TYPALIGN_INT));
+	v[0] = batch_array(INT8OID, apps, NULL);
+	v[1] = batch_array(TEXTOID, models, model_nulls);
 	for (c = 0; c < DEVICE_IMEIS; c++)
-		v[2 + c] = PointerGetDatum(construct_md_array(imeis[c], imei_nulls[c], 1, dims, lbs,
-													  plans_imei_type, sizeof(Imei),
-													  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		v[2 + c] = batch_array(plans_imei_type, imeis[c], imei_nulls[c]);
 	v[6] = Int64GetDatum(bulk.import_id);
-	MemoryContextSwitchTo(old);
-
 	exec_plan(plan_devices, v, NULL);
-	/* keep the result: recording a reject runs SPI again */
-	result = SPI_tuptable;
-	nresult = SPI_processed;
-	if (nresult != (uint64) n)
-		elog(ERROR, "device batch of %d rows returned %llu",
-			 n, (unsigned long long) nresult);
-	for (t = 0; t < nresult; t++)
+	result = batch_result("device");
+	for (i = 0; i < n; i++)
 	{
-		HeapTuple	tup = result->vals[t];
-		TupleDesc	d = result->tupdesc;
-		bool		isnull;
-		int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
-		bool		dup = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));
-		bool		known = DatumGetBool(SPI_getbinval(tup, d, 3, &isnull));
-		PendingRow *row = &bulk.batch[ord - 1];
+		PendingRow *row = result_row(result, i);
 
-		if (known && !dup)
-		{
-			count_accepted(ROW_PRESENT);	/* its IMEIs stay in the seen set */
-			continue;
-		}
-		for (c = 0; c < row->nimeis; c++)
-			seen_delete(bulk.seen, row->imeis[c]);
-		if (dup)
-			record_reject(row->line, row->raw, "duplicate_in_file",
-						  psprintf("IMEI %015lld came earlier in this import",
-								   (long long) row->imeis[0]));
+		if (result_bool(result, i, 2))	/* dup */
+			settle_duplicate(row);
+		else if (result_bool(result, i, 3))	/* known */
+			settle(row, ROW_PRESENT);
 		else
-			count_accepted(ROW_LOADED);
+			settle(row, ROW_LOADED);
 	}
-	bulk.nbatch = 0;
-	MemoryContextReset(bulk.batchcxt);
 }
 
 
@@ -949,7 +987,6 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	char	   *end;
 	const char *state;
 	PendingRow *row;
-	MemoryContext old;
 	int			c;
 	int			c2;
 
@@ -1010,26 +1047,17 @@ load_device(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	for (c = 0; c < nimeis; c++)
 		if (seen_before(imeis[c]))
 		{
-			bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-						(long long) imeis[c]);
+			reject_duplicate(r, imeis[c]);
 			return;
 		}
 	for (c = 0; c < nimeis; c++)
 		remember(imeis[c]);
 
-	old = MemoryContextSwitchTo(bulk.batchcxt);
-	row = &bulk.batch[bulk.nbatch++];
-	row->line = current_line(rel);
-	row->raw = raw_values(tuple, desc);
+	row = queue_row(r, rel, tuple, desc);
 	row->application_id = app;
-	row->model = model ? CStringGetTextDatum(model) : (Datum) 0;
+	row->model = model ? batch_text(model) : (Datum) 0;
 	memcpy(row->imeis, imeis, sizeof(imeis));
 	row->nimeis = nimeis;
-	MemoryContextSwitchTo(old);
-	r->outcome = ROW_PENDING;
-
-	if (bulk.nbatch == BULK_BATCH_ROWS)
-		flush_devices();
 }
 
 /* tac, brand, model, device_type, sim_slots: insert or update the TAC table */
@@ -1108,8 +1136,7 @@ apply_blocklist_row(PendingRow *row)
 	if (!registry_get(row->imei, &status, &reason, &mine))
 		exec_plan(plan_black_new, v, NULL);
 	else if (mine)
-		bulk_reject(&r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-					(long long) row->imei);
+		reject_duplicate(&r, row->imei);
 	else if (strcmp(status, "black") == 0)
 		r.outcome = ROW_PRESENT;
 	else if (!exec_transition(plan_black_update, v, &refusal))
@@ -1129,74 +1156,38 @@ static void
 flush_blocklist(void)
 {
 	int			n = bulk.nbatch;
-	Datum	   *imeis;
-	Datum	   *notes;
+	Datum	   *notes = palloc(n * sizeof(Datum));
 	Datum		v[3];
 	char	   *refusal;
-	uint64		t;
+	SPITupleTable *result;
 	int			i;
-	MemoryContext old;
 
-	if (n == 0)
-		return;
-	old = MemoryContextSwitchTo(bulk.batchcxt);
-	imeis = palloc(n * sizeof(Datum));
-	notes = palloc(n * sizeof(Datum));
 	for (i = 0; i < n; i++)
-	{
-		imeis[i] = ImeiGetDatum(bulk.batch[i].imei);
 		notes[i] = bulk.batch[i].note;
-	}
-	v[0] = PointerGetDatum(construct_array(imeis, n, plans_imei_type, sizeof(Imei),
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	v[1] = PointerGetDatum(construct_array(notes, n, TEXTOID, -1, false, TYPALIGN_INT));
+	v[0] = batch_imeis();
+	v[1] = batch_array(TEXTOID, notes, NULL);
 	v[2] = Int64GetDatum(bulk.import_id);
-	MemoryContextSwitchTo(old);
-
 	if (!exec_transition(plan_blocklist, v, &refusal))
 	{
 		for (i = 0; i < n; i++)
 			apply_blocklist_row(&bulk.batch[i]);
+		return;
 	}
-	else
+	result = batch_result("block-list");
+	for (i = 0; i < n; i++)
 	{
-		/* keep the result: rejects and single rows run SPI again */
-		SPITupleTable *result = SPI_tuptable;
-		uint64		nresult = SPI_processed;
+		PendingRow *row = result_row(result, i);
+		char	   *status = SPI_getvalue(result->vals[i], result->tupdesc, 5);
 
-		if (nresult != (uint64) n)
-			elog(ERROR, "block-list batch of %d rows returned %llu",
-				 n, (unsigned long long) nresult);
-		for (t = 0; t < nresult; t++)
-		{
-			HeapTuple	tup = result->vals[t];
-			TupleDesc	d = result->tupdesc;
-			bool		isnull;
-			int64		ord = DatumGetInt64(SPI_getbinval(tup, d, 1, &isnull));
-			bool		changed = DatumGetBool(SPI_getbinval(tup, d, 2, &isnull));
-			bool		known = DatumGetBool(SPI_getbinval(tup, d, 3, &isnull));
-			Datum		last_import = SPI_getbinval(tup, d, 4, &isnull);
-			char	   *status = SPI_getvalue(tup, d, 5);
-			PendingRow *row = &bulk.batch[ord - 1];
-			RowResult	r = {ROW_LOADED, NULL, NULL};
-			RowResult	r_present = {ROW_PRESENT, NULL, NULL};
-
-			if (changed)
-				settle_row(row, &r);
-			else if (!isnull && DatumGetInt64(last_import) == bulk.import_id)
-			{
-				bulk_reject(&r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-							(long long) row->imei);
-				settle_row(row, &r);
-			}
-			else if (known && status != NULL && strcmp(status, "black") == 0)
-				settle_row(row, &r_present);
-			else
-				apply_blocklist_row(row);	/* changed meanwhile elsewhere */
-		}
+		if (result_bool(result, i, 2))	/* changed */
+			settle(row, ROW_LOADED);
+		else if (result_mine(result, i, 4))
+			settle_duplicate(row);
+		else if (result_bool(result, i, 3) && status != NULL && strcmp(status, "black") == 0)
+			settle(row, ROW_PRESENT);
+		else
+			apply_blocklist_row(row);	/* changed meanwhile elsewhere */
 	}
-	bulk.nbatch = 0;
-	MemoryContextReset(bulk.batchcxt);
 }
 
 /* imei, listed_on, reason: a GSMA block-list match goes black */
@@ -1209,44 +1200,42 @@ load_blocklist(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	char	   *listed_on;
 	Imei		imei;
 	PendingRow *row;
-	MemoryContext old;
 
 	if (!bulk_require(r, imei_s, "imei") || !bulk_require(r, listed_s, "listed_on") ||
 		!bulk_parse_imei(r, imei_s, false, &imei) ||
 		!bulk_parse_date(r, listed_s, "listed_on", &listed_on))
 		return;
 	/* earlier in this batch, or black already and seen earlier in this import */
-	if (seen_before(imei))
-	{
-		bulk_reject(r, "duplicate_in_file", "IMEI %015lld came earlier in this import",
-					(long long) imei);
+	if (!first_in_import(r, imei))
 		return;
-	}
-	remember(imei);
 
-	old = MemoryContextSwitchTo(bulk.batchcxt);
-	row = &bulk.batch[bulk.nbatch++];
-	row->line = current_line(rel);
-	row->raw = raw_values(tuple, desc);
+	row = queue_row(r, rel, tuple, desc);
 	row->imei = imei;
-	row->note = CStringGetTextDatum(why ? psprintf("GSMA block list %s: %s", listed_on, why)
-									: psprintf("GSMA block list %s", listed_on));
-	MemoryContextSwitchTo(old);
-	r->outcome = ROW_PENDING;
-
-	if (bulk.nbatch == BULK_BATCH_ROWS)
-		flush_blocklist();
+	row->note = batch_text(why ? psprintf("GSMA block list %s: %s", listed_on, why)
+						   : psprintf("GSMA block list %s", listed_on));
 }
 
+/*
+ * Send the waiting rows to the tables in one statement, and count each.
+ * The work of a batch lives in its memory context, reset after it.
+ */
 static void
 flush_batch(void)
 {
+	MemoryContext old;
+
+	if (bulk.nbatch == 0)
+		return;
+	old = MemoryContextSwitchTo(bulk.batchcxt);
 	if (bulk.target == BULK_CONNECTIONS)
 		flush_connections();
 	else if (bulk.target == BULK_BLOCKLIST)
 		flush_blocklist();
 	else if (bulk.target == BULK_DEVICES)
 		flush_devices();
+	MemoryContextSwitchTo(old);
+	bulk.nbatch = 0;
+	MemoryContextReset(bulk.batchcxt);
 }
 
 /* ---- the triggers ---- */
@@ -1406,6 +1395,8 @@ bulk_import_row(PG_FUNCTION_ARGS)
 		record_reject(current_line(rel), raw_values(tuple, desc), r.reason, r.message);
 	else if (r.outcome != ROW_PENDING)
 		count_accepted(r.outcome);
+	else if (bulk.nbatch == BULK_BATCH_ROWS)
+		flush_batch();
 	SPI_finish();
 	restore_user(&saved);
 	MemoryContextSwitchTo(old);

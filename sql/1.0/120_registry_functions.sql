@@ -25,6 +25,54 @@ CREATE FUNCTION imei_registry.grey_last_day(connected_at timestamptz) RETURNS da
 COMMENT ON FUNCTION imei_registry.grey_last_day(timestamptz) IS
     'last local day (Asia/Almaty) of the grey period of a device first connected at this moment: its local date plus imei_registry.grey_period_days';
 
+-- Operators' reports of devices seen in their networks, set-wise: the one
+-- implementation behind report_connection() (one row) and a batch of a COPY
+-- into imei_registry.upload_connections (src/bulk.c).  Row i is imeis[i]
+-- seen by operators[i] at connected_at[i]; no IMEI twice.  An unknown IMEI
+-- becomes grey (unverified, its grey period from grey_last_day()), with
+-- import_id as the cause (NULL: none); a known one keeps its status and
+-- gets its first connection if it had none.  One index probe per row finds
+-- the known IMEIs; they are kept out of the INSERT so that no registry
+-- trigger fires for them, and ON CONFLICT covers a concurrent insert.  For
+-- each row: its position, was it inserted, the import that last changed it
+-- if it was known, and its status (NULL only after a concurrent insert).
+-- Internal: EXECUTE is revoked from PUBLIC (190_registry_roles.sql).
+CREATE FUNCTION imei_registry.record_connections(
+    imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
+    import_id bigint)
+RETURNS TABLE (ord bigint, inserted boolean, last_import bigint,
+               status imei_registry.status)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+AS $$
+WITH k AS (
+    SELECT u.imei, u.operator, u.at, u.ord, r.imei IS NOT NULL AS known,
+           r.import_id, r.status, r.first_seen_at IS NULL AS unseen
+      FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))
+           WITH ORDINALITY AS u(imei, operator, at, ord)
+      LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(imei_registry.=) u.imei
+), ins AS (
+    INSERT INTO imei_registry.registry
+        (imei, status, reason, first_seen_at, first_operator, grey_last_day, import_id)
+    SELECT k.imei, 'grey', 'unverified', k.at, k.operator,
+           imei_registry.grey_last_day(k.at), $4
+      FROM k WHERE NOT k.known ORDER BY k.ord
+    ON CONFLICT (imei) DO NOTHING
+    RETURNING imei
+), upd AS (
+    UPDATE imei_registry.registry r
+       SET first_seen_at = k.at, first_operator = k.operator
+      FROM k
+     WHERE k.known AND k.unseen
+       AND r.imei OPERATOR(imei_registry.=) k.imei
+       AND r.first_seen_at IS NULL
+)
+SELECT k.ord, ins.imei IS NOT NULL, k.import_id,
+       CASE WHEN ins.imei IS NOT NULL THEN 'grey'::imei_registry.status ELSE k.status END
+  FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei
+$$;
+COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint) IS
+    'internal: operators'' reports of devices, set-wise (report_connection() and upload_connections)';
+
 -- An operator reports a device seen in its network.  A new IMEI becomes
 -- grey with its grey period; a known one keeps its status (its first
 -- connection is recorded if it had none).  Returns the status.
@@ -45,22 +93,16 @@ BEGIN
                   HINT = 'Operators are listed in imei_registry.operators.';
     END IF;
 
-    INSERT INTO imei_registry.registry AS r
-        (imei, status, reason, first_seen_at, first_operator, grey_last_day)
-    VALUES (report_connection.imei, 'grey', 'unverified', connected_at, operator,
-            imei_registry.grey_last_day(connected_at))
-    ON CONFLICT DO NOTHING
-    RETURNING r.status INTO result;
-    IF FOUND THEN
-        RETURN result;
+    SELECT c.status INTO result
+      FROM imei_registry.record_connections(ARRAY[report_connection.imei],
+                                            ARRAY[report_connection.operator],
+                                            ARRAY[report_connection.connected_at],
+                                            NULL) AS c;
+    IF result IS NULL THEN
+        -- inserted meanwhile by another session: its status now
+        SELECT r.status INTO result FROM imei_registry.registry AS r
+         WHERE r.imei OPERATOR(imei_registry.=) report_connection.imei;
     END IF;
-
-    UPDATE imei_registry.registry AS r
-       SET first_seen_at = connected_at, first_operator = operator
-     WHERE r.imei OPERATOR(imei_registry.=) report_connection.imei
-       AND r.first_seen_at IS NULL;
-    SELECT r.status INTO result FROM imei_registry.registry AS r
-     WHERE r.imei OPERATOR(imei_registry.=) report_connection.imei;
     RETURN result;
 END
 $$;

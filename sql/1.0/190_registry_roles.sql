@@ -25,6 +25,7 @@ GRANT imei_registry_portal, imei_registry_operator TO imei_registry_admin;
 GRANT USAGE ON SCHEMA imei_registry TO PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION
+    imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint),
     imei_registry.report_connection(imei_registry.imei, text, timestamptz),
     imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
     imei_registry.register_import(imei_registry.imei[], text, text),

@@ -38,27 +38,6 @@ CREATE TABLE imei_registry.upload_blocklist (
 COMMENT ON TABLE imei_registry.upload_blocklist IS
     'COPY target: GSMA block-list matches; they go black with reason gsma_blocked';
 
-CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_connections
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
-CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_connections
-    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
-CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_connections
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
-
-CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_tac
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
-CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_tac
-    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
-CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_tac
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
-
-CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_blocklist
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
-CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_blocklist
-    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
-CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_blocklist
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
-
 -- Devices of a submitted application (310_applications.sql), one line per
 -- device; decide_application() decides them later, as one application.
 -- import_id marks the IMEIs an upload added: a repeat of one of them later
@@ -76,12 +55,23 @@ CREATE TABLE imei_registry.upload_devices (
 COMMENT ON TABLE imei_registry.upload_devices IS
     'COPY target: the devices of a submitted application, IMEIs in slot order';
 
-CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_devices
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
-CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_devices
-    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();
-CREATE TRIGGER import_end AFTER INSERT ON imei_registry.upload_devices
-    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();
+-- The three triggers of every target.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['upload_connections', 'upload_tac', 'upload_blocklist',
+                             'upload_devices'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.%1$I'
+            '    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();'
+            'CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.%1$I'
+            '    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();'
+            'CREATE TRIGGER import_end AFTER INSERT ON imei_registry.%1$I'
+            '    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();', t);
+    END LOOP;
+END
+$$;
 
 -- The right to load a file is INSERT on its target (the triggers do the
 -- work as the target's owner); the results are the registry's to read.
