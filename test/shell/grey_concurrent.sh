@@ -4,21 +4,10 @@
 # the other (SKIP LOCKED).  Whether the runs overlapped is reported, not
 # asserted (no timing assertions).
 set -euo pipefail
-db=imei_grey_concurrent
-psql=(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db")
+. "$(dirname "$0")/lib/due_grey.bash"
 fail() { echo "grey_concurrent: $*" >&2; exit 1; }
 due=20000
-
-dropdb --if-exists "$db" 2>/dev/null
-createdb "$db"
-trap 'dropdb --if-exists "$db"' EXIT
-"${psql[@]}" <<SQL
-CREATE EXTENSION imei_registry;
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-SELECT imei_registry.imei_from_body('01990420' || lpad(s::text, 6, '0')), 'grey', 'unverified',
-       imei_registry.local_date(now()) - 1 - s % 30
-  FROM generate_series(1, $due) AS s;
-SQL
+due_grey_database imei_grey_concurrent 01990420 "$due"
 
 "${psql[@]}" -c "CALL imei_registry.expire_grey_period(200)" 2>/dev/null &
 a=$!

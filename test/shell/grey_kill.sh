@@ -5,22 +5,11 @@
 # the rest.  The kill comes after a short sleep; if the run had already
 # finished, the same invariants are checked (no timing assertions).
 set -euo pipefail
-db=imei_grey_kill
-psql=(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db")
+. "$(dirname "$0")/lib/due_grey.bash"
 fail() { echo "grey_kill: $*" >&2; exit 1; }
 due=30000
 batch=100
-
-dropdb --if-exists "$db" 2>/dev/null
-createdb "$db"
-trap 'dropdb --if-exists "$db"' EXIT
-"${psql[@]}" <<SQL
-CREATE EXTENSION imei_registry;
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-SELECT imei_registry.imei_from_body('01990421' || lpad(s::text, 6, '0')), 'grey', 'unverified',
-       imei_registry.local_date(now()) - 1 - s % 30
-  FROM generate_series(1, $due) AS s;
-SQL
+due_grey_database imei_grey_kill 01990421 "$due"
 
 PGAPPNAME=grey_kill_victim "${psql[@]}" -c "CALL imei_registry.expire_grey_period($batch)" 2>/dev/null &
 victim=$!
