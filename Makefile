@@ -48,7 +48,10 @@ test/fuzz/imei_fuzz: test/fuzz/imei_fuzz.c src/imei_parse.c src/imei_parse.h
 
 fuzz: test/fuzz/imei_fuzz
 	corpus=$$(mktemp -d) && trap 'rm -rf "$$corpus"' EXIT && \
-	./test/fuzz/imei_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=64 \
-		-artifact_prefix=/tmp/imei_fuzz- "$$corpus" test/fuzz/seeds
+	if ./test/fuzz/imei_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=64 \
+		-artifact_prefix=/tmp/imei_fuzz- "$$corpus" test/fuzz/seeds \
+		>"$$corpus.log" 2>&1; \
+	then tail -n 1 "$$corpus.log"; rm -f "$$corpus.log"; \
+	else cat "$$corpus.log"; rm -f "$$corpus.log"; exit 1; fi
 
 .PHONY: fuzz
