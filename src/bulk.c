@@ -1244,12 +1244,16 @@ flush_batch(void)
  * The work runs as the owner of the target, as PostgreSQL's own foreign-key
  * triggers run as the owner of the table: the right to load a file is
  * INSERT on the target, and the loader needs no rights on the registry.
- * Every name in the statements is schema-qualified.
+ * Every name in the statements is schema-qualified, and the search_path is
+ * pinned to pg_catalog while the owner's rights are in force (as core does
+ * for index builds), so that no operator or function of the caller's can be
+ * resolved and run with them.
  */
 typedef struct SavedUser
 {
 	Oid			userid;
 	int			sec_context;
+	int			guc_nestlevel;
 } SavedUser;
 
 static void
@@ -1259,11 +1263,16 @@ become_owner(Relation rel, SavedUser *saved)
 	SetUserIdAndSecContext(rel->rd_rel->relowner,
 						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
+	saved->guc_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 }
 
 static void
 restore_user(const SavedUser *saved)
 {
+	AtEOXact_GUC(false, saved->guc_nestlevel);
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
 }
 

@@ -28,3 +28,32 @@ SET imei_registry.import_atomic = on;
 RESET imei_registry.import_atomic;
 
 DELETE FROM imei_registry.tac WHERE tac LIKE '3599004_';
+
+-- The loader runs with the target owner's rights: a loader's own "="
+-- operator on its search_path must not be what it calls.
+CREATE ROLE bulk_tac_hijacker;
+GRANT imei_registry_admin TO bulk_tac_hijacker;
+CREATE SCHEMA bulk_tac_hijack AUTHORIZATION bulk_tac_hijacker;
+SET ROLE bulk_tac_hijacker;
+CREATE FUNCTION bulk_tac_hijack.eq(text, text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE WARNING 'hijacked: running as %', current_user;
+    RETURN pg_catalog.texteq($1, $2);
+END $$;
+CREATE OPERATOR bulk_tac_hijack.= (LEFTARG = text, RIGHTARG = text,
+                                   FUNCTION = bulk_tac_hijack.eq);
+SET search_path = bulk_tac_hijack, pg_catalog, public;
+INSERT INTO imei_registry.tac (tac, brand, model, device_type, sim_slots)
+    VALUES ('35990049', 'Acme', 'Phone 9', 'Smartphone', 1);
+COPY imei_registry.upload_tac FROM STDIN (FORMAT csv, HEADER true);
+tac,brand,model,device_type,sim_slots
+35990049,Acme,Phone 9 (renamed),Smartphone,1
+\.
+SELECT model FROM imei_registry.tac WHERE tac OPERATOR(pg_catalog.=) '35990049';
+RESET search_path;
+RESET ROLE;
+DELETE FROM imei_registry.tac WHERE tac = '35990049';
+DROP SCHEMA bulk_tac_hijack CASCADE;
+DROP OWNED BY bulk_tac_hijacker;
+DROP ROLE bulk_tac_hijacker;
