@@ -339,15 +339,18 @@ prepare_plans(void)
 
 		/*
 		 * A batch of block-list matches, no IMEI twice: unknown IMEIs are
-		 * inserted black, white and grey ones change to black, black ones
-		 * stay as they are.  The UPDATE checks the status again, so a row
+		 * inserted black, white and grey ones change to black, and so do
+		 * black ones whose reason is only an expired grey period (else an
+		 * application could still make them white); other black ones stay
+		 * as they are ("blocked").  The UPDATE checks the row again, so a row
 		 * changed meanwhile by another session is left alone (and the row
 		 * then goes through the one-row path).  For each row: changed, was
 		 * it known, which import changed it last, and its status then.
 		 */
 		plan_blocklist = prepare("WITH k AS ("
 								 " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
-								 "  r.status AS status"
+								 "  r.status OPERATOR(pg_catalog.=) 'black'"
+								 "  AND r.reason OPERATOR(pg_catalog.<>) 'grey_expired' AS blocked"
 								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2))"
 								 "  WITH ORDINALITY AS u(imei, note, ord)"
 								 " LEFT JOIN imei_registry.registry r"
@@ -364,12 +367,13 @@ prepare_plans(void)
 								 " SET status = 'black', reason = 'gsma_blocked',"
 								 "  grey_last_day = NULL, application_id = NULL,"
 								 "  import_id = $3, note = k.note"
-								 " FROM k WHERE k.known AND k.status OPERATOR(pg_catalog.<>) 'black'"
+								 " FROM k WHERE k.known AND NOT k.blocked"
 								 "  AND r.imei OPERATOR(imei_registry.=) k.imei"
-								 "  AND r.status OPERATOR(pg_catalog.<>) 'black'"
+								 "  AND (r.status OPERATOR(pg_catalog.<>) 'black'"
+								 "   OR r.reason OPERATOR(pg_catalog.=) 'grey_expired')"
 								 " RETURNING r.imei)"
 								 " SELECT k.ord, ins.imei IS NOT NULL OR upd.imei IS NOT NULL,"
-								 "  k.known, k.import_id, k.status::pg_catalog.text"
+								 "  k.known, k.import_id, k.blocked"
 								 " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei"
 								 " LEFT JOIN upd ON upd.imei OPERATOR(imei_registry.=) k.imei",
 								 3, a);
@@ -1137,8 +1141,8 @@ apply_blocklist_row(PendingRow *row)
 		exec_plan(plan_black_new, v, NULL);
 	else if (mine)
 		reject_duplicate(&r, row->imei);
-	else if (strcmp(status, "black") == 0)
-		r.outcome = ROW_PRESENT;
+	else if (strcmp(status, "black") == 0 && strcmp(reason, "grey_expired") != 0)
+		r.outcome = ROW_PRESENT;	/* blocked already */
 	else if (!exec_transition(plan_black_update, v, &refusal))
 		bulk_reject(&r, "forbidden_transition", "%s", refusal);
 	settle_row(row, &r);
@@ -1148,8 +1152,8 @@ apply_blocklist_row(PendingRow *row)
  * Send the waiting block-list rows to the registry in one statement, in one
  * subtransaction.  If the registry refuses any change of the batch (IR001),
  * the batch is undone and its rows go one by one, each refusal a rejected
- * row.  A row is loaded (black now), already present (black already: the
- * rules keep a black IMEI's reason while it stays black), or a duplicate
+ * row.  A row is loaded (black now), already present (black already, for
+ * another reason than an expired grey period), or a duplicate
  * (changed by this import in an earlier batch).
  */
 static void
@@ -1177,14 +1181,13 @@ flush_blocklist(void)
 	for (i = 0; i < n; i++)
 	{
 		PendingRow *row = result_row(result, i);
-		char	   *status = SPI_getvalue(result->vals[i], result->tupdesc, 5);
 
 		if (result_bool(result, i, 2))	/* changed */
 			settle(row, ROW_LOADED);
 		else if (result_mine(result, i, 4))
 			settle_duplicate(row);
-		else if (result_bool(result, i, 3) && status != NULL && strcmp(status, "black") == 0)
-			settle(row, ROW_PRESENT);
+		else if (result_bool(result, i, 3) && result_bool(result, i, 5))
+			settle(row, ROW_PRESENT);	/* blocked already */
 		else
 			apply_blocklist_row(row);	/* changed meanwhile elsewhere */
 	}

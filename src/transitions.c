@@ -24,8 +24,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/sysattr.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -85,7 +87,23 @@ static const TransitionRule rules[] = {
 	{ST_WHITE, ST_BLACK, "replaced", NULL, false},
 	{ST_BLACK, ST_WHITE, "application_approved", "grey_expired", false},
 	{ST_BLACK, ST_WHITE, "reinstated", NULL, true},
+	/* a harder block for a black IMEI: no application can lift it then */
+	{ST_BLACK, ST_BLACK, "gsma_blocked", NULL, false},
+	{ST_BLACK, ST_BLACK, "counterfeit", NULL, false},
 };
+
+/* Is there a rule from a status to itself by this reason? */
+static bool
+reason_change_allowed(RegStatus status, const char *reason)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(rules); i++)
+		if (rules[i].from == status && rules[i].to == status &&
+			strcmp(rules[i].reason, reason) == 0)
+			return true;
+	return false;
+}
 
 PG_FUNCTION_INFO_V1(registry_transition);
 PG_FUNCTION_INFO_V1(registry_history);
@@ -327,12 +345,14 @@ check_transition(Imei imei, RegStatus from, const char *old_reason,
  * registry_transition: BEFORE INSERT OR UPDATE FOR EACH ROW on registry.
  *
  * INSERT: the new status and reason must be a start the rules allow.
- * UPDATE that changes status: the change must be allowed; since is stamped,
- * grey_last_day is cleared when the row leaves grey, and a cause column
- * (application_id, import_id, note) that the UPDATE left as it was is
- * cleared, so a history row never inherits the cause of an older change.
- * UPDATE that keeps status: reason must stay too; since stays (it cannot be
- * set by hand); nothing else is checked and no history is written.
+ * UPDATE that changes status (or, where a rule allows it, only the reason:
+ * black for grey_expired becomes black for gsma_blocked): the change must be
+ * allowed; since is stamped, grey_last_day is cleared when the row leaves
+ * grey, and a cause column (application_id, import_id, note) that the UPDATE
+ * did not set is cleared, so a history row never inherits the cause of an
+ * older change.
+ * UPDATE that keeps status and reason: since stays (it cannot be set by
+ * hand); nothing else is checked and no history is written.
  */
 Datum
 registry_transition(PG_FUNCTION_ARGS)
@@ -389,7 +409,12 @@ registry_transition(PG_FUNCTION_ARGS)
 													   tupdesc, &isnull)));
 		old_reason = text_column(oldtuple, tupdesc, att_reason);
 
-		if (from == to)
+		if (from == to && reason != NULL && strcmp(reason, old_reason) != 0 &&
+			reason_change_allowed(to, reason))
+		{
+			/* a change of reason the rules allow: a transition like any */
+		}
+		else if (from == to)
 		{
 			/* no change of status: the reason stays, and so does since */
 			if (reason == NULL || strcmp(reason, old_reason) != 0)
@@ -407,18 +432,19 @@ registry_transition(PG_FUNCTION_ARGS)
 															 values, nulls));
 		}
 
-		/* a change of status: causes the UPDATE did not set are stale */
+		/*
+		 * A change of status: causes the UPDATE did not set are stale.  (Not
+		 * "unchanged": setting a cause again to the same value is setting it.)
+		 */
 		for (i = 0; i < lengthof(a->causes); i++)
 		{
 			int			att = a->causes[i];
 			bool		oldnull;
-			bool		newnull;
-			Datum		oldval = heap_getattr(oldtuple, att, tupdesc, &oldnull);
-			Datum		newval = heap_getattr(newtuple, att, tupdesc, &newnull);
-			Form_pg_attribute attr = TupleDescAttr(tupdesc, att - 1);
 
-			if (!oldnull && !newnull &&
-				datumIsEqual(oldval, newval, attr->attbyval, attr->attlen))
+			(void) heap_getattr(oldtuple, att, tupdesc, &oldnull);
+			if (!oldnull &&
+				!bms_is_member(att - FirstLowInvalidHeapAttributeNumber,
+							   trigdata->tg_updatedcols))
 			{
 				cols[ncols] = att;
 				values[ncols] = (Datum) 0;
@@ -518,6 +544,7 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	"application_id", "import_id", "note"};
 	int			atts[lengthof(cols)];
 	int			att_status = column(reldesc, "status");
+	int			att_reason = column(reldesc, "reason");
 	int			att_imei = column(reldesc, "imei");
 	TupleDesc	desc;
 	Tuplestorestate *changed;
@@ -556,8 +583,11 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 			elog(ERROR, "registry_history: old and new rows out of step");
 		oldstatus = slot_getattr(oldslot, att_status, &isnull);
 		if (DatumGetObjectId(oldstatus) ==
-			DatumGetObjectId(slot_getattr(newslot, att_status, &isnull)))
-			continue;
+			DatumGetObjectId(slot_getattr(newslot, att_status, &isnull)) &&
+			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
+												 slot_getattr(oldslot, att_reason, &isnull),
+												 slot_getattr(newslot, att_reason, &isnull))))
+			continue;			/* neither status nor reason changed */
 		for (i = 0; i < lengthof(cols); i++)
 			values[i] = slot_getattr(newslot, atts[i], &nulls[i]);
 		values[lengthof(cols)] = oldstatus;

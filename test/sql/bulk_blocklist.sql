@@ -81,3 +81,21 @@ SELECT * FROM last_import;
 SELECT line_number, reason FROM last_rejects;
 SELECT imei, status, reason FROM imei_registry.registry
  WHERE imei OPERATOR(imei_registry.=) '359900410000051';
+
+-- A black IMEI whose only fault was an expired grey period is blocked for
+-- good by a block-list match (black -> black, reason gsma_blocked, with its
+-- history row); one blocked already is present.
+INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+VALUES ('359900410009003', 'grey', 'unverified', '2025-01-31');
+UPDATE imei_registry.registry SET status = 'black', reason = 'grey_expired'
+ WHERE imei OPERATOR(imei_registry.=) '359900410009003';
+COPY imei_registry.upload_blocklist FROM STDIN (FORMAT csv, HEADER true);
+imei,listed_on,reason
+359900410009003,2025-11-01,stolen
+359900410000051,2025-11-01,stolen
+\.
+SELECT * FROM last_import;
+SELECT status, reason FROM imei_registry.registry
+ WHERE imei OPERATOR(imei_registry.=) '359900410009003';
+SELECT from_status, to_status, reason FROM imei_registry.history
+ WHERE imei OPERATOR(imei_registry.=) '359900410009003' ORDER BY id;

@@ -103,6 +103,26 @@ SELECT * FROM changes(0, 0);
 SELECT * FROM changes(999999999, 10);
 \set VERBOSITY terse
 
+-- A black IMEI whose only fault was an expired grey period can still be
+-- blocked for good: block() changes its reason (with a history row), and
+-- then no application can make it white.
+INSERT INTO registry (imei, status, reason, grey_last_day)
+VALUES (pg_temp.t(40), 'grey', 'unverified', '2025-01-31');
+UPDATE registry SET status = 'black', reason = 'grey_expired' WHERE imei = pg_temp.t(40);
+SELECT block(pg_temp.t(40), 'gsma_blocked', 'GSMA list of 2025-11-01');
+SELECT status, reason, note FROM registry WHERE imei = pg_temp.t(40);
+SELECT from_status, to_status, reason, note FROM history
+WHERE imei = pg_temp.t(40) ORDER BY id;
+UPDATE registry SET status = 'white', reason = 'application_approved' WHERE imei = pg_temp.t(40);
+-- Blocked already: the same block again changes nothing and adds no history.
+SELECT block(pg_temp.t(40), 'gsma_blocked', 'GSMA list of 2025-11-01');
+SELECT count(*) AS history_rows FROM history WHERE imei = pg_temp.t(40);
+-- A cause set again to the value it had is set, not stale: a reinstatement
+-- whose written reason repeats the block's note keeps it.
+SELECT block(pg_temp.t(41), 'counterfeit', 'court order 5');
+SELECT reinstate(pg_temp.t(41), 'court order 5');
+SELECT status, reason, note FROM registry WHERE imei = pg_temp.t(41);
+
 DELETE FROM registry WHERE imei_tac(imei) = '86000002';
 DELETE FROM imports WHERE importer = 'ACME Import LLP';
 DELETE FROM operators WHERE code = 'reg_test_op';
