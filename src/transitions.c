@@ -36,7 +36,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/queryenvironment.h"
@@ -192,15 +191,36 @@ registry_atts(Relation rel)
 	return a;
 }
 
-/* The status of an enum value, from pg_enum; a tiny cache avoids repeats. */
+/*
+ * The status of an enum value, from pg_enum; a tiny cache avoids repeats.
+ * Any change to pg_enum (the extension dropped and created again in this
+ * session) empties it.
+ */
+static Oid	status_oids[3] = {InvalidOid, InvalidOid, InvalidOid};
+
+static void
+forget_status_oids(Datum arg, int cacheid, uint32 hashvalue)
+{
+	int			i;
+
+	for (i = 0; i < 3; i++)
+		status_oids[i] = InvalidOid;
+}
+
 static RegStatus
 status_of(Oid enumval)
 {
-	static Oid	cache[3] = {InvalidOid, InvalidOid, InvalidOid};
+	static bool callback_registered = false;
+	Oid		   *cache = status_oids;
 	HeapTuple	tup;
 	const char *label;
 	int			i;
 
+	if (!callback_registered)
+	{
+		CacheRegisterSyscacheCallback(ENUMOID, forget_status_oids, (Datum) 0);
+		callback_registered = true;
+	}
 	for (i = 0; i < 3; i++)
 		if (cache[i] == enumval)
 			return (RegStatus) i;
