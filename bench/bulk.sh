@@ -69,18 +69,23 @@ awk -v n="$ROWS" 'BEGIN {
 }' > "$work/connections.csv"
 echo "connections file: $ROWS lines, $(du -h "$work/connections.csv" | cut -f1)"
 
-cat > "$work/plain.sql" <<SQL
-\\copy plain_connections from '$work/connections.csv' with (format csv, header true)
-SQL
-cat > "$work/upload.sql" <<SQL
-SET client_min_messages = warning;
-\\copy imei_registry.upload_connections from '$work/connections.csv' with (format csv, header true)
-SQL
+# copy_pair CSV PLAIN-TABLE TARGET: the same file by \copy into the plain
+# table, then into the upload target, each after a checkpoint; prints
+# "plain_s plain_kb upload_s upload_kb".
+copy_pair() {
+    local csv=$1 plain=$2 target=$3 p u
+    printf '\\copy %s from %s with (format csv, header true)\n' "$plain" "'$csv'" > "$work/plain.sql"
+    printf 'SET client_min_messages = warning;\n\\copy %s from %s with (format csv, header true)\n' \
+        "$target" "'$csv'" > "$work/upload.sql"
+    psql_db -c CHECKPOINT >/dev/null
+    p=$(time_copy "$work/plain.sql")
+    psql_db -c CHECKPOINT >/dev/null
+    u=$(time_copy "$work/upload.sql")
+    echo "$p $u"
+}
 
-psql_db -c CHECKPOINT
-read -r plain_s plain_kb < <(time_copy "$work/plain.sql")
-psql_db -c CHECKPOINT
-read -r up_s up_kb < <(time_copy "$work/upload.sql")
+read -r plain_s plain_kb up_s up_kb < <(copy_pair "$work/connections.csv" \
+    plain_connections imei_registry.upload_connections)
 
 report() {
     psql_db -At <<'SQL'
@@ -121,17 +126,8 @@ for i in range(int(sys.argv[1])):
     out.write("1,Phone,%s,%s,,\n" % (luhn("86%012d" % (2 * i)), luhn("86%012d" % (2 * i + 1))))
 PY
 echo "devices file: $DEVICE_ROWS lines, $(du -h "$work/devices.csv" | cut -f1)"
-cat > "$work/plain_devices.sql" <<SQL
-\\copy plain_devices from '$work/devices.csv' with (format csv, header true)
-SQL
-cat > "$work/upload_devices.sql" <<SQL
-SET client_min_messages = warning;
-\\copy imei_registry.upload_devices from '$work/devices.csv' with (format csv, header true)
-SQL
-psql_db -c CHECKPOINT
-read -r dplain_s dplain_kb < <(time_copy "$work/plain_devices.sql")
-psql_db -c CHECKPOINT
-read -r dup_s dup_kb < <(time_copy "$work/upload_devices.sql")
+read -r dplain_s dplain_kb dup_s dup_kb < <(copy_pair "$work/devices.csv" \
+    plain_devices imei_registry.upload_devices)
 report
 cat > "$work/floor_devices.sql" <<'SQL'
 WITH d AS (
