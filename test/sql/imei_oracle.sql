@@ -6,7 +6,7 @@ SET search_path = public, imei_registry;
 
 CREATE TABLE oracle (input text, expected text, source text);
 -- Split on TAB only and keep blanks: no CSV quoting, no trimming.
-\copy oracle FROM '../shared/oracle/imei_vectors.tsv' (FORMAT csv, DELIMITER E'\t', HEADER true, QUOTE E'\x01')
+\copy oracle FROM PROGRAM 'cat "$(sh test/oracle_file.sh imei_vectors.tsv)"' (FORMAT csv, DELIMITER E'\t', HEADER true, QUOTE E'\x01')
 
 -- Our verdict, in the oracle's vocabulary: what the imei (or, for IMEISV
 -- rows, imeisv) type says of the input.
