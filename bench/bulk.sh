@@ -50,6 +50,27 @@ time_copy() {
     echo "$(echo "$t1 - $t0" | bc) $peak"
 }
 
+# timed SQL-FILE: time_copy after a checkpoint, so no run pays for another's
+# dirty pages
+timed() {
+    psql_db -c CHECKPOINT >/dev/null
+    time_copy "$1"
+}
+
+# without_triggers OUT-FILE TABLE...: the SQL on stdin, in one transaction
+# with every trigger (foreign keys included) of the tables disabled
+without_triggers() {
+    local out=$1 t
+    shift
+    {
+        echo 'BEGIN;'
+        for t in "$@"; do echo "ALTER TABLE $t DISABLE TRIGGER ALL;"; done
+        cat
+        for t in "$@"; do echo "ALTER TABLE $t ENABLE TRIGGER ALL;"; done
+        echo 'COMMIT;'
+    } > "$out"
+}
+
 dropdb --if-exists "$DB" >/dev/null 2>&1
 createdb "$DB"
 psql_db <<'SQL'
@@ -81,10 +102,8 @@ copy_pair() {
     printf '\\copy %s from %s with (format csv, header true)\n' "$plain" "'$csv'" > "$work/plain.sql"
     printf 'SET client_min_messages = warning;\n\\copy %s from %s with (format csv, header true)\n' \
         "$target" "'$csv'" > "$work/upload.sql"
-    psql_db -c CHECKPOINT >/dev/null
-    p=$(time_copy "$work/plain.sql")
-    psql_db -c CHECKPOINT >/dev/null
-    u=$(time_copy "$work/upload.sql")
+    p=$(timed "$work/plain.sql")
+    u=$(timed "$work/upload.sql")
     echo "$p $u"
 }
 
@@ -106,11 +125,8 @@ SELECT imei_registry.imei_from_body((imei + 10000000000000)::text), 'grey', 'unv
        connected_at, operator, imei_registry.grey_last_day(connected_at)
   FROM plain_connections;
 SQL
-psql_db -c CHECKPOINT
-read -r floor_s floor_kb < <(time_copy "$work/floor.sql")
-cat > "$work/writes.sql" <<'SQL'
-BEGIN;
-ALTER TABLE imei_registry.registry DISABLE TRIGGER ALL;
+read -r floor_s floor_kb < <(timed "$work/floor.sql")
+without_triggers "$work/writes.sql" imei_registry.registry <<'SQL'
 INSERT INTO imei_registry.registry
     (imei, status, reason, first_seen_at, first_operator, grey_last_day)
 SELECT imei_registry.imei_from_body((imei + 20000000000000)::text), 'grey', 'unverified',
@@ -120,11 +136,8 @@ INSERT INTO imei_registry.history (imei, from_status, to_status, reason, actor, 
 SELECT imei_registry.imei_from_body((imei + 20000000000000)::text), NULL, 'grey', 'unverified',
        current_user, now()
   FROM plain_connections;
-ALTER TABLE imei_registry.registry ENABLE TRIGGER ALL;
-COMMIT;
 SQL
-psql_db -c CHECKPOINT
-read -r writes_s writes_kb < <(time_copy "$work/writes.sql")
+read -r writes_s writes_kb < <(timed "$work/writes.sql")
 psql_db -At <<'SQL'
 SELECT 'registry grey: ' || count(*) FROM imei_registry.registry WHERE status = 'grey';
 SELECT 'history rows: ' || count(*) FROM imei_registry.history;
@@ -162,35 +175,27 @@ SELECT 2, d.n, i.ord, i.v::text, i.v::text::imei_registry.imei
   FROM d, ROWS FROM (unnest(ARRAY[d.imei_1, d.imei_2, d.imei_3, d.imei_4])) WITH ORDINALITY AS i(v, ord)
  WHERE i.v IS NOT NULL;
 SQL
-psql_db -c CHECKPOINT
-read -r dfloor_s dfloor_kb < <(time_copy "$work/floor_devices.sql")
+read -r dfloor_s dfloor_kb < <(timed "$work/floor_devices.sql")
 # the writes alone: the same rows again (application 3), foreign keys off
-{
-    echo 'BEGIN;'
-    echo 'ALTER TABLE imei_registry.application_devices DISABLE TRIGGER ALL;'
-    echo 'ALTER TABLE imei_registry.application_imeis DISABLE TRIGGER ALL;'
-    sed 's/SELECT 2,/SELECT 3,/' "$work/floor_devices.sql"
-    echo 'ALTER TABLE imei_registry.application_devices ENABLE TRIGGER ALL;'
-    echo 'ALTER TABLE imei_registry.application_imeis ENABLE TRIGGER ALL;'
-    echo 'COMMIT;'
-} > "$work/writes_devices.sql"
-psql_db -c CHECKPOINT
-read -r dwrites_s dwrites_kb < <(time_copy "$work/writes_devices.sql")
+sed 's/SELECT 2,/SELECT 3,/' "$work/floor_devices.sql" |
+    without_triggers "$work/writes_devices.sql" \
+        imei_registry.application_devices imei_registry.application_imeis
+read -r dwrites_s dwrites_kb < <(timed "$work/writes_devices.sql")
 
+# summary TITLE TARGET PLAIN_S PLAIN_KB UPLOAD_S UPLOAD_KB FLOOR_S WRITES_S
+summary() {
+    local title=$1 target=$2 plain_s=$3 plain_kb=$4 up_s=$5 up_kb=$6 floor_s=$7 writes_s=$8
+    printf '%s\n' "$title"
+    printf '  plain COPY (bigint PK):     %8.2f s   peak RssAnon %7d kB\n' "$plain_s" "$plain_kb"
+    printf '  COPY %-22s %8.2f s   peak RssAnon %7d kB\n' "$target:" "$up_s" "$up_kb"
+    printf '  ratio:                      %8.2f   (target <= 3)\n' "$(echo "$up_s / $plain_s" | bc -l)"
+    printf '  floor, INSERT ... SELECT:   %8.2f s   (ratio %.2f; the upload is %.2f x the floor)\n' \
+        "$floor_s" "$(echo "$floor_s / $plain_s" | bc -l)" "$(echo "$up_s / $floor_s" | bc -l)"
+    printf '  the writes alone, no trigger: %6.2f s   (ratio %.2f)\n' \
+        "$writes_s" "$(echo "$writes_s / $plain_s" | bc -l)"
+}
 echo
-printf 'connections: %d lines\n' "$ROWS"
-printf '  plain COPY (bigint PK):     %8.2f s   peak RssAnon %7d kB\n' "$plain_s" "$plain_kb"
-printf '  COPY upload_connections:    %8.2f s   peak RssAnon %7d kB\n' "$up_s" "$up_kb"
-printf '  ratio:                      %8.2f   (target <= 3)\n' "$(echo "$up_s / $plain_s" | bc -l)"
-printf '  floor, INSERT ... SELECT:   %8.2f s   (ratio %.2f; the upload is %.2f x the floor)\n' \
-    "$floor_s" "$(echo "$floor_s / $plain_s" | bc -l)" "$(echo "$up_s / $floor_s" | bc -l)"
-printf '  the writes alone, no trigger: %6.2f s   (ratio %.2f)\n' \
-    "$writes_s" "$(echo "$writes_s / $plain_s" | bc -l)"
-printf 'devices: %d lines\n' "$DEVICE_ROWS"
-printf '  plain COPY (bigint PK):     %8.2f s   peak RssAnon %7d kB\n' "$dplain_s" "$dplain_kb"
-printf '  COPY upload_devices:        %8.2f s   peak RssAnon %7d kB\n' "$dup_s" "$dup_kb"
-printf '  ratio:                      %8.2f   (target <= 3)\n' "$(echo "$dup_s / $dplain_s" | bc -l)"
-printf '  floor, INSERT ... SELECT:   %8.2f s   (ratio %.2f; the upload is %.2f x the floor)\n' \
-    "$dfloor_s" "$(echo "$dfloor_s / $dplain_s" | bc -l)" "$(echo "$dup_s / $dfloor_s" | bc -l)"
-printf '  the writes alone, no trigger: %6.2f s   (ratio %.2f)\n' \
-    "$dwrites_s" "$(echo "$dwrites_s / $dplain_s" | bc -l)"
+summary "connections: $ROWS lines" upload_connections \
+    "$plain_s" "$plain_kb" "$up_s" "$up_kb" "$floor_s" "$writes_s"
+summary "devices: $DEVICE_ROWS lines" upload_devices \
+    "$dplain_s" "$dplain_kb" "$dup_s" "$dup_kb" "$dfloor_s" "$dwrites_s"
