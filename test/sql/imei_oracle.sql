@@ -1,4 +1,5 @@
--- Public IMEI test vectors from other projects (../shared/oracle), checked
+-- Public IMEI test vectors from other projects (test/data/imei_vectors.tsv,
+-- see test/data/README.md), checked
 -- against our documented input policy (README, "Input forms").  Each row
 -- records what its source expects; the rows where we decide otherwise are
 -- listed below with the source's own note, and the README says why.
@@ -6,7 +7,7 @@ SET search_path = public, imei_registry;
 
 CREATE TABLE oracle (input text, expected text, source text);
 -- Split on TAB only and keep blanks: no CSV quoting, no trimming.
-\copy oracle FROM PROGRAM 'cat "$(sh test/oracle_file.sh imei_vectors.tsv)"' (FORMAT csv, DELIMITER E'\t', HEADER true, QUOTE E'\x01')
+\copy oracle FROM 'test/data/imei_vectors.tsv' (FORMAT csv, DELIMITER E'\t', HEADER true, QUOTE E'\x01')
 
 -- Our verdict, in the oracle's vocabulary: what the imei (or, for IMEISV
 -- rows, imeisv) type says of the input.

@@ -1,4 +1,4 @@
--- The IIN/BIN vectors of the shared oracle (../shared/oracle/kz_id_vectors.tsv):
+-- The public IIN/BIN vectors (test/data/kz_id_vectors.tsv, see test/data/README.md):
 -- every row is checked against the iin or bin type, and the rows where our
 -- verdict differs from what that row's source expects are listed.  That list
 -- is our documented policy (docs/applications.md, "IIN and BIN"):
@@ -7,7 +7,7 @@
 --   * structure is reported before the check digit, so a row with a wrong
 --     month AND a wrong check digit is classed invalid_date/component.
 -- psql reads the file (client side, so the server needs no access to it).
-\set kz_vectors `cat "$(sh test/oracle_file.sh kz_id_vectors.tsv)"`
+\set kz_vectors `cat test/data/kz_id_vectors.tsv`
 CREATE TEMP TABLE kz_vectors (input text, kind text, expected text, source text);
 INSERT INTO kz_vectors
 SELECT split_part(line, E'\t', 1), split_part(line, E'\t', 2),
