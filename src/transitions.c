@@ -59,7 +59,7 @@ typedef enum RegStatus
 static const char *const status_names[] = {"white", "grey", "black"};
 
 /*
- * The rules of DESIGN.md, "The registry rules": each allowed change is one
+ * The rules of docs/design.md, "The registry rules": each allowed change is one
  * row.  Anything not listed is forbidden.
  */
 typedef struct TransitionRule

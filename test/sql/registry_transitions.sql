@@ -61,7 +61,7 @@ BEGIN
     END LOOP;
 END $$;
 
--- Allowed: exactly the rules of DESIGN.md.
+-- Allowed: exactly the rules of docs/design.md.
 SELECT from_state, to_status, string_agg(reason, ', ' ORDER BY reason) AS by
 FROM outcome WHERE result = 'ok'
 GROUP BY 1, 2 ORDER BY 1, 2;
