@@ -8,6 +8,14 @@
 #include "postgres.h"
 
 /*
+ * The varlena macros (VARDATA_ANY, VARSIZE_ANY_EXHDR, ...) moved out of
+ * postgres.h into varatt.h in PostgreSQL 16.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+/*
  * Soft input errors (pg_input_is_valid) arrived in PostgreSQL 16.  Before
  * that, errsave() is simply ereport(ERROR).
  */
