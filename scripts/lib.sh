@@ -1,9 +1,31 @@
 # Shared by scripts/try and scripts/test: dependencies, build, a throwaway
 # cluster.  Source it; it defines functions and sets nothing else.
 
-PG_MAJOR=${PG_MAJOR:-15}
+# The PostgreSQL major the distribution ships (what package "postgresql"
+# depends on), unless PG_MAJOR says otherwise.  A brand-new machine may have
+# no package lists yet: then the Debian release decides.
+distribution_pg_major() {
+    local major codename
+    major=$(apt-cache depends postgresql 2>/dev/null |
+        sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+    if [ -z "$major" ]; then
+        codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+        case $codename in
+            bullseye) major=13 ;;
+            bookworm) major=15 ;;
+            trixie) major=17 ;;
+            *) major=15 ;;
+        esac
+    fi
+    echo "$major"
+}
+
+PG_MAJOR=${PG_MAJOR:-$(distribution_pg_major)}
 PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
-DEBIAN_PACKAGES="build-essential clang postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
+# clang links the fuzzer with compiler-rt, which it only recommends:
+# libclang-rt-dev names the version of the distribution's clang.
+DEBIAN_PACKAGES="build-essential clang libclang-rt-dev
+    postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
     postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
     python3 python3-psycopg"
 
@@ -28,15 +50,22 @@ build_and_install() {
     as_root make -s install PG_CONFIG="$PGBIN/pg_config" >/dev/null
 }
 
-# The server refuses to run as root: as root, the cluster belongs to postgres.
+# The server refuses to run as root: as root, the cluster belongs to postgres,
+# and its commands run from / (postgres may not read the caller's directory,
+# e.g. a clone in /root; every path given them is absolute).
 as_cluster_owner() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" -eq 0 ]; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
 }
 
 # start_cluster DIR: initdb and start a cluster listening only on a Unix
 # socket in DIR, with pg_cron loaded; exports PGHOST, PGPORT, PGUSER.
 start_cluster() {
     local dir=$1
+    case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
     chmod 0755 "$dir"
@@ -63,6 +92,7 @@ CONF
 
 stop_cluster() {
     local dir=$1
+    case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
     [ -f "$dir/data/postmaster.pid" ] || return 0
     as_cluster_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
 }
