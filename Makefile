@@ -6,19 +6,23 @@
 #   scripts/test         everything, on a throwaway cluster (see README)
 
 EXTENSION   = imei_registry
-EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+# The install script of the first version, built from its parts.  Its name
+# stays when default_version moves on: later versions install it and the
+# hand-written upgrade scripts after it (test/shell/upgrade.sh checks them).
+BASE_VERSION = 1.0
 MODULE_big  = $(EXTENSION)
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 PG_CPPFLAGS = -Isrc
 
-# The install script is built from its parts; upgrade scripts are written
-# by hand and installed as they are.
+# The base install script is built from sql/$(BASE_VERSION)/; every other
+# sql/imei_registry--*.sql (upgrade scripts A--B) is written by hand and
+# installed as it is.
 INT8_TYPES  = imei imeisv iin bin
-SQL_GEN     = $(foreach t,$(INT8_TYPES),sql/$(EXTVERSION)/010_$(t)_type.sql \
-                                        sql/$(EXTVERSION)/020_$(t)_ops.sql)
-SQL_PARTS   = $(sort $(wildcard sql/$(EXTVERSION)/*.sql) $(SQL_GEN))
-DATA_built  = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(wildcard sql/$(EXTENSION)--*--*.sql)
+SQL_GEN     = $(foreach t,$(INT8_TYPES),sql/$(BASE_VERSION)/010_$(t)_type.sql \
+                                        sql/$(BASE_VERSION)/020_$(t)_ops.sql)
+SQL_PARTS   = $(sort $(wildcard sql/$(BASE_VERSION)/*.sql) $(SQL_GEN))
+DATA_built  = sql/$(EXTENSION)--$(BASE_VERSION).sql
+DATA        = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(SQL_GEN) test/fuzz/imei_fuzz results/ output_iso/ regression.* tmp_check/
 
 # pg_regress expects test/expected; it is a link to the top-level expected/.
@@ -31,13 +35,13 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTVERSION)/010_%_type.sql: sql/int8_type.sql.in
+sql/$(BASE_VERSION)/010_%_type.sql: sql/int8_type.sql.in
 	sed 's/@T@/$*/g' $< > $@
 
-sql/$(EXTVERSION)/020_%_ops.sql: sql/int8_ops.sql.in
+sql/$(BASE_VERSION)/020_%_ops.sql: sql/int8_ops.sql.in
 	sed 's/@T@/$*/g' $< > $@
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+$(DATA_built): $(SQL_PARTS)
 	cat $^ > $@
 
 # libFuzzer target: the parser against a reference implementation.  New
