@@ -118,7 +118,7 @@ chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} ${PG_MAJOR:+PG_MAJOR=$PG_MAJOR} \
     bash -euc "cd /root
-        git -c advice.detachedHead=false clone -q imei_registry.bundle imei_registry
+        git -c init.defaultBranch=main -c advice.detachedHead=false clone -q imei_registry.bundle imei_registry
         cd imei_registry
         git -c advice.detachedHead=false checkout -q $commit
         $run"
