@@ -23,7 +23,10 @@ cache=${IMEI_CI_CACHE:-/var/cache/imei_registry-ci}
 mirror=${IMEI_CI_MIRROR:-http://deb.debian.org/debian}
 archives=/var/cache/apt/archives
 base=$cache/$suite-minbase.tar.gz
-commit=$(git rev-parse HEAD)
+# The commit under test: the one in $IMEI_CI_BUNDLE (a git bundle of HEAD
+# that .ci/run makes once, so that every stage tests the same commit), else
+# HEAD now.
+bundle=${IMEI_CI_BUNDLE:-}
 
 log() { printf '[%s %s] %s\n' "$suite" "$what" "$*" >&2; }
 
@@ -96,7 +99,12 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 0755 "$root/usr/sbin/policy-rc.d"
 
-git bundle create -q "$root/root/imei_registry.bundle" HEAD
+if [ -n "$bundle" ]; then
+    cp "$bundle" "$root/root/imei_registry.bundle"
+else
+    git bundle create -q "$root/root/imei_registry.bundle" HEAD
+fi
+commit=$(git bundle list-heads "$root/root/imei_registry.bundle" HEAD | cut -d' ' -f1)
 
 # What a new user types, as root, in a clean environment.
 case $what in
@@ -113,7 +121,7 @@ case $what in
              ! [ -e /tmp/imei_registry_try ]'
         ;;
 esac
-log "running $what at $(git rev-parse --short HEAD) in the root"
+log "running $what at ${commit:0:7} in the root"
 chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} ${PG_MAJOR:+PG_MAJOR=$PG_MAJOR} \
