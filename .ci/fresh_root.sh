@@ -17,6 +17,7 @@ set -euo pipefail
 suite=${1:?usage: $0 SUITE test|try}
 what=${2:?usage: $0 SUITE test|try}
 case $what in test|try) ;; *) echo "$0: unknown command $what" >&2; exit 2;; esac
+[ "$(id -u)" -eq 0 ] || { echo "$0: debootstrap, mount and chroot need root" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 
 cache=${IMEI_CI_CACHE:-/var/cache/imei_registry-ci}
@@ -122,6 +123,8 @@ case $what in
         ;;
 esac
 log "running $what at ${commit:0:7} in the root"
+# In the background, so that a signal runs cleanup at once (bash runs traps
+# only between commands, and wait is one).
 chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} ${PG_MAJOR:+PG_MAJOR=$PG_MAJOR} \
@@ -129,4 +132,5 @@ chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
         git -c init.defaultBranch=main -c advice.detachedHead=false clone -q imei_registry.bundle imei_registry
         cd imei_registry
         git -c advice.detachedHead=false checkout -q $commit
-        $run"
+        $run" &
+wait $!
