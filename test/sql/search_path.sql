@@ -36,10 +36,12 @@ BEGIN;
 INSERT INTO imei_registry.operators VALUES ('beeline', 'Beeline') ON CONFLICT DO NOTHING;
 SELECT imei_registry.report_connection('358476310000013', 'beeline');
 SELECT imei_registry.report_connection('358476310000021', 'beeline', '2025-05-01 10:00+05');
+SELECT imei_registry.report_connection('358476310000096', 'beeline', now() - interval '1 day');
 SELECT imei_registry.report_connection('3584763100000310', 'beeline');
 SELECT imei_registry.report_connection('3584763100000310'::imei_registry.imeisv, 'beeline');
 SELECT imei, status, reason, first_seen_at = now() AS seen_now FROM imei_registry.registry
-WHERE imei IN ('358476310000013', '358476310000021', '358476310000039') ORDER BY imei;
+WHERE imei IN ('358476310000013', '358476310000021', '358476310000039', '358476310000096')
+ORDER BY imei;
 -- register_import: a list typed as ARRAY['...'] (text[], through the one
 -- implicit cast text[] -> imei[]), as an array literal, and as imei[].
 SELECT imei, status, registered FROM imei_registry.register_import(ARRAY['358476310000047', '358476310000054'], 'Acme LLP');
