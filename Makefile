@@ -35,8 +35,21 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(BASE_VERSION)/010_%_type.sql: sql/int8_type.sql.in
-	sed 's/@T@/$*/g' $< > $@
+# Type category and preference of each type (CREATE TYPE ... CATEGORY,
+# PREFERRED).  imei and imeisv share the category 'i', of this extension's
+# own lower-case letter, with imei preferred: an untyped literal passed to a
+# function overloaded on both, report_connection('3584...', 'beeline'),
+# resolves to imei (a 16-digit literal then gets imei's hint to use imeisv).
+# iin and bin are plain user-defined types ('U').
+TYPE_CATEGORY_imei   = i true
+TYPE_CATEGORY_imeisv = i false
+TYPE_CATEGORY_iin    = U false
+TYPE_CATEGORY_bin    = U false
+
+sql/$(BASE_VERSION)/010_%_type.sql: sql/int8_type.sql.in Makefile
+	sed -e 's/@T@/$*/g' \
+	    -e 's/@CATEGORY@/$(word 1,$(TYPE_CATEGORY_$*))/' \
+	    -e 's/@PREFERRED@/$(word 2,$(TYPE_CATEGORY_$*))/' $< > $@
 
 sql/$(BASE_VERSION)/020_%_ops.sql: sql/int8_ops.sql.in
 	sed 's/@T@/$*/g' $< > $@

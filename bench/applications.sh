@@ -63,7 +63,7 @@ BEGIN
         t := clock_timestamp();
         UPDATE imei_registry.registry r
         SET status = 'white', reason = 'application_approved', grey_last_day = NULL
-        FROM src WHERE r.imei OPERATOR(imei_registry.=) src.imei;
+        FROM src WHERE r.imei OPERATOR(pg_catalog.=) src.imei;
         update_ms := extract(epoch FROM clock_timestamp() - t) * 1000;
         RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'roll back';
     EXCEPTION WHEN raise_exception THEN
@@ -74,7 +74,7 @@ BEGIN
         t := clock_timestamp();
         UPDATE imei_registry.registry r
         SET status = 'white', reason = 'application_approved', grey_last_day = NULL
-        FROM src WHERE r.imei OPERATOR(imei_registry.=) src.imei;
+        FROM src WHERE r.imei OPERATOR(pg_catalog.=) src.imei;
         INSERT INTO imei_registry.history (imei, from_status, to_status, reason, actor, changed_at)
         SELECT imei, 'grey', 'white', 'application_approved', current_user, now() FROM src;
         writes_ms := extract(epoch FROM clock_timestamp() - t) * 1000;

@@ -71,7 +71,7 @@ $psql -d "${DB}_procedure" <<SQL
 EXPLAIN (COSTS OFF)
 UPDATE imei_registry.registry AS r
    SET status = 'black', reason = 'grey_expired'
- WHERE r.imei OPERATOR(imei_registry.=) ANY (ARRAY(
+ WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY(
         SELECT d.imei FROM imei_registry.registry AS d
          WHERE d.status = 'grey' AND d.grey_last_day < imei_registry.local_date(now())
          ORDER BY d.grey_last_day

@@ -41,7 +41,7 @@ SQL
 
 cat >"$work/pk.sql" <<'SQL'
 \set n random(1, 1000000)
-SELECT status, reason, since, grey_last_day FROM imei_registry.registry WHERE imei OPERATOR(imei_registry.=) imei_registry.imei_from_body((35000000000000 + :n)::text);
+SELECT status, reason, since, grey_last_day FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) imei_registry.imei_from_body((35000000000000 + :n)::text);
 SQL
 cat >"$work/check.sql" <<'SQL'
 \set n random(1, 1000000)
@@ -76,7 +76,7 @@ $toggle
 \timing on
 UPDATE imei_registry.registry SET status = 'black', reason = 'gsma_blocked'
 WHERE status = 'white'
-  AND imei OPERATOR(imei_registry.<=) imei_registry.imei_from_body('$((35000000000000 + 3 * CHANGE))');
+  AND imei OPERATOR(pg_catalog.<=) imei_registry.imei_from_body('$((35000000000000 + 3 * CHANGE))');
 \timing off
 ROLLBACK;
 SQL

@@ -291,7 +291,7 @@ prepare_plans(void)
 
 		plan_registry_get = prepare("SELECT status::pg_catalog.text, reason, import_id"
 									" FROM imei_registry.registry"
-									" WHERE imei OPERATOR(imei_registry.=) $1"
+									" WHERE imei OPERATOR(pg_catalog.=) $1"
 									" FOR UPDATE", 1, a);
 	}
 	{
@@ -332,7 +332,7 @@ prepare_plans(void)
 									" SET status = 'black', reason = 'gsma_blocked',"
 									"  grey_last_day = NULL, application_id = NULL,"
 									"  import_id = $2, note = $3"
-									" WHERE imei OPERATOR(imei_registry.=) $1", 3, a);
+									" WHERE imei OPERATOR(pg_catalog.=) $1", 3, a);
 	}
 	{
 		Oid			a[] = {get_array_type(t_imei), TEXTARRAYOID, INT8OID};
@@ -354,7 +354,7 @@ prepare_plans(void)
 								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2))"
 								 "  WITH ORDINALITY AS u(imei, note, ord)"
 								 " LEFT JOIN imei_registry.registry r"
-								 "  ON r.imei OPERATOR(imei_registry.=) u.imei),"
+								 "  ON r.imei OPERATOR(pg_catalog.=) u.imei),"
 								 " ins AS ("
 								 " INSERT INTO imei_registry.registry"
 								 "  (imei, status, reason, import_id, note)"
@@ -368,14 +368,14 @@ prepare_plans(void)
 								 "  grey_last_day = NULL, application_id = NULL,"
 								 "  import_id = $3, note = k.note"
 								 " FROM k WHERE k.known AND NOT k.blocked"
-								 "  AND r.imei OPERATOR(imei_registry.=) k.imei"
+								 "  AND r.imei OPERATOR(pg_catalog.=) k.imei"
 								 "  AND (r.status OPERATOR(pg_catalog.<>) 'black'"
 								 "   OR r.reason OPERATOR(pg_catalog.=) 'grey_expired')"
 								 " RETURNING r.imei)"
 								 " SELECT k.ord, ins.imei IS NOT NULL OR upd.imei IS NOT NULL,"
 								 "  k.known, k.import_id, k.blocked"
-								 " FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei"
-								 " LEFT JOIN upd ON upd.imei OPERATOR(imei_registry.=) k.imei",
+								 " FROM k LEFT JOIN ins ON ins.imei OPERATOR(pg_catalog.=) k.imei"
+								 " LEFT JOIN upd ON upd.imei OPERATOR(pg_catalog.=) k.imei",
 								 3, a);
 	}
 	{
@@ -408,7 +408,7 @@ prepare_plans(void)
 							   "  ai.application_id IS NOT NULL AS known"
 							   " FROM u LEFT JOIN LATERAL ("
 							   "  SELECT ai.application_id, ai.import_id FROM imei_registry.application_imeis ai"
-							   "  WHERE ai.imei OPERATOR(imei_registry.=) ANY (ARRAY[u.i1, u.i2, u.i3, u.i4])"
+							   "  WHERE ai.imei OPERATOR(pg_catalog.=) ANY (ARRAY[u.i1, u.i2, u.i3, u.i4])"
 							   "   AND (ai.application_id OPERATOR(pg_catalog.=) u.application_id"
 							   "        OR ai.import_id OPERATOR(pg_catalog.=) $7)"
 							   "  ORDER BY ai.import_id OPERATOR(pg_catalog.=) $7 DESC LIMIT 1) ai ON true),"

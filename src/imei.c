@@ -308,11 +308,29 @@ body_from_text(text *t)
 	return (uint64) body;
 }
 
+/*
+ * imei_check_digit(text): the check digit of a 14-digit body; of 15 digits,
+ * the check digit of the IMEI they spell, verified as the imei type does (a
+ * wrong one is its error, naming the digit it should be).  So for every
+ * IMEI it is imei_check_digit(text::imei), and an untyped literal, which
+ * PostgreSQL resolves to this text overload, gives what the imei one would.
+ */
 PG_FUNCTION_INFO_V1(imei_check_digit_text);
 Datum
 imei_check_digit_text(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(imei_luhn_digit(body_from_text(PG_GETARG_TEXT_PP(0))));
+	char	   *str = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ImeiParse	p;
+	int64		value = 0;
+
+	if (imei_scan(str, strlen(str), &p) == IMEI_PARSE_OK &&
+		p.ndigits == IMEI_DIGITS)
+	{
+		(void) parse_digits(&imei_form, str, &value, NULL);
+		PG_RETURN_INT32((int32) (value % 10));
+	}
+	(void) parse_digits(&body_form, str, &value, NULL);
+	PG_RETURN_INT32(imei_luhn_digit((uint64) value));
 }
 
 PG_FUNCTION_INFO_V1(imei_from_body);

@@ -17,7 +17,7 @@ CREATE FUNCTION imei_registry.imei_check_digit(text) RETURNS integer
     AS 'MODULE_PATHNAME', 'imei_check_digit_text'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION imei_registry.imei_check_digit(text) IS
-    'Luhn check digit of a 14-digit IMEI body';
+    'Luhn check digit of a 14-digit IMEI body, or of a 15-digit IMEI after verifying it';
 
 CREATE FUNCTION imei_registry.imei_from_body(text) RETURNS imei_registry.imei
     AS 'MODULE_PATHNAME', 'imei_from_body'
@@ -57,3 +57,12 @@ COMMENT ON FUNCTION imei_registry.imei(imei_registry.imeisv) IS
     'the IMEI of an IMEISV: same TAC and serial, check digit computed';
 CREATE CAST (imei_registry.imeisv AS imei_registry.imei)
     WITH FUNCTION imei_registry.imei(imei_registry.imeisv);
+
+-- The one implicit cast: a list of IMEIs typed as ARRAY['...'] is a text[],
+-- and reaches the functions that take imei[] (register_import) through the
+-- imei input, element by element, with its errors.  A second overload on
+-- text[] instead would make the '{...}' spelling ambiguous (two array
+-- types, neither preferred).  text -> imei itself stays explicit, as core's
+-- casts from text are: an implicit one would silently change which function
+-- or operator a text expression calls.
+CREATE CAST (text[] AS imei_registry.imei[]) WITH INOUT AS IMPLICIT;

@@ -39,14 +39,41 @@ CREATE TABLE imei_registry.devices (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- An importer's registration of officially imported devices
--- (imei_registry.register_import); registry rows and history point to it.
+-- An import: an importer's registration of officially imported devices
+-- (imei_registry.register_import), or one COPY into an upload_* target
+-- (400_bulk_imports.sql); registry rows and history point to it.  For a
+-- COPY, importer is the user who ran it and created_at when the statement
+-- started; the columns from target on are NULL for register_import().
+--   rows_read = rows_loaded + rows_rejected, always;
+--   rows_already_present counts the loaded rows that changed nothing.
 CREATE TABLE imei_registry.imports (
-    import_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    importer   text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    note       text
+    import_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    importer             text NOT NULL,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    note                 text,
+    target               text,           -- upload_connections, ...
+    finished_at          timestamptz,    -- NULL while it runs
+    rows_read            bigint,
+    rows_loaded          bigint,         -- accepted: new or already present
+    rows_rejected        bigint,
+    rows_already_present bigint,         -- of rows_loaded: changed nothing
+    CHECK ((target IS NULL) = (rows_read IS NULL)
+           AND (rows_read IS NULL) = (rows_loaded IS NULL)
+           AND (rows_read IS NULL) = (rows_rejected IS NULL)
+           AND (rows_read IS NULL) = (rows_already_present IS NULL)),
+    CHECK (rows_loaded + rows_rejected = rows_read),
+    CHECK (rows_already_present BETWEEN 0 AND rows_loaded)
 );
+COMMENT ON COLUMN imei_registry.imports.target IS
+    'the imei_registry.upload_* table a COPY loaded; NULL for register_import()';
+
+-- The rules' own pairing of reason and status (src/transitions.c), as the
+-- constraint registry_reason_status that holds even when the transition
+-- trigger is disabled (restore, replica mode).
+CREATE FUNCTION imei_registry.reason_leads_to(reason text, status imei_registry.status)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'reason_leads_to'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- One row per IMEI.  A status change is an UPDATE of status and reason (and
 -- the cause: application_id, import_id, note); the transition trigger checks
@@ -64,9 +91,9 @@ CREATE TABLE imei_registry.registry (
     application_id  bigint,
     import_id       bigint,
     note            text,
-    CHECK ((status = 'grey') = (grey_last_day IS NOT NULL))
-    -- registry_reason_status (110_registry_triggers.sql): the reason leads
-    -- to the status, even with the trigger disabled
+    CHECK ((status = 'grey') = (grey_last_day IS NOT NULL)),
+    CONSTRAINT registry_reason_status
+        CHECK (imei_registry.reason_leads_to(reason, status))
 );
 -- Expiry finds due grey rows without scanning the register.
 CREATE INDEX registry_grey_due ON imei_registry.registry (grey_last_day)

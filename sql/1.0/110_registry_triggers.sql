@@ -8,15 +8,6 @@ CREATE FUNCTION imei_registry.registry_history() RETURNS trigger
 CREATE FUNCTION imei_registry.history_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'history_guard' LANGUAGE C;
 
--- The rules' own pairing of reason and status, as a constraint that holds
--- even when the transition trigger is disabled (restore, replica mode).
-CREATE FUNCTION imei_registry.reason_leads_to(reason text, status imei_registry.status)
-    RETURNS boolean
-    AS 'MODULE_PATHNAME', 'reason_leads_to'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-ALTER TABLE imei_registry.registry ADD CONSTRAINT registry_reason_status
-    CHECK (imei_registry.reason_leads_to(reason, status));
-
 CREATE TRIGGER registry_transition
     BEFORE INSERT OR UPDATE ON imei_registry.registry
     FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_transition();

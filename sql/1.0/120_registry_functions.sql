@@ -49,7 +49,7 @@ WITH k AS (
            r.import_id, r.status, r.first_seen_at IS NULL AS unseen
       FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))
            WITH ORDINALITY AS u(imei, operator, at, ord)
-      LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(imei_registry.=) u.imei
+      LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) u.imei
 ), ins AS (
     INSERT INTO imei_registry.registry
         (imei, status, reason, first_seen_at, first_operator, grey_last_day, import_id)
@@ -63,12 +63,12 @@ WITH k AS (
        SET first_seen_at = k.at, first_operator = k.operator
       FROM k
      WHERE k.known AND k.unseen
-       AND r.imei OPERATOR(imei_registry.=) k.imei
+       AND r.imei OPERATOR(pg_catalog.=) k.imei
        AND r.first_seen_at IS NULL
 )
 SELECT k.ord, ins.imei IS NOT NULL, k.import_id,
        CASE WHEN ins.imei IS NOT NULL THEN 'grey'::imei_registry.status ELSE k.status END
-  FROM k LEFT JOIN ins ON ins.imei OPERATOR(imei_registry.=) k.imei
+  FROM k LEFT JOIN ins ON ins.imei OPERATOR(pg_catalog.=) k.imei
 $$;
 COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint) IS
     'internal: operators'' reports of devices, set-wise (report_connection() and upload_connections)';
@@ -101,7 +101,7 @@ BEGIN
     IF result IS NULL THEN
         -- inserted meanwhile by another session: its status now
         SELECT r.status INTO result FROM imei_registry.registry AS r
-         WHERE r.imei OPERATOR(imei_registry.=) report_connection.imei;
+         WHERE r.imei OPERATOR(pg_catalog.=) report_connection.imei;
     END IF;
     RETURN result;
 END
@@ -156,9 +156,9 @@ BEGIN
     SELECT new_import, i.imei,
            CASE WHEN a.imei IS NOT NULL THEN 'white'::imei_registry.status
                 ELSE (SELECT r.status FROM imei_registry.registry r
-                      WHERE r.imei OPERATOR(imei_registry.=) i.imei) END,
+                      WHERE r.imei OPERATOR(pg_catalog.=) i.imei) END,
            a.imei IS NOT NULL
-    FROM input i LEFT JOIN added a ON a.imei OPERATOR(imei_registry.=) i.imei
+    FROM input i LEFT JOIN added a ON a.imei OPERATOR(pg_catalog.=) i.imei
     ORDER BY i.imei;
 END
 $$;
@@ -202,7 +202,7 @@ BEGIN
     UPDATE imei_registry.registry AS r
        SET status = 'black', reason = block.reason, note = block.note,
            application_id = NULL, import_id = NULL
-     WHERE r.imei OPERATOR(imei_registry.=) block.imei;
+     WHERE r.imei OPERATOR(pg_catalog.=) block.imei;
     IF NOT FOUND THEN
         INSERT INTO imei_registry.registry (imei, status, reason, note)
         VALUES (block.imei, 'black', block.reason, block.note);
@@ -228,7 +228,7 @@ BEGIN
     UPDATE imei_registry.registry AS r
        SET status = 'white', reason = 'reinstated', note = reinstate.reason,
            application_id = NULL, import_id = NULL
-     WHERE r.imei OPERATOR(imei_registry.=) reinstate.imei;
+     WHERE r.imei OPERATOR(pg_catalog.=) reinstate.imei;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'IMEI % is not in the register', imei
             USING ERRCODE = 'no_data_found';

@@ -58,7 +58,7 @@ BEGIN
 
         UPDATE imei_registry.registry AS r
            SET status = 'black', reason = 'grey_expired'
-         WHERE r.imei OPERATOR(imei_registry.=) ANY (ARRAY(
+         WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY(
                 SELECT d.imei
                   FROM imei_registry.registry AS d
                  WHERE d.status OPERATOR(pg_catalog.=) 'grey'
@@ -93,11 +93,6 @@ BEGIN
                                          this_run, pg_catalog.round(max_ms::numeric, 1));
 END
 $proc$;
--- The registry's admin (190_registry_roles.sql) runs it: it writes the
--- registry through its triggers, as direct writes of the admin do.
-REVOKE ALL ON PROCEDURE imei_registry.expire_grey_period(integer) FROM PUBLIC;
-GRANT EXECUTE ON PROCEDURE imei_registry.expire_grey_period(integer) TO imei_registry_admin;
-GRANT SELECT, INSERT, UPDATE ON imei_registry.grey_expiry_runs TO imei_registry_admin;
 COMMENT ON PROCEDURE imei_registry.expire_grey_period(integer) IS
     'moves every grey IMEI whose period has ended to black (grey_expired), batch_size per transaction; for pg_cron';
 
@@ -139,7 +134,5 @@ BEGIN
     RETURN job_id;
 END
 $fn$;
-REVOKE ALL ON FUNCTION imei_registry.schedule_grey_expiry(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION imei_registry.schedule_grey_expiry(text) TO imei_registry_admin;
 COMMENT ON FUNCTION imei_registry.schedule_grey_expiry(text) IS
     'schedules CALL imei_registry.expire_grey_period() with pg_cron as job imei_registry_grey_expiry (schedule in GMT on pg_cron 1.4); returns the job id';

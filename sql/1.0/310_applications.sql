@@ -70,13 +70,17 @@ CREATE TABLE imei_registry.application_devices (
 );
 
 -- Every IMEI as typed; imei is NULL when the text is not a valid IMEI.
--- (A bulk upload may add rows here while the application is submitted.)
+-- (A bulk upload, upload_devices in 410_bulk_targets.sql, may add rows here
+-- while the application is submitted; import_id marks the IMEIs it added, so
+-- that a repeat of one later in the same file is a duplicate without keeping
+-- the file's IMEIs in memory.)
 CREATE TABLE imei_registry.application_imeis (
     application_id bigint NOT NULL,
     device_ord     integer NOT NULL,
     ord            integer NOT NULL,        -- 1-based position within the device
     imei_text      text NOT NULL,
     imei           imei_registry.imei,
+    import_id      bigint,                  -- the upload that added it, if one did
     PRIMARY KEY (application_id, device_ord, ord),
     FOREIGN KEY (application_id, device_ord)
         REFERENCES imei_registry.application_devices ON DELETE CASCADE
@@ -437,7 +441,7 @@ BEGIN
                ai.imei IS NOT NULL AND row_number() OVER
                    (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate
         FROM imei_registry.application_imeis ai
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(imei_registry.=) ai.imei
+        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
         LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
         WHERE ai.application_id = app.id
     ), devices AS (
@@ -479,12 +483,12 @@ BEGIN
         UNION ALL
         SELECT 2, rp.ord, 0, x.n, x.reason
         FROM imei_registry.application_replacements rp
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(imei_registry.=) rp.old_imei,
+        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
              jsonb_array_elements(imei_registry.application_replacement_reasons(
                  rp.ord, rp.old_imei_text, rp.new_imei_text, r.status::text,
                  EXISTS (SELECT FROM imei_registry.application_imeis ai
                          WHERE ai.application_id = app.id
-                           AND ai.imei OPERATOR(imei_registry.=) rp.new_imei)))
+                           AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei)))
              WITH ORDINALITY AS x(reason, n)
         WHERE rp.application_id = app.id
     )
@@ -517,10 +521,10 @@ BEGIN
                        (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
                         FROM imei_registry.application_replacements rp
                         WHERE rp.application_id = app.id
-                          AND rp.new_imei OPERATOR(imei_registry.=) ai.imei) END
+                          AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END
         FROM imei_registry.application_imeis ai
         WHERE ai.application_id = app.id
-          AND r.imei OPERATOR(imei_registry.=) ai.imei
+          AND r.imei OPERATOR(pg_catalog.=) ai.imei
           AND (r.status = 'grey' OR (r.status = 'black' AND r.reason = 'grey_expired'));
         GET DIAGNOSTICS done = ROW_COUNT;
 
@@ -530,7 +534,7 @@ BEGIN
                 import_id = NULL, note = 'replaced by ' || rp.new_imei_text
             FROM imei_registry.application_replacements rp
             WHERE rp.application_id = app.id
-              AND r.imei OPERATOR(imei_registry.=) rp.old_imei AND r.status = 'white';
+              AND r.imei OPERATOR(pg_catalog.=) rp.old_imei AND r.status = 'white';
             GET DIAGNOSTICS n = ROW_COUNT;
             done := done + n;
             expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp

@@ -1,27 +1,6 @@
--- Bulk loading: one row in imports per COPY into an upload_* target, and
--- every rejected input row in import_rejects with its line number and why.
-
--- imports (100_registry_tables.sql) is the cause that registry rows and
--- history point to.  A COPY into a target is one import: importer is the
--- user who ran it, created_at when the statement started; the columns below
--- are NULL for imports that are not a COPY (register_import).
---   rows_read = rows_loaded + rows_rejected, always;
---   rows_already_present counts the loaded rows that changed nothing.
-ALTER TABLE imei_registry.imports
-    ADD COLUMN target               text,           -- upload_connections, ...
-    ADD COLUMN finished_at          timestamptz,    -- NULL while it runs
-    ADD COLUMN rows_read            bigint,
-    ADD COLUMN rows_loaded          bigint,         -- accepted: new or already present
-    ADD COLUMN rows_rejected        bigint,
-    ADD COLUMN rows_already_present bigint,         -- of rows_loaded: changed nothing
-    ADD CHECK ((target IS NULL) = (rows_read IS NULL)
-               AND (rows_read IS NULL) = (rows_loaded IS NULL)
-               AND (rows_read IS NULL) = (rows_rejected IS NULL)
-               AND (rows_read IS NULL) = (rows_already_present IS NULL)),
-    ADD CHECK (rows_loaded + rows_rejected = rows_read),
-    ADD CHECK (rows_already_present BETWEEN 0 AND rows_loaded);
-COMMENT ON COLUMN imei_registry.imports.target IS
-    'the imei_registry.upload_* table a COPY loaded; NULL for register_import()';
+-- Bulk loading: one row in imports (100_registry_tables.sql, with its
+-- counts) per COPY into an upload_* target, and every rejected input row in
+-- import_rejects with its line number and why.
 
 -- Why a row was rejected: stable codes, a contract like the status reasons.
 CREATE TABLE imei_registry.import_reject_reasons (

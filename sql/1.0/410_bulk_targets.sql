@@ -40,9 +40,7 @@ COMMENT ON TABLE imei_registry.upload_blocklist IS
 
 -- Devices of a submitted application (310_applications.sql), one line per
 -- device; decide_application() decides them later, as one application.
--- import_id marks the IMEIs an upload added: a repeat of one of them later
--- in the same file is a duplicate, without keeping the file's IMEIs in memory.
-ALTER TABLE imei_registry.application_imeis ADD COLUMN import_id bigint;
+-- Added IMEIs carry the import_id of the upload (application_imeis).
 
 CREATE TABLE imei_registry.upload_devices (
     application_id text,
@@ -72,11 +70,3 @@ BEGIN
     END LOOP;
 END
 $$;
-
--- The right to load a file is INSERT on its target (the triggers do the
--- work as the target's owner); the results are the registry's to read.
-GRANT INSERT ON imei_registry.upload_connections TO imei_registry_operator;
-GRANT INSERT ON imei_registry.upload_connections, imei_registry.upload_tac,
-    imei_registry.upload_blocklist, imei_registry.upload_devices TO imei_registry_admin;
-GRANT SELECT ON imei_registry.import_rejects, imei_registry.import_reject_reasons
-    TO imei_registry_admin;

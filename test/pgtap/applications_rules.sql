@@ -27,11 +27,11 @@ RETURNS void LANGUAGE sql AS $$
     UPDATE imei_registry.registry r
     SET status = set_status.status, reason = set_status.reason,
         grey_last_day = CASE WHEN set_status.status = 'grey' THEN current_date + 30 END
-    WHERE r.imei OPERATOR(imei_registry.=) set_status.imei::imei_registry.imei
+    WHERE r.imei OPERATOR(pg_catalog.=) set_status.imei::imei_registry.imei
 $$;
 CREATE FUNCTION pg_temp.status(imei text) RETURNS text LANGUAGE sql AS $$
     SELECT r.status || '/' || r.reason FROM imei_registry.registry r
-    WHERE r.imei OPERATOR(imei_registry.=) status.imei::imei_registry.imei
+    WHERE r.imei OPERATOR(pg_catalog.=) status.imei::imei_registry.imei
 $$;
 CREATE FUNCTION pg_temp.decide(doc jsonb) RETURNS jsonb LANGUAGE sql AS $$
     SELECT imei_registry.decide_application(imei_registry.submit_application(doc))

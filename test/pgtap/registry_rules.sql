@@ -34,18 +34,18 @@ SELECT is((SELECT grey_last_day FROM registry WHERE imei = pg_temp.t(1)), date '
 SELECT is(report_connection(pg_temp.t(1), 'tap_op'), 'grey', 'known IMEI: no change');
 SELECT throws_ok($$SELECT imei_registry.report_connection(pg_temp.t(2), 'nobody_op')$$,
     '22023', 'unknown operator "nobody_op"', 'unknown operator refused');
-SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'white' WHERE imei OPERATOR(imei_registry.=) pg_temp.t(1)$$,
+SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'white' WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$,
     'IR001', NULL, 'a change without a reason fails');
 SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'reinstated', note = 'x'
-    WHERE imei OPERATOR(imei_registry.=) pg_temp.t(1)$$, 'IR001', NULL, 'grey cannot be reinstated');
+    WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'IR001', NULL, 'grey cannot be reinstated');
 SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'black', reason = 'grey_expired'
-    WHERE imei OPERATOR(imei_registry.=) pg_temp.t(1)$$, 'grey -> black by grey_expired');
+    WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'grey -> black by grey_expired');
 SELECT is((SELECT grey_last_day FROM registry WHERE imei = pg_temp.t(1)), NULL, 'grey_last_day cleared');
 SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved', application_id = 9
-    WHERE imei OPERATOR(imei_registry.=) pg_temp.t(1)$$, 'black (grey_expired) -> white by application_approved');
+    WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'black (grey_expired) -> white by application_approved');
 SELECT lives_ok($$SELECT imei_registry.block(pg_temp.t(1), 'gsma_blocked')$$, 'white -> black by gsma_blocked');
 SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved'
-    WHERE imei OPERATOR(imei_registry.=) pg_temp.t(1)$$, 'IR001',
+    WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'IR001',
     'IMEI ' || pg_temp.t(1) || ' cannot change from black to white by reason "application_approved"',
     'GSMA-blocked: no application can whiten it');
 SELECT throws_ok($$SELECT imei_registry.reinstate(pg_temp.t(1), '')$$, 'IR001', NULL,
@@ -53,14 +53,14 @@ SELECT throws_ok($$SELECT imei_registry.reinstate(pg_temp.t(1), '')$$, 'IR001', 
 SELECT lives_ok($$SELECT imei_registry.reinstate(pg_temp.t(1), 'GSMA entry withdrawn')$$, 'reinstated');
 SELECT results_eq(
     $$SELECT from_status::text, to_status::text, reason FROM imei_registry.history
-      WHERE imei OPERATOR(imei_registry.=) pg_temp.t(1) ORDER BY id$$,
+      WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1) ORDER BY id$$,
     $$VALUES (NULL, 'grey', 'unverified'), ('grey', 'black', 'grey_expired'),
              ('black', 'white', 'application_approved'), ('white', 'black', 'gsma_blocked'),
              ('black', 'white', 'reinstated')$$,
     'history holds every change in order');
 SELECT is((SELECT count(*)::int FROM history WHERE imei = pg_temp.t(1) AND actor = session_user::text), 5,
     'actor is the session user');
-SELECT lives_ok($$UPDATE imei_registry.registry SET note = 'just a note' WHERE imei OPERATOR(imei_registry.=) pg_temp.t(1)$$,
+SELECT lives_ok($$UPDATE imei_registry.registry SET note = 'just a note' WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$,
     'same-status update');
 SELECT is((SELECT count(*)::int FROM history WHERE imei = pg_temp.t(1)), 5, 'same-status update writes no history');
 SELECT throws_ok($$UPDATE imei_registry.history SET note = 'x'$$, '42501', NULL, 'history: no UPDATE');

@@ -18,7 +18,7 @@ BEGIN
         USING ERRCODE = 'IR001';
 END $$;
 CREATE TRIGGER bulk_test_refuse BEFORE UPDATE ON imei_registry.registry FOR EACH ROW
-    WHEN (old.imei OPERATOR(imei_registry.=) '359900410000051') EXECUTE FUNCTION public.bulk_test_refuse();
+    WHEN (old.imei OPERATOR(pg_catalog.=) '359900410000051') EXECUTE FUNCTION public.bulk_test_refuse();
 
 CREATE TEMP VIEW last_import AS
     SELECT target, rows_read, rows_loaded, rows_rejected, rows_already_present
@@ -50,7 +50,7 @@ SET imei_registry.import_atomic = on;
 INSERT INTO imei_registry.upload_blocklist (imei, listed_on, reason)
     VALUES ('359900410000077', '2026-01-12', 'stolen'),
            ('359900410000051', '2026-01-12', 'stolen');
-SELECT count(*) AS not_loaded FROM imei_registry.registry WHERE imei OPERATOR(imei_registry.=) '359900410000077';
+SELECT count(*) AS not_loaded FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) '359900410000077';
 RESET imei_registry.import_atomic;
 
 -- errors other than IR001 are not a row's fault: they abort the COPY
@@ -80,7 +80,7 @@ SELECT h.imei, h.from_status, h.to_status, h.reason, h.note,
 SELECT * FROM last_import;
 SELECT line_number, reason FROM last_rejects;
 SELECT imei, status, reason FROM imei_registry.registry
- WHERE imei OPERATOR(imei_registry.=) '359900410000051';
+ WHERE imei OPERATOR(pg_catalog.=) '359900410000051';
 
 -- A black IMEI whose only fault was an expired grey period is blocked for
 -- good by a block-list match (black -> black, reason gsma_blocked, with its
@@ -88,7 +88,7 @@ SELECT imei, status, reason FROM imei_registry.registry
 INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
 VALUES ('359900410009003', 'grey', 'unverified', '2025-01-31');
 UPDATE imei_registry.registry SET status = 'black', reason = 'grey_expired'
- WHERE imei OPERATOR(imei_registry.=) '359900410009003';
+ WHERE imei OPERATOR(pg_catalog.=) '359900410009003';
 COPY imei_registry.upload_blocklist FROM STDIN (FORMAT csv, HEADER true);
 imei,listed_on,reason
 359900410009003,2025-11-01,stolen
@@ -96,6 +96,6 @@ imei,listed_on,reason
 \.
 SELECT * FROM last_import;
 SELECT status, reason FROM imei_registry.registry
- WHERE imei OPERATOR(imei_registry.=) '359900410009003';
+ WHERE imei OPERATOR(pg_catalog.=) '359900410009003';
 SELECT from_status, to_status, reason FROM imei_registry.history
- WHERE imei OPERATOR(imei_registry.=) '359900410009003' ORDER BY id;
+ WHERE imei OPERATOR(pg_catalog.=) '359900410009003' ORDER BY id;

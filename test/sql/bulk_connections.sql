@@ -81,5 +81,5 @@ INSERT INTO imei_registry.registry (imei, status, reason)
 SELECT count(*) FROM imei_registry.imports;
 RESET ROLE;
 SELECT importer, target, rows_loaded FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1;
-SELECT status, first_operator FROM imei_registry.registry WHERE imei OPERATOR(imei_registry.=) '359900400000152';
+SELECT status, first_operator FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) '359900400000152';
 DROP ROLE regress_bulk_loader;

@@ -5,7 +5,6 @@
 \pset null '(null)'
 \set SHOW_CONTEXT never
 SET DateStyle = ISO;
-SET search_path = public, imei_registry;   -- the imei operators
 
 CREATE FUNCTION pg_temp.grey_imei(serial int) RETURNS imei_registry.imei
     LANGUAGE sql IMMUTABLE
@@ -131,4 +130,3 @@ SELECT imei_registry.schedule_grey_expiry();
 
 RESET TimeZone;
 RESET DateStyle;
-RESET search_path;

@@ -8,7 +8,10 @@ FROM (VALUES ('352099001761481'), ('35-209900-176148-1'), ('352099001761482'),
 
 -- Check digit of a 14-digit body; the spec's example gives 7.
 SELECT imei_check_digit('26053179311383'), imei_check_digit('35-209900-176148');
-SELECT imei_check_digit('260531793113837');        -- 15 digits is not a body
+-- 15 digits: the IMEI's own check digit, verified as the type does.
+SELECT imei_check_digit('260531793113837'), imei_check_digit('26-053179-311383-7');
+SELECT imei_check_digit('260531793113838');
+SELECT imei_check_digit('2605317931138');           -- 13 digits: neither
 SELECT imei_from_body('26053179311383'), imei_from_body('00101300123456');
 SELECT imei_from_body('2605317931138');
 

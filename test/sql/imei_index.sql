@@ -2,11 +2,10 @@
 -- partitioning and joins, BRIN, and COPY round trips in text and binary.
 SET search_path = public, imei_registry;
 
-SELECT opc.opcname, am.amname, amvalidate(opc.oid)
+SELECT opc.opcname, am.amname, opc.opcnamespace::regnamespace, amvalidate(opc.oid)
 FROM pg_opclass opc
 JOIN pg_am am ON am.oid = opc.opcmethod
-JOIN pg_namespace n ON n.oid = opc.opcnamespace
-WHERE n.nspname = 'imei_registry'
+WHERE opc.opcintype IN ('imei'::regtype, 'imeisv'::regtype, 'iin'::regtype, 'bin'::regtype)
 ORDER BY 1, 2;
 
 -- 20,000 valid IMEIs from generated bodies.

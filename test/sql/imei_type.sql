@@ -54,9 +54,8 @@ SELECT '352099001761481'::imei_registry.imeisv;    -- 15 digits: an IMEI
 SELECT '35-686800-0041412-0'::imei_registry.imeisv;
 SELECT '35686800004141F0'::imei_registry.imeisv;   -- hex filler
 
--- The operators live in schema imei_registry: outside its search_path they
--- are spelled OPERATOR(imei_registry.=).
-SELECT '35-209900-176148-1'::imei_registry.imei OPERATOR(imei_registry.=) '352099001761481';
+-- The operators live in pg_catalog: no search_path needed (search_path.sql).
+SELECT '35-209900-176148-1'::imei_registry.imei = '352099001761481';
 SET search_path = imei_registry, public;
 
 -- Comparison follows the digits; equal values compare equal however spelled.
@@ -64,7 +63,7 @@ SELECT '35-209900-176148-1'::imei_registry.imei = '352099001761481'::imei_regist
        '001013001234568'::imei_registry.imei < '352099001761481'::imei_registry.imei AS lt,
        '352099001761481'::imei_registry.imei <> '490154203237518'::imei_registry.imei AS ne,
        '490154203237518'::imei_registry.imei >= '352099001761481'::imei_registry.imei AS ge;
-SELECT imei_registry.min(v), imei_registry.max(v)
+SELECT min(v), max(v)
 FROM (VALUES ('352099001761481'::imei_registry.imei),
              ('001013001234568'), ('490154203237518')) AS t(v);
 SELECT v FROM (VALUES ('352099001761481'::imei_registry.imei),

@@ -85,10 +85,10 @@ SELECT DISTINCT substr(result, 7) AS message FROM outcome WHERE result <> 'ok' O
 -- change who is logged in.
 SET ROLE regress_reg_admin;
 UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved', application_id = 5
-WHERE imei OPERATOR(imei_registry.=) '860000030000011';
+WHERE imei OPERATOR(pg_catalog.=) '860000030000011';
 \set VERBOSITY terse
 UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved'
-WHERE imei OPERATOR(imei_registry.=) '860000030000029';
+WHERE imei OPERATOR(pg_catalog.=) '860000030000029';
 \set VERBOSITY default
 RESET ROLE;
 SELECT from_status, to_status, reason, actor, application_id FROM history

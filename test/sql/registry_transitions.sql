@@ -22,7 +22,7 @@ BEGIN
         INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
         VALUES (i, 'grey', 'unverified', '2025-06-01');
         UPDATE imei_registry.registry SET status = 'black', reason = split_part(state, '/', 2)
-        WHERE imei OPERATOR(imei_registry.=) i;
+        WHERE imei OPERATOR(pg_catalog.=) i;
     END CASE;
     RETURN i;
 END $$;
@@ -50,7 +50,7 @@ BEGIN
                         UPDATE imei_registry.registry
                            SET status = s::imei_registry.status, reason = r, note = 'a note',
                                grey_last_day = CASE WHEN s = 'grey' THEN date '2025-06-01' END
-                         WHERE imei OPERATOR(imei_registry.=) i;
+                         WHERE imei OPERATOR(pg_catalog.=) i;
                     END IF;
                     INSERT INTO outcome VALUES (f, s, r, 'ok');
                 EXCEPTION WHEN OTHERS THEN
