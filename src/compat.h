@@ -17,4 +17,9 @@
 #include "nodes/miscnodes.h"
 #endif
 
+/* The varlena macros (VARDATA_ANY, ...) left postgres.h in PostgreSQL 16. */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
 #endif							/* IMEI_REGISTRY_COMPAT_H */
