@@ -1,5 +1,6 @@
 """META.json is valid PGXN metadata (spec 1.0.0) and agrees with the control
-file, the Debian package and the tree.  Run from the repository root:
+file, the Debian package and the tree; debian/control is made from
+debian/control.in.  Run from the repository root:
     python3 -m unittest discover -s test/meta -v
 """
 import copy
@@ -47,6 +48,20 @@ class MetaJsonTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(TOP, f)), f)
         for d in META["no_index"]["directory"]:
             self.assertTrue(os.path.isdir(os.path.join(TOP, d)), d)
+
+
+class DebianControlTest(unittest.TestCase):
+    """debian/control is debian/control.in expanded by pg_buildext updatecontrol."""
+
+    def test_control_is_control_in_expanded(self):
+        source, *templates = read("debian/control.in").strip().split("\n\n")
+        got_source, *packages = read("debian/control").strip().split("\n\n")
+        self.assertEqual(got_source, source)
+        majors = [m for p in packages
+                  for m in re.findall(r"^Package: postgresql-(\d+)-imei-registry$", p, re.M)]
+        self.assertTrue(majors)
+        self.assertTrue(all(int(m) >= 15 for m in majors), majors)
+        self.assertEqual(packages, [t.replace("PGVERSION", m) for m in majors for t in templates])
 
 
 class ValidatorTest(unittest.TestCase):
