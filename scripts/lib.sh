@@ -27,7 +27,10 @@ PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
 DEBIAN_PACKAGES="build-essential clang libclang-rt-dev
     postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
     postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-    python3 python3-psycopg"
+    python3 python3-psycopg nodejs default-jdk-headless libpostgresql-jdbc-java"
+# Debian's npm, unless the machine's Node.js brought its own (NodeSource's
+# nodejs package includes npm and conflicts with Debian's)
+command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES="$DEBIAN_PACKAGES npm"
 
 # Run as root: directly when we are root, else through sudo.
 as_root() {
