@@ -6,6 +6,8 @@
 #
 #   .ci/fresh_root.sh SUITE test   scripts/test (PostgreSQL: whatever SUITE ships)
 #   .ci/fresh_root.sh SUITE try    scripts/try, check the database is up, stop it
+#   .ci/fresh_root.sh SUITE package  scripts/package: build the Debian package,
+#                                  apt install it, pg_regress against it
 #
 # SUITE is a Debian suite (bookworm, trixie).  Nothing of the host's software
 # goes into the root: only the base root, the clone (as a git bundle) and the
@@ -14,9 +16,9 @@
 # $IMEI_CI_CACHE (default /var/cache/imei_registry-ci); delete it to rebuild.
 # Must run as root.  Exits with the command's status.
 set -euo pipefail
-suite=${1:?usage: $0 SUITE test|try}
-what=${2:?usage: $0 SUITE test|try}
-case $what in test|try) ;; *) echo "$0: unknown command $what" >&2; exit 2;; esac
+suite=${1:?usage: $0 SUITE test|try|package}
+what=${2:?usage: $0 SUITE test|try|package}
+case $what in test|try|package) ;; *) echo "$0: unknown command $what" >&2; exit 2;; esac
 [ "$(id -u)" -eq 0 ] || { echo "$0: debootstrap, mount and chroot need root" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 
@@ -99,6 +101,14 @@ cp /etc/resolv.conf "$root/etc/resolv.conf"
 # postgresql package would start a cluster on port 5432 of the host's network).
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 0755 "$root/usr/sbin/policy-rc.d"
+# Where this workplace reaches the npm registry through a TLS proxy, the
+# host names the proxy's CA in NODE_EXTRA_CA_CERTS: the root gets that
+# trust (a certificate, not software), or npm ci cannot fetch anything.
+extra_ca=
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+    cp "$NODE_EXTRA_CA_CERTS" "$root/etc/imei_registry-ci-extra-ca.crt"
+    extra_ca=/etc/imei_registry-ci-extra-ca.crt
+fi
 
 if [ -n "$bundle" ]; then
     cp "$bundle" "$root/root/imei_registry.bundle"
@@ -111,6 +121,9 @@ commit=$(git bundle list-heads "$root/root/imei_registry.bundle" HEAD | cut -d' 
 case $what in
     test)
         run='scripts/test'
+        ;;
+    package)
+        run='scripts/package'
         ;;
     try)
         run='scripts/try
@@ -128,6 +141,7 @@ log "running $what at ${commit:0:7} in the root"
 chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} ${PG_MAJOR:+PG_MAJOR=$PG_MAJOR} \
+    ${CI:+CI=$CI} ${extra_ca:+NODE_EXTRA_CA_CERTS=$extra_ca npm_config_cafile=$extra_ca} \
     bash -euc "cd /root
         git -c init.defaultBranch=main -c advice.detachedHead=false clone -q imei_registry.bundle imei_registry
         cd imei_registry
