@@ -9,13 +9,16 @@ CREATE FUNCTION imei_registry.history_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'history_guard' LANGUAGE C;
 
 -- The rules' own pairing of reason and status, as a constraint that holds
--- even when the transition trigger is disabled (restore, replica mode).
+-- even when the transition trigger is disabled (restore, replica mode).  It
+-- tests the base code that the trigger stores for a site's code (NULL for a
+-- shipped one, its own base), so it is a pure function of the row and the
+-- compiled rules (src/rules.c), whatever codes a site adds.
 CREATE FUNCTION imei_registry.reason_leads_to(reason text, status imei_registry.status)
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'reason_leads_to'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 ALTER TABLE imei_registry.registry ADD CONSTRAINT registry_reason_status
-    CHECK (imei_registry.reason_leads_to(reason, status));
+    CHECK (imei_registry.reason_leads_to(coalesce(reason_base, reason), status));
 
 CREATE TRIGGER registry_transition
     BEFORE INSERT OR UPDATE ON imei_registry.registry

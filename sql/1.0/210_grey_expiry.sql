@@ -63,6 +63,8 @@ BEGIN
                   FROM imei_registry.registry AS d
                  WHERE d.status OPERATOR(pg_catalog.=) 'grey'
                    AND d.grey_last_day OPERATOR(pg_catalog.<) today
+                   AND imei_registry.transition_allowed(d.status, 'black',
+                                                        'grey_expired', d.reason)
                  ORDER BY d.grey_last_day
                  LIMIT batch_size
                    FOR UPDATE OF d SKIP LOCKED));
