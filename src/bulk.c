@@ -352,9 +352,10 @@ prepare_plans(void)
 		 * inserted black, white and grey ones change to black, and so do
 		 * black ones that an application could still make white (the
 		 * registry's rules: black only for an expired grey period); other
-		 * black ones stay as they are ("blocked").  The UPDATE checks the row again, so a row
-		 * changed meanwhile by another session is left alone (and the row
-		 * then goes through the one-row path).  For each row: changed, was
+		 * black ones stay as they are ("blocked").  The reason of each row
+		 * is $4 (blocklist_reason).  The UPDATE checks the row again, so a
+		 * row changed meanwhile by another session is left alone (and the
+		 * row then goes through the one-row path).  For each row: changed, was
 		 * it known, which import changed it last, and its status then.
 		 */
 		plan_blocklist = prepare("WITH k AS ("

@@ -35,7 +35,9 @@ extern const char *const reg_status_names[REG_NSTATUS];
  * Named checks that an entry of the table may carry, each evaluated in one
  * place (rules_check).  A row condition needs only the row and the change;
  * a cause condition needs the cause of the change (its note, ...), which
- * only the transition trigger has.
+ * only the transition trigger has.  A new condition is a bit here, its name
+ * in condition_names[], its test in condition_holds() and its refusal in
+ * rules_enforce() (rules.c); what it needs to know goes into RuleChange.
  */
 typedef enum RuleCondition
 {

@@ -5,7 +5,7 @@
 -- where its base is.  transition_rules() is the table the trigger enforces.
 -- IMEIs: TAC 86000007.
 BEGIN;
-SELECT plan(47);
+SELECT plan(55);
 SET LOCAL search_path = imei_registry, public;
 SET LOCAL client_min_messages = warning;
 
@@ -141,6 +141,33 @@ SELECT is(pg_temp.row_of(30), 'black/stolen/gsma_blocked', '... black by stolen'
 SELECT is(pg_temp.feed(31, 'stolen'), 'loaded', 'block list, a new IMEI');
 SELECT is(pg_temp.row_of(31), 'black/stolen/gsma_blocked', '... black by stolen');
 SELECT is(pg_temp.feed(20, 'lost'), 'present', 'black by stolen is blocked already, as by gsma_blocked');
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+                  VALUES (pg_temp.t(32), 'grey', 'unverified', '2026-02-01');
+                  UPDATE imei_registry.registry SET status = 'black', reason = 'expired_late'
+                  WHERE imei OPERATOR(imei_registry.=) pg_temp.t(32)$$, 'black by expired_late ...');
+SELECT is(pg_temp.feed(32, 'stolen'), 'loaded', '... the block list blocks harder, as for grey_expired');
+SELECT is(pg_temp.row_of(32), 'black/stolen/gsma_blocked', '... black by stolen');
+
+-- applications: eligible as the base is
+CREATE FUNCTION pg_temp.apply(n int) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT imei_registry.decide_application(imei_registry.submit_application(jsonb_build_object(
+        'applicant', jsonb_build_object('kind', 'individual', 'id', '901123300258'),
+        'method', 'accompanied_baggage', 'import_date', '2025-06-01', 'exporting_country', 'AE',
+        'documents', jsonb_build_array(jsonb_build_object(
+            'type', 'border_crossing_certificate', 'number', 'BC-1', 'holder_id', '901123300258')),
+        'devices', jsonb_build_array(jsonb_build_object('imeis', jsonb_build_array(pg_temp.t(n)::text))))))
+$$;
+SELECT is(pg_temp.apply(20) #>> '{reasons,0,code}', 'imei_not_eligible',
+    'an application cannot lift black by stolen');
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+                  VALUES (pg_temp.t(33), 'grey', 'unverified', '2026-02-01');
+                  UPDATE imei_registry.registry SET status = 'black', reason = 'expired_late'
+                  WHERE imei OPERATOR(imei_registry.=) pg_temp.t(33)$$, 'black by expired_late ...');
+SELECT is(pg_temp.apply(33) ->> 'decision', 'approved', '... an application lifts it');
+SELECT is(pg_temp.row_of(33), 'white/application_approved/-', '... white');
+
+SELECT ok(NOT has_function_privilege('public', 'imei_registry.reasons_guard()', 'EXECUTE'),
+    'the trigger function is not PUBLIC''s');
 
 SELECT * FROM finish();
 ROLLBACK;
