@@ -22,8 +22,7 @@ SELECT pg_catalog.pg_extension_config_dump('imei_registry.grey_expiry_runs_run_i
 -- SECURITY DEFINER (either forbids COMMIT); no COMMIT inside an exception
 -- block; every name qualified, since the job runs with the default
 -- search_path.  Each batch takes up to batch_size due rows from the partial
--- index registry_grey_due that the rules let go black by grey_expired
--- (transition_allowed, src/rules.c), locks them FOR UPDATE SKIP LOCKED (so concurrent
+-- index registry_grey_due, locks them FOR UPDATE SKIP LOCKED (so concurrent
 -- runs, and approvals in progress, are skipped, never waited for), moves them
 -- with a plain UPDATE whose trigger checks the rule and writes history, and
 -- commits.  A row approved meanwhile is no longer grey when it is locked, so
@@ -64,8 +63,6 @@ BEGIN
                   FROM imei_registry.registry AS d
                  WHERE d.status OPERATOR(pg_catalog.=) 'grey'
                    AND d.grey_last_day OPERATOR(pg_catalog.<) today
-                   AND imei_registry.transition_allowed(d.status, 'black',
-                                                        'grey_expired', d.reason)
                  ORDER BY d.grey_last_day
                  LIMIT batch_size
                    FOR UPDATE OF d SKIP LOCKED));
