@@ -31,6 +31,7 @@
 #include "imei_parse.h"
 #include "bulk.h"
 #include "bulk_check.h"
+#include "rules.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -52,9 +53,6 @@
 #if PG_VERSION_NUM >= 140000
 #include "commands/copyfrom_internal.h"
 #endif
-
-/* SQLSTATE of a transition the registry rules forbid (registry trigger) */
-#define ERRCODE_IR_FORBIDDEN_TRANSITION	MAKE_SQLSTATE('I','R','0','0','1')
 
 /* How many bad rows the atomic-mode error quotes */
 #define BULK_QUOTED_REASONS	5
@@ -111,6 +109,15 @@ typedef struct KnownOperator
 
 #define MAX_CACHED_OPERATORS 64
 
+/* Values of the block list's reason column already looked up in this import */
+typedef struct KnownReason
+{
+	char	   *value;
+	bool		is_code;		/* a reason code that leads to black */
+} KnownReason;
+
+#define MAX_CACHED_REASONS 64
+
 /*
  * Valid rows of upload_connections, upload_blocklist and upload_devices wait
  * here and go to the tables in one statement per batch: one executor start,
@@ -129,6 +136,7 @@ typedef struct PendingRow
 	TimestampTz at;
 	Datum		operator;		/* text */
 	Datum		note;			/* text: the block list's line, as a note */
+	Datum		reason;			/* text: the block list's registry reason */
 	/* upload_devices */
 	int64		application_id;
 	Datum		model;			/* text, or 0 for none */
@@ -161,6 +169,8 @@ typedef struct BulkImport
 	seen_hash  *seen;
 	KnownOperator operators[MAX_CACHED_OPERATORS];
 	int			noperators;
+	KnownReason reasons[MAX_CACHED_REASONS];
+	int			nreasons;
 	KnownApplication applications[MAX_CACHED_APPLICATIONS];
 	int			napplications;
 	PendingRow	batch[BULK_BATCH_ROWS];
@@ -323,60 +333,64 @@ prepare_plans(void)
 						   5, a);
 	}
 	{
-		Oid			a[] = {t_imei, INT8OID, TEXTOID};
+		Oid			a[] = {t_imei, INT8OID, TEXTOID, TEXTOID};
 
 		plan_black_new = prepare("INSERT INTO imei_registry.registry"
 								 " (imei, status, reason, import_id, note)"
-								 " VALUES ($1, 'black', 'gsma_blocked', $2, $3)", 3, a);
+								 " VALUES ($1, 'black', $4, $2, $3)", 4, a);
 		plan_black_update = prepare("UPDATE imei_registry.registry"
-									" SET status = 'black', reason = 'gsma_blocked',"
+									" SET status = 'black', reason = $4,"
 									"  grey_last_day = NULL, application_id = NULL,"
 									"  import_id = $2, note = $3"
-									" WHERE imei OPERATOR(pg_catalog.=) $1", 3, a);
+									" WHERE imei OPERATOR(pg_catalog.=) $1", 4, a);
 	}
 	{
-		Oid			a[] = {get_array_type(t_imei), TEXTARRAYOID, INT8OID};
+		Oid			a[] = {get_array_type(t_imei), TEXTARRAYOID, INT8OID, TEXTARRAYOID};
 
 		/*
 		 * A batch of block-list matches, no IMEI twice: unknown IMEIs are
 		 * inserted black, white and grey ones change to black, and so do
-		 * black ones whose reason is only an expired grey period (else an
-		 * application could still make them white); other black ones stay
-		 * as they are ("blocked").  The UPDATE checks the row again, so a row
-		 * changed meanwhile by another session is left alone (and the row
-		 * then goes through the one-row path).  For each row: changed, was
+		 * black ones that an application could still make white (the
+		 * registry's rules: black only for an expired grey period); other
+		 * black ones stay as they are ("blocked").  The reason of each row
+		 * is $4 (blocklist_reason).  The UPDATE checks the row again, so a
+		 * row changed meanwhile by another session is left alone (and the
+		 * row then goes through the one-row path).  For each row: changed, was
 		 * it known, which import changed it last, and its status then.
 		 */
 		plan_blocklist = prepare("WITH k AS ("
 								 " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
 								 "  r.status OPERATOR(pg_catalog.=) 'black'"
-								 "  AND r.reason OPERATOR(pg_catalog.<>) 'grey_expired' AS blocked"
-								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2))"
-								 "  WITH ORDINALITY AS u(imei, note, ord)"
+								 "  AND NOT imei_registry.transition_allowed(r.status, 'white',"
+								 "   'application_approved', r.reason) AS blocked"
+								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								 "  pg_catalog.unnest($4))"
+								 "  WITH ORDINALITY AS u(imei, note, reason, ord)"
 								 " LEFT JOIN imei_registry.registry r"
 								 "  ON r.imei OPERATOR(pg_catalog.=) u.imei),"
 								 " ins AS ("
 								 " INSERT INTO imei_registry.registry"
 								 "  (imei, status, reason, import_id, note)"
-								 " SELECT k.imei, 'black', 'gsma_blocked', $3, k.note"
+								 " SELECT k.imei, 'black', k.reason, $3, k.note"
 								 " FROM k WHERE NOT k.known ORDER BY k.ord"
 								 " ON CONFLICT (imei) DO NOTHING"
 								 " RETURNING imei),"
 								 " upd AS ("
 								 " UPDATE imei_registry.registry r"
-								 " SET status = 'black', reason = 'gsma_blocked',"
+								 " SET status = 'black', reason = k.reason,"
 								 "  grey_last_day = NULL, application_id = NULL,"
 								 "  import_id = $3, note = k.note"
 								 " FROM k WHERE k.known AND NOT k.blocked"
 								 "  AND r.imei OPERATOR(pg_catalog.=) k.imei"
 								 "  AND (r.status OPERATOR(pg_catalog.<>) 'black'"
-								 "   OR r.reason OPERATOR(pg_catalog.=) 'grey_expired')"
+								 "   OR imei_registry.transition_allowed(r.status, 'white',"
+								 "    'application_approved', r.reason))"
 								 " RETURNING r.imei)"
 								 " SELECT k.ord, ins.imei IS NOT NULL OR upd.imei IS NOT NULL,"
 								 "  k.known, k.import_id, k.blocked"
 								 " FROM k LEFT JOIN ins ON ins.imei OPERATOR(pg_catalog.=) k.imei"
 								 " LEFT JOIN upd ON upd.imei OPERATOR(pg_catalog.=) k.imei",
-								 3, a);
+								 4, a);
 	}
 	{
 		Oid			a[] = {INT8OID};
@@ -630,7 +644,7 @@ exec_transition(SPIPlanPtr plan, Datum *values, char **refusal)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_IR_FORBIDDEN_TRANSITION)
+		if (edata->sqlerrcode != ERRCODE_IR_TRANSITION_FORBIDDEN)
 			ReThrowError(edata);
 		*refusal = pstrdup(edata->message);
 		FreeErrorData(edata);
@@ -1128,7 +1142,7 @@ static void
 apply_blocklist_row(PendingRow *row)
 {
 	RowResult	r = {ROW_LOADED, NULL, NULL};
-	Datum		v[3];
+	Datum		v[4];
 	char	   *status;
 	char	   *reason;
 	char	   *refusal;
@@ -1137,12 +1151,14 @@ apply_blocklist_row(PendingRow *row)
 	v[0] = ImeiGetDatum(row->imei);
 	v[1] = Int64GetDatum(bulk.import_id);
 	v[2] = row->note;
+	v[3] = row->reason;
 	if (!registry_get(row->imei, &status, &reason, &mine))
 		exec_plan(plan_black_new, v, NULL);
 	else if (mine)
 		reject_duplicate(&r, row->imei);
-	else if (strcmp(status, "black") == 0 && strcmp(reason, "grey_expired") != 0)
-		r.outcome = ROW_PRESENT;	/* blocked already */
+	else if (strcmp(status, "black") == 0 &&
+			 !rules_allows_change(ST_BLACK, reason, ST_WHITE, "application_approved"))
+		r.outcome = ROW_PRESENT;	/* blocked already: no application can lift it */
 	else if (!exec_transition(plan_black_update, v, &refusal))
 		bulk_reject(&r, "forbidden_transition", "%s", refusal);
 	settle_row(row, &r);
@@ -1153,7 +1169,7 @@ apply_blocklist_row(PendingRow *row)
  * subtransaction.  If the registry refuses any change of the batch (IR001),
  * the batch is undone and its rows go one by one, each refusal a rejected
  * row.  A row is loaded (black now), already present (black already, for
- * another reason than an expired grey period), or a duplicate
+ * a reason that no application can lift), or a duplicate
  * (changed by this import in an earlier batch).
  */
 static void
@@ -1161,16 +1177,21 @@ flush_blocklist(void)
 {
 	int			n = bulk.nbatch;
 	Datum	   *notes = palloc(n * sizeof(Datum));
-	Datum		v[3];
+	Datum	   *reasons = palloc(n * sizeof(Datum));
+	Datum		v[4];
 	char	   *refusal;
 	SPITupleTable *result;
 	int			i;
 
 	for (i = 0; i < n; i++)
+	{
 		notes[i] = bulk.batch[i].note;
+		reasons[i] = bulk.batch[i].reason;
+	}
 	v[0] = batch_imeis();
 	v[1] = batch_array(TEXTOID, notes, NULL);
 	v[2] = Int64GetDatum(bulk.import_id);
+	v[3] = batch_array(TEXTOID, reasons, NULL);
 	if (!exec_transition(plan_blocklist, v, &refusal))
 	{
 		for (i = 0; i < n; i++)
@@ -1191,6 +1212,35 @@ flush_blocklist(void)
 		else
 			apply_blocklist_row(row);	/* changed meanwhile elsewhere */
 	}
+}
+
+/*
+ * The registry reason of a block-list row: its reason column when that is a
+ * code that leads to black (a shipped one, or a site's such as "stolen" by
+ * its base: rules.c), else gsma_blocked.  Each value is looked up once per
+ * import.
+ */
+static const char *
+blocklist_reason(const char *why)
+{
+	bool		is_code;
+	const char *base;
+	int			i;
+
+	if (why == NULL)
+		return "gsma_blocked";
+	for (i = 0; i < bulk.nreasons; i++)
+		if (strcmp(bulk.reasons[i].value, why) == 0)
+			return bulk.reasons[i].is_code ? why : "gsma_blocked";
+	base = rules_reason_base(why);
+	is_code = base != NULL && rules_leads_to(base, ST_BLACK);
+	if (bulk.nreasons < MAX_CACHED_REASONS)
+	{
+		bulk.reasons[bulk.nreasons].value = MemoryContextStrdup(bulk.cxt, why);
+		bulk.reasons[bulk.nreasons].is_code = is_code;
+		bulk.nreasons++;
+	}
+	return is_code ? why : "gsma_blocked";
 }
 
 /* imei, listed_on, reason: a GSMA block-list match goes black */
@@ -1216,6 +1266,7 @@ load_blocklist(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	row->imei = imei;
 	row->note = batch_text(why ? psprintf("GSMA block list %s: %s", listed_on, why)
 						   : psprintf("GSMA block list %s", listed_on));
+	row->reason = batch_text(blocklist_reason(why));
 }
 
 /*
@@ -1338,6 +1389,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	bulk.nread = bulk.nloaded = bulk.nrejected = bulk.npresent = 0;
 	bulk.seen = NULL;
 	bulk.noperators = 0;
+	bulk.nreasons = 0;
 	bulk.napplications = 0;
 	{
 		MemoryContext old = MemoryContextSwitchTo(bulk.cxt);

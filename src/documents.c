@@ -16,6 +16,8 @@
 
 #include "imei_parse.h"
 #include "kzid_parse.h"
+#include "rules.h"
+#include "vocabulary.h"
 
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
@@ -104,39 +106,6 @@ streq(const char *a, const char *b)
 
 /* ---- applicants ---- */
 
-typedef enum ApplicantKind
-{
-	APPLICANT_INDIVIDUAL,
-	APPLICANT_SOLE_PROPRIETOR,
-	APPLICANT_LEGAL_ENTITY,
-	APPLICANT_SERVICE_CENTRE
-} ApplicantKind;
-
-static const char *const applicant_kinds[] = {
-	"individual", "sole_proprietor", "legal_entity", "service_centre", NULL
-};
-
-static int
-lookup(const char *const *names, const char *name)
-{
-	int			i;
-
-	for (i = 0; names[i]; i++)
-		if (streq(names[i], name))
-			return i;
-	ereport(ERROR,
-			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			errmsg("unknown value \"%s\"", name ? name : "(null)"));
-	return -1;					/* keep compiler quiet */
-}
-
-/* Businesses pay the fee and may import commercially. */
-static bool
-is_business(ApplicantKind kind)
-{
-	return kind != APPLICANT_INDIVIDUAL;
-}
-
 /*
  * Individuals and sole proprietors are identified by an IIN, legal entities
  * and service centres by a BIN.
@@ -145,8 +114,7 @@ static void
 check_applicant(Reasons *r, ApplicantKind kind, const char *id)
 {
 	KzidParse	p;
-	bool		wants_iin = (kind == APPLICANT_INDIVIDUAL ||
-							 kind == APPLICANT_SOLE_PROPRIETOR);
+	bool		wants_iin = applicant_has_iin(kind);
 	KzidKind	wanted = wants_iin ? KZID_IIN : KZID_BIN;
 	KzidKind	other = wants_iin ? KZID_BIN : KZID_IIN;
 
@@ -172,40 +140,6 @@ check_applicant(Reasons *r, ApplicantKind kind, const char *id)
 
 /* ---- methods and documents ---- */
 
-typedef enum Method
-{
-	METHOD_ACCOMPANIED_BAGGAGE,
-	METHOD_PARCEL,
-	METHOD_GIFT,
-	METHOD_OFFICIAL_RETAILER,
-	METHOD_COMMERCIAL_IMPORT,
-	METHOD_BOARD_REPLACEMENT,
-	METHOD_ADDITIONAL_IMEI
-} Method;
-
-static const char *const methods[] = {
-	"accompanied_baggage", "parcel", "gift", "official_retailer",
-	"commercial_import", "board_replacement", "additional_imei", NULL
-};
-
-typedef enum DocType
-{
-	DOC_BORDER_CROSSING_CERTIFICATE,
-	DOC_PASSENGER_CUSTOMS_DECLARATION,
-	DOC_TRACKING_NUMBER,
-	DOC_GOODS_DECLARATION,
-	DOC_SERVICE_ORDER,
-	DOC_WARRANTY_CARD,			/* never evidence, from here on */
-	DOC_CASH_RECEIPT,
-	DOC_PHOTO
-} DocType;
-
-static const char *const doc_types[] = {
-	"border_crossing_certificate", "passenger_customs_declaration",
-	"tracking_number", "goods_declaration", "service_order",
-	"warranty_card", "cash_receipt", "photo", NULL
-};
-
 #define DOC_BIT(t)	(1u << (t))
 
 /* The documents that are evidence for each way a device arrives. */
@@ -214,22 +148,22 @@ static const char *const doc_types[] = {
 #define EVIDENCE_PARCEL		(DOC_BIT(DOC_PASSENGER_CUSTOMS_DECLARATION) | \
 							 DOC_BIT(DOC_TRACKING_NUMBER))
 
+/* A warranty card, ...: the reason code warranty_card_not_evidence, ... */
 static void
 check_never_evidence(Reasons *r, DocType type, int docno)
 {
-	static const char *const codes[] = {
-		"warranty_card_not_evidence", "cash_receipt_not_evidence",
-		"photo_not_evidence"
-	};
-	static const char *const what[] = {
-		"a warranty card", "a cash receipt", "a photo"
-	};
+	char	   *what;
+	char	   *c;
 
-	if (type < DOC_WARRANTY_CARD)
+	if (!doc_never_evidence(type))
 		return;
-	add_reason(r, codes[type - DOC_WARRANTY_CARD], NULL,
+	what = psprintf("a %s", doc_types[type]);
+	for (c = what; *c; c++)
+		if (*c == '_')
+			*c = ' ';
+	add_reason(r, psprintf("%s_not_evidence", doc_types[type]), NULL,
 			   psprintf("Document %d is %s, which never proves lawful import: attach a document of the import itself.",
-						docno, what[type - DOC_WARRANTY_CARD]));
+						docno, what));
 }
 
 /* "a border_crossing_certificate or a passenger_customs_declaration" */
@@ -241,9 +175,9 @@ describe_evidence(uint32 evidence)
 	bool		first = true;
 
 	initStringInfo(&buf);
-	for (t = 0; t < DOC_WARRANTY_CARD; t++)
+	for (t = 0; t < N_DOC_TYPES; t++)
 	{
-		if (!(evidence & DOC_BIT(t)))
+		if (!(evidence & DOC_BIT(t)) || doc_never_evidence((DocType) t))
 			continue;
 		appendStringInfo(&buf, "%s%s", first ? "a " : " or a ", doc_types[t]);
 		first = false;
@@ -262,9 +196,9 @@ PG_FUNCTION_INFO_V1(application_reasons);
 Datum
 application_reasons(PG_FUNCTION_ARGS)
 {
-	ApplicantKind kind = lookup(applicant_kinds, required_cstring(fcinfo, 0, "applicant_kind"));
+	ApplicantKind kind = vocabulary_lookup(applicant_kinds, required_cstring(fcinfo, 0, "applicant_kind"));
 	char	   *applicant_id = required_cstring(fcinfo, 1, "applicant_id");
-	Method		method = lookup(methods, required_cstring(fcinfo, 2, "method"));
+	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 2, "method"));
 	bool		has_import_date = !PG_ARGISNULL(3);
 	bool		has_country = !PG_ARGISNULL(4);
 	bool		has_delivery = !PG_ARGISNULL(5);
@@ -297,7 +231,7 @@ application_reasons(PG_FUNCTION_ARGS)
 				errmsg("document types and holders differ in number (%d and %d)",
 					   ndocs, nholders));
 	for (i = 0; i < ndocs; i++)
-		present |= DOC_BIT(lookup(doc_types, TextDatumGetCString(types[i])));
+		present |= DOC_BIT(vocabulary_lookup(doc_types, TextDatumGetCString(types[i])));
 
 	check_applicant(&r, kind, applicant_id);
 
@@ -328,7 +262,7 @@ application_reasons(PG_FUNCTION_ARGS)
 		case METHOD_ADDITIONAL_IMEI:
 			break;				/* no documents: the importer verifies */
 		case METHOD_COMMERCIAL_IMPORT:
-			if (!is_business(kind))
+			if (!applicant_is_business(kind))
 				add_reason(&r, "commercial_import_not_business", NULL,
 						   "Commercial import is for sole proprietors, legal entities and service centres; an individual applies with the way the device arrived.");
 			evidence = DOC_BIT(DOC_GOODS_DECLARATION);
@@ -363,7 +297,7 @@ application_reasons(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < ndocs; i++)
 	{
-		DocType		type = lookup(doc_types, TextDatumGetCString(types[i]));
+		DocType		type = vocabulary_lookup(doc_types, TextDatumGetCString(types[i]));
 		char	   *holder = holder_nulls[i] ? NULL :
 			TextDatumGetCString(holders[i]);
 
@@ -402,7 +336,7 @@ application_device_reasons(PG_FUNCTION_ARGS)
 	bool		slots_known = !PG_ARGISNULL(3);
 	int			slots = slots_known ? PG_GETARG_INT32(3) : 0;
 	int			n_white = required_int32(fcinfo, 4, "n_white");
-	Method		method = lookup(methods, required_cstring(fcinfo, 5, "method"));
+	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 5, "method"));
 	char	   *name = model ? psprintf("Device %d (%s)", device_no, model) :
 		psprintf("Device %d", device_no);
 	Reasons		r;
@@ -454,7 +388,8 @@ imei_problem(const char *typed)
  *		expected_model, model_declared, tac_model, method) -> jsonb
  *
  * One IMEI as typed: valid, listed once, eligible (not black for a cause an
- * application cannot lift), of the device's model.  Already white, or not
+ * application cannot lift: the registry's rules, rules.c), of the device's
+ * model.  Already white, or not
  * yet in the register (an eSIM never used, say), is said but not held
  * against the application: these two codes are notices.
  */
@@ -469,7 +404,7 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 	char	   *expected_model = arg_cstring(fcinfo, 4);
 	bool		model_declared = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
 	char	   *tac_model = arg_cstring(fcinfo, 6);
-	Method		method = lookup(methods, required_cstring(fcinfo, 7, "method"));
+	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 7, "method"));
 	char	   *problem = imei_problem(typed);
 	Reasons		r;
 
@@ -487,10 +422,12 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 				   psprintf("IMEI %s is listed more than once.", typed));
 		return reasons_finish(fcinfo, &r);
 	}
-	if (streq(status, "black") && !streq(status_reason, "grey_expired"))
+	if (status && !streq(status, "white") &&
+		!rules_allows_change(rules_status_named(status), status_reason,
+							 ST_WHITE, "application_approved"))
 		add_reason(&r, "imei_not_eligible", typed,
-				   psprintf("IMEI %s is on the black list (%s): an application cannot lift that, only a registry decision.",
-							typed, status_reason ? status_reason : "unknown reason"));
+				   psprintf("IMEI %s is on the %s list (%s): an application cannot lift that, only a registry decision.",
+							typed, status, status_reason ? status_reason : "unknown reason"));
 	else if (streq(status, "white") && method != METHOD_ADDITIONAL_IMEI)
 		add_reason(&r, "imei_already_white", typed,
 				   psprintf("IMEI %s is already on the white list and needs no verification.",

@@ -7,8 +7,10 @@
  *
  *	registry_transition		BEFORE INSERT OR UPDATE, FOR EACH ROW on registry:
  *							checks a new row or a change of status against the
- *							rules (SQLSTATE IR001 when they forbid it), stamps
- *							since, clears grey_last_day outside grey.
+ *							rules of rules.c (SQLSTATE IR001 when they forbid
+ *							it), stores the base code of a site's reason in
+ *							reason_base, stamps since, clears grey_last_day
+ *							outside grey.
  *	registry_history		AFTER INSERT and AFTER UPDATE, FOR EACH STATEMENT
  *							on registry, with transition tables: appends the
  *							history rows of the statement in one INSERT, as
@@ -28,7 +30,6 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
-#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -39,75 +40,16 @@
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/queryenvironment.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
 #include "imei.h"
-
-#define ERRCODE_IR_TRANSITION_FORBIDDEN MAKE_SQLSTATE('I','R','0','0','1')
-
-typedef enum RegStatus
-{
-	ST_NONE = -1,				/* no row yet: the IMEI is new */
-	ST_WHITE,
-	ST_GREY,
-	ST_BLACK
-} RegStatus;
-
-static const char *const status_names[] = {"white", "grey", "black"};
-
-/*
- * The rules of docs/design.md, "The registry rules": each allowed change is one
- * row.  Anything not listed is forbidden.
- */
-typedef struct TransitionRule
-{
-	RegStatus	from;
-	RegStatus	to;
-	const char *reason;
-	const char *old_reason;		/* if set, only from a row with this reason */
-	bool		needs_note;		/* a written reason (note) is required */
-} TransitionRule;
-
-static const TransitionRule rules[] = {
-	{ST_NONE, ST_GREY, "unverified", NULL, false},
-	{ST_NONE, ST_WHITE, "lawful_import", NULL, false},
-	{ST_NONE, ST_WHITE, "grandfathered", NULL, false},
-	{ST_NONE, ST_BLACK, "gsma_blocked", NULL, false},
-	{ST_NONE, ST_BLACK, "counterfeit", NULL, false},
-	{ST_GREY, ST_WHITE, "application_approved", NULL, false},
-	{ST_GREY, ST_BLACK, "grey_expired", NULL, false},
-	{ST_GREY, ST_BLACK, "gsma_blocked", NULL, false},
-	{ST_GREY, ST_BLACK, "counterfeit", NULL, false},
-	{ST_WHITE, ST_BLACK, "gsma_blocked", NULL, false},
-	{ST_WHITE, ST_BLACK, "counterfeit", NULL, false},
-	{ST_WHITE, ST_BLACK, "replaced", NULL, false},
-	{ST_BLACK, ST_WHITE, "application_approved", "grey_expired", false},
-	{ST_BLACK, ST_WHITE, "reinstated", NULL, true},
-	/* a harder block for a black IMEI: no application can lift it then */
-	{ST_BLACK, ST_BLACK, "gsma_blocked", NULL, false},
-	{ST_BLACK, ST_BLACK, "counterfeit", NULL, false},
-};
-
-/* Is there a rule from a status to itself by this reason? */
-static bool
-reason_change_allowed(RegStatus status, const char *reason)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(rules); i++)
-		if (rules[i].from == status && rules[i].to == status &&
-			strcmp(rules[i].reason, reason) == 0)
-			return true;
-	return false;
-}
+#include "rules.h"
 
 PG_FUNCTION_INFO_V1(registry_transition);
 PG_FUNCTION_INFO_V1(registry_history);
 PG_FUNCTION_INFO_V1(history_guard);
-PG_FUNCTION_INFO_V1(reason_leads_to);
 
 /* Guards shared by the row triggers, in the style of contrib/spi. */
 static TriggerData *
@@ -149,6 +91,7 @@ typedef struct RegistryAtts
 	int			imei;
 	int			status;
 	int			reason;
+	int			reason_base;
 	int			since;
 	int			grey_last_day;
 	int			causes[3];		/* application_id, import_id, note */
@@ -181,6 +124,7 @@ registry_atts(Relation rel)
 		a->imei = column(tupdesc, "imei");
 		a->status = column(tupdesc, "status");
 		a->reason = column(tupdesc, "reason");
+		a->reason_base = column(tupdesc, "reason_base");
 		a->since = column(tupdesc, "since");
 		a->grey_last_day = column(tupdesc, "grey_last_day");
 		a->causes[0] = column(tupdesc, "application_id");
@@ -189,54 +133,6 @@ registry_atts(Relation rel)
 		a->relid = RelationGetRelid(rel);
 	}
 	return a;
-}
-
-/*
- * The status of an enum value, from pg_enum; a tiny cache avoids repeats.
- * Any change to pg_enum (the extension dropped and created again in this
- * session) empties it.
- */
-static Oid	status_oids[3] = {InvalidOid, InvalidOid, InvalidOid};
-
-static void
-forget_status_oids(Datum arg, int cacheid, uint32 hashvalue)
-{
-	int			i;
-
-	for (i = 0; i < 3; i++)
-		status_oids[i] = InvalidOid;
-}
-
-static RegStatus
-status_of(Oid enumval)
-{
-	static bool callback_registered = false;
-	Oid		   *cache = status_oids;
-	HeapTuple	tup;
-	const char *label;
-	int			i;
-
-	if (!callback_registered)
-	{
-		CacheRegisterSyscacheCallback(ENUMOID, forget_status_oids, (Datum) 0);
-		callback_registered = true;
-	}
-	for (i = 0; i < 3; i++)
-		if (cache[i] == enumval)
-			return (RegStatus) i;
-
-	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(enumval));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for enum %u", enumval);
-	label = NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel);
-	for (i = 0; i < 3; i++)
-		if (strcmp(label, status_names[i]) == 0)
-			break;
-	ReleaseSysCache(tup);
-	if (i == 3)
-		elog(ERROR, "imei_registry: unknown status \"%s\"", label);
-	cache[i] = enumval;
-	return (RegStatus) i;
 }
 
 static char *
@@ -254,111 +150,26 @@ imei_string(Imei value)
 	return psprintf("%015" INT64_MODIFIER "d", value);
 }
 
-/* "white by a or b; black by c" for the detail of a refusal */
-static char *
-allowed_from(RegStatus from)
-{
-	StringInfoData buf;
-	RegStatus	to;
-	bool		first_to = true;
-
-	initStringInfo(&buf);
-	for (to = ST_WHITE; to <= ST_BLACK; to++)
-	{
-		int			n = 0;
-		int			i;
-
-		for (i = 0; i < lengthof(rules); i++)
-		{
-			if (rules[i].from != from || rules[i].to != to)
-				continue;
-			if (n == 0)
-				appendStringInfo(&buf, "%s%s by ", first_to ? "" : "; ",
-								 status_names[to]);
-			else
-				appendStringInfoString(&buf, ", ");
-			appendStringInfoString(&buf, rules[i].reason);
-			n++;
-			first_to = false;
-		}
-	}
-	return buf.data;
-}
-
-static void
-forbid(Imei imei, RegStatus from, RegStatus to, const char *reason)
-{
-	if (from == ST_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-				 errmsg("new IMEI %s cannot start %s by reason \"%s\"",
-						imei_string(imei), status_names[to], reason),
-				 errdetail("A new IMEI starts %s.", allowed_from(ST_NONE))));
-	ereport(ERROR,
-			(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-			 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\"",
-					imei_string(imei), status_names[from], status_names[to],
-					reason),
-			 errdetail("From %s the rules allow: %s.", status_names[from],
-					   allowed_from(from))));
-}
-
 /*
- * Check one change (or a new row: from = ST_NONE) against the rules.
- * Returns normally when allowed.
+ * Check one change (or a new row: from = ST_NONE) against the rules
+ * (rules.c).  Returns normally when allowed.
  */
 static void
 check_transition(Imei imei, RegStatus from, const char *old_reason,
-				 RegStatus to, const char *reason, const char *note)
+				 const char *old_base, RegStatus to, const char *reason,
+				 const char *base, const char *note)
 {
-	int			i;
+	RuleChange	change;
 
-	if (reason == NULL && from == ST_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-				 errmsg("new IMEI %s cannot start %s without a reason",
-						imei_string(imei), status_names[to]),
-				 errdetail("A new IMEI starts %s.", allowed_from(ST_NONE))));
-	if (reason == NULL || (from != ST_NONE && old_reason != NULL &&
-						   strcmp(reason, old_reason) == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-				 errmsg("IMEI %s cannot change from %s to %s without a reason",
-						imei_string(imei), status_names[from], status_names[to]),
-				 reason ? errdetail("The reason \"%s\" is the one of the old status.",
-									reason) : 0,
-				 errhint("Set reason too; from %s the rules allow: %s.",
-						 status_names[from], allowed_from(from))));
-
-	for (i = 0; i < lengthof(rules); i++)
-	{
-		const TransitionRule *r = &rules[i];
-
-		if (r->from != from || r->to != to || strcmp(r->reason, reason) != 0)
-			continue;
-		if (r->old_reason && (old_reason == NULL ||
-							  strcmp(r->old_reason, old_reason) != 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-					 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\"",
-							imei_string(imei), status_names[from],
-							status_names[to], reason),
-					 errdetail("Reason \"%s\" applies only to an IMEI that is %s for \"%s\"; this one is %s for \"%s\".",
-							   reason, status_names[from], r->old_reason,
-							   status_names[from], old_reason ? old_reason : ""),
-					 errhint("Only a registry decision, imei_registry.reinstate(), can make it %s.",
-							 status_names[to])));
-		if (r->needs_note && (note == NULL || note[strspn(note, " \t\r\n")] == '\0'))
-			ereport(ERROR,
-					(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-					 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without a note",
-							imei_string(imei), status_names[from],
-							status_names[to], reason),
-					 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note.",
-							   reason)));
-		return;
-	}
-	forbid(imei, from, to, reason);
+	change.from = from;
+	change.from_reason = old_reason;
+	change.from_base = old_base;
+	change.to = to;
+	change.reason = reason;
+	change.base = base;
+	change.note = note;
+	change.with_cause = true;
+	rules_enforce(imei, &change);
 }
 
 /*
@@ -370,9 +181,10 @@ check_transition(Imei imei, RegStatus from, const char *old_reason,
  * allowed; since is stamped, grey_last_day is cleared when the row leaves
  * grey, and a cause column (application_id, import_id, note) that the UPDATE
  * did not set is cleared, so a history row never inherits the cause of an
- * older change.
- * UPDATE that keeps status and reason: since stays (it cannot be set by
- * hand); nothing else is checked and no history is written.
+ * older change.  reason_base is the base code of a site's reason, NULL for
+ * a shipped one (its own base).
+ * UPDATE that keeps status and reason: since and reason_base stay (they
+ * cannot be set by hand); nothing else is checked and no history is written.
  */
 Datum
 registry_transition(PG_FUNCTION_ARGS)
@@ -387,12 +199,13 @@ registry_transition(PG_FUNCTION_ARGS)
 	int			att_imei = a->imei;
 	int			att_status = a->status;
 	int			att_reason = a->reason;
+	int			att_base = a->reason_base;
 	int			att_since = a->since;
 	int			att_grey = a->grey_last_day;
 	const int	att_note = a->causes[2];
-	int			cols[6];
-	Datum		values[6];
-	bool		nulls[6];
+	int			cols[7];
+	Datum		values[7];
+	bool		nulls[7];
 	int			ncols = 0;
 	bool		isnull;
 	Datum		d;
@@ -400,7 +213,9 @@ registry_transition(PG_FUNCTION_ARGS)
 	RegStatus	from = ST_NONE;
 	RegStatus	to;
 	char	   *reason;
+	const char *base;
 	char	   *old_reason = NULL;
+	char	   *old_base = NULL;
 	int			i;
 
 	d = heap_getattr(newtuple, att_imei, tupdesc, &isnull);
@@ -411,8 +226,9 @@ registry_transition(PG_FUNCTION_ARGS)
 	d = heap_getattr(newtuple, att_status, tupdesc, &isnull);
 	if (isnull)
 		return PointerGetDatum(newtuple);	/* NOT NULL will refuse it */
-	to = status_of(DatumGetObjectId(d));
+	to = rules_status_of(DatumGetObjectId(d));
 	reason = text_column(newtuple, tupdesc, att_reason);
+	base = rules_reason_base(reason);
 
 	if (!is_insert)
 	{
@@ -425,12 +241,15 @@ registry_transition(PG_FUNCTION_ARGS)
 					 errmsg("the IMEI of a registry row cannot change"),
 					 errdetail("Row of IMEI %s would become IMEI %s.",
 							   imei_string(old_imei), imei_string(imei))));
-		from = status_of(DatumGetObjectId(heap_getattr(oldtuple, att_status,
-													   tupdesc, &isnull)));
+		from = rules_status_of(DatumGetObjectId(heap_getattr(oldtuple, att_status,
+															 tupdesc, &isnull)));
 		old_reason = text_column(oldtuple, tupdesc, att_reason);
+		old_base = text_column(oldtuple, tupdesc, att_base);
+		if (old_base == NULL)
+			old_base = old_reason;	/* a shipped code is its own base */
 
 		if (from == to && reason != NULL && strcmp(reason, old_reason) != 0 &&
-			reason_change_allowed(to, reason))
+			base != NULL && rules_entry(to, to, base) != NULL)
 		{
 			/* a change of reason the rules allow: a transition like any */
 		}
@@ -442,10 +261,13 @@ registry_transition(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
 						 errmsg("IMEI %s cannot change its reason from \"%s\" to \"%s\" while it stays %s",
 								imei_string(imei), old_reason,
-								reason ? reason : "", status_names[to]),
+								reason ? reason : "", reg_status_names[to]),
 						 errdetail("A reason changes only with the status it leads to.")));
 			cols[ncols] = att_since;
 			values[ncols] = heap_getattr(oldtuple, att_since, tupdesc, &nulls[ncols]);
+			ncols++;
+			cols[ncols] = att_base;
+			values[ncols] = heap_getattr(oldtuple, att_base, tupdesc, &nulls[ncols]);
 			ncols++;
 			return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc,
 															 ncols, cols,
@@ -483,12 +305,18 @@ registry_transition(PG_FUNCTION_ARGS)
 				break;
 		if (i == ncols)
 			note = text_column(newtuple, tupdesc, att_note);
-		check_transition(imei, from, old_reason, to, reason, note);
+		check_transition(imei, from, old_reason, old_base, to, reason, base,
+						 note);
 	}
 
 	cols[ncols] = att_since;
 	values[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	nulls[ncols] = false;
+	ncols++;
+	/* only a site's code needs its base in the row */
+	cols[ncols] = att_base;
+	nulls[ncols] = strcmp(base, reason) == 0;
+	values[ncols] = nulls[ncols] ? (Datum) 0 : CStringGetTextDatum(base);
 	ncols++;
 	if (to != ST_GREY)
 	{
@@ -757,26 +585,4 @@ history_guard(PG_FUNCTION_ARGS)
 					RelationGetRelationName(trigdata->tg_relation)),
 			 errdetail("The status history is append-only.")));
 	PG_RETURN_NULL();			/* not reached */
-}
-
-/*
- * reason_leads_to(reason text, status) -> boolean: does some rule reach this
- * status by this reason?  The registry's CHECK constraint, so that a row
- * written with the trigger disabled still pairs reason and status as the
- * rules do.  (A foreign key to reasons would also do that, but every writer
- * would take a KEY SHARE lock on the same few reasons rows.)
- */
-Datum
-reason_leads_to(PG_FUNCTION_ARGS)
-{
-	text	   *reason = PG_GETARG_TEXT_PP(0);
-	RegStatus	to = status_of(PG_GETARG_OID(1));
-	size_t		len = VARSIZE_ANY_EXHDR(reason);
-	int			i;
-
-	for (i = 0; i < lengthof(rules); i++)
-		if (rules[i].to == to && strlen(rules[i].reason) == len &&
-			memcmp(rules[i].reason, VARDATA_ANY(reason), len) == 0)
-			PG_RETURN_BOOL(true);
-	PG_RETURN_BOOL(false);
 }

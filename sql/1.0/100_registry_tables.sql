@@ -6,25 +6,18 @@
 CREATE TYPE imei_registry.status AS ENUM ('white', 'grey', 'black');
 
 -- Status reasons are stable codes: a contract for clients and operators.
--- Add codes as needed; never rename one.  Rows shipped by the extension have
--- shipped = true and stay out of pg_dump (CREATE EXTENSION makes them);
--- codes a site adds itself are dumped.
+-- Never rename one.  The codes the extension ships (shipped = true) are the
+-- codes of the rules' table (src/rules.c) and stay out of pg_dump (CREATE
+-- EXTENSION makes them, 105_registry_rules.sql); a code a site adds names in
+-- base the shipped code whose transitions it takes, and is dumped.  The
+-- trigger reasons_guard (105_registry_rules.sql) checks both.
 CREATE TABLE imei_registry.reasons (
     code        text PRIMARY KEY,
     status      imei_registry.status NOT NULL,  -- the status it leads to
     description text NOT NULL,
-    shipped     boolean NOT NULL DEFAULT false
+    shipped     boolean NOT NULL DEFAULT false,
+    base        text NOT NULL   -- the shipped code whose transitions it takes
 );
-INSERT INTO imei_registry.reasons (code, status, description, shipped) VALUES
-    ('unverified',           'grey',  'seen in a network without proof of lawful import', true),
-    ('lawful_import',        'white', 'registered by its importer as officially imported', true),
-    ('grandfathered',        'white', 'in the networks before the rules began (24-25 March 2025)', true),
-    ('application_approved', 'white', 'lawful import proven by an approved application', true),
-    ('grey_expired',         'black', 'grey period ended without an approved application', true),
-    ('gsma_blocked',         'black', 'matches the GSMA block list', true),
-    ('counterfeit',          'black', 'found counterfeit or altered', true),
-    ('replaced',             'black', 'old IMEI of a board replacement by a service centre', true),
-    ('reinstated',           'white', 'explicit registry decision with a recorded reason', true);
 
 CREATE TABLE imei_registry.operators (
     code text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*$'),
@@ -82,6 +75,7 @@ CREATE TABLE imei_registry.registry (
     imei            imei_registry.imei PRIMARY KEY,
     status          imei_registry.status NOT NULL,
     reason          text NOT NULL,
+    reason_base     text,           -- a site's reason: the shipped code it takes the transitions of
     since           timestamptz NOT NULL DEFAULT now(),
     first_seen_at   timestamptz,
     first_operator  text REFERENCES imei_registry.operators,
@@ -93,7 +87,7 @@ CREATE TABLE imei_registry.registry (
     note            text,
     CHECK ((status = 'grey') = (grey_last_day IS NOT NULL)),
     CONSTRAINT registry_reason_status
-        CHECK (imei_registry.reason_leads_to(reason, status))
+        CHECK (imei_registry.reason_leads_to(coalesce(reason_base, reason), status))
 );
 -- Expiry finds due grey rows without scanning the register.
 CREATE INDEX registry_grey_due ON imei_registry.registry (grey_last_day)

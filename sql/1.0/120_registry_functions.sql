@@ -179,8 +179,9 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION imei_registry.check_imei(imei_registry.imei) IS
     'the public check: status, reason, since, grey_last_day, days_left of an IMEI (status NULL, reason not_registered when unknown)';
 
--- Registry decisions.  block: to black by a reason that leads there; an
--- IMEI not yet in the register is entered black (gsma_blocked, counterfeit).
+-- Registry decisions.  block: to black by a reason that leads there (a
+-- site's code by its base); an IMEI not yet in the register is entered
+-- black (gsma_blocked, counterfeit).  The transition trigger decides.
 CREATE FUNCTION imei_registry.block(imei imei_registry.imei, reason text,
                                     note text DEFAULT NULL)
 RETURNS imei_registry.status
@@ -192,9 +193,9 @@ BEGIN
         RAISE EXCEPTION 'block needs an IMEI and a reason'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM FROM imei_registry.reasons r
-     WHERE r.code = block.reason AND r.status = 'black';
-    IF NOT FOUND THEN
+    -- a code that leads to black at all (the trigger checks the change)
+    IF NOT coalesce(imei_registry.reason_leads_to(imei_registry.reason_base(block.reason),
+                                                  'black'), false) THEN
         RAISE EXCEPTION 'reason "%" does not lead to black', reason
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Block reasons are the codes of imei_registry.reasons with status black.';

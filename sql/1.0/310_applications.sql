@@ -4,6 +4,22 @@
 -- rules (C, src/documents.c) and, on approval, moves the IMEIs to white
 -- through the registry's transition trigger, all in one transaction.
 
+-- The words of an application (applicant kinds, methods, document types,
+-- and the types that are never evidence) and the fee rule live in C
+-- (src/vocabulary.c), with the rules that use them; the constraints below
+-- and submit_application() read them from there.
+CREATE FUNCTION imei_registry.application_vocabulary(name text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'application_vocabulary'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.application_vocabulary(text) IS
+    'the words of an application: applicant_kind, method, document_type or never_evidence';
+-- Businesses pay 1 MCI per device, individuals nothing.
+CREATE FUNCTION imei_registry.fee_mci_per_device(applicant_kind text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'application_fee_mci_per_device'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.fee_mci_per_device(text) IS
+    'the fee in MCI that an applicant of this kind pays per device';
+
 -- The monthly calculation index (MCI) per year; the DBA adds each new year.
 CREATE TABLE imei_registry.mci (
     year  integer PRIMARY KEY CHECK (year BETWEEN 2000 AND 2999),
@@ -24,12 +40,11 @@ SELECT pg_catalog.pg_extension_config_dump('imei_registry.tac', '');
 
 CREATE TABLE imei_registry.applications (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    applicant_kind    text NOT NULL CHECK (applicant_kind IN
-                          ('individual', 'sole_proprietor', 'legal_entity', 'service_centre')),
+    applicant_kind    text NOT NULL CHECK (applicant_kind OPERATOR(pg_catalog.=) ANY
+                          (imei_registry.application_vocabulary('applicant_kind'))),
     applicant_id      text NOT NULL,        -- as submitted: an IIN or BIN if valid
-    method            text NOT NULL CHECK (method IN
-                          ('accompanied_baggage', 'parcel', 'gift', 'official_retailer',
-                           'commercial_import', 'board_replacement', 'additional_imei')),
+    method            text NOT NULL CHECK (method OPERATOR(pg_catalog.=) ANY
+                          (imei_registry.application_vocabulary('method'))),
     import_date       date,
     exporting_country text CHECK (exporting_country ~ '^[A-Z]{2}$'),
     delivery_service  text,
@@ -44,7 +59,8 @@ CREATE TABLE imei_registry.applications (
     fee_tenge         numeric(14, 2),
     decision          jsonb,                -- what decide_application() returned
     CHECK ((state = 'submitted') = (decided_at IS NULL)),
-    CHECK ((applicant_kind = 'individual') OR mci_tenge IS NOT NULL)
+    -- who pays has the MCI of the submission
+    CHECK (imei_registry.fee_mci_per_device(applicant_kind) = 0 OR mci_tenge IS NOT NULL)
 );
 CREATE INDEX applications_state ON imei_registry.applications (state, submitted_at);
 CREATE INDEX applications_applicant ON imei_registry.applications (applicant_id);
@@ -52,10 +68,8 @@ CREATE INDEX applications_applicant ON imei_registry.applications (applicant_id)
 CREATE TABLE imei_registry.application_documents (
     application_id bigint NOT NULL REFERENCES imei_registry.applications ON DELETE CASCADE,
     ord            integer NOT NULL,        -- 1-based position in the document
-    type           text NOT NULL CHECK (type IN
-                       ('border_crossing_certificate', 'passenger_customs_declaration',
-                        'tracking_number', 'goods_declaration', 'service_order',
-                        'warranty_card', 'cash_receipt', 'photo')),
+    type           text NOT NULL CHECK (type OPERATOR(pg_catalog.=) ANY
+                       (imei_registry.application_vocabulary('document_type'))),
     number         text,
     holder_id      text,
     issued_on      date,
@@ -125,7 +139,7 @@ CREATE FUNCTION imei_registry.application_imei_reasons(
         imei_text text, duplicate boolean, status text, status_reason text,
         expected_model text, model_declared boolean, tac_model text, method text)
     RETURNS jsonb AS 'MODULE_PATHNAME', 'application_imei_reasons'
-    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    LANGUAGE C STABLE PARALLEL SAFE;    -- reads a site's reason codes
 COMMENT ON FUNCTION imei_registry.application_imei_reasons(text, boolean, text, text, text, boolean, text, text) IS
     'rules on one IMEI as typed: valid, once, eligible, of the device''s model: reasons or NULL';
 CREATE FUNCTION imei_registry.application_replacement_reasons(
@@ -174,12 +188,9 @@ CREATE FUNCTION imei_registry.submit_application(application jsonb)
     SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
-    kinds   constant text[] := ARRAY['individual', 'sole_proprietor', 'legal_entity', 'service_centre'];
-    methods constant text[] := ARRAY['accompanied_baggage', 'parcel', 'gift', 'official_retailer',
-                                     'commercial_import', 'board_replacement', 'additional_imei'];
-    doctypes constant text[] := ARRAY['border_crossing_certificate', 'passenger_customs_declaration',
-                                      'tracking_number', 'goods_declaration', 'service_order',
-                                      'warranty_card', 'cash_receipt', 'photo'];
+    kinds   constant text[] := imei_registry.application_vocabulary('applicant_kind');
+    methods constant text[] := imei_registry.application_vocabulary('method');
+    doctypes constant text[] := imei_registry.application_vocabulary('document_type');
     applicant jsonb := application -> 'applicant';
     method  text := application ->> 'method';
     bad     text;
@@ -341,13 +352,15 @@ BEGIN
         END IF;
     END IF;
 
-    -- Businesses pay by the MCI in force on the (local) submission date.
-    IF applicant ->> 'kind' <> 'individual' THEN
+    -- Who pays a fee pays by the MCI in force on the (local) submission date.
+    IF imei_registry.fee_mci_per_device(applicant ->> 'kind') > 0 THEN
         SELECT m.tenge INTO mci FROM imei_registry.mci m WHERE m.year = local_year;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'no MCI for year %', local_year USING
                 ERRCODE = 'object_not_in_prerequisite_state',
-                DETAIL = 'Businesses pay 1 MCI per device at the MCI in force on the submission date.',
+                DETAIL = format('An applicant of kind %s pays %s MCI per device at the MCI in force on the submission date.',
+                                applicant ->> 'kind',
+                                imei_registry.fee_mci_per_device(applicant ->> 'kind')),
                 HINT = format('Add it: INSERT INTO imei_registry.mci (year, tenge) VALUES (%s, ...);', local_year);
         END IF;
     END IF;
@@ -498,7 +511,7 @@ BEGIN
     INTO reasons, rejects, expected
     FROM all_reasons;
 
-    fee := CASE WHEN app.applicant_kind = 'individual' THEN 0 ELSE n_devices END;
+    fee := imei_registry.fee_mci_per_device(app.applicant_kind) * n_devices;
     result := jsonb_build_object(
         'decision', CASE WHEN rejects THEN 'rejected' ELSE 'approved' END,
         'reasons', reasons,
@@ -506,10 +519,11 @@ BEGIN
                                   'tenge', fee * coalesce(app.mci_tenge, 0)));
 
     IF NOT rejects THEN
-        -- Approved: every IMEI is valid, listed once, and white, grey, black
-        -- only for an expired grey period, or not in the register (left
-        -- so: the rules start an IMEI white only by an importer's
-        -- registration).  Grey and such black turn white, and a board
+        -- Approved: every IMEI is valid, listed once, and white, or one the
+        -- rules let an application make white (transition_allowed: grey,
+        -- or black only for an expired grey period), or not in the
+        -- register (left so: the rules start an IMEI white only by an
+        -- importer's registration).  Those turn white, and a board
         -- replacement's old IMEIs turn black.  The registry's transition
         -- trigger checks each change and writes its history row.  If a
         -- concurrent change made an IMEI ineligible since the facts were
@@ -525,7 +539,8 @@ BEGIN
         FROM imei_registry.application_imeis ai
         WHERE ai.application_id = app.id
           AND r.imei OPERATOR(pg_catalog.=) ai.imei
-          AND (r.status = 'grey' OR (r.status = 'black' AND r.reason = 'grey_expired'));
+          AND imei_registry.transition_allowed(r.status, 'white', 'application_approved',
+                                               r.reason);
         GET DIAGNOSTICS done = ROW_COUNT;
 
         IF app.method = 'board_replacement' THEN
@@ -534,7 +549,8 @@ BEGIN
                 import_id = NULL, note = 'replaced by ' || rp.new_imei_text
             FROM imei_registry.application_replacements rp
             WHERE rp.application_id = app.id
-              AND r.imei OPERATOR(pg_catalog.=) rp.old_imei AND r.status = 'white';
+              AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
+              AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
             GET DIAGNOSTICS n = ROW_COUNT;
             done := done + n;
             expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp

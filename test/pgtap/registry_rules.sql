@@ -10,7 +10,7 @@ CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
 -- Tables and columns others code against.
 SELECT has_table('imei_registry', t, t || ' exists')
 FROM unnest(ARRAY['registry', 'history', 'reasons', 'operators', 'devices', 'imports']) t;
-SELECT columns_are('imei_registry', 'registry', ARRAY['imei', 'status', 'reason', 'since',
+SELECT columns_are('imei_registry', 'registry', ARRAY['imei', 'status', 'reason', 'reason_base', 'since',
     'first_seen_at', 'first_operator', 'grey_last_day', 'device_id', 'application_id',
     'import_id', 'note'], 'registry columns');
 SELECT columns_are('imei_registry', 'history', ARRAY['id', 'imei', 'from_status', 'to_status',

@@ -20,7 +20,8 @@ q "$src" >/dev/null <<'SQL'
 CREATE EXTENSION imei_registry;
 SET search_path = imei_registry;
 INSERT INTO operators VALUES ('dump_op', 'Dump test operator');
-INSERT INTO reasons (code, status, description) VALUES ('site_blocked', 'black', 'a code this site added');
+INSERT INTO reasons (code, status, description, base)
+VALUES ('site_blocked', 'black', 'a code this site added', 'gsma_blocked');
 INSERT INTO devices (model) VALUES ('dump phone');
 SELECT report_connection(imei_from_body('86000005' || lpad(g::text, 6, '0')), 'dump_op',
                          '2025-05-01 10:00+00')
@@ -33,6 +34,7 @@ UPDATE registry SET status = 'white', reason = 'application_approved', applicati
 WHERE imei = imei_from_body('86000005000001');
 SELECT block(imei_from_body('86000005000021'), 'counterfeit', 'lab report 7');
 SELECT reinstate(imei_from_body('86000005000021'), 'lab report withdrawn');
+SELECT block(imei_from_body('86000005000023'), 'site_blocked', 'blocked by the site''s code');
 UPDATE registry SET device_id = (SELECT max(device_id) FROM devices)
 WHERE imei = imei_from_body('86000005000022');
 SQL
@@ -68,6 +70,10 @@ SELECT (SELECT max(id) FROM history) > (SELECT count(*) FROM history) - 1;
 SELECT count(*) = (SELECT count(*) FROM history) FROM changes(0, 100000);
 SELECT imei = imei_from_body('86000005000099')
 FROM changes(0, 100000) WITH ORDINALITY c ORDER BY ordinality DESC LIMIT 1;
+-- the site's code, restored, takes the transitions of its base
+SELECT reason_base = 'gsma_blocked' FROM registry WHERE imei = imei_from_body('86000005000023');
+SELECT block(imei_from_body('86000005000024'), 'site_blocked') = 'black';
+SELECT reason_base = 'gsma_blocked' FROM registry WHERE imei = imei_from_body('86000005000024');
 SQL
 ) || fail "the restored register does not work: $out"
 [ "$(echo "$out" | sort -u)" = "grey

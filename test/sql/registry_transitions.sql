@@ -73,6 +73,21 @@ SELECT count(*) AS mismatched_but_ok
 FROM outcome o JOIN imei_registry.reasons r ON r.code = o.reason
 WHERE o.result = 'ok' AND r.status::text <> o.to_status
   AND NOT (o.from_state = o.to_status);
+-- transition_allowed() answers as the trigger does (every change above had
+-- a note; black/replaced cannot be made from grey; a no-op UPDATE, same
+-- status and same reason, changes nothing and is left out).
+SELECT count(*) AS compared,
+       count(*) FILTER (WHERE (o.result = 'ok') IS DISTINCT FROM imei_registry.transition_allowed(
+           f.status::imei_registry.status, o.to_status::imei_registry.status, o.reason, f.reason))
+           AS disagreements
+FROM outcome o,
+     LATERAL (SELECT CASE WHEN o.from_state = 'new' THEN NULL
+                          ELSE split_part(o.from_state, '/', 1) END AS status,
+                     CASE o.from_state WHEN 'new' THEN NULL WHEN 'grey' THEN 'unverified'
+                          WHEN 'white' THEN 'lawful_import'
+                          ELSE split_part(o.from_state, '/', 2) END AS reason) f
+WHERE o.from_state <> 'black/replaced'
+  AND (f.status, f.reason) IS DISTINCT FROM (o.to_status, o.reason);
 DELETE FROM imei_registry.registry WHERE imei_tac(imei) = '86000001';
 
 -- The messages, exactly.

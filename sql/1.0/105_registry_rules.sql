@@ -1,0 +1,67 @@
+-- The registry's rules (src/rules.c): one compiled table of the allowed
+-- changes of status (from, to, reason, conditions), keyed by the codes the
+-- extension ships.  The transition trigger enforces it; every function and
+-- loader that changes a status asks it, through the C functions below or,
+-- in C, rules.h.  A code a site adds to reasons names a shipped code as its
+-- base and takes its transitions.
+
+-- The table itself, for DBAs and tests (docs/registry.md shows it, and
+-- test/shell/docs_rules.sh checks that the two agree).  from_status NULL:
+-- a new IMEI.  conditions: named checks that must all hold.
+CREATE FUNCTION imei_registry.transition_rules(
+    OUT from_status imei_registry.status, OUT to_status imei_registry.status,
+    OUT reason text, OUT conditions text[])
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'transition_rules'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16;
+COMMENT ON FUNCTION imei_registry.transition_rules() IS
+    'the registry''s rules: every allowed change of status (from NULL: a new IMEI), by reason, with its conditions';
+
+-- The shipped code whose transitions a code takes: a shipped code itself,
+-- a site's code its reasons.base; NULL if the code is neither.
+CREATE FUNCTION imei_registry.reason_base(code text) RETURNS text
+    AS 'MODULE_PATHNAME', 'reason_base'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.reason_base(text) IS
+    'the shipped reason code whose transitions a code takes (itself if shipped), NULL if it is no code';
+
+-- May a row that is from_status for old_reason (NULL, NULL: a new IMEI)
+-- become to_status by reason?  What the transition trigger would say, but
+-- for the conditions on the cause of the change (the note of reinstated),
+-- which only the trigger has.
+CREATE FUNCTION imei_registry.transition_allowed(
+    from_status imei_registry.status, to_status imei_registry.status,
+    reason text, old_reason text DEFAULT NULL)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'transition_allowed'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.transition_allowed(imei_registry.status, imei_registry.status, text, text) IS
+    'may a row that is from_status for old_reason (NULL: a new IMEI) become to_status by reason? (the note is checked by the trigger)';
+
+-- Codes are checked when they are added: a shipped code must be a code of
+-- the rules, a site's code must have a shipped base leading to its status
+-- (status may be omitted: it is the base's).  Only the description of a
+-- code may change, and no code is removed.
+CREATE FUNCTION imei_registry.reasons_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'reasons_guard' LANGUAGE C;
+REVOKE EXECUTE ON FUNCTION imei_registry.reasons_guard() FROM PUBLIC;
+CREATE TRIGGER reasons_guard
+    BEFORE INSERT OR UPDATE OR DELETE ON imei_registry.reasons
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.reasons_guard();
+COMMENT ON TRIGGER reasons_guard ON imei_registry.reasons IS
+    'a site''s code needs a shipped base leading to its status; codes never change or go';
+-- ALWAYS: also in replica mode, where CREATE EXTENSION runs in a restore
+-- (docs/registry.md) and the rows of a site's codes are loaded.
+ALTER TABLE imei_registry.reasons ENABLE ALWAYS TRIGGER reasons_guard;
+
+-- The shipped codes: their status and base come from the rules.
+INSERT INTO imei_registry.reasons (code, description, shipped) VALUES
+    ('unverified',           'seen in a network without proof of lawful import', true),
+    ('lawful_import',        'registered by its importer as officially imported', true),
+    ('grandfathered',        'in the networks before the rules began (24-25 March 2025)', true),
+    ('application_approved', 'lawful import proven by an approved application', true),
+    ('grey_expired',         'grey period ended without an approved application', true),
+    ('gsma_blocked',         'matches the GSMA block list', true),
+    ('counterfeit',          'found counterfeit or altered', true),
+    ('replaced',             'old IMEI of a board replacement by a service centre', true),
+    ('reinstated',           'explicit registry decision with a recorded reason', true);
