@@ -188,7 +188,8 @@ describe_evidence(uint32 evidence)
 /*
  * application_reasons(kind, applicant_id, method, import_date,
  *		exporting_country, delivery_service, doc_types text[],
- *		doc_holders text[], n_devices, n_replacements) -> jsonb
+ *		doc_holders text[], n_devices, n_replacements,
+ *		service_centre_authorised) -> jsonb
  *
  * The rules on the applicant, the method and the documents.
  */
@@ -204,6 +205,7 @@ application_reasons(PG_FUNCTION_ARGS)
 	bool		has_delivery = !PG_ARGISNULL(5);
 	int			n_devices = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
 	int			n_replacements = PG_ARGISNULL(9) ? 0 : PG_GETARG_INT32(9);
+	bool		authorised = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
 	Datum	   *types = NULL;
 	Datum	   *holders = NULL;
 	bool	   *holder_nulls = NULL;
@@ -272,6 +274,10 @@ application_reasons(PG_FUNCTION_ARGS)
 				add_reason(&r, "board_replacement_not_service_centre", NULL,
 						   psprintf("Only an authorised service centre applies for a board replacement; the applicant is of kind %s.",
 									applicant_kinds[kind]));
+			else if (!authorised)
+				add_reason(&r, "service_centre_not_authorised", NULL,
+						   psprintf("Service centre %s is not an authorised service centre on the date of submission: only a service centre the registry lists replaces a board and its IMEI.",
+									applicant_id));
 			if (n_replacements == 0)
 				add_reason(&r, "missing_replacements", NULL,
 						   "A board replacement lists each old IMEI and the new IMEI that replaces it; none was given.");
@@ -320,11 +326,15 @@ application_reasons(PG_FUNCTION_ARGS)
 
 /*
  * application_device_reasons(device_no, model, n_imeis, sim_slots, n_white,
- *		method) -> jsonb
+ *		method, linked_devices, device_imeis, adding, device_slots, verified)
+ *		-> jsonb
  *
  * A device lists all its IMEIs: when the TAC table knows it, as many as it
  * has SIM slots (eSIM included).  For method additional_imei one of them
- * must already be white.
+ * must already be white, and the device it belongs to must be recorded
+ * (one device), have room for the IMEIs added (its SIM slots), and have
+ * been verified by this applicant, by its importer's registration or by
+ * grandfathering: else additional_imei_not_linked.
  */
 PG_FUNCTION_INFO_V1(application_device_reasons);
 Datum
@@ -337,6 +347,12 @@ application_device_reasons(PG_FUNCTION_ARGS)
 	int			slots = slots_known ? PG_GETARG_INT32(3) : 0;
 	int			n_white = required_int32(fcinfo, 4, "n_white");
 	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 5, "method"));
+	int			linked_devices = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+	int			device_imeis = PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7);
+	int			adding = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
+	bool		device_slots_known = !PG_ARGISNULL(9);
+	int			device_slots = device_slots_known ? PG_GETARG_INT32(9) : 0;
+	bool		verified = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
 	char	   *name = model ? psprintf("Device %d (%s)", device_no, model) :
 		psprintf("Device %d", device_no);
 	Reasons		r;
@@ -357,6 +373,25 @@ application_device_reasons(PG_FUNCTION_ARGS)
 		add_reason(&r, "no_verified_imei", NULL,
 				   psprintf("%s has no IMEI on the white list: method additional_imei is for a device already verified through another IMEI.",
 							name));
+	else if (method == METHOD_ADDITIONAL_IMEI && n_imeis > 0)
+	{
+		if (linked_devices != 1)
+			add_reason(&r, "additional_imei_not_linked", NULL,
+					   linked_devices == 0 ?
+					   psprintf("%s: its IMEI on the white list belongs to no recorded device, so no IMEI can be linked to it without documents; apply with the documents of the import.",
+								name) :
+					   psprintf("%s: its IMEIs on the white list belong to %d different devices.",
+								name, linked_devices));
+		else if (!verified)
+			add_reason(&r, "additional_imei_not_linked", NULL,
+					   psprintf("%s was verified by another applicant: an IMEI is added without documents only by the applicant who verified the device, or to a device its importer registered.",
+								name));
+		else if (adding > 0 && device_slots_known &&
+				 device_imeis + adding > device_slots)
+			add_reason(&r, "additional_imei_not_linked", NULL,
+					   psprintf("%s already has %d of its %d IMEIs (SIM slots, eSIM included) in the register: %d more cannot be linked to it.",
+								name, device_imeis, device_slots, adding));
+	}
 	return reasons_finish(fcinfo, &r);
 }
 
@@ -385,13 +420,16 @@ imei_problem(const char *typed)
 
 /*
  * application_imei_reasons(imei_text, duplicate, status, status_reason,
- *		expected_model, model_declared, tac_model, method) -> jsonb
+ *		expected_model, model_declared, tac_model, method, entered) -> jsonb
  *
  * One IMEI as typed: valid, listed once, eligible (not black for a cause an
  * application cannot lift: the registry's rules, rules.c), of the device's
- * model.  Already white, or not
- * yet in the register (an eSIM never used, say), is said but not held
- * against the application: these two codes are notices.
+ * model.  Already white, or not yet in the register (an eSIM never used,
+ * say) while the approval would not enter it (entered: a commercial
+ * import's, a board replacement's new IMEI), is said but not held against
+ * the application: these two codes are notices.  A purchase from an
+ * official retailer is the importer's word: the importer registered the
+ * device, so it is white; any other is not_registered_by_importer.
  */
 PG_FUNCTION_INFO_V1(application_imei_reasons);
 Datum
@@ -405,6 +443,7 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 	bool		model_declared = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
 	char	   *tac_model = arg_cstring(fcinfo, 6);
 	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 7, "method"));
+	bool		entered = !PG_ARGISNULL(8) && PG_GETARG_BOOL(8);
 	char	   *problem = imei_problem(typed);
 	Reasons		r;
 
@@ -430,9 +469,16 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 							typed, status, status_reason ? status_reason : "unknown reason"));
 	else if (streq(status, "white") && method != METHOD_ADDITIONAL_IMEI)
 		add_reason(&r, "imei_already_white", typed,
+				   streq(rules_reason_base(status_reason), "lawful_import") ?
+				   psprintf("IMEI %s was registered by its importer and is already on the white list: it needs no verification.",
+							typed) :
 				   psprintf("IMEI %s is already on the white list and needs no verification.",
 							typed));
-	else if (!status)
+	else if (method == METHOD_OFFICIAL_RETAILER)
+		add_reason(&r, "not_registered_by_importer", typed,
+				   psprintf("IMEI %s has not been registered by an importer, so it was not sold by an official retailer: ask the seller to have the importer register the device, or apply with the documents of how it was imported.",
+							typed));
+	else if (!status && !entered)
 		add_reason(&r, "imei_not_in_register", typed,
 				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, apply for it (method additional_imei when another IMEI of the device is verified).",
 							typed));

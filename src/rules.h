@@ -42,10 +42,16 @@ extern const char *const reg_status_names[REG_NSTATUS];
 typedef enum RuleCondition
 {
 	RULE_BLACK_FOR_GREY_EXPIRED = 1 << 0,	/* row: black only for an expired grey period */
-	RULE_NOTE = 1 << 1			/* cause: a non-blank note, the written reason */
+	RULE_NOTE = 1 << 1,			/* cause: a non-blank note, the written reason */
+	RULE_COMMERCIAL_IMPORT = 1 << 2,	/* cause: an approved commercial import
+										 * with a goods declaration, and its
+										 * import */
+	RULE_REPLACEMENT_NEW_IMEI = 1 << 3	/* cause: an approved board replacement
+										 * whose new IMEI this is */
 } RuleCondition;
 
-#define RULE_CAUSE_CONDITIONS	(RULE_NOTE)
+#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_COMMERCIAL_IMPORT | \
+								 RULE_REPLACEMENT_NEW_IMEI)
 
 typedef struct TransitionRule
 {
@@ -65,6 +71,11 @@ typedef struct RuleChange
 	const char *reason;			/* the new code as written, NULL if none */
 	const char *base;			/* its base code, NULL if it is no code */
 	const char *note;			/* the note as it will be stored */
+	Imei		imei;			/* the IMEI (cause conditions) */
+	bool		has_application;	/* application_id as it will be stored */
+	int64		application_id;
+	bool		has_import;		/* import_id as it will be stored */
+	int64		import_id;
 	bool		with_cause;		/* evaluate cause conditions (the trigger) */
 } RuleChange;
 

@@ -157,10 +157,16 @@ imei_string(Imei value)
 static void
 check_transition(Imei imei, RegStatus from, const char *old_reason,
 				 const char *old_base, RegStatus to, const char *reason,
-				 const char *base, const char *note)
+				 const char *base, const char *note,
+				 const Datum *causes, const bool *cause_nulls)
 {
 	RuleChange	change;
 
+	change.imei = imei;
+	change.has_application = !cause_nulls[0];
+	change.application_id = cause_nulls[0] ? 0 : DatumGetInt64(causes[0]);
+	change.has_import = !cause_nulls[1];
+	change.import_id = cause_nulls[1] ? 0 : DatumGetInt64(causes[1]);
 	change.from = from;
 	change.from_reason = old_reason;
 	change.from_base = old_base;
@@ -298,15 +304,32 @@ registry_transition(PG_FUNCTION_ARGS)
 
 	{
 		char	   *note = NULL;
+		Datum		causes[2];
+		bool		cause_nulls[2];
+		int			k;
 
-		/* the note as it will be stored */
+		/* the note, application_id and import_id as they will be stored */
 		for (i = 0; i < ncols; i++)
 			if (cols[i] == att_note)
 				break;
 		if (i == ncols)
 			note = text_column(newtuple, tupdesc, att_note);
+		for (k = 0; k < 2; k++)
+		{
+			for (i = 0; i < ncols; i++)
+				if (cols[i] == a->causes[k])
+					break;
+			if (i < ncols)
+			{
+				causes[k] = (Datum) 0;
+				cause_nulls[k] = true;
+			}
+			else
+				causes[k] = heap_getattr(newtuple, a->causes[k], tupdesc,
+										 &cause_nulls[k]);
+		}
 		check_transition(imei, from, old_reason, old_base, to, reason, base,
-						 note);
+						 note, causes, cause_nulls);
 	}
 
 	cols[ncols] = att_since;

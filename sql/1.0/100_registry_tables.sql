@@ -25,10 +25,14 @@ CREATE TABLE imei_registry.operators (
 );
 
 -- A device with all its IMEIs (multi-SIM, eSIM slots): registry rows point
--- to it through device_id.
+-- to it through device_id.  Every approval and registration records its
+-- devices (model and SIM slots from the TAC table when it knows them); a
+-- flat register_import gives each IMEI a device of its own, which a later
+-- application completes.
 CREATE TABLE imei_registry.devices (
     device_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     model      text,
+    sim_slots  integer CHECK (sim_slots BETWEEN 1 AND 8),   -- eSIM included
     created_at timestamptz NOT NULL DEFAULT now()
 );
 

@@ -119,8 +119,10 @@ COMMENT ON FUNCTION imei_registry.report_connection(imei_registry.imeisv, text, 
     'report_connection() for the IMEISV a network reports';
 
 -- An importer registers officially imported devices: new IMEIs start white
--- (lawful_import).  IMEIs already in the register keep their status (grey
--- ones need an approved application).  One row per distinct input IMEI.
+-- (lawful_import), each with a device of its own (the list does not group
+-- IMEIs; a later application completes the device).  IMEIs already in the
+-- register keep their status (grey ones need an approved application, an
+-- importer's by method commercial_import).  One row per distinct input IMEI.
 CREATE FUNCTION imei_registry.register_import(
     imeis imei_registry.imei[], importer text, note text DEFAULT NULL)
 RETURNS TABLE (import_id bigint, imei imei_registry.imei,
@@ -130,6 +132,8 @@ SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
     new_import bigint;
+    fresh      imei_registry.imei[];
+    ids        bigint[];
 BEGIN
     IF imeis IS NULL OR importer IS NULL OR btrim(importer) = '' THEN
         RAISE EXCEPTION 'register_import needs IMEIs and an importer'
@@ -144,12 +148,26 @@ BEGIN
     VALUES (register_import.importer, register_import.note)
     RETURNING imports.import_id INTO new_import;
 
+    -- the new IMEIs, and a device for each (model and slots from the TAC table)
+    SELECT array_agg(u.imei ORDER BY u.imei),
+           array_agg(pg_catalog.nextval('imei_registry.devices_device_id_seq') ORDER BY u.imei)
+    INTO fresh, ids
+    FROM (SELECT DISTINCT i.imei FROM unnest(imeis) AS i(imei)) u
+    WHERE NOT EXISTS (SELECT FROM imei_registry.registry r
+                      WHERE r.imei OPERATOR(pg_catalog.=) u.imei);
+    INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
+    SELECT f.id, t.model, t.sim_slots
+    FROM unnest(fresh, ids) AS f(imei, id)
+    LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(f.imei);
+
     RETURN QUERY
     WITH input AS (
         SELECT DISTINCT u.imei FROM unnest(imeis) AS u(imei)
     ), added AS (
-        INSERT INTO imei_registry.registry AS r (imei, status, reason, import_id)
-        SELECT i.imei, 'white', 'lawful_import', new_import FROM input i
+        INSERT INTO imei_registry.registry AS r (imei, status, reason, import_id, device_id)
+        SELECT f.imei, 'white', 'lawful_import', new_import, f.id
+        FROM unnest(fresh, ids) AS f(imei, id)
+        ORDER BY f.imei
         ON CONFLICT DO NOTHING
         RETURNING r.imei
     )
@@ -160,6 +178,11 @@ BEGIN
            a.imei IS NOT NULL
     FROM input i LEFT JOIN added a ON a.imei OPERATOR(pg_catalog.=) i.imei
     ORDER BY i.imei;
+
+    -- devices of IMEIs another session entered meanwhile
+    DELETE FROM imei_registry.devices d
+    WHERE d.device_id = ANY (ids)
+      AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = d.device_id);
 END
 $$;
 COMMENT ON FUNCTION imei_registry.register_import(imei_registry.imei[], text, text) IS

@@ -38,6 +38,19 @@ CREATE TABLE imei_registry.tac (
 );
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.tac', '');
 
+-- Authorised service centres, kept by the registry: only a BIN authorised
+-- on the (local) submission date may apply for a board replacement.  A BIN
+-- may have several periods; valid_to NULL: until further notice.
+CREATE TABLE imei_registry.service_centres (
+    bin        imei_registry.bin NOT NULL,
+    name       text NOT NULL CHECK (btrim(name) <> ''),
+    valid_from date NOT NULL,
+    valid_to   date,                        -- the last day, inclusive
+    PRIMARY KEY (bin, valid_from),
+    CHECK (valid_to >= valid_from)
+);
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.service_centres', '');
+
 CREATE TABLE imei_registry.applications (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     applicant_kind    text NOT NULL CHECK (applicant_kind OPERATOR(pg_catalog.=) ANY
@@ -123,25 +136,36 @@ SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_replacemen
 CREATE FUNCTION imei_registry.application_reasons(
         applicant_kind text, applicant_id text, method text, import_date date,
         exporting_country text, delivery_service text, doc_types text[],
-        doc_holders text[], n_devices integer, n_replacements integer)
+        doc_holders text[], n_devices integer, n_replacements integer,
+        service_centre_authorised boolean)
     RETURNS jsonb AS 'MODULE_PATHNAME', 'application_reasons'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION imei_registry.application_reasons(text, text, text, date, text, text, text[], text[], integer, integer) IS
+COMMENT ON FUNCTION imei_registry.application_reasons(text, text, text, date, text, text, text[], text[], integer, integer, boolean) IS
     'rules on applicant, method and documents: a jsonb array of reasons, NULL if none';
+-- For additional_imei: linked_devices is how many recorded devices its
+-- white IMEIs belong to; device_imeis the IMEIs that device has (a
+-- replaced board's aside), adding those the application would link to it,
+-- device_slots its SIM slots, verified whether it was verified by this
+-- applicant, by its importer's registration or by grandfathering.
 CREATE FUNCTION imei_registry.application_device_reasons(
         device_ord integer, model text, n_imeis integer, sim_slots integer,
-        n_white integer, method text)
+        n_white integer, method text, linked_devices integer,
+        device_imeis integer, adding integer, device_slots integer,
+        verified boolean)
     RETURNS jsonb AS 'MODULE_PATHNAME', 'application_device_reasons'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION imei_registry.application_device_reasons(integer, text, integer, integer, integer, text) IS
-    'rules on one device (all IMEIs of a multi-SIM device): reasons or NULL';
+COMMENT ON FUNCTION imei_registry.application_device_reasons(integer, text, integer, integer, integer, text, integer, integer, integer, integer, boolean) IS
+    'rules on one device (all IMEIs of a multi-SIM device, what it links to): reasons or NULL';
+-- entered: the approval enters the IMEI if it is not in the register (a
+-- commercial import's IMEIs, a board replacement's new IMEIs).
 CREATE FUNCTION imei_registry.application_imei_reasons(
         imei_text text, duplicate boolean, status text, status_reason text,
-        expected_model text, model_declared boolean, tac_model text, method text)
+        expected_model text, model_declared boolean, tac_model text, method text,
+        entered boolean)
     RETURNS jsonb AS 'MODULE_PATHNAME', 'application_imei_reasons'
     LANGUAGE C STABLE PARALLEL SAFE;    -- reads a site's reason codes
-COMMENT ON FUNCTION imei_registry.application_imei_reasons(text, boolean, text, text, text, boolean, text, text) IS
-    'rules on one IMEI as typed: valid, once, eligible, of the device''s model: reasons or NULL';
+COMMENT ON FUNCTION imei_registry.application_imei_reasons(text, boolean, text, text, text, boolean, text, text, boolean) IS
+    'rules on one IMEI as typed: valid, once, eligible, of the device''s model, registered by its importer: reasons or NULL';
 CREATE FUNCTION imei_registry.application_replacement_reasons(
         replacement_ord integer, old_imei_text text, new_imei_text text,
         old_status text, new_declared boolean)
@@ -421,6 +445,7 @@ AS $$
 DECLARE
     app        imei_registry.applications;
     n_devices  integer;
+    n_charged  integer;
     reasons    jsonb;
     rejects    boolean;
     fee        integer;
@@ -428,6 +453,13 @@ DECLARE
     expected   bigint;
     done       bigint;
     n          bigint;
+    commercial boolean;
+    replacing  boolean;
+    authorised boolean;
+    new_import bigint;
+    dev        record;
+    dev_id     bigint;
+    merged     bigint[] := '{}';
     -- reasons that inform but do not reject
     notices    constant text[] := ARRAY['imei_already_white', 'imei_not_in_register'];
 BEGIN
@@ -442,17 +474,29 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = format('It was decided at %s.', app.decided_at);
     END IF;
+    commercial := app.method = 'commercial_import';
+    replacing := app.method = 'board_replacement';
 
     SELECT count(*) INTO n_devices FROM imei_registry.application_devices d
     WHERE d.application_id = app.id;
+    -- a service centre authorised on the local date of submission
+    authorised := EXISTS (
+        SELECT FROM imei_registry.service_centres sc
+        WHERE sc.bin::text = app.applicant_id
+          AND imei_registry.local_date(app.submitted_at)
+              BETWEEN sc.valid_from AND coalesce(sc.valid_to, 'infinity'));
 
     -- Every fact the rules need, gathered set-wise; the rules are C.
     WITH facts AS (
         SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
-               r.status::text AS status, r.reason AS status_reason,
+               r.status::text AS status, r.reason AS status_reason, r.device_id,
                t.model AS tac_model, t.sim_slots,
                ai.imei IS NOT NULL AND row_number() OVER
-                   (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate
+                   (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
+               commercial OR (replacing AND EXISTS (
+                   SELECT FROM imei_registry.application_replacements rp
+                   WHERE rp.application_id = app.id
+                     AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered
         FROM imei_registry.application_imeis ai
         LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
         LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
@@ -462,11 +506,35 @@ BEGIN
                (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
                max(i.sim_slots) AS sim_slots,
                coalesce(d.model, min(i.tac_model)) AS expected_model,
-               (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white
+               (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
+               (count(DISTINCT i.device_id) FILTER (WHERE i.status = 'white'))::integer
+                   AS linked_devices,
+               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
+               coalesce(bool_or(i.status IS DISTINCT FROM 'white'), true) AS charged
         FROM imei_registry.application_devices d
         LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = app.id
         GROUP BY d.device_ord, d.model
+    ), links AS (
+        -- additional_imei: the recorded device its white IMEIs belong to
+        SELECT d.device_ord, dv.sim_slots AS device_slots,
+               (SELECT count(*) FROM imei_registry.registry r
+                WHERE r.device_id = d.linked_device
+                  AND NOT (r.status = 'black'
+                           AND coalesce(r.reason_base, r.reason) = 'replaced'))::integer
+                   AS device_imeis,
+               (SELECT count(*) FROM facts f
+                WHERE f.device_ord = d.device_ord AND f.imei IS NOT NULL
+                  AND NOT f.duplicate
+                  AND f.device_id IS DISTINCT FROM d.linked_device)::integer AS adding,
+               EXISTS (SELECT FROM imei_registry.registry r
+                       LEFT JOIN imei_registry.applications va ON va.id = r.application_id
+                       WHERE r.device_id = d.linked_device AND r.status = 'white'
+                         AND (coalesce(r.reason_base, r.reason) IN ('lawful_import', 'grandfathered')
+                              OR va.applicant_id = app.applicant_id)) AS verified
+        FROM devices d
+        LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
+        WHERE app.method = 'additional_imei'
     ), all_reasons AS (
         SELECT 0 AS part, 0 AS k1, 0 AS k2, x.n AS k3, x.reason
         FROM jsonb_array_elements(imei_registry.application_reasons(
@@ -478,20 +546,24 @@ BEGIN
                        WHERE doc.application_id = app.id ORDER BY doc.ord),
                  n_devices,
                  (SELECT count(*)::integer FROM imei_registry.application_replacements rp
-                  WHERE rp.application_id = app.id)))
+                  WHERE rp.application_id = app.id),
+                 authorised))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         SELECT 1, d.device_ord, 0, x.n, x.reason
-        FROM devices d,
+        FROM devices d LEFT JOIN links l USING (device_ord),
              jsonb_array_elements(imei_registry.application_device_reasons(
-                 d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method))
+                 d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
+                 d.linked_devices, l.device_imeis, l.adding,
+                 coalesce(l.device_slots, d.sim_slots), l.verified))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         SELECT 1, i.device_ord, i.ord, x.n, x.reason
         FROM facts i JOIN devices d USING (device_ord),
              jsonb_array_elements(imei_registry.application_imei_reasons(
                  i.imei_text, i.duplicate, i.status, i.status_reason,
-                 d.expected_model, d.model IS NOT NULL, i.tac_model, app.method))
+                 d.expected_model, d.model IS NOT NULL, i.tac_model, app.method,
+                 i.entered))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         SELECT 2, rp.ord, 0, x.n, x.reason
@@ -507,71 +579,164 @@ BEGIN
     )
     SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
            coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
-           (SELECT count(*) FROM facts f WHERE f.status <> 'white')
-    INTO reasons, rejects, expected
+           (SELECT count(*) FROM facts f
+            WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
+           (SELECT count(*) FROM devices d WHERE d.charged)
+    INTO reasons, rejects, expected, n_charged
     FROM all_reasons;
 
-    fee := imei_registry.fee_mci_per_device(app.applicant_kind) * n_devices;
+    -- The fee is due for each device the application verifies: a device
+    -- whose IMEIs are all white already (an official retailer's, say) costs
+    -- nothing.
+    fee := imei_registry.fee_mci_per_device(app.applicant_kind) * n_charged;
     result := jsonb_build_object(
         'decision', CASE WHEN rejects THEN 'rejected' ELSE 'approved' END,
         'reasons', reasons,
         'fee', jsonb_build_object('mci', fee,
                                   'tenge', fee * coalesce(app.mci_tenge, 0)));
 
-    IF NOT rejects THEN
-        -- Approved: every IMEI is valid, listed once, and white, or one the
-        -- rules let an application make white (transition_allowed: grey,
-        -- or black only for an expired grey period), or not in the
-        -- register (left so: the rules start an IMEI white only by an
-        -- importer's registration).  Those turn white, and a board
-        -- replacement's old IMEIs turn black.  The registry's transition
-        -- trigger checks each change and writes its history row.  If a
-        -- concurrent change made an IMEI ineligible since the facts were
-        -- read, fewer rows change than are due and the decision fails.
-        UPDATE imei_registry.registry r
-        SET status = 'white', reason = 'application_approved', grey_last_day = NULL,
-            application_id = app.id, import_id = NULL,
-            note = CASE WHEN app.method = 'board_replacement' THEN
-                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                        FROM imei_registry.application_replacements rp
-                        WHERE rp.application_id = app.id
-                          AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END
-        FROM imei_registry.application_imeis ai
-        WHERE ai.application_id = app.id
-          AND r.imei OPERATOR(pg_catalog.=) ai.imei
-          AND imei_registry.transition_allowed(r.status, 'white', 'application_approved',
-                                               r.reason);
-        GET DIAGNOSTICS done = ROW_COUNT;
-
-        IF app.method = 'board_replacement' THEN
-            UPDATE imei_registry.registry r
-            SET status = 'black', reason = 'replaced', application_id = app.id,
-                import_id = NULL, note = 'replaced by ' || rp.new_imei_text
-            FROM imei_registry.application_replacements rp
-            WHERE rp.application_id = app.id
-              AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
-              AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
-            GET DIAGNOSTICS n = ROW_COUNT;
-            done := done + n;
-            expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
-                                    WHERE rp.application_id = app.id);
-        END IF;
-
-        IF done <> expected THEN
-            RAISE EXCEPTION 'the register changed while application % was being decided', id
-                USING ERRCODE = 'serialization_failure',
-                      DETAIL = format('%s status changes were due, %s were made.', expected, done),
-                      HINT = 'Decide the application again.';
-        END IF;
-    END IF;
-
+    -- Decided first: the registry's rules for a commercial import and a
+    -- board replacement ask for an approved application.
     UPDATE imei_registry.applications a
     SET state = CASE WHEN rejects THEN 'rejected' ELSE 'approved' END,
         decided_at = pg_catalog.now(), decided_by = SESSION_USER,
         fee_mci = fee, fee_tenge = (result #>> '{fee,tenge}')::numeric,
         decision = result
     WHERE a.id = app.id;
+    IF rejects THEN
+        RETURN result;
+    END IF;
+
+    -- Approved: every IMEI is valid, listed once, and white, or one the
+    -- rules let an application make white (transition_allowed: grey, or
+    -- black only for an expired grey period), or not in the register.
+    -- A commercial import is the importer's registration: it makes an
+    -- import, and its IMEIs white by lawful_import (the grey ones too),
+    -- entering those never seen in a network.  A board replacement enters
+    -- its new IMEIs (white by application_approved, even if never
+    -- connected) and makes the old ones black (replaced).  Other IMEIs not
+    -- in the register stay out of it.  The registry's transition trigger
+    -- checks each change and writes its history row.  If a concurrent
+    -- change made an IMEI ineligible since the facts were read, fewer rows
+    -- change than are due and the decision fails.
+    IF commercial THEN
+        INSERT INTO imei_registry.imports (importer, note)
+        VALUES (app.applicant_id,
+                format('commercial import, application %s, goods declaration %s', app.id,
+                       (SELECT string_agg(coalesce(doc.number, '?'), ', ' ORDER BY doc.ord)
+                        FROM imei_registry.application_documents doc
+                        WHERE doc.application_id = app.id AND doc.type = 'goods_declaration')))
+        RETURNING import_id INTO new_import;
+    END IF;
+
+    UPDATE imei_registry.registry r
+    SET status = 'white',
+        reason = CASE WHEN commercial AND r.status = 'grey'
+                      THEN 'lawful_import' ELSE 'application_approved' END,
+        grey_last_day = NULL, application_id = app.id,
+        import_id = CASE WHEN commercial AND r.status = 'grey' THEN new_import END,
+        note = CASE WHEN replacing THEN
+                   (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                    FROM imei_registry.application_replacements rp
+                    WHERE rp.application_id = app.id
+                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END
+    FROM imei_registry.application_imeis ai
+    WHERE ai.application_id = app.id
+      AND r.imei OPERATOR(pg_catalog.=) ai.imei
+      AND imei_registry.transition_allowed(r.status, 'white',
+              CASE WHEN commercial AND r.status = 'grey'
+                   THEN 'lawful_import' ELSE 'application_approved' END, r.reason);
+    GET DIAGNOSTICS done = ROW_COUNT;
+
+    INSERT INTO imei_registry.registry AS r
+        (imei, status, reason, application_id, import_id, note)
+    SELECT e.imei,  'white',
+           CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
+           app.id, new_import,
+           CASE WHEN replacing THEN
+               (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                FROM imei_registry.application_replacements rp
+                WHERE rp.application_id = app.id
+                  AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END
+    FROM (SELECT DISTINCT ai.imei FROM imei_registry.application_imeis ai
+          WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+            AND (commercial OR EXISTS (
+                    SELECT FROM imei_registry.application_replacements rp
+                    WHERE rp.application_id = app.id
+                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
+            AND NOT EXISTS (SELECT FROM imei_registry.registry k
+                            WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
+    ORDER BY e.imei
+    ON CONFLICT (imei) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    done := done + n;
+
+    IF replacing THEN
+        UPDATE imei_registry.registry r
+        SET status = 'black', reason = 'replaced', application_id = app.id,
+            import_id = NULL, note = 'replaced by ' || rp.new_imei_text
+        FROM imei_registry.application_replacements rp
+        WHERE rp.application_id = app.id
+          AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
+          AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        done := done + n;
+        expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
+                                WHERE rp.application_id = app.id);
+    END IF;
+
+    IF done <> expected THEN
+        RAISE EXCEPTION 'the register changed while application % was being decided', id
+            USING ERRCODE = 'serialization_failure',
+                  DETAIL = format('%s status changes were due, %s were made.', expected, done),
+                  HINT = 'Decide the application again.';
+    END IF;
+
+    -- The devices, each with all its IMEIs: the device its IMEIs (or, for a
+    -- board replacement, the old IMEIs they replace) already belong to, the
+    -- smallest if several (the others merge into it), else a new one.
+    FOR dev IN
+        SELECT d.device_ord, d.model,
+               array_remove(array_agg(DISTINCT r.device_id)
+                            || array_agg(DISTINCT o.device_id), NULL) AS known,
+               (array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1] AS tac_model,
+               max(t.sim_slots) AS sim_slots
+        FROM imei_registry.application_devices d
+        JOIN imei_registry.application_imeis ai USING (application_id, device_ord)
+        LEFT JOIN imei_registry.application_replacements rp
+               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+        LEFT JOIN imei_registry.registry o ON o.imei OPERATOR(pg_catalog.=) rp.old_imei
+        LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+        WHERE d.application_id = app.id AND ai.imei IS NOT NULL
+        GROUP BY d.device_ord, d.model
+        ORDER BY d.device_ord
+    LOOP
+        dev_id := (SELECT min(k) FROM unnest(dev.known) k);
+        IF dev_id IS NULL THEN
+            INSERT INTO imei_registry.devices (model, sim_slots)
+            VALUES (coalesce(dev.tac_model, dev.model), dev.sim_slots)
+            RETURNING device_id INTO dev_id;
+        ELSE
+            merged := merged || dev.known;
+            UPDATE imei_registry.devices dv
+            SET model = coalesce(dv.model, dev.tac_model, dev.model),
+                sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
+            WHERE dv.device_id = dev_id AND (dv.model IS NULL OR dv.sim_slots IS NULL);
+        END IF;
+        UPDATE imei_registry.registry r SET device_id = dev_id
+        FROM imei_registry.application_imeis ai
+        LEFT JOIN imei_registry.application_replacements rp
+               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+        WHERE ai.application_id = app.id AND ai.device_ord = dev.device_ord
+          AND r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+          AND r.device_id IS DISTINCT FROM dev_id;
+    END LOOP;
+    -- devices left without IMEIs by a merge
+    DELETE FROM imei_registry.devices dv
+    WHERE dv.device_id = ANY (merged)
+      AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
     RETURN result;
 END $$;
 COMMENT ON FUNCTION imei_registry.decide_application(bigint) IS
-    'apply every rule to a submitted application; on approval move its IMEIs to white (history via the registry trigger)';
+    'apply every rule to a submitted application; on approval move its IMEIs to white (history via the registry trigger) and record its devices';

@@ -13,6 +13,8 @@ INSERT INTO imei_registry.tac (tac, brand, model, device_type, sim_slots) VALUES
     ('86100101', 'Acme', 'Duo',  'smartphone', 2),    -- SIM + eSIM
     ('86100102', 'Acme', 'Solo', 'smartphone', 1),
     ('86100103', 'Acme', 'Duo',  'smartphone', 2);    -- same model, 2nd TAC
+INSERT INTO imei_registry.service_centres (bin, name, valid_from) VALUES
+    ('940140000385', 'Acme Service', '2025-01-01');
 
 -- the n-th IMEI of a TAC, as text
 CREATE FUNCTION pg_temp.imei(tac text, n int) RETURNS text LANGUAGE sql AS
@@ -94,12 +96,14 @@ SELECT is(pg_temp.decide(jsonb_build_object(
               'devices', jsonb_build_array(jsonb_build_object('model', 'Solo',
                              'imeis', jsonb_build_array(pg_temp.imei('86100102', 3)))))) ->> 'decision',
           'approved', 'gift by parcel, the applicant named on the tracking record');
+SELECT imei_registry.register_import(ARRAY[pg_temp.imei('86100102', 40)]::imei_registry.imei[], 'Acme Distribution');
 SELECT is(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "individual", "id": "901123300258"}'::jsonb,
               'method', 'official_retailer',
               'devices', jsonb_build_array(jsonb_build_object('model', 'Solo',
-                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 4)))))) ->> 'decision',
-          'approved', 'official retailer: no documents needed');
+                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 40)))))) ->> 'decision',
+          'approved', 'official retailer: no documents needed for a device its importer registered');
+SELECT pg_temp.set_status(pg_temp.imei('86100102', 4), 'white', 'application_approved');
 SELECT is(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "legal_entity", "id": "990940003030"}'::jsonb,
               'method', 'commercial_import',
@@ -136,8 +140,9 @@ SELECT is((SELECT array_agg(r.note ORDER BY r.imei) FROM imei_registry.registry 
           ARRAY['replaced by ' || pg_temp.imei('86100102', 8), 'replaces ' || pg_temp.imei('86100102', 7)],
           'old and new IMEI are linked');
 
--- additional IMEI: one IMEI verified, the other (eSIM) grey, same model
-SELECT pg_temp.set_status(pg_temp.imei('86100101', 9), 'white', 'application_approved');
+-- additional IMEI: one IMEI verified (its eSIM not yet seen), then the eSIM
+-- shows up grey, same model
+SELECT pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 9), pg_temp.imei('86100103', 9))));
 SELECT pg_temp.grey(pg_temp.imei('86100103', 9));
 SELECT is(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "individual", "id": "901123300258"}'::jsonb,
@@ -200,8 +205,8 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "service_centre", "id": "901123300258"}'::jsonb,
               'method', 'official_retailer',
               'devices', jsonb_build_array(jsonb_build_object('model', 'Solo',
-                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 9))))))),
-          ARRAY['applicant_kind_mismatch'], 'a service centre with an IIN');
+                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 40))))))),
+          ARRAY['applicant_kind_mismatch', 'imei_already_white'], 'a service centre with an IIN');
 
 -- ---- evidence per method ----
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 13), pg_temp.imei('86100101', 14)))
@@ -251,8 +256,8 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "individual", "id": "901123300258"}'::jsonb,
               'method', 'official_retailer', 'documents', '[{"type": "cash_receipt"}]'::jsonb,
               'devices', jsonb_build_array(jsonb_build_object('model', 'Solo',
-                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 9))))))),
-          ARRAY['cash_receipt_not_evidence'], 'a receipt rejects even where no document is needed');
+                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 40))))))),
+          ARRAY['cash_receipt_not_evidence', 'imei_already_white'], 'a receipt rejects even where no document is needed');
 
 -- ---- the applicant is the person on the import document ----
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 13), pg_temp.imei('86100101', 14)))
@@ -329,7 +334,7 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
               'devices', jsonb_build_array(jsonb_build_object('model', 'Duo',
                   'imeis', jsonb_build_array(pg_temp.imei('86100101', 18), pg_temp.imei('86100101', 19))))))),
           ARRAY['no_verified_imei'], 'additional IMEI: one IMEI must already be white');
-SELECT pg_temp.set_status(pg_temp.imei('86100101', 20), 'white', 'application_approved');
+SELECT pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 20), pg_temp.imei('86100103', 20))));
 SELECT pg_temp.grey(pg_temp.imei('86100199', 20));   -- a TAC the table lacks
 SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "individual", "id": "901123300258"}'::jsonb,
@@ -370,9 +375,9 @@ SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind
           '22023', 'invalid application: key "replacements" is only for method board_replacement', 'replacements outside a board replacement');
 
 -- ---- the C rule functions refuse a NULL where a fact is required ----
-SELECT throws_ok($$SELECT imei_registry.application_imei_reasons(NULL, false, NULL, NULL, NULL, false, NULL, 'parcel')$$,
+SELECT throws_ok($$SELECT imei_registry.application_imei_reasons(NULL, false, NULL, NULL, NULL, false, NULL, 'parcel', false)$$,
           '22004', 'argument imei_text must not be null', 'no IMEI text, no rule');
-SELECT throws_ok($$SELECT imei_registry.application_reasons('individual', NULL, 'parcel', NULL, NULL, NULL, NULL, NULL, 1, 0)$$,
+SELECT throws_ok($$SELECT imei_registry.application_reasons('individual', NULL, 'parcel', NULL, NULL, NULL, NULL, NULL, 1, 0, false)$$,
           '22004', 'argument applicant_id must not be null', 'no applicant, no rule');
 
 -- ---- fee ----

@@ -39,7 +39,7 @@ SELECT set_eq($$SELECT code, status, base FROM imei_registry.reasons WHERE shipp
               $$SELECT DISTINCT reason, to_status, reason AS base FROM imei_registry.transition_rules()$$,
               'a shipped code leads where its rules lead, and is its own base');
 SELECT ok(transition_allowed(NULL, 'black', 'gsma_blocked'), 'new -> black by gsma_blocked');
-SELECT ok(NOT transition_allowed('grey', 'white', 'lawful_import'), 'grey -> white by lawful_import: no');
+SELECT ok(NOT transition_allowed('grey', 'white', 'reinstated'), 'grey -> white by reinstated: no');
 SELECT ok(transition_allowed('black', 'white', 'application_approved', 'grey_expired'),
           'black (grey_expired) -> white by application_approved');
 SELECT ok(NOT transition_allowed('black', 'white', 'application_approved', 'counterfeit'),

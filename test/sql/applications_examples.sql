@@ -10,16 +10,22 @@ INSERT INTO imei_registry.tac (tac, brand, model, device_type, sim_slots) VALUES
     ('86100101', 'Acme', 'Duo',  'smartphone', 2),
     ('86100102', 'Acme', 'Solo', 'smartphone', 1),
     ('86100103', 'Acme', 'Duo',  'smartphone', 2);
--- every IMEI of the examples first connects (grey) ...
+INSERT INTO imei_registry.service_centres (bin, name, valid_from)
+VALUES ('940140000385', 'Acme Service', '2025-01-01');
+-- the importers registered the official retailer's phone and the first SIM
+-- of the additional-IMEI device ...
+SELECT imei, status, registered
+FROM imei_registry.register_import(ARRAY['356868000041426', '861001010000095'], 'Acme Distribution');
+-- ... the other IMEIs of the examples first connect (grey), but for the
+-- commercial import's second phone (unsold) and the new board's IMEI ...
 INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
 SELECT i::imei_registry.imei, 'grey', 'unverified', current_date + 30
 FROM unnest(ARRAY['352099001761481', '352099001761499', '861812069402168', '861812069402176',
-                  '356868000041418', '356868000041426', '860001000000007', '860001000000015',
-                  '860001000000023', '860001000000031', '861001020000077', '861001020000085',
-                  '861001010000095', '861001030000091', '861001010000012']) i;
--- ... the old board's IMEI and the first SIM of the additional-IMEI device are verified
+                  '356868000041418', '860001000000007', '860001000000015',
+                  '861001020000077', '861001030000091', '861001010000012']) i;
+-- ... and the old board's IMEI was verified
 UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved'
-WHERE imei IN ('861001020000077', '861001010000095');
+WHERE imei = '861001020000077';
 
 CREATE TEMP TABLE examples (method text, doc jsonb);
 INSERT INTO examples VALUES
@@ -57,9 +63,14 @@ FROM examples e, LATERAL imei_registry.decide_application(imei_registry.submit_a
 ORDER BY e.method;
 
 -- The register after the approvals, and the history the trigger wrote.
-SELECT r.imei, r.status, r.reason, a.method, r.note
+SELECT r.imei, r.status, r.reason, a.method, r.import_id IS NOT NULL AS import, r.note
 FROM imei_registry.registry r JOIN imei_registry.applications a ON a.id = r.application_id
 ORDER BY r.imei;
+-- The devices, each with all its IMEIs.
+SELECT d.model, d.sim_slots, array_agg(r.imei::text || ' ' || r.status ORDER BY r.imei) AS imeis
+FROM imei_registry.devices d JOIN imei_registry.registry r USING (device_id)
+GROUP BY d.device_id, d.model, d.sim_slots
+ORDER BY min(r.imei);
 SELECT h.imei, h.from_status, h.to_status, h.reason, a.method, h.note
 FROM imei_registry.history h JOIN imei_registry.applications a ON a.id = h.application_id
 ORDER BY h.imei, h.id;
