@@ -5,7 +5,7 @@ PG_MAJOR=${PG_MAJOR:-15}
 PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
 DEBIAN_PACKAGES="build-essential clang postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
     postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-    python3 python3-psycopg"
+    python3 python3-psycopg valgrind"
 
 # Run as root: directly when we are root, else through sudo.
 as_root() {
@@ -35,6 +35,8 @@ as_cluster_owner() {
 
 # start_cluster DIR: initdb and start a cluster listening only on a Unix
 # socket in DIR, with pg_cron loaded; exports PGHOST, PGPORT, PGUSER.
+# CLUSTER_CONF: more postgresql.conf lines; CLUSTER_POSTGRES: the server
+# executable to start (a wrapper; default the installed postgres).
 start_cluster() {
     local dir=$1
     mkdir -p "$dir"
@@ -56,8 +58,10 @@ shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 16
+${CLUSTER_CONF:-}
 CONF
-    as_cluster_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+    as_cluster_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+        ${CLUSTER_POSTGRES:+-p "$CLUSTER_POSTGRES"} -t 300 -w start >/dev/null
     export PGHOST=$dir PGPORT=5432 PGUSER=postgres
 }
 
