@@ -604,7 +604,9 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
  * backend knows it.  They are forgotten (and made again at the next use)
  * when the registry changes or goes (a relcache invalidation), so that a
  * plan is never used with transition tables of another shape than the one
- * it was made for.
+ * it was made for.  (One relation at a time: were the registry's shards
+ * ever to fire this trigger, relcheck.c's ext_is_relation() would accept
+ * them, and the plans would need keeping per shard.)
  */
 static SPIPlanPtr history_plans[2] = {NULL, NULL};
 static Oid	history_plans_relid = InvalidOid;
