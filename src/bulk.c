@@ -32,6 +32,7 @@
 #include "bulk.h"
 #include "bulk_check.h"
 #include "rules.h"
+#include "relcheck.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -67,9 +68,8 @@ typedef enum BulkTarget
 	BULK_DEVICES
 } BulkTarget;
 
-static const char *const target_names[] = {
-	"upload_connections", "upload_tac", "upload_blocklist", "upload_devices"
-};
+/* The target's table name (relcheck.c has them) */
+#define target_name(t)	ext_relation_name((ExtRelation) (EXT_FIRST_UPLOAD + (t)))
 
 /* The set of keys (IMEIs, TACs) accepted so far in this import */
 typedef struct SeenEntry
@@ -1331,33 +1331,23 @@ restore_user(const SavedUser *saved)
 }
 
 
-static void
-check_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "%s: not called by trigger manager", name);
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
-		(row != (bool) TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)) ||
-		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
-		elog(ERROR, "%s: must be fired %s INSERT FOR EACH %s", name,
-			 before ? "BEFORE" : "AFTER", row ? "ROW" : "STATEMENT");
-}
-
+/*
+ * The guards of the three triggers: fired as the target's triggers are, on
+ * one of the extension's targets of the shape it made (relcheck.c), never
+ * on a table that only has a target's name.  Returns the target.
+ */
 static BulkTarget
-target_of(Relation rel)
+target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 {
-	const char *name = RelationGetRelationName(rel);
-	int			t;
+	TriggerData *trigdata = trigger_data(fcinfo, name);
 
-	for (t = 0; t < lengthof(target_names); t++)
-		if (strcmp(name, target_names[t]) == 0)
-			return (BulkTarget) t;
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("table \"%s\" is not an imei_registry upload target", name)));
-	return BULK_CONNECTIONS;	/* keep the compiler quiet */
+	StaticAssertStmt(EXT_UPLOAD_TAC - EXT_FIRST_UPLOAD == BULK_TAC &&
+					 EXT_UPLOAD_BLOCKLIST - EXT_FIRST_UPLOAD == BULK_BLOCKLIST &&
+					 EXT_UPLOAD_DEVICES - EXT_FIRST_UPLOAD == BULK_DEVICES,
+					 "upload targets out of step");
+	trigger_require(trigdata, name, TRIG_INSERT, before, row);
+	return (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
+						 EXT_FIRST_UPLOAD);
 }
 
 PG_FUNCTION_INFO_V1(bulk_import_begin);
@@ -1365,11 +1355,12 @@ Datum
 bulk_import_begin(PG_FUNCTION_ARGS)
 {
 	Relation	rel;
+	BulkTarget	target;
 	Datum		v[2];
 	bool		isnull;
 	SavedUser	saved;
 
-	check_trigger(fcinfo, "bulk_import_begin", false, true);
+	target = target_trigger(fcinfo, "bulk_import_begin", false, true);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
 
 	if (bulk.cxt == NULL)
@@ -1384,7 +1375,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	bulk.nbatch = 0;
 	bulk.active = false;
 	bulk.relid = RelationGetRelid(rel);
-	bulk.target = target_of(rel);
+	bulk.target = target;
 	bulk.atomic = bulk_import_atomic;
 	bulk.nread = bulk.nloaded = bulk.nrejected = bulk.npresent = 0;
 	bulk.seen = NULL;
@@ -1398,7 +1389,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 
-	v[0] = CStringGetTextDatum(target_names[bulk.target]);
+	v[0] = CStringGetTextDatum(target_name(bulk.target));
 	v[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	become_owner(rel, &saved);
 	SPI_connect();
@@ -1417,6 +1408,7 @@ Datum
 bulk_import_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	BulkTarget	target;
 	Relation	rel;
 	HeapTuple	tuple;
 	TupleDesc	desc;
@@ -1424,13 +1416,16 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	SavedUser	saved;
 
-	check_trigger(fcinfo, "bulk_import_row", true, true);
+	target = target_trigger(fcinfo, "bulk_import_row", true, true);
 	rel = trigdata->tg_relation;
 	tuple = trigdata->tg_trigtuple;
 	desc = RelationGetDescr(rel);
-	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
-		elog(ERROR, "bulk_import_row: no import is open for \"%s\"",
-			 RelationGetRelationName(rel));
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel) || bulk.target != target)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"bulk_import_row\" fired without an import open for \"%s\"",
+						RelationGetRelationName(rel)),
+				 errhint("The target's statement trigger bulk_import_begin() opens it.")));
 
 	bulk.nread++;
 	r.outcome = ROW_LOADED;
@@ -1473,15 +1468,19 @@ PG_FUNCTION_INFO_V1(bulk_import_end);
 Datum
 bulk_import_end(PG_FUNCTION_ARGS)
 {
+	BulkTarget	target;
 	Relation	rel;
 	Datum		v[5];
 	SavedUser	saved;
 
-	check_trigger(fcinfo, "bulk_import_end", false, false);
+	target = target_trigger(fcinfo, "bulk_import_end", false, false);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
-	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
-		elog(ERROR, "bulk_import_end: no import is open for \"%s\"",
-			 RelationGetRelationName(rel));
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel) || bulk.target != target)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"bulk_import_end\" fired without an import open for \"%s\"",
+						RelationGetRelationName(rel)),
+				 errhint("The target's statement trigger bulk_import_begin() opens it.")));
 	bulk.active = false;
 
 	become_owner(rel, &saved);
@@ -1493,7 +1492,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%lld of %lld rows of the import into imei_registry.%s are bad; nothing was loaded",
 						(long long) bulk.nrejected, (long long) bulk.nread,
-						target_names[bulk.target]),
+						target_name(bulk.target)),
 				 errdetail("%s%s", bulk.quoted.data,
 						   bulk.nrejected > BULK_QUOTED_REASONS ? "\n..." : ""),
 				 errhint("Fix the rows, or set imei_registry.import_atomic to off to load the good rows and keep the bad ones in imei_registry.import_rejects.")));
@@ -1509,7 +1508,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 
 	ereport(NOTICE,
 			(errmsg("import %lld into imei_registry.%s: %lld rows read, %lld loaded (%lld already present), %lld rejected",
-					(long long) bulk.import_id, target_names[bulk.target],
+					(long long) bulk.import_id, target_name(bulk.target),
 					(long long) bulk.nread, (long long) bulk.nloaded,
 					(long long) bulk.npresent, (long long) bulk.nrejected)));
 

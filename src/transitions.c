@@ -30,6 +30,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -37,57 +38,30 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/queryenvironment.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
 #include "imei.h"
+#include "relcheck.h"
 #include "rules.h"
 
 PG_FUNCTION_INFO_V1(registry_transition);
 PG_FUNCTION_INFO_V1(registry_history);
 PG_FUNCTION_INFO_V1(history_guard);
 
-/* Guards shared by the row triggers, in the style of contrib/spi. */
-static TriggerData *
-row_trigger_guard(FunctionCallInfo fcinfo, const char *funcname, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "%s: not fired by trigger manager", funcname);
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired for row", funcname);
-	if (before && !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired before event", funcname);
-	if (!before && !TRIGGER_FIRED_AFTER(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired after event", funcname);
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired for INSERT or UPDATE", funcname);
-	return trigdata;
-}
-
-static int
-column(TupleDesc tupdesc, const char *name)
-{
-	int			attnum = SPI_fnumber(tupdesc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "imei_registry: trigger relation has no column \"%s\"", name);
-	return attnum;
-}
-
 /*
- * Column numbers of the registry, looked up once per backend and forgotten
- * on a relcache invalidation of the table (ALTER TABLE, DROP EXTENSION).
+ * The columns of the registry the row trigger reads, after the checks of
+ * relcheck.c: rel is the extension's registry and each column has the type
+ * read here.
  */
 typedef struct RegistryAtts
 {
-	Oid			relid;
 	int			imei;
 	int			status;
 	int			reason;
@@ -97,42 +71,32 @@ typedef struct RegistryAtts
 	int			causes[3];		/* application_id, import_id, note */
 } RegistryAtts;
 
-static RegistryAtts registry_atts_cache = {InvalidOid};
-
-static void
-forget_registry_atts(Datum arg, Oid relid)
+/* The guards of registry_transition, as core's triggers have them */
+static TriggerData *
+row_trigger_guard(FunctionCallInfo fcinfo, const char *caller)
 {
-	if (!OidIsValid(relid) || relid == registry_atts_cache.relid)
-		registry_atts_cache.relid = InvalidOid;
+	TriggerData *trigdata = trigger_data(fcinfo, caller);
+
+	trigger_require(trigdata, caller, TRIG_INSERT | TRIG_UPDATE, true, true);
+	return trigdata;
 }
 
 static const RegistryAtts *
-registry_atts(Relation rel)
+registry_atts(Relation rel, const char *caller)
 {
-	static bool callback_registered = false;
-	RegistryAtts *a = &registry_atts_cache;
-	TupleDesc	tupdesc = RelationGetDescr(rel);
+	static RegistryAtts a;
+	const AttrNumber *att = ext_columns(rel, EXT_REGISTRY, caller);
 
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(forget_registry_atts, (Datum) 0);
-		callback_registered = true;
-	}
-	if (a->relid != RelationGetRelid(rel))
-	{
-		a->relid = InvalidOid;
-		a->imei = column(tupdesc, "imei");
-		a->status = column(tupdesc, "status");
-		a->reason = column(tupdesc, "reason");
-		a->reason_base = column(tupdesc, "reason_base");
-		a->since = column(tupdesc, "since");
-		a->grey_last_day = column(tupdesc, "grey_last_day");
-		a->causes[0] = column(tupdesc, "application_id");
-		a->causes[1] = column(tupdesc, "import_id");
-		a->causes[2] = column(tupdesc, "note");
-		a->relid = RelationGetRelid(rel);
-	}
-	return a;
+	a.imei = att[REG_IMEI];
+	a.status = att[REG_STATUS];
+	a.reason = att[REG_REASON];
+	a.reason_base = att[REG_REASON_BASE];
+	a.since = att[REG_SINCE];
+	a.grey_last_day = att[REG_GREY_LAST_DAY];
+	a.causes[0] = att[REG_APPLICATION_ID];
+	a.causes[1] = att[REG_IMPORT_ID];
+	a.causes[2] = att[REG_NOTE];
+	return &a;
 }
 
 static char *
@@ -189,13 +153,13 @@ check_transition(Imei imei, RegStatus from, const char *old_reason,
 Datum
 registry_transition(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = row_trigger_guard(fcinfo, "registry_transition", true);
+	TriggerData *trigdata = row_trigger_guard(fcinfo, "registry_transition");
 	Relation	rel = trigdata->tg_relation;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	HeapTuple	oldtuple = is_insert ? NULL : trigdata->tg_trigtuple;
-	const RegistryAtts *a = registry_atts(rel);
+	const RegistryAtts *a = registry_atts(rel, "registry_transition");
 	int			att_imei = a->imei;
 	int			att_status = a->status;
 	int			att_reason = a->reason;
@@ -354,7 +318,7 @@ actor_name(void)
  * INSERT ... SELECT per statement appends the history rows of every row the
  * statement inserted or whose status it changed: a bulk change of 100,000
  * rows is one set-based insert, not 100,000 executor runs.  The plans are
- * kept for the life of the backend.  It runs as the owner of the registry
+ * kept for the registry (history_plan).  It runs as the owner of the registry
  * table: nobody else needs (or gets) INSERT on history.
  *
  * For an UPDATE, the executor captures the old and the new version of each
@@ -388,12 +352,16 @@ static Tuplestorestate *
 register_changed_rows(TriggerData *trigdata, uint64 *count)
 {
 	TupleDesc	reldesc = RelationGetDescr(trigdata->tg_relation);
+	const AttrNumber *reg = ext_columns(trigdata->tg_relation, EXT_REGISTRY,
+										"registry_history");
 	const char *const cols[] = {"imei", "status", "reason", "since",
 	"application_id", "import_id", "note"};
+	const int	regcols[lengthof(cols)] = {REG_IMEI, REG_STATUS, REG_REASON,
+		REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE};
 	int			atts[lengthof(cols)];
-	int			att_status = column(reldesc, "status");
-	int			att_reason = column(reldesc, "reason");
-	int			att_imei = column(reldesc, "imei");
+	int			att_status = reg[REG_STATUS];
+	int			att_reason = reg[REG_REASON];
+	int			att_imei = reg[REG_IMEI];
 	TupleDesc	desc;
 	Tuplestorestate *changed;
 	TupleTableSlot *oldslot;
@@ -406,7 +374,7 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	desc = CreateTemplateTupleDesc(lengthof(cols) + 1);
 	for (i = 0; i < lengthof(cols); i++)
 	{
-		atts[i] = column(reldesc, cols[i]);
+		atts[i] = reg[regcols[i]];
 		TupleDescInitEntry(desc, i + 1, cols[i],
 						   TupleDescAttr(reldesc, atts[i] - 1)->atttypid, -1, 0);
 	}
@@ -461,12 +429,65 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	return changed;
 }
 
+/*
+ * The plans of registry_history, for one relation: the registry as this
+ * backend knows it.  They are forgotten (and made again at the next use)
+ * when the registry changes or goes (a relcache invalidation), so that a
+ * plan is never used with transition tables of another shape than the one
+ * it was made for.  (One relation at a time: were the registry's shards
+ * ever to fire this trigger, relcheck.c's ext_is_relation() would accept
+ * them, and the plans would need keeping per shard.)
+ */
+static SPIPlanPtr history_plans[2] = {NULL, NULL};
+static Oid	history_plans_relid = InvalidOid;
+
+static void
+forget_history_plans(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == history_plans_relid)
+		history_plans_relid = InvalidOid;
+}
+
+static SPIPlanPtr
+history_plan(Relation rel, int which)
+{
+	static bool callback_registered = false;
+	Oid			argtypes[1] = {TEXTOID};
+	int			i;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_history_plans, (Datum) 0);
+		callback_registered = true;
+	}
+	if (history_plans_relid != RelationGetRelid(rel))
+	{
+		for (i = 0; i < lengthof(history_plans); i++)
+		{
+			if (history_plans[i] != NULL)
+				SPI_freeplan(history_plans[i]);
+			history_plans[i] = NULL;
+		}
+		history_plans_relid = RelationGetRelid(rel);
+	}
+	if (history_plans[which] == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(history_sql[which], 1, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "registry_history: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		history_plans[which] = p;
+	}
+	return history_plans[which];
+}
+
 Datum
 registry_history(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr plans[2] = {NULL, NULL};
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Oid			argtypes[1] = {TEXTOID};
+	TriggerData *trigdata = trigger_data(fcinfo, "registry_history");
+	Relation	rel = trigdata->tg_relation;
 	Datum		args[1];
 	Tuplestorestate *changed = NULL;
 	uint64		nchanged = 0;
@@ -474,31 +495,35 @@ registry_history(PG_FUNCTION_ARGS)
 	int			ret;
 	Oid			save_userid;
 	int			save_sec_context;
+	int			save_nestlevel;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "registry_history: not fired by trigger manager");
-	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
-		elog(ERROR, "registry_history: must be fired after statement");
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		which = 0;
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		which = 1;
-	else
-		elog(ERROR, "registry_history: must be fired for INSERT or UPDATE");
+	trigger_require(trigdata, "registry_history", TRIG_INSERT | TRIG_UPDATE,
+					false, false);
+	(void) ext_columns(rel, EXT_REGISTRY, "registry_history");
+	which = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? 0 : 1;
 	if (trigdata->tg_newtable == NULL || (which == 1 && trigdata->tg_oldtable == NULL))
-		elog(ERROR, "registry_history: the trigger must have REFERENCING %s",
-			 which == 0 ? "NEW TABLE AS new_rows"
-			 : "OLD TABLE AS old_rows NEW TABLE AS new_rows");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"registry_history\" must be fired with REFERENCING %s",
+						which == 0 ? "NEW TABLE AS new_rows"
+						: "OLD TABLE AS old_rows NEW TABLE AS new_rows")));
 	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
 		return PointerGetDatum(NULL);
 
 	args[0] = CStringGetTextDatum(actor_name());
 
+	/*
+	 * As the table owner, with nothing of the caller's on the search_path
+	 * while the plans are made and run (every name in them is qualified).
+	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(trigdata->tg_relation->rd_rel->relowner,
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "registry_history: SPI_connect failed");
@@ -515,17 +540,7 @@ registry_history(PG_FUNCTION_ARGS)
 	/* an UPDATE that kept every status appends nothing */
 	if (which == 0 || nchanged > 0)
 	{
-		if (plans[which] == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare(history_sql[which], 1, argtypes);
-
-			if (p == NULL)
-				elog(ERROR, "registry_history: SPI_prepare failed: %s",
-					 SPI_result_code_string(SPI_result));
-			SPI_keepplan(p);
-			plans[which] = p;
-		}
-		ret = SPI_execute_plan(plans[which], args, NULL, false, 0);
+		ret = SPI_execute_plan(history_plan(rel, which), args, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "registry_history: insert into history failed: %s",
 				 SPI_result_code_string(ret));
@@ -534,6 +549,7 @@ registry_history(PG_FUNCTION_ARGS)
 		tuplestore_end(changed);
 	SPI_finish();
 
+	AtEOXact_GUC(false, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return PointerGetDatum(NULL);
 }
@@ -549,24 +565,23 @@ registry_history(PG_FUNCTION_ARGS)
 Datum
 history_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata = trigger_data(fcinfo, "history_guard");
 	TupleDesc	tupdesc;
 	int			att;
 	Datum		value;
 	bool		isnull = false;
 	const char *what;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "history_guard: not fired by trigger manager");
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		elog(ERROR, "history_guard: must be fired before event");
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		trigger_require(trigdata, "history_guard", TRIG_TRUNCATE, true, false);
+	else
+		trigger_require(trigdata, "history_guard",
+						TRIG_INSERT | TRIG_UPDATE | TRIG_DELETE, true, true);
+	att = ext_columns(trigdata->tg_relation, EXT_HISTORY, "history_guard")[HIST_XID];
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
-		if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-			elog(ERROR, "history_guard: INSERT must be fired for row");
 		tupdesc = RelationGetDescr(trigdata->tg_relation);
-		att = column(tupdesc, "xid");
 		value = FullTransactionIdGetDatum(GetTopFullTransactionId());
 		return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple,
 														 tupdesc, 1, &att,

@@ -7,6 +7,10 @@ CREATE FUNCTION imei_registry.registry_history() RETURNS trigger
     AS 'MODULE_PATHNAME', 'registry_history' LANGUAGE C;
 CREATE FUNCTION imei_registry.history_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'history_guard' LANGUAGE C;
+-- Nobody attaches them to another table: CREATE TRIGGER needs EXECUTE (a
+-- trigger fires without it).  They also refuse any table but their own.
+REVOKE EXECUTE ON FUNCTION imei_registry.registry_transition(),
+    imei_registry.registry_history(), imei_registry.history_guard() FROM PUBLIC;
 
 CREATE TRIGGER registry_transition
     BEFORE INSERT OR UPDATE ON imei_registry.registry
