@@ -31,6 +31,20 @@ CREATE TABLE imei_registry.operators (
     name text NOT NULL
 );
 
+-- Who may report and load as each operator: the roles (logins or groups)
+-- bound to it.  The caller is the session user, who must be a member of a
+-- role bound to the operator a report or a loaded row names, or of
+-- imei_registry_admin.  Roles are kept by name, not OID: the bindings then
+-- survive pg_dump/pg_restore into a cluster whose roles were recreated by
+-- name (pg_dumpall --globals-only).  A dropped role's bindings bind nobody
+-- until a role of that name is created again: remove them with the role.
+-- Maintained by the admin.
+CREATE TABLE imei_registry.operator_roles (
+    operator text NOT NULL REFERENCES imei_registry.operators ON UPDATE CASCADE,
+    role     name NOT NULL,
+    PRIMARY KEY (operator, role)
+);
+
 -- A device with all its IMEIs (multi-SIM, eSIM slots): registry rows point
 -- to it through device_id.
 CREATE TABLE imei_registry.devices (
@@ -45,7 +59,10 @@ CREATE TABLE imei_registry.imports (
     import_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     importer   text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
-    note       text
+    note       text,
+    -- the operator of an operator's load (upload_connections): the one
+    -- operator every loaded row names; NULL for other imports
+    operator   text REFERENCES imei_registry.operators
 );
 
 -- One row per IMEI.  A status change is an UPDATE of status and reason (and
@@ -96,6 +113,7 @@ CREATE INDEX history_feed ON imei_registry.history (xid, id);
 -- pg_dump keeps users' data (CREATE EXTENSION makes the rest).
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.reasons', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.operators', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.operator_roles', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.devices', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.devices_device_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.imports', '');
