@@ -22,11 +22,30 @@ CREATE FUNCTION pg_temp.grey(VARIADIC imeis text[]) RETURNS void LANGUAGE sql AS
     INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
     SELECT i::imei_registry.imei, 'grey', 'unverified', current_date + 30 FROM unnest(imeis) i
 $$;
+-- An application approved in this transaction that lists the IMEI, as
+-- decide_application() makes one: the cause application_approved needs.
+CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    INSERT INTO imei_registry.applications
+        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
+    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
+    RETURNING id INTO a;
+    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
+    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
+    VALUES (a, 1, 1, i::text, i);
+    RETURN a;
+END $$;
+-- a registry status as a fixture, with the cause its reason needs
 CREATE FUNCTION pg_temp.set_status(imei text, status imei_registry.status, reason text)
 RETURNS void LANGUAGE sql AS $$
     UPDATE imei_registry.registry r
     SET status = set_status.status, reason = set_status.reason,
-        grey_last_day = CASE WHEN set_status.status = 'grey' THEN current_date + 30 END
+        grey_last_day = CASE WHEN set_status.status = 'grey' THEN current_date + 30 END,
+        application_id = CASE WHEN set_status.reason = 'application_approved'
+                              THEN pg_temp.approved(r.imei) END
     WHERE r.imei OPERATOR(imei_registry.=) set_status.imei::imei_registry.imei
 $$;
 CREATE FUNCTION pg_temp.status(imei text) RETURNS text LANGUAGE sql AS $$
@@ -169,10 +188,12 @@ SELECT results_eq(
              WHERE h.imei IN (%L::imei_registry.imei, %L::imei_registry.imei)
              ORDER BY h.imei, h.id$$, pg_temp.imei('86100102', 7), pg_temp.imei('86100102', 8)),
     format($$VALUES (NULL, 'grey', 'unverified', NULL::bigint),
-                    ('grey', 'white', 'application_approved', NULL),
+                    ('grey', 'white', 'application_approved', %s),
                     ('white', 'black', 'replaced', %s),
                     (NULL, 'grey', 'unverified', NULL),
                     ('grey', 'white', 'application_approved', %s)$$,
+           (SELECT ai.application_id FROM imei_registry.application_imeis ai
+             WHERE ai.imei_text = pg_temp.imei('86100102', 7) ORDER BY ai.application_id LIMIT 1),
            (SELECT id FROM imei_registry.applications WHERE method = 'board_replacement' ORDER BY id LIMIT 1),
            (SELECT id FROM imei_registry.applications WHERE method = 'board_replacement' ORDER BY id LIMIT 1)),
     'board replacement history: old white -> black (replaced), new grey -> white, both naming the application');
