@@ -3,7 +3,7 @@
 -- IMEIs use TACs 861001xx, which no other test uses.
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(75);
+SELECT plan(77);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -311,6 +311,19 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
                   jsonb_build_object('old_imei', pg_temp.imei('86100102', 4), 'new_imei', pg_temp.imei('86100102', 12)))))),
           ARRAY['replaced_imei_not_white', 'replacement_not_declared'],
           'the old IMEI must be white, the new one among the devices');
+-- the same old IMEI twice: a clear rejection, not a decision that fails
+-- with 40001 on every retry
+SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
+              'applicant', '{"kind": "service_centre", "id": "940140000385"}'::jsonb,
+              'method', 'board_replacement', 'documents', '[{"type": "service_order"}]'::jsonb,
+              'devices', jsonb_build_array(jsonb_build_object('model', 'Solo',
+                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 10)))),
+              'replacements', jsonb_build_array(
+                  jsonb_build_object('old_imei', pg_temp.imei('86100102', 4), 'new_imei', pg_temp.imei('86100102', 10)),
+                  jsonb_build_object('old_imei', pg_temp.imei('86100102', 4), 'new_imei', pg_temp.imei('86100102', 10)))))),
+          ARRAY['replacement_duplicate'], 'an old IMEI listed twice is rejected');
+SELECT is(pg_temp.status(pg_temp.imei('86100102', 4)), 'white/application_approved',
+          '... and the old IMEI stays white');
 
 -- ---- devices and IMEIs ----
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 13))))),
