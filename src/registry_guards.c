@@ -21,6 +21,7 @@
 
 #include "commands/copy.h"
 #include "commands/trigger.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #if PG_VERSION_NUM >= 140000
@@ -32,16 +33,28 @@
 PG_FUNCTION_INFO_V1(registry_guard);
 PG_FUNCTION_INFO_V1(history_insert_guard);
 
+/* Fired BEFORE ... FOR EACH STATEMENT on imei_registry.<relname>, or an error */
 static TriggerData *
-statement_trigger(FunctionCallInfo fcinfo, const char *funcname)
+statement_trigger(FunctionCallInfo fcinfo, const char *funcname,
+				  const char *relname)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	char	   *nspname;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "%s: not fired by trigger manager", funcname);
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		elog(ERROR, "%s: must be fired before statement", funcname);
+	rel = trigdata->tg_relation;
+	nspname = get_namespace_name(RelationGetNamespace(rel));
+	if (nspname == NULL || strcmp(nspname, "imei_registry") != 0 ||
+		strcmp(RelationGetRelationName(rel), relname) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s: fired on \"%s\", not on imei_registry.%s",
+						funcname, RelationGetRelationName(rel), relname)));
 	return trigdata;
 }
 
@@ -67,7 +80,7 @@ copy_into(Relation rel)
 Datum
 registry_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = statement_trigger(fcinfo, "registry_guard");
+	TriggerData *trigdata = statement_trigger(fcinfo, "registry_guard", "registry");
 	const char *relname = RelationGetRelationName(trigdata->tg_relation);
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -92,7 +105,7 @@ registry_guard(PG_FUNCTION_ARGS)
 Datum
 history_insert_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = statement_trigger(fcinfo, "history_insert_guard");
+	TriggerData *trigdata = statement_trigger(fcinfo, "history_insert_guard", "history");
 
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "history_insert_guard: must be fired for INSERT");

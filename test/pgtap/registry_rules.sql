@@ -1,7 +1,7 @@
 -- pgTAP: the registry's contract -- tables, triggers, the rules with their
 -- SQLSTATE, history, roles and privileges.  IMEIs: TAC 86000006.
 BEGIN;
-SELECT plan(56);
+SELECT plan(58);
 SET LOCAL search_path = imei_registry, public;
 
 CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
@@ -95,6 +95,14 @@ SELECT throws_ok($$DELETE FROM imei_registry.registry WHERE imei OPERATOR(imei_r
 SELECT throws_ok($$TRUNCATE imei_registry.registry$$, '42501', NULL, 'registry: no TRUNCATE');
 SELECT throws_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(5), 'white', 'lawful_import')$$,
     'IR001', NULL, 'lawful_import needs an importer''s registration');
+-- the guards fire on their own tables only, and nobody else may call them
+CREATE TABLE pg_temp.not_the_registry (x int);
+CREATE TRIGGER guard BEFORE DELETE ON pg_temp.not_the_registry
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_guard();
+SELECT throws_ok($$DELETE FROM pg_temp.not_the_registry$$, '39P01', NULL,
+    'registry_guard refuses to fire on another table');
+SELECT function_privs_are('imei_registry', 'registry_guard', '{}'::text[], 'public', '{}'::text[],
+    'public may not execute registry_guard');
 SELECT throws_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(3), 'black', 'replaced')$$,
     'IR001', NULL, 'a new IMEI cannot start black as replaced');
 SELECT is((SELECT count(*)::int FROM check_imei(pg_temp.t(4))), 1, 'check_imei: one row for an unknown IMEI');
