@@ -202,13 +202,14 @@ static SPIPlanPtr plan_tac;
 static SPIPlanPtr plan_black_new;
 static SPIPlanPtr plan_black_update;
 static SPIPlanPtr plan_blocklist;
+static SPIPlanPtr plan_lock_batch;
 static SPIPlanPtr plan_application;
 static SPIPlanPtr plan_devices;
 static SPIPlanPtr *const all_plans[] = {
 	&plan_open, &plan_close, &plan_reject, &plan_operator, &plan_operator_mine,
 	&plan_registry_get,
 	&plan_connections, &plan_tac, &plan_black_new, &plan_black_update,
-	&plan_blocklist, &plan_application, &plan_devices
+	&plan_blocklist, &plan_lock_batch, &plan_application, &plan_devices
 };
 
 /* ---- set-up ---- */
@@ -364,6 +365,14 @@ prepare_plans(void)
 		 * then goes through the one-row path).  For each row: changed, was
 		 * it known, which import changed it last, and its status then.
 		 */
+		/*
+		 * The known rows of a batch, locked in IMEI order before the batch
+		 * changes them: the order of the locks does not depend on the plan
+		 * of the change (a LockRows node above the sort).
+		 */
+		plan_lock_batch = prepare("SELECT 1 FROM imei_registry.registry r"
+								  " WHERE r.imei OPERATOR(imei_registry.=) ANY ($1)"
+								  " ORDER BY r.imei FOR UPDATE", 1, a);
 		plan_blocklist = prepare("WITH k AS ("
 								 " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
 								 "  r.status OPERATOR(pg_catalog.=) 'black'"
@@ -1292,6 +1301,7 @@ flush_blocklist(void)
 	v[0] = batch_imeis();
 	v[1] = batch_array(TEXTOID, notes, NULL);
 	v[2] = Int64GetDatum(bulk.import_id);
+	exec_plan(plan_lock_batch, v, NULL);
 	if (!exec_transition(plan_blocklist, v, &refusal))
 	{
 		for (i = 0; i < n; i++)
