@@ -453,11 +453,16 @@ prepare_cause_plans(Oid imei_type)
 			 SPI_result_code_string(SPI_result));
 	plan_import = p;
 
-	/* its state, the transaction that wrote it last, does it list the IMEI */
+	/*
+	 * Its state, the transaction that wrote it last, does it list the IMEI.
+	 * The IMEI is looked up through application_imeis_imei: "+ 0" keeps the
+	 * planner off the primary key, whose prefix application_id matches
+	 * every IMEI of a large application (one probe per row, not a scan).
+	 */
 	p = SPI_prepare("SELECT a.state, a.xmin, a.method,"
 					" EXISTS (SELECT FROM imei_registry.application_imeis ai"
-					"  WHERE ai.application_id OPERATOR(pg_catalog.=) a.id"
-					"  AND ai.imei OPERATOR(imei_registry.=) $2)"
+					"  WHERE ai.imei OPERATOR(imei_registry.=) $2"
+					"  AND (ai.application_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) a.id)"
 					" AND (a.method OPERATOR(pg_catalog.<>) 'board_replacement'"
 					"  OR EXISTS (SELECT FROM imei_registry.application_replacements rp"
 					"   WHERE rp.application_id OPERATOR(pg_catalog.=) a.id"
