@@ -38,6 +38,7 @@
 #include "utils/syscache.h"
 
 #include "rules.h"
+#include "registry.h"
 
 const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
 
@@ -48,18 +49,19 @@ const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
  */
 static const TransitionRule rules[] = {
 	{ST_NONE, ST_GREY, "unverified", 0},
-	{ST_NONE, ST_WHITE, "lawful_import", 0},
+	{ST_NONE, ST_WHITE, "lawful_import", RULE_IMPORT},
 	{ST_NONE, ST_WHITE, "grandfathered", 0},
 	{ST_NONE, ST_BLACK, "gsma_blocked", 0},
 	{ST_NONE, ST_BLACK, "counterfeit", 0},
-	{ST_GREY, ST_WHITE, "application_approved", 0},
+	{ST_GREY, ST_WHITE, "application_approved", RULE_APPLICATION},
 	{ST_GREY, ST_BLACK, "grey_expired", 0},
 	{ST_GREY, ST_BLACK, "gsma_blocked", 0},
 	{ST_GREY, ST_BLACK, "counterfeit", 0},
 	{ST_WHITE, ST_BLACK, "gsma_blocked", 0},
 	{ST_WHITE, ST_BLACK, "counterfeit", 0},
 	{ST_WHITE, ST_BLACK, "replaced", 0},
-	{ST_BLACK, ST_WHITE, "application_approved", RULE_BLACK_FOR_GREY_EXPIRED},
+	{ST_BLACK, ST_WHITE, "application_approved",
+	RULE_BLACK_FOR_GREY_EXPIRED | RULE_APPLICATION},
 	{ST_BLACK, ST_WHITE, "reinstated", RULE_NOTE},
 	/* a harder block for a black IMEI: no application can lift it then */
 	{ST_BLACK, ST_BLACK, "gsma_blocked", 0},
@@ -74,6 +76,8 @@ static const struct
 }			condition_names[] = {
 	{RULE_BLACK_FOR_GREY_EXPIRED, "black_for_grey_expired"},
 	{RULE_NOTE, "note"},
+	{RULE_IMPORT, "import"},
+	{RULE_APPLICATION, "application"},
 };
 
 bool
@@ -392,7 +396,10 @@ condition_holds(RuleCondition condition, const RuleChange *c)
 			return c->from == ST_BLACK && c->from_base != NULL &&
 				strcmp(c->from_base, "grey_expired") == 0;
 		case RULE_NOTE:
-			return c->note != NULL && c->note[strspn(c->note, " \t\r\n")] != '\0';
+			return c->note != NULL && text_has_visible_char(c->note, strlen(c->note));
+		case RULE_IMPORT:
+		case RULE_APPLICATION:
+			return true;		/* the trigger looks them up: check_cause() */
 	}
 	return false;
 }

@@ -42,10 +42,19 @@ extern const char *const reg_status_names[REG_NSTATUS];
 typedef enum RuleCondition
 {
 	RULE_BLACK_FOR_GREY_EXPIRED = 1 << 0,	/* row: black only for an expired grey period */
-	RULE_NOTE = 1 << 1			/* cause: a non-blank note, the written reason */
+	RULE_NOTE = 1 << 1,			/* cause: a note with visible text, the written reason */
+	RULE_IMPORT = 1 << 2,		/* cause: import_id, an importer's registration */
+	RULE_APPLICATION = 1 << 3	/* cause: application_id, approved in this
+								 * transaction, listing the IMEI */
 } RuleCondition;
 
-#define RULE_CAUSE_CONDITIONS	(RULE_NOTE)
+/*
+ * RULE_IMPORT and RULE_APPLICATION need a look-up in the database, which the
+ * trigger makes (check_cause() in transitions.c) for the entry that
+ * rules_enforce() returned; rules_check() leaves them to it.
+ */
+#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_IMPORT | RULE_APPLICATION)
+#define RULE_LOOKUP_CONDITIONS	(RULE_IMPORT | RULE_APPLICATION)
 
 typedef struct TransitionRule
 {

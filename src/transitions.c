@@ -39,6 +39,8 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "mb/pg_wchar.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/queryenvironment.h"
@@ -50,6 +52,9 @@
 #include "imei.h"
 #include "relcheck.h"
 #include "rules.h"
+#include "registry.h"
+
+bool		registry_writing_history = false;
 
 PG_FUNCTION_INFO_V1(registry_transition);
 PG_FUNCTION_INFO_V1(registry_history);
@@ -116,9 +121,11 @@ imei_string(Imei value)
 
 /*
  * Check one change (or a new row: from = ST_NONE) against the rules
- * (rules.c).  Returns normally when allowed.
+ * (rules.c).  Returns the entry that allows it; the causes its conditions
+ * name that need a look-up (an import, an application) are checked by
+ * check_cause().
  */
-static void
+static const TransitionRule *
 check_transition(Imei imei, RegStatus from, const char *old_reason,
 				 const char *old_base, RegStatus to, const char *reason,
 				 const char *base, const char *note)
@@ -134,6 +141,243 @@ check_transition(Imei imei, RegStatus from, const char *old_reason,
 	change.note = note;
 	change.with_cause = true;
 	rules_enforce(imei, &change);
+	return rules_entry(from, to, base);
+}
+
+/*
+ * The causes as they will be stored: a cause column is NULL when its isnull
+ * is set.
+ */
+typedef struct StoredCauses
+{
+	int64		application_id;
+	int64		import_id;
+	char	   *note;			/* NULL: none */
+	bool		application_null;
+	bool		import_null;
+} StoredCauses;
+
+/*
+ * Saved plans of the cause look-ups, prepared for the current OID of type
+ * imei (a new one when the extension was dropped and created again).
+ */
+static Oid	cause_plans_imei_type = InvalidOid;
+static SPIPlanPtr plan_import = NULL;
+static SPIPlanPtr plan_application = NULL;
+
+/*
+ * lawful_import rows of one statement usually share their import: the last
+ * import found is remembered until the (sub)transaction ends.
+ */
+static int64 import_found = -1;
+
+static void
+forget_import_found(void)
+{
+	import_found = -1;
+}
+
+static void
+cause_xact_callback(XactEvent event, void *arg)
+{
+	forget_import_found();
+}
+
+static void
+cause_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_import_found();
+}
+
+static void
+prepare_cause_plans(Oid imei_type)
+{
+	static bool callbacks_registered = false;
+	Oid			a1[1] = {INT8OID};
+	Oid			a2[2] = {INT8OID, imei_type};
+	SPIPlanPtr	p;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(cause_xact_callback, NULL);
+		RegisterSubXactCallback(cause_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (cause_plans_imei_type == imei_type)
+		return;
+	if (plan_import)
+		SPI_freeplan(plan_import);
+	if (plan_application)
+		SPI_freeplan(plan_application);
+	plan_import = plan_application = NULL;
+	cause_plans_imei_type = InvalidOid;
+
+	/* an importer's registration: not the imports row of a COPY */
+	p = SPI_prepare("SELECT 1 FROM imei_registry.imports i"
+					" WHERE i.import_id OPERATOR(pg_catalog.=) $1"
+					" AND i.target IS NULL", 1, a1);
+	if (p == NULL || SPI_keepplan(p) != 0)
+		elog(ERROR, "registry_transition: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	plan_import = p;
+
+	/*
+	 * Its state, the transaction that wrote it last, does it list the IMEI.
+	 * The IMEI is looked up through application_imeis_imei: "+ 0" keeps the
+	 * planner off the primary key, whose prefix application_id matches
+	 * every IMEI of a large application (one probe per row, not a scan).
+	 */
+	p = SPI_prepare("SELECT a.state, a.xmin, a.method,"
+					" EXISTS (SELECT FROM imei_registry.application_imeis ai"
+					"  WHERE ai.imei OPERATOR(pg_catalog.=) $2"
+					"  AND (ai.application_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) a.id)"
+					" AND (a.method OPERATOR(pg_catalog.<>) 'board_replacement'"
+					"  OR EXISTS (SELECT FROM imei_registry.application_replacements rp"
+					"   WHERE rp.application_id OPERATOR(pg_catalog.=) a.id"
+					"   AND rp.new_imei OPERATOR(pg_catalog.=) $2))"
+					" FROM imei_registry.applications a"
+					" WHERE a.id OPERATOR(pg_catalog.=) $1", 2, a2);
+	if (p == NULL || SPI_keepplan(p) != 0)
+		elog(ERROR, "registry_transition: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	plan_application = p;
+	cause_plans_imei_type = imei_type;
+}
+
+static void
+no_cause(Imei imei, RegStatus from, RegStatus to, const char *reason,
+		 const char *detail)
+{
+	if (from == ST_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+				 errmsg("new IMEI %s cannot start %s by reason \"%s\" without its cause",
+						imei_string(imei), reg_status_names[to], reason),
+				 errdetail_internal("%s", detail)));
+	ereport(ERROR,
+			(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+			 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without its cause",
+					imei_string(imei), reg_status_names[from], reg_status_names[to],
+					reason),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * A reason whose entry names a cause that needs a look-up (RULE_IMPORT,
+ * RULE_APPLICATION in rules.c) needs that cause to exist.  The
+ * look-ups run as the owner of the registry, like the history trigger: the
+ * writer needs no rights on imports or applications.
+ */
+static void
+check_cause(Relation rel, int att_imei, const TransitionRule *rule, Imei imei,
+			RegStatus from, const StoredCauses *c)
+{
+	const char *reason = rule->reason;
+	Oid			save_userid;
+	int			save_sec_context;
+	Datum		args[2];
+	int			ret;
+
+	if (rule->conditions & RULE_IMPORT)
+	{
+		if (c->import_null)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("Reason \"%s\" needs import_id: the importer's registration (imei_registry.register_import()).",
+							  reason));
+		if (c->import_id == import_found)
+			return;
+	}
+	else if (rule->conditions & RULE_APPLICATION)
+	{
+		if (c->application_null)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("Reason \"%s\" needs application_id: the application approved by imei_registry.decide_application().",
+							  reason));
+	}
+	else
+		return;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "registry_transition: SPI_connect failed");
+	prepare_cause_plans(TupleDescAttr(RelationGetDescr(rel), att_imei - 1)->atttypid);
+
+	if (rule->conditions & RULE_IMPORT)
+	{
+		args[0] = Int64GetDatum(c->import_id);
+		ret = SPI_execute_plan(plan_import, args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "registry_transition: SPI_execute_plan failed: %s",
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("Import %lld is not an importer's registration in imei_registry.imports.",
+							  (long long) c->import_id));
+		import_found = c->import_id;
+	}
+	else
+	{
+		bool		isnull;
+		HeapTuple	tup;
+		TupleDesc	desc;
+		char	   *state;
+		TransactionId xmin;
+		bool		listed;
+
+		args[0] = Int64GetDatum(c->application_id);
+		args[1] = ImeiGetDatum(imei);
+		ret = SPI_execute_plan(plan_application, args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "registry_transition: SPI_execute_plan failed: %s",
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("There is no application %lld.",
+							  (long long) c->application_id));
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+		state = SPI_getvalue(tup, desc, 1);
+		xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 2, &isnull));
+		listed = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		if (strcmp(state, "approved") != 0 ||
+			!TransactionIdIsCurrentTransactionId(xmin))
+			no_cause(imei, from, rule->to, reason,
+					 strcmp(state, "approved") != 0 ?
+					 psprintf("Application %lld is %s, not approved.",
+							  (long long) c->application_id, state) :
+					 psprintf("Application %lld was not approved in this transaction: an approval changes its IMEIs when it is decided.",
+							  (long long) c->application_id));
+		if (!listed)
+			no_cause(imei, from, rule->to, reason,
+					 strcmp(SPI_getvalue(tup, desc, 3), "board_replacement") == 0 ?
+					 psprintf("Application %lld does not list IMEI %s as the new IMEI of a board replacement.",
+							  (long long) c->application_id, imei_string(imei)) :
+					 psprintf("Application %lld does not list IMEI %s.",
+							  (long long) c->application_id, imei_string(imei)));
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/* A note longer than the registry keeps: 22001, naming the IMEI and the limit */
+static void
+check_note_length(Imei imei, const char *note)
+{
+	int			n;
+
+	if (note == NULL)
+		return;
+	n = pg_mbstrlen(note);
+	if (n > REGISTRY_NOTE_MAX_CHARS)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("note of IMEI %s is %d characters long; a registry note has at most %d",
+						imei_string(imei), n, REGISTRY_NOTE_MAX_CHARS),
+				 errdetail("Notes are copied into the append-only history, which keeps them short.")));
 }
 
 /*
@@ -166,7 +410,7 @@ registry_transition(PG_FUNCTION_ARGS)
 	int			att_base = a->reason_base;
 	int			att_since = a->since;
 	int			att_grey = a->grey_last_day;
-	const int	att_note = a->causes[2];
+	int			att_note = a->causes[2];
 	int			cols[7];
 	Datum		values[7];
 	bool		nulls[7];
@@ -227,6 +471,7 @@ registry_transition(PG_FUNCTION_ARGS)
 								imei_string(imei), old_reason,
 								reason ? reason : "", reg_status_names[to]),
 						 errdetail("A reason changes only with the status it leads to.")));
+			check_note_length(imei, text_column(newtuple, tupdesc, att_note));
 			cols[ncols] = att_since;
 			values[ncols] = heap_getattr(oldtuple, att_since, tupdesc, &nulls[ncols]);
 			ncols++;
@@ -261,20 +506,33 @@ registry_transition(PG_FUNCTION_ARGS)
 	}
 
 	{
-		char	   *note = NULL;
+		const TransitionRule *rule;
+		StoredCauses c;
+		bool		cleared[lengthof(a->causes)] = {false, false, false};
+		int			j;
 
-		/* the note as it will be stored */
+		/* the causes as they will be stored */
 		for (i = 0; i < ncols; i++)
-			if (cols[i] == att_note)
-				break;
-		if (i == ncols)
-			note = text_column(newtuple, tupdesc, att_note);
-		check_transition(imei, from, old_reason, old_base, to, reason, base,
-						 note);
+			for (j = 0; j < lengthof(a->causes); j++)
+				if (cols[i] == a->causes[j])
+					cleared[j] = true;
+		d = heap_getattr(newtuple, a->causes[0], tupdesc, &c.application_null);
+		c.application_null |= cleared[0];
+		c.application_id = c.application_null ? 0 : DatumGetInt64(d);
+		d = heap_getattr(newtuple, a->causes[1], tupdesc, &c.import_null);
+		c.import_null |= cleared[1];
+		c.import_id = c.import_null ? 0 : DatumGetInt64(d);
+		c.note = cleared[2] ? NULL : text_column(newtuple, tupdesc, att_note);
+
+		check_note_length(imei, c.note);
+		rule = check_transition(imei, from, old_reason, old_base, to, reason,
+								base, c.note);
+		check_cause(rel, att_imei, rule, imei, from, &c);
 	}
 
+	/* when the change is made, not when its transaction began */
 	cols[ncols] = att_since;
-	values[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	values[ncols] = TimestampTzGetDatum(GetCurrentTimestamp());
 	nulls[ncols] = false;
 	ncols++;
 	/* only a site's code needs its base in the row */
@@ -540,7 +798,19 @@ registry_history(PG_FUNCTION_ARGS)
 	/* an UPDATE that kept every status appends nothing */
 	if (which == 0 || nchanged > 0)
 	{
-		ret = SPI_execute_plan(history_plan(rel, which), args, NULL, false, 0);
+		SPIPlanPtr	plan = history_plan(rel, which);
+
+		/* history_insert_guard lets only this INSERT through */
+		registry_writing_history = true;
+		PG_TRY();
+		{
+			ret = SPI_execute_plan(plan, args, NULL, false, 0);
+		}
+		PG_FINALLY();
+		{
+			registry_writing_history = false;
+		}
+		PG_END_TRY();
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "registry_history: insert into history failed: %s",
 				 SPI_result_code_string(ret));
