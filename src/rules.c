@@ -38,6 +38,7 @@
 #include "utils/syscache.h"
 
 #include "rules.h"
+#include "registry.h"
 
 const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
 
@@ -48,22 +49,25 @@ const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
  */
 static const TransitionRule rules[] = {
 	{ST_NONE, ST_GREY, "unverified", 0},
-	{ST_NONE, ST_WHITE, "lawful_import", 0},
+	{ST_NONE, ST_WHITE, "lawful_import", RULE_IMPORT},
 	{ST_NONE, ST_WHITE, "grandfathered", 0},
 	/* the new IMEI of a board replacement, even if never connected */
-	{ST_NONE, ST_WHITE, "application_approved", RULE_REPLACEMENT_NEW_IMEI},
+	{ST_NONE, ST_WHITE, "application_approved",
+	RULE_APPLICATION | RULE_BOARD_REPLACEMENT},
 	{ST_NONE, ST_BLACK, "gsma_blocked", 0},
 	{ST_NONE, ST_BLACK, "counterfeit", 0},
-	{ST_GREY, ST_WHITE, "application_approved", 0},
-	/* never by a bare register_import: its grey IMEIs need an application */
-	{ST_GREY, ST_WHITE, "lawful_import", RULE_COMMERCIAL_IMPORT},
+	{ST_GREY, ST_WHITE, "application_approved", RULE_APPLICATION},
+	/* the importer's own application; never by a bare register_import */
+	{ST_GREY, ST_WHITE, "lawful_import",
+	RULE_IMPORT | RULE_APPLICATION | RULE_COMMERCIAL_IMPORT},
 	{ST_GREY, ST_BLACK, "grey_expired", 0},
 	{ST_GREY, ST_BLACK, "gsma_blocked", 0},
 	{ST_GREY, ST_BLACK, "counterfeit", 0},
 	{ST_WHITE, ST_BLACK, "gsma_blocked", 0},
 	{ST_WHITE, ST_BLACK, "counterfeit", 0},
 	{ST_WHITE, ST_BLACK, "replaced", 0},
-	{ST_BLACK, ST_WHITE, "application_approved", RULE_BLACK_FOR_GREY_EXPIRED},
+	{ST_BLACK, ST_WHITE, "application_approved",
+	RULE_BLACK_FOR_GREY_EXPIRED | RULE_APPLICATION},
 	{ST_BLACK, ST_WHITE, "reinstated", RULE_NOTE},
 	/* a harder block for a black IMEI: no application can lift it then */
 	{ST_BLACK, ST_BLACK, "gsma_blocked", 0},
@@ -78,8 +82,10 @@ static const struct
 }			condition_names[] = {
 	{RULE_BLACK_FOR_GREY_EXPIRED, "black_for_grey_expired"},
 	{RULE_NOTE, "note"},
+	{RULE_IMPORT, "import"},
+	{RULE_APPLICATION, "application"},
 	{RULE_COMMERCIAL_IMPORT, "commercial_import"},
-	{RULE_REPLACEMENT_NEW_IMEI, "replacement_new_imei"},
+	{RULE_BOARD_REPLACEMENT, "board_replacement"},
 };
 
 bool
@@ -387,98 +393,6 @@ rules_reason_base(const char *code)
 	return site_code_base(code);
 }
 
-/* ---- the cause of a change: the application it names ---- */
-
-/* What the cause conditions need to know of the application of a change. */
-typedef struct CauseApplication
-{
-	bool		found;
-	bool		approved;
-	char	   *method;
-	bool		goods_declaration;	/* among its documents */
-	bool		lists_imei;		/* among the IMEIs of its devices */
-	bool		new_imei;		/* the IMEI is the new one of a replacement */
-} CauseApplication;
-
-static SPIPlanPtr cause_plan = NULL;
-
-/*
- * The application a change names (application_id), read like a site's
- * code: as the owner of the extension's tables, by a fully qualified, saved
- * statement.  decide_application() marks an application approved before it
- * writes the registry, so the row's statement sees it approved.
- */
-static void
-cause_application(const RuleChange *c, CauseApplication *out)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			save_userid;
-	int			save_sec_context;
-	Datum		args[2];
-
-	memset(out, 0, sizeof(*out));
-	if (!c->has_application)
-		return;
-	find_reasons();
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(reasons_owner,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "imei_registry: SPI_connect failed");
-	if (cause_plan == NULL)
-	{
-		Oid			argtypes[2] = {INT8OID, TEXTOID};
-		SPIPlanPtr	p = SPI_prepare("SELECT a.state OPERATOR(pg_catalog.=) 'approved', a.method,"
-									" EXISTS (SELECT FROM imei_registry.application_documents d"
-									"  WHERE d.application_id OPERATOR(pg_catalog.=) a.id"
-									"    AND d.type OPERATOR(pg_catalog.=) 'goods_declaration'),"
-									" EXISTS (SELECT FROM imei_registry.application_imeis i"
-									"  WHERE i.application_id OPERATOR(pg_catalog.=) a.id"
-									"    AND i.imei OPERATOR(pg_catalog.=) $2::imei_registry.imei),"
-									" EXISTS (SELECT FROM imei_registry.application_replacements p"
-									"  WHERE p.application_id OPERATOR(pg_catalog.=) a.id"
-									"    AND p.new_imei OPERATOR(pg_catalog.=) $2::imei_registry.imei)"
-									" FROM imei_registry.applications a"
-									" WHERE a.id OPERATOR(pg_catalog.=) $1",
-									2, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "imei_registry: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		cause_plan = p;
-	}
-	args[0] = Int64GetDatum(c->application_id);
-	args[1] = CStringGetTextDatum(psprintf("%015" INT64_MODIFIER "d", c->imei));
-	if (SPI_execute_plan(cause_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "imei_registry: reading imei_registry.applications failed");
-	if (SPI_processed == 1)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *method = SPI_getvalue(tup, desc, 2);
-
-		out->found = true;
-		out->approved = DatumGetBool(SPI_getbinval(tup, desc, 1, &isnull)) && !isnull;
-		out->method = method ? MemoryContextStrdup(cxt, method) : NULL;
-		out->goods_declaration = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-		out->lists_imei = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
-		out->new_imei = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-	}
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-}
-
-/* Is the change's application an approved one of this method? */
-static bool
-approved_by(const CauseApplication *a, const char *method)
-{
-	return a->found && a->approved && a->method != NULL &&
-		strcmp(a->method, method) == 0;
-}
-
 /* ---- the check and its refusals ---- */
 
 static bool
@@ -490,22 +404,12 @@ condition_holds(RuleCondition condition, const RuleChange *c)
 			return c->from == ST_BLACK && c->from_base != NULL &&
 				strcmp(c->from_base, "grey_expired") == 0;
 		case RULE_NOTE:
-			return c->note != NULL && c->note[strspn(c->note, " \t\r\n")] != '\0';
+			return c->note != NULL && text_has_visible_char(c->note, strlen(c->note));
+		case RULE_IMPORT:
+		case RULE_APPLICATION:
 		case RULE_COMMERCIAL_IMPORT:
-			{
-				CauseApplication a;
-
-				cause_application(c, &a);
-				return c->has_import && approved_by(&a, "commercial_import") &&
-					a.goods_declaration && a.lists_imei;
-			}
-		case RULE_REPLACEMENT_NEW_IMEI:
-			{
-				CauseApplication a;
-
-				cause_application(c, &a);
-				return approved_by(&a, "board_replacement") && a.new_imei;
-			}
+		case RULE_BOARD_REPLACEMENT:
+			return true;		/* the trigger looks them up: check_cause() */
 	}
 	return false;
 }
@@ -693,21 +597,6 @@ rules_enforce(Imei imei, const RuleChange *c)
 								imei_string(imei), from, to, c->reason),
 						 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note.",
 								   c->reason)));
-			if (failed == RULE_COMMERCIAL_IMPORT)
-				ereport(ERROR,
-						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-						 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\"",
-								imei_string(imei), from, to, c->reason),
-						 errdetail("Reason \"%s\" makes a %s IMEI %s only by an approved commercial-import application with a goods declaration that lists it (application_id), and its import (import_id).",
-								   c->reason, from, to),
-						 errhint("An importer's registration (imei_registry.register_import) leaves a grey IMEI grey: the importer applies with method commercial_import.")));
-			if (failed == RULE_REPLACEMENT_NEW_IMEI)
-				ereport(ERROR,
-						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-						 errmsg("new IMEI %s cannot start %s by reason \"%s\"",
-								imei_string(imei), to, c->reason),
-						 errdetail("Reason \"%s\" starts a new IMEI %s only as the new IMEI of an approved board replacement (application_id).",
-								   c->reason, to)));
 			elog(ERROR, "imei_registry: condition %u has no refusal", failed);
 			break;
 	}

@@ -42,16 +42,27 @@ extern const char *const reg_status_names[REG_NSTATUS];
 typedef enum RuleCondition
 {
 	RULE_BLACK_FOR_GREY_EXPIRED = 1 << 0,	/* row: black only for an expired grey period */
-	RULE_NOTE = 1 << 1,			/* cause: a non-blank note, the written reason */
-	RULE_COMMERCIAL_IMPORT = 1 << 2,	/* cause: an approved commercial import
-										 * with a goods declaration, and its
-										 * import */
-	RULE_REPLACEMENT_NEW_IMEI = 1 << 3	/* cause: an approved board replacement
-										 * whose new IMEI this is */
+	RULE_NOTE = 1 << 1,			/* cause: a note with visible text, the written reason */
+	RULE_IMPORT = 1 << 2,		/* cause: import_id, an importer's registration */
+	RULE_APPLICATION = 1 << 3,	/* cause: application_id, approved in this
+								 * transaction, listing the IMEI */
+	RULE_COMMERCIAL_IMPORT = 1 << 4,	/* cause: that application is a
+										 * commercial import with a goods
+										 * declaration */
+	RULE_BOARD_REPLACEMENT = 1 << 5 /* cause: that application is a board
+									 * replacement (the IMEI its new one) */
 } RuleCondition;
 
-#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_COMMERCIAL_IMPORT | \
-								 RULE_REPLACEMENT_NEW_IMEI)
+/*
+ * RULE_IMPORT, RULE_APPLICATION and what they say of the application
+ * (RULE_COMMERCIAL_IMPORT, RULE_BOARD_REPLACEMENT, each only with
+ * RULE_APPLICATION) need a look-up in the database, which the trigger makes
+ * (check_cause() in transitions.c) for the entry that rules_enforce()
+ * returned; rules_check() leaves them to it.
+ */
+#define RULE_LOOKUP_CONDITIONS	(RULE_IMPORT | RULE_APPLICATION | \
+								 RULE_COMMERCIAL_IMPORT | RULE_BOARD_REPLACEMENT)
+#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_LOOKUP_CONDITIONS)
 
 typedef struct TransitionRule
 {
@@ -71,11 +82,6 @@ typedef struct RuleChange
 	const char *reason;			/* the new code as written, NULL if none */
 	const char *base;			/* its base code, NULL if it is no code */
 	const char *note;			/* the note as it will be stored */
-	Imei		imei;			/* the IMEI (cause conditions) */
-	bool		has_application;	/* application_id as it will be stored */
-	int64		application_id;
-	bool		has_import;		/* import_id as it will be stored */
-	int64		import_id;
 	bool		with_cause;		/* evaluate cause conditions (the trigger) */
 } RuleChange;
 

@@ -137,7 +137,7 @@ class BulkCopyTest(unittest.TestCase):
         imeis = [luhn("3599005500%04d" % i) for i in range(1100)]
         # known before: white (goes black) and black (already present)
         self.conn.execute("INSERT INTO imei_registry.registry (imei, status, reason)"
-                          " VALUES (%s, 'white', 'lawful_import'), (%s, 'black', 'counterfeit')",
+                          " VALUES (%s, 'white', 'grandfathered'), (%s, 'black', 'counterfeit')",
                           (imeis[5], imeis[6]))
         lines = ["imei,listed_on,reason"] + ["%s,2026-03-05,stolen" % i for i in imeis[:1000]]
         lines.append("%s,2026-03-06,lost" % imeis[0])   # line 1002: a batch after line 2

@@ -22,10 +22,11 @@ INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
 SELECT i::imei_registry.imei, 'grey', 'unverified', current_date + 30
 FROM unnest(ARRAY['352099001761481', '352099001761499', '861812069402168', '861812069402176',
                   '356868000041418', '860001000000007', '860001000000015',
-                  '861001020000077', '861001030000091', '861001010000012']) i;
--- ... and the old board's IMEI was verified
-UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved'
-WHERE imei = '861001020000077';
+                  '861001030000091', '861001010000012']) i;
+-- ... and the old board's IMEI is white already (in the networks before
+-- the rules)
+INSERT INTO imei_registry.registry (imei, status, reason)
+VALUES ('861001020000077', 'white', 'grandfathered');
 
 CREATE TEMP TABLE examples (method text, doc jsonb);
 INSERT INTO examples VALUES

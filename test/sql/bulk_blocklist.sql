@@ -7,9 +7,9 @@ SET timezone = 'UTC';
 INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day) VALUES
     ('359900410000028', 'grey',  'unverified',   '2026-02-01');
 INSERT INTO imei_registry.registry (imei, status, reason) VALUES
-    ('359900410000036', 'white', 'lawful_import'),
+    ('359900410000036', 'white', 'grandfathered'),
     ('359900410000044', 'black', 'gsma_blocked'),
-    ('359900410000051', 'white', 'lawful_import');
+    ('359900410000051', 'white', 'grandfathered');
 -- Stand-in for a rule that forbids this one change: the row must be rejected
 -- with the rule's message, the rest of the file must load.
 CREATE FUNCTION public.bulk_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -8,7 +8,7 @@ INSERT INTO imei_registry.operators (code, name)
     VALUES ('kz_test_op', 'Bulk test operator'), ('kz_test_op2', 'Bulk test operator 2');
 -- known before the report: a connection changes nothing
 INSERT INTO imei_registry.registry (imei, status, reason)
-    VALUES ('359900400000053', 'white', 'lawful_import');
+    VALUES ('359900400000053', 'white', 'grandfathered');
 
 CREATE TEMP VIEW last_import AS
     SELECT target, importer = current_user AS by_me,
