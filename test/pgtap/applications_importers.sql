@@ -2,7 +2,7 @@
 -- importer's registration (commercial import, register_import), the
 -- official retailer as the importer's word, authorised service centres, and
 -- devices recorded with all their IMEIs (additional_imei linked to them).
--- IMEIs use TACs 862001xx, which no other test uses.
+-- IMEIs use TACs 86200101-86200103, which no other test uses.
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
 SELECT plan(62);

@@ -88,8 +88,10 @@ done
 # returns every row (old ones first, re-stamped), and the new change after.
 out=$(q "$dst" <<'SQL'
 SET search_path = imei_registry;
+CREATE TEMP TABLE devices_before AS SELECT count(*) AS n, max(device_id) AS m FROM devices;
 INSERT INTO devices (model) VALUES ('after restore');
-SELECT (SELECT count(*) FROM devices) = 2;
+SELECT (SELECT count(*) FROM devices) = n + 1 AND (SELECT max(device_id) FROM devices) > m
+FROM devices_before;
 SELECT report_connection(imei_from_body('86000005000099'), 'dump_op');
 SELECT (SELECT max(id) FROM history) > (SELECT count(*) FROM history) - 1;
 SELECT count(*) = (SELECT count(*) FROM history) FROM changes(0, 100000);

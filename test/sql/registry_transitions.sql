@@ -7,8 +7,11 @@ CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
     LANGUAGE sql AS $$ SELECT imei_registry.imei_from_body('86000001' || lpad(n::text, 6, '0')) $$;
 
 -- The causes that reasons name: an importer's registration for
--- lawful_import, an application approved in this transaction that lists
--- the IMEI for application_approved.
+-- lawful_import (with, for a grey IMEI, the importer's commercial import),
+-- an application approved in this transaction that lists the IMEI for
+-- application_approved (a board replacement, whose new IMEI may be new).
+-- A commercial import has its goods declaration, a board replacement lists
+-- the IMEI as its new one.
 INSERT INTO imei_registry.imports (importer) VALUES ('transitions test importer');
 CREATE FUNCTION pg_temp.registration() RETURNS bigint LANGUAGE sql AS
 $$ SELECT max(import_id) FROM imei_registry.imports WHERE importer = 'transitions test importer' $$;
@@ -24,7 +27,28 @@ BEGIN
     INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
     INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
     VALUES (a, 1, 1, i::text, i);
+    IF method = 'commercial_import' THEN
+        INSERT INTO imei_registry.application_documents (application_id, ord, type)
+        VALUES (a, 1, 'goods_declaration');
+    END IF;
     RETURN a;
+END $$;
+
+CREATE FUNCTION pg_temp.cause(reason text, i imei_registry.imei) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    IF reason = 'lawful_import' THEN
+        RETURN pg_temp.approved(i, 'commercial_import');
+    ELSIF reason = 'application_approved' THEN
+        a := pg_temp.approved(i, 'board_replacement');
+        INSERT INTO imei_registry.application_replacements
+            (application_id, ord, old_imei_text, new_imei_text, new_imei)
+        VALUES (a, 1, '?', i::text, i);
+        RETURN a;
+    END IF;
+    RETURN NULL;
 END $$;
 
 -- A row in a given state, made only through allowed changes.
@@ -69,14 +93,14 @@ BEGIN
                         VALUES (pg_temp.t(n), s::imei_registry.status, r,
                                 CASE WHEN s = 'grey' THEN date '2025-06-01' END, 'a note',
                                 CASE WHEN r = 'lawful_import' THEN pg_temp.registration() END,
-                                CASE WHEN r = 'application_approved' THEN pg_temp.approved(pg_temp.t(n)) END);
+                                pg_temp.cause(r, pg_temp.t(n)));
                     ELSE
                         i := pg_temp.make(n, f);
                         UPDATE imei_registry.registry
                            SET status = s::imei_registry.status, reason = r, note = 'a note',
                                grey_last_day = CASE WHEN s = 'grey' THEN date '2025-06-01' END,
                                import_id = CASE WHEN r = 'lawful_import' THEN pg_temp.registration() END,
-                               application_id = CASE WHEN r = 'application_approved' THEN pg_temp.approved(i) END
+                               application_id = pg_temp.cause(r, i)
                          WHERE imei OPERATOR(pg_catalog.=) i;
                     END IF;
                     INSERT INTO outcome VALUES (f, s, r, 'ok');

@@ -250,11 +250,11 @@ public final class ImeiJdbcTest {
         String dev = imei("86300199", 3);
         one("SELECT imei_registry.report_connection(?::imei_registry.imei, ?)", dev, OPERATOR);
         SQLException e = refused(conn,
-            "UPDATE imei_registry.registry SET status = 'white', reason = 'lawful_import'"
+            "UPDATE imei_registry.registry SET status = 'white', reason = 'reinstated', note = 'no'"
             + " WHERE imei = ?::imei_registry.imei", dev);
         equal("IR001", e.getSQLState());
         check(e.getMessage().contains(
-            "IMEI " + dev + " cannot change from grey to white by reason \"lawful_import\""), e.getMessage());
+            "IMEI " + dev + " cannot change from grey to white by reason \"reinstated\""), e.getMessage());
     }
 
     static void copyIn() throws Exception {

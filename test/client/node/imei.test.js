@@ -237,10 +237,10 @@ test('a forbidden status change fails with SQLSTATE IR001', async () => {
   await client.query('SELECT imei_registry.report_connection($1::imei_registry.imei, $2)',
     [dev, OPERATOR]);
   await assert.rejects(
-    client.query(`UPDATE imei_registry.registry SET status = 'white', reason = 'lawful_import'
+    client.query(`UPDATE imei_registry.registry SET status = 'white', reason = 'reinstated', note = 'no'
                   WHERE imei = $1::imei_registry.imei`, [dev]),
     { code: 'IR001',
-      message: `IMEI ${dev} cannot change from grey to white by reason "lawful_import"` });
+      message: `IMEI ${dev} cannot change from grey to white by reason "reinstated"` });
 });
 
 test('COPY a CSV into upload_connections with pg-copy-streams: counts and rejects', async () => {
