@@ -583,9 +583,9 @@ rules_enforce(Imei imei, const RuleChange *c)
 			if (failed == RULE_NOTE)
 				ereport(ERROR,
 						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-						 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without a note",
+						 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without its cause",
 								imei_string(imei), from, to, c->reason),
-						 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note.",
+						 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note, with visible text (not only white space or invisible characters).",
 								   c->reason)));
 			elog(ERROR, "imei_registry: condition %u has no refusal", failed);
 			break;
