@@ -4,7 +4,7 @@
 -- the wrong type (signal 11).  Each case is undone.
 -- IMEIs of this file: TAC 86000015.
 INSERT INTO imei_registry.registry (imei, status, reason)
-    VALUES ('860000150000015', 'white', 'lawful_import');
+    VALUES ('860000150000015', 'white', 'grandfathered');
 
 -- reason as bigint: the check service and the transition trigger
 BEGIN;
@@ -34,4 +34,8 @@ ROLLBACK;
 
 -- unchanged, all is well
 SELECT status, reason FROM imei_registry.check_imei('860000150000015');
-DELETE FROM imei_registry.registry WHERE imei_registry.imei_tac(imei) = '86000015';
+-- Cleanup: registry rows are never deleted; the tables go with the extension.
+SET client_min_messages = warning;
+DROP EXTENSION imei_registry CASCADE;
+CREATE EXTENSION imei_registry;
+RESET client_min_messages;
