@@ -457,9 +457,9 @@ DECLARE
     replacing  boolean;
     authorised boolean;
     new_import bigint;
-    dev        record;
-    dev_id     bigint;
-    merged     bigint[] := '{}';
+    merged     bigint[];
+    dev_ords   integer[];
+    dev_ids    bigint[];
     -- reasons that inform but do not reject
     notices    constant text[] := ARRAY['imei_already_white', 'imei_not_in_register'];
 BEGIN
@@ -633,6 +633,58 @@ BEGIN
         RETURNING import_id INTO new_import;
     END IF;
 
+    -- The devices, each with all its IMEIs: the device its IMEIs (or, for a
+    -- board replacement, the old IMEIs they replace) already belong to, the
+    -- smallest if several (the others merge into it), else a new one, its
+    -- model and SIM slots from the TAC table.  Made first, so that the
+    -- status changes below point their rows to them (dev_ords[i] is the
+    -- device_ord whose device is dev_ids[i]); rows whose status does not
+    -- change are pointed to them after.
+    SELECT array_agg(DISTINCT r.device_id) INTO merged
+    FROM imei_registry.application_imeis ai
+    LEFT JOIN imei_registry.application_replacements rp
+           ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+    JOIN imei_registry.registry r
+      ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+    WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
+
+    WITH dev AS (
+        SELECT ai.device_ord,
+               min(r.device_id) AS known,
+               coalesce((array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1],
+                        min(d.model)) AS model,
+               max(t.sim_slots) AS sim_slots
+        FROM imei_registry.application_imeis ai
+        JOIN imei_registry.application_devices d USING (application_id, device_ord)
+        LEFT JOIN imei_registry.application_replacements rp
+               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+        LEFT JOIN imei_registry.registry r
+               ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+        LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+        WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+        GROUP BY ai.device_ord
+    ), fresh AS (
+        SELECT dev.device_ord,
+               pg_catalog.nextval('imei_registry.devices_device_id_seq') AS device_id,
+               dev.model, dev.sim_slots
+        FROM dev WHERE dev.known IS NULL
+    ), made AS (
+        INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
+        SELECT f.device_id, f.model, f.sim_slots FROM fresh f
+    ), completed AS (
+        UPDATE imei_registry.devices dv
+        SET model = coalesce(dv.model, dev.model), sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
+        FROM dev
+        WHERE dv.device_id = dev.known AND (dv.model IS NULL OR dv.sim_slots IS NULL)
+    ), target AS (
+        SELECT dev.device_ord, dev.known AS device_id FROM dev WHERE dev.known IS NOT NULL
+        UNION ALL
+        SELECT f.device_ord, f.device_id FROM fresh f
+    )
+    SELECT array_agg(t.device_ord ORDER BY t.device_ord), array_agg(t.device_id ORDER BY t.device_ord)
+    INTO dev_ords, dev_ids
+    FROM target t;
+
     UPDATE imei_registry.registry r
     SET status = 'white',
         reason = CASE WHEN commercial AND r.status = 'grey'
@@ -643,8 +695,10 @@ BEGIN
                    (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
                     FROM imei_registry.application_replacements rp
                     WHERE rp.application_id = app.id
-                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END
+                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END,
+        device_id = t.device_id
     FROM imei_registry.application_imeis ai
+    JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
     WHERE ai.application_id = app.id
       AND r.imei OPERATOR(pg_catalog.=) ai.imei
       AND imei_registry.transition_allowed(r.status, 'white',
@@ -653,7 +707,7 @@ BEGIN
     GET DIAGNOSTICS done = ROW_COUNT;
 
     INSERT INTO imei_registry.registry AS r
-        (imei, status, reason, application_id, import_id, note)
+        (imei, status, reason, application_id, import_id, note, device_id)
     SELECT e.imei,  'white',
            CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
            app.id, new_import,
@@ -661,8 +715,9 @@ BEGIN
                (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
                 FROM imei_registry.application_replacements rp
                 WHERE rp.application_id = app.id
-                  AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END
-    FROM (SELECT DISTINCT ai.imei FROM imei_registry.application_imeis ai
+                  AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END,
+           t.device_id
+    FROM (SELECT ai.imei, ai.device_ord FROM imei_registry.application_imeis ai
           WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
             AND (commercial OR EXISTS (
                     SELECT FROM imei_registry.application_replacements rp
@@ -670,6 +725,7 @@ BEGIN
                       AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
             AND NOT EXISTS (SELECT FROM imei_registry.registry k
                             WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
+    JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
     ORDER BY e.imei
     ON CONFLICT (imei) DO NOTHING;
     GET DIAGNOSTICS n = ROW_COUNT;
@@ -678,8 +734,12 @@ BEGIN
     IF replacing THEN
         UPDATE imei_registry.registry r
         SET status = 'black', reason = 'replaced', application_id = app.id,
-            import_id = NULL, note = 'replaced by ' || rp.new_imei_text
+            import_id = NULL, note = 'replaced by ' || rp.new_imei_text,
+            device_id = t.device_id
         FROM imei_registry.application_replacements rp
+        JOIN imei_registry.application_imeis ai
+          ON ai.application_id = app.id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
+        JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
         WHERE rp.application_id = app.id
           AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
           AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
@@ -696,46 +756,16 @@ BEGIN
                   HINT = 'Decide the application again.';
     END IF;
 
-    -- The devices, each with all its IMEIs: the device its IMEIs (or, for a
-    -- board replacement, the old IMEIs they replace) already belong to, the
-    -- smallest if several (the others merge into it), else a new one.
-    FOR dev IN
-        SELECT d.device_ord, d.model,
-               array_remove(array_agg(DISTINCT r.device_id)
-                            || array_agg(DISTINCT o.device_id), NULL) AS known,
-               (array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1] AS tac_model,
-               max(t.sim_slots) AS sim_slots
-        FROM imei_registry.application_devices d
-        JOIN imei_registry.application_imeis ai USING (application_id, device_ord)
-        LEFT JOIN imei_registry.application_replacements rp
-               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.registry o ON o.imei OPERATOR(pg_catalog.=) rp.old_imei
-        LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
-        WHERE d.application_id = app.id AND ai.imei IS NOT NULL
-        GROUP BY d.device_ord, d.model
-        ORDER BY d.device_ord
-    LOOP
-        dev_id := (SELECT min(k) FROM unnest(dev.known) k);
-        IF dev_id IS NULL THEN
-            INSERT INTO imei_registry.devices (model, sim_slots)
-            VALUES (coalesce(dev.tac_model, dev.model), dev.sim_slots)
-            RETURNING device_id INTO dev_id;
-        ELSE
-            merged := merged || dev.known;
-            UPDATE imei_registry.devices dv
-            SET model = coalesce(dv.model, dev.tac_model, dev.model),
-                sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
-            WHERE dv.device_id = dev_id AND (dv.model IS NULL OR dv.sim_slots IS NULL);
-        END IF;
-        UPDATE imei_registry.registry r SET device_id = dev_id
-        FROM imei_registry.application_imeis ai
-        LEFT JOIN imei_registry.application_replacements rp
-               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-        WHERE ai.application_id = app.id AND ai.device_ord = dev.device_ord
-          AND r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
-          AND r.device_id IS DISTINCT FROM dev_id;
-    END LOOP;
+    -- the rows whose status did not change (white already): into their device
+    UPDATE imei_registry.registry r SET device_id = t.device_id
+    FROM unnest(dev_ords, dev_ids) AS t(device_ord, device_id)
+    JOIN imei_registry.application_imeis ai
+      ON ai.application_id = app.id AND ai.device_ord = t.device_ord
+    LEFT JOIN imei_registry.application_replacements rp
+           ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+    WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+      AND r.device_id IS DISTINCT FROM t.device_id;
+
     -- devices left without IMEIs by a merge
     DELETE FROM imei_registry.devices dv
     WHERE dv.device_id = ANY (merged)
