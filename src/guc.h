@@ -8,4 +8,11 @@
 /* imei_registry.grey_period_days: length of the grey period, in local days */
 extern int	imei_grey_period_days;
 
+/* imei_registry.application_hold_days: how long a pending application holds */
+extern int	imei_application_hold_days;
+
+/* imei_registry.rules_start: the moment from which the rules apply */
+#include "datatype/timestamp.h"
+extern TimestampTz imei_rules_start;
+
 #endif							/* IMEI_REGISTRY_GUC_H */

@@ -15,6 +15,9 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+#include "utils/date.h"
+
 #include "imei.h"
 
 /* SQLSTATE of a change the rules forbid */
@@ -34,18 +37,27 @@ extern const char *const reg_status_names[REG_NSTATUS];
 /*
  * Named checks that an entry of the table may carry, each evaluated in one
  * place (rules_check).  A row condition needs only the row and the change;
- * a cause condition needs the cause of the change (its note, ...), which
- * only the transition trigger has.  A new condition is a bit here, its name
+ * a trigger condition needs what only the transition trigger has: the
+ * cause of the change (its note, ...), the row's dates, the applications
+ * that hold it.  A new condition is a bit here, its name
  * in condition_names[], its test in condition_holds() and its refusal in
  * rules_enforce() (rules.c); what it needs to know goes into RuleChange.
  */
 typedef enum RuleCondition
 {
 	RULE_BLACK_FOR_GREY_EXPIRED = 1 << 0,	/* row: black only for an expired grey period */
-	RULE_NOTE = 1 << 1			/* cause: a non-blank note, the written reason */
+	RULE_NOTE = 1 << 1,			/* cause: a non-blank note, the written reason */
+	RULE_PERIOD_OVER = 1 << 2,	/* dates: the Almaty date is past grey_last_day */
+	RULE_NOT_HELD = 1 << 3,		/* no pending application holds the IMEI */
+	RULE_CONNECTED_BEFORE_RULES = 1 << 4,	/* first_seen_at before rules_start */
+	RULE_CONNECTED_SINCE_RULES = 1 << 5,	/* first_seen_at from rules_start on */
+	RULE_HISTORY_ONLY = 1 << 6	/* the row keeps its reason; only history names it */
 } RuleCondition;
 
-#define RULE_CAUSE_CONDITIONS	(RULE_NOTE)
+/* the conditions that only the transition trigger evaluates (with_cause) */
+#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_PERIOD_OVER | RULE_NOT_HELD | \
+								 RULE_CONNECTED_BEFORE_RULES | \
+								 RULE_CONNECTED_SINCE_RULES | RULE_HISTORY_ONLY)
 
 typedef struct TransitionRule
 {
@@ -65,7 +77,14 @@ typedef struct RuleChange
 	const char *reason;			/* the new code as written, NULL if none */
 	const char *base;			/* its base code, NULL if it is no code */
 	const char *note;			/* the note as it will be stored */
-	bool		with_cause;		/* evaluate cause conditions (the trigger) */
+	bool		with_cause;		/* evaluate trigger conditions (the trigger) */
+	/* what the trigger conditions need besides the cause */
+	Imei		imei;
+	bool		history_only;	/* the row keeps its reason (earlier_connection) */
+	bool		has_first_seen;
+	TimestampTz first_seen_at;	/* the row's earliest connection, as stored */
+	bool		has_grey_last_day;
+	DateADT		grey_last_day;	/* the old row's last day of grey */
 } RuleChange;
 
 typedef enum RuleVerdict
@@ -114,6 +133,16 @@ extern bool rules_allows_change(RegStatus from, const char *from_reason,
 
 /* "white", "grey", "black" as a status; ST_NONE for NULL or anything else */
 extern RegStatus rules_status_named(const char *name);
+
+/* Is a connection before imei_registry.rules_start (grandfathered)? */
+extern bool rules_before_start(TimestampTz connected_at);
+
+/*
+ * Does a submitted, undecided application hold this grey IMEI?  It holds
+ * when it was submitted by the last day of the period, through the local
+ * date of submission plus imei_registry.application_hold_days.
+ */
+extern bool rules_application_holds(Imei imei, DateADT grey_last_day);
 
 /* Returns if the change is allowed; else the IR001 error that says why. */
 extern void rules_enforce(Imei imei, const RuleChange *change);

@@ -11,8 +11,8 @@ INSERT INTO imei_registry.tac (tac, brand, model, device_type, sim_slots) VALUES
     ('86100102', 'Acme', 'Solo', 'smartphone', 1),
     ('86100103', 'Acme', 'Duo',  'smartphone', 2);
 -- every IMEI of the examples first connects (grey) ...
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-SELECT i::imei_registry.imei, 'grey', 'unverified', current_date + 30
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+SELECT i::imei_registry.imei, 'grey', 'unverified', now()
 FROM unnest(ARRAY['352099001761481', '352099001761499', '861812069402168', '861812069402176',
                   '356868000041418', '356868000041426', '860001000000007', '860001000000015',
                   '860001000000023', '860001000000031', '861001020000077', '861001020000085',

@@ -6,7 +6,7 @@ SET client_min_messages = warning;
 SET timezone = 'UTC';
 INSERT INTO imei_registry.operators (code, name)
     VALUES ('kz_test_op', 'Bulk test operator'), ('kz_test_op2', 'Bulk test operator 2');
--- known before the report: a connection changes nothing
+-- known before the report: a connection gives it its first connection (loaded), later ones change nothing
 INSERT INTO imei_registry.registry (imei, status, reason)
     VALUES ('359900400000053', 'white', 'lawful_import');
 

@@ -27,8 +27,9 @@ RESET client_min_messages;
 -- "today" is the local date in Almaty, whatever the session's zone.
 SET TimeZone = 'America/Los_Angeles';
 CREATE TEMP TABLE grey_today AS SELECT imei_registry.local_date(now()) AS d;
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-SELECT pg_temp.grey_imei(s), 'grey', 'unverified', (SELECT d FROM grey_today) + delta
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+SELECT pg_temp.grey_imei(s), 'grey', 'unverified',
+       ((SELECT d FROM grey_today) + delta - 30 + time '00:00') AT TIME ZONE 'Asia/Almaty'
   FROM (VALUES (1, -1), (2, -1), (3, -1), (4, -40), (5, 0), (6, 1), (7, 30),
                (8, -1), (9, -1)) AS v(s, delta);
 INSERT INTO imei_registry.registry (imei, status, reason)
@@ -109,8 +110,9 @@ SELECT from_status, to_status, reason FROM imei_registry.history
 -- Who may run it: the registry's admin role, not everyone.
 CREATE ROLE grey_expiry_admin IN ROLE imei_registry_admin;
 CREATE ROLE grey_expiry_nobody;
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-VALUES (pg_temp.grey_imei(11), 'grey', 'unverified', (SELECT d FROM grey_today) - 1);
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.grey_imei(11), 'grey', 'unverified',
+        ((SELECT d FROM grey_today) - 31 + time '00:00') AT TIME ZONE 'Asia/Almaty');
 SET ROLE grey_expiry_nobody;
 CALL imei_registry.expire_grey_period();
 SET ROLE grey_expiry_admin;
