@@ -19,14 +19,13 @@ CREATE FUNCTION pg_temp.imei(tac text, n int) RETURNS text LANGUAGE sql AS
 $$ SELECT imei_registry.imei_from_body(tac || lpad(n::text, 6, '0'))::text $$;
 -- register IMEIs grey (as a network's first report would)
 CREATE FUNCTION pg_temp.grey(VARIADIC imeis text[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-    SELECT i::imei_registry.imei, 'grey', 'unverified', current_date + 30 FROM unnest(imeis) i
+    INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+    SELECT i::imei_registry.imei, 'grey', 'unverified', now() FROM unnest(imeis) i
 $$;
 CREATE FUNCTION pg_temp.set_status(imei text, status imei_registry.status, reason text)
 RETURNS void LANGUAGE sql AS $$
     UPDATE imei_registry.registry r
-    SET status = set_status.status, reason = set_status.reason,
-        grey_last_day = CASE WHEN set_status.status = 'grey' THEN current_date + 30 END
+    SET status = set_status.status, reason = set_status.reason
     WHERE r.imei OPERATOR(pg_catalog.=) set_status.imei::imei_registry.imei
 $$;
 CREATE FUNCTION pg_temp.status(imei text) RETURNS text LANGUAGE sql AS $$
