@@ -60,6 +60,9 @@ BEGIN
     -- For reference: the bare status change of the same rows (what approval
     -- must do at least), rolled back in a subtransaction.
     BEGIN
+        -- no rules: the transition trigger (which would ask for the
+        -- application) is off; the history trigger stays
+        ALTER TABLE imei_registry.registry DISABLE TRIGGER registry_transition;
         t := clock_timestamp();
         UPDATE imei_registry.registry r
         SET status = 'white', reason = 'application_approved', grey_last_day = NULL
@@ -71,6 +74,8 @@ BEGIN
     END;
     BEGIN
         ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;
+        -- history takes rows only from the registry's trigger: off here too
+        ALTER TABLE imei_registry.history DISABLE TRIGGER history_from_registry_only;
         t := clock_timestamp();
         UPDATE imei_registry.registry r
         SET status = 'white', reason = 'application_approved', grey_last_day = NULL

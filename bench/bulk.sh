@@ -126,7 +126,7 @@ SELECT imei_registry.imei_from_body((imei + 10000000000000)::text), 'grey', 'unv
   FROM plain_connections;
 SQL
 read -r floor_s floor_kb < <(timed "$work/floor.sql")
-without_triggers "$work/writes.sql" imei_registry.registry <<'SQL'
+without_triggers "$work/writes.sql" imei_registry.registry imei_registry.history <<'SQL'
 INSERT INTO imei_registry.registry
     (imei, status, reason, first_seen_at, first_operator, grey_last_day, grey_period_days)
 SELECT imei_registry.imei_from_body((imei + 20000000000000)::text), 'grey', 'unverified',

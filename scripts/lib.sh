@@ -27,7 +27,8 @@ PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
 DEBIAN_PACKAGES="build-essential clang libclang-rt-dev
     postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
     postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-    python3 python3-psycopg nodejs default-jdk-headless libpostgresql-jdbc-java"
+    python3 python3-psycopg nodejs default-jdk-headless libpostgresql-jdbc-java
+    valgrind"
 # Debian's npm, unless the machine's Node.js brought its own (NodeSource's
 # nodejs package includes npm and conflicts with Debian's)
 command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES="$DEBIAN_PACKAGES npm"
@@ -66,6 +67,8 @@ as_cluster_owner() {
 
 # start_cluster DIR: initdb and start a cluster listening only on a Unix
 # socket in DIR, with pg_cron loaded; exports PGHOST, PGPORT, PGUSER.
+# CLUSTER_CONF: more postgresql.conf lines; CLUSTER_POSTGRES: the server
+# executable to start (a wrapper; default the installed postgres).
 start_cluster() {
     local dir=$1
     case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
@@ -88,8 +91,10 @@ shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 16
+${CLUSTER_CONF:-}
 CONF
-    as_cluster_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+    as_cluster_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+        ${CLUSTER_POSTGRES:+-p "$CLUSTER_POSTGRES"} -t 300 -w start >/dev/null
     export PGHOST=$dir PGPORT=5432 PGUSER=postgres
 }
 

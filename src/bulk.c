@@ -33,7 +33,10 @@
 #include "bulk_check.h"
 #include "grey.h"
 #include "rules.h"
+#include "relcheck.h"
+#include "registry.h"
 
+#include "access/detoast.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/copy.h"
@@ -50,11 +53,20 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
+#include "mb/pg_wchar.h"
 
 
 #if PG_VERSION_NUM >= 140000
 #include "commands/copyfrom_internal.h"
 #endif
+
+/*
+ * The longest row a target takes: its values together, in bytes.  A longer
+ * one is rejected (too_long), and its reject keeps only the first
+ * BULK_RAW_CLIP_BYTES of each value, so that import_rejects stays bounded.
+ */
+#define BULK_ROW_MAX_BYTES	8192
+#define BULK_RAW_CLIP_BYTES	256
 
 /* How many bad rows the atomic-mode error quotes */
 #define BULK_QUOTED_REASONS	5
@@ -69,9 +81,8 @@ typedef enum BulkTarget
 	BULK_DEVICES
 } BulkTarget;
 
-static const char *const target_names[] = {
-	"upload_connections", "upload_tac", "upload_blocklist", "upload_devices"
-};
+/* The target's table name (relcheck.c has them) */
+#define target_name(t)	ext_relation_name((ExtRelation) (EXT_FIRST_UPLOAD + (t)))
 
 /* The set of keys (IMEIs, TACs) accepted so far in this import */
 typedef struct SeenEntry
@@ -107,6 +118,7 @@ typedef struct KnownOperator
 {
 	char	   *code;
 	bool		exists;
+	bool		mine;			/* the session user may load as it */
 } KnownOperator;
 
 #define MAX_CACHED_OPERATORS 64
@@ -173,6 +185,8 @@ typedef struct BulkImport
 	int			noperators;
 	KnownReason reasons[MAX_CACHED_REASONS];
 	int			nreasons;
+	char	   *load_operator;	/* the one operator of the loaded rows */
+	bool		operators_mixed;	/* loaded rows name several */
 	KnownApplication applications[MAX_CACHED_APPLICATIONS];
 	int			napplications;
 	PendingRow	batch[BULK_BATCH_ROWS];
@@ -193,18 +207,21 @@ static SPIPlanPtr plan_open;
 static SPIPlanPtr plan_close;
 static SPIPlanPtr plan_reject;
 static SPIPlanPtr plan_operator;
+static SPIPlanPtr plan_operator_mine;
 static SPIPlanPtr plan_registry_get;
 static SPIPlanPtr plan_connections;
 static SPIPlanPtr plan_tac;
 static SPIPlanPtr plan_black_new;
 static SPIPlanPtr plan_black_update;
 static SPIPlanPtr plan_blocklist;
+static SPIPlanPtr plan_lock_batch;
 static SPIPlanPtr plan_application;
 static SPIPlanPtr plan_devices;
 static SPIPlanPtr *const all_plans[] = {
-	&plan_open, &plan_close, &plan_reject, &plan_operator, &plan_registry_get,
+	&plan_open, &plan_close, &plan_reject, &plan_operator, &plan_operator_mine,
+	&plan_registry_get,
 	&plan_connections, &plan_tac, &plan_black_new, &plan_black_update,
-	&plan_blocklist, &plan_application, &plan_devices
+	&plan_blocklist, &plan_lock_batch, &plan_application, &plan_devices
 };
 
 /* ---- set-up ---- */
@@ -272,6 +289,7 @@ prepare_plans(void)
 
 		plan_operator = prepare("SELECT 1 FROM imei_registry.operators"
 								" WHERE code OPERATOR(pg_catalog.=) $1", 1, a);
+		plan_operator_mine = prepare("SELECT imei_registry.operator_is_mine($1)", 1, a);
 	}
 	{
 		Oid			a[] = {TEXTOID, TEXTOID};
@@ -283,13 +301,13 @@ prepare_plans(void)
 							" RETURNING import_id", 2, a);
 	}
 	{
-		Oid			a[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+		Oid			a[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID};
 
 		plan_close = prepare("UPDATE imei_registry.imports"
 							 " SET finished_at = pg_catalog.clock_timestamp(),"
 							 " rows_read = $2, rows_loaded = $3, rows_rejected = $4,"
-							 " rows_already_present = $5"
-							 " WHERE import_id OPERATOR(pg_catalog.=) $1", 5, a);
+							 " rows_already_present = $5, operator = $6"
+							 " WHERE import_id OPERATOR(pg_catalog.=) $1", 6, a);
 	}
 	{
 		Oid			a[] = {INT8OID, INT8OID, TEXTARRAYOID, TEXTOID, TEXTOID};
@@ -360,6 +378,14 @@ prepare_plans(void)
 		 * row then goes through the one-row path).  For each row: changed, was
 		 * it known, which import changed it last, and its status then.
 		 */
+		/*
+		 * The known rows of a batch, locked in IMEI order before the batch
+		 * changes them: the order of the locks does not depend on the plan
+		 * of the change (a LockRows node above the sort).
+		 */
+		plan_lock_batch = prepare("SELECT 1 FROM imei_registry.registry r"
+								  " WHERE r.imei OPERATOR(pg_catalog.=) ANY ($1)"
+								  " ORDER BY r.imei FOR UPDATE", 1, a);
 		plan_blocklist = prepare("WITH k AS ("
 								 " SELECT u.*, r.imei IS NOT NULL AS known, r.import_id,"
 								 "  r.status OPERATOR(pg_catalog.=) 'black'"
@@ -496,9 +522,12 @@ current_line(Relation rel)
 
 /* ---- rejects and counts ---- */
 
-/* The raw values of the row as text[], NULL for NULL */
+/*
+ * The raw values of the row as text[], NULL for NULL; with clip, each cut
+ * to its first BULK_RAW_CLIP_BYTES (at a character boundary).
+ */
 static Datum
-raw_values(HeapTuple tuple, TupleDesc desc)
+raw_values_clipped(HeapTuple tuple, TupleDesc desc, bool clip)
 {
 	int			n = desc->natts;
 	Datum	   *elems = palloc(n * sizeof(Datum));
@@ -508,9 +537,45 @@ raw_values(HeapTuple tuple, TupleDesc desc)
 	int			i;
 
 	for (i = 0; i < n; i++)
+	{
 		elems[i] = heap_getattr(tuple, i + 1, desc, &nulls[i]);
+		if (clip && !nulls[i])
+		{
+			text	   *t = DatumGetTextPP(elems[i]);
+			int			len = VARSIZE_ANY_EXHDR(t);
+
+			if (len > BULK_RAW_CLIP_BYTES)
+				elems[i] = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(t),
+																	pg_mbcliplen(VARDATA_ANY(t), len,
+																				 BULK_RAW_CLIP_BYTES)));
+		}
+	}
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
 											  TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static Datum
+raw_values(HeapTuple tuple, TupleDesc desc)
+{
+	return raw_values_clipped(tuple, desc, false);
+}
+
+/* The size of the row's values together, in bytes */
+static int64
+row_bytes(HeapTuple tuple, TupleDesc desc)
+{
+	int64		total = 0;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, i + 1, desc, &isnull);
+
+		if (!isnull)
+			total += toast_raw_datum_size(d) - VARHDRSZ;
+	}
+	return total;
 }
 
 static void
@@ -568,26 +633,58 @@ remember(int64 key)
 	(void) seen_insert(bulk.seen, key, &found);
 }
 
+/*
+ * Is there such an operator, and may the session user load as it
+ * (imei_registry.operator_is_mine(), the rule report_connection() applies
+ * too)?
+ */
 static bool
-operator_exists(const char *code)
+operator_exists(const char *code, bool *mine)
 {
 	int			i;
 	bool		exists;
+	bool		isnull;
 	Datum		v[1];
 
 	for (i = 0; i < bulk.noperators; i++)
 		if (strcmp(bulk.operators[i].code, code) == 0)
+		{
+			*mine = bulk.operators[i].mine;
 			return bulk.operators[i].exists;
+		}
 	v[0] = CStringGetTextDatum(code);
 	exec_plan(plan_operator, v, NULL);
 	exists = SPI_processed > 0;
+	*mine = false;
+	if (exists)
+	{
+		exec_plan(plan_operator_mine, v, NULL);
+		*mine = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull));
+	}
 	if (bulk.noperators < MAX_CACHED_OPERATORS)
 	{
 		bulk.operators[bulk.noperators].code = MemoryContextStrdup(bulk.cxt, code);
 		bulk.operators[bulk.noperators].exists = exists;
+		bulk.operators[bulk.noperators].mine = *mine;
 		bulk.noperators++;
 	}
 	return exists;
+}
+
+/* A loaded row of upload_connections names this operator */
+static void
+note_load_operator(Datum operator)
+{
+	char	   *code = TextDatumGetCString(operator);
+
+	if (bulk.load_operator == NULL && !bulk.operators_mixed)
+		bulk.load_operator = MemoryContextStrdup(bulk.cxt, code);
+	else if (bulk.load_operator != NULL && strcmp(bulk.load_operator, code) != 0)
+	{
+		bulk.load_operator = NULL;
+		bulk.operators_mixed = true;
+	}
 }
 
 /*
@@ -730,6 +827,27 @@ batch_array(Oid type, Datum *elems, bool *nulls)
 											  TYPALIGN_DOUBLE));
 }
 
+/*
+ * A batch of upload_connections or upload_blocklist goes to the registry in
+ * IMEI order, whatever the order of the file: two writers that take the
+ * locks of the same rows in the same order wait for one another instead of
+ * deadlocking (a deadlock would abort the whole COPY).
+ */
+static int
+pending_imei_cmp(const void *a, const void *b)
+{
+	Imei		x = ((const PendingRow *) a)->imei;
+	Imei		y = ((const PendingRow *) b)->imei;
+
+	return (x > y) - (x < y);
+}
+
+static void
+sort_batch(void)
+{
+	qsort(bulk.batch, bulk.nbatch, sizeof(PendingRow), pending_imei_cmp);
+}
+
 /* The IMEIs of a batch of upload_connections or upload_blocklist */
 static Datum
 batch_imeis(void)
@@ -797,6 +915,8 @@ settle_row(PendingRow *row, const RowResult *r)
 {
 	int			c;
 
+	if (bulk.target == BULK_CONNECTIONS && r->outcome != ROW_REJECTED)
+		note_load_operator(row->operator);
 	if (r->outcome == ROW_PRESENT)
 	{
 		count_accepted(ROW_PRESENT);
@@ -853,6 +973,7 @@ flush_connections(void)
 	SPITupleTable *result;
 	int			i;
 
+	sort_batch();
 	for (i = 0; i < n; i++)
 	{
 		ops[i] = bulk.batch[i].operator;
@@ -891,6 +1012,7 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	TimestampTz at;
 	PendingRow *row;
 	const char *problem;
+	bool		mine;
 
 	if (!bulk_require(r, operator, "operator") || !bulk_require(r, imei_s, "imei") ||
 		!bulk_require(r, at_s, "connected_at") ||
@@ -903,11 +1025,19 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 					at_s, problem);
 		return;
 	}
-	if (!operator_exists(operator))
+	if (!operator_exists(operator, &mine))
 	{
 		bulk_reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
 		return;
 	}
+	if (!mine)
+	{
+		bulk_reject(r, "operator_not_yours",
+					"login \"%s\" may not load rows of operator \"%s\" (imei_registry.operator_roles)",
+					GetUserNameFromId(GetSessionUserId(), false), operator);
+		return;
+	}
+	/* an IMEI waiting in the batch: send the batch first */
 	if (seen_before(imei))
 		flush_batch();
 	remember(imei);
@@ -1199,6 +1329,7 @@ flush_blocklist(void)
 	SPITupleTable *result;
 	int			i;
 
+	sort_batch();
 	for (i = 0; i < n; i++)
 	{
 		notes[i] = bulk.batch[i].note;
@@ -1208,6 +1339,7 @@ flush_blocklist(void)
 	v[1] = batch_array(TEXTOID, notes, NULL);
 	v[2] = Int64GetDatum(bulk.import_id);
 	v[3] = batch_array(TEXTOID, reasons, NULL);
+	exec_plan(plan_lock_batch, v, NULL);
 	if (!exec_transition(plan_blocklist, v, &refusal))
 	{
 		for (i = 0; i < n; i++)
@@ -1267,6 +1399,7 @@ load_blocklist(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	char	   *listed_s = bulk_column(tuple, desc, 2);
 	char	   *why = bulk_column(tuple, desc, 3);
 	char	   *listed_on;
+	char	   *note;
 	Imei		imei;
 	PendingRow *row;
 
@@ -1274,14 +1407,23 @@ load_blocklist(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 		!bulk_parse_imei(r, imei_s, false, &imei) ||
 		!bulk_parse_date(r, listed_s, "listed_on", &listed_on))
 		return;
+
+	note = why ? psprintf("GSMA block list %s: %s", listed_on, why)
+		: psprintf("GSMA block list %s", listed_on);
+	if (pg_mbstrlen(note) > REGISTRY_NOTE_MAX_CHARS)
+	{
+		bulk_reject(r, "too_long",
+					"reason is %d characters long; with \"GSMA block list %s: \" it must fit a registry note of %d characters",
+					pg_mbstrlen(why), listed_on, REGISTRY_NOTE_MAX_CHARS);
+		return;
+	}
 	/* earlier in this batch, or black already and seen earlier in this import */
 	if (!first_in_import(r, imei))
 		return;
 
 	row = queue_row(r, rel, tuple, desc);
 	row->imei = imei;
-	row->note = batch_text(why ? psprintf("GSMA block list %s: %s", listed_on, why)
-						   : psprintf("GSMA block list %s", listed_on));
+	row->note = batch_text(note);
 	row->reason = batch_text(blocklist_reason(why));
 }
 
@@ -1347,33 +1489,23 @@ restore_user(const SavedUser *saved)
 }
 
 
-static void
-check_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "%s: not called by trigger manager", name);
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
-		(row != (bool) TRIGGER_FIRED_FOR_ROW(trigdata->tg_event)) ||
-		(before != (bool) TRIGGER_FIRED_BEFORE(trigdata->tg_event)))
-		elog(ERROR, "%s: must be fired %s INSERT FOR EACH %s", name,
-			 before ? "BEFORE" : "AFTER", row ? "ROW" : "STATEMENT");
-}
-
+/*
+ * The guards of the three triggers: fired as the target's triggers are, on
+ * one of the extension's targets of the shape it made (relcheck.c), never
+ * on a table that only has a target's name.  Returns the target.
+ */
 static BulkTarget
-target_of(Relation rel)
+target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 {
-	const char *name = RelationGetRelationName(rel);
-	int			t;
+	TriggerData *trigdata = trigger_data(fcinfo, name);
 
-	for (t = 0; t < lengthof(target_names); t++)
-		if (strcmp(name, target_names[t]) == 0)
-			return (BulkTarget) t;
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("table \"%s\" is not an imei_registry upload target", name)));
-	return BULK_CONNECTIONS;	/* keep the compiler quiet */
+	StaticAssertStmt(EXT_UPLOAD_TAC - EXT_FIRST_UPLOAD == BULK_TAC &&
+					 EXT_UPLOAD_BLOCKLIST - EXT_FIRST_UPLOAD == BULK_BLOCKLIST &&
+					 EXT_UPLOAD_DEVICES - EXT_FIRST_UPLOAD == BULK_DEVICES,
+					 "upload targets out of step");
+	trigger_require(trigdata, name, TRIG_INSERT, before, row);
+	return (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
+						 EXT_FIRST_UPLOAD);
 }
 
 PG_FUNCTION_INFO_V1(bulk_import_begin);
@@ -1381,11 +1513,12 @@ Datum
 bulk_import_begin(PG_FUNCTION_ARGS)
 {
 	Relation	rel;
+	BulkTarget	target;
 	Datum		v[2];
 	bool		isnull;
 	SavedUser	saved;
 
-	check_trigger(fcinfo, "bulk_import_begin", false, true);
+	target = target_trigger(fcinfo, "bulk_import_begin", false, true);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
 
 	if (bulk.cxt == NULL)
@@ -1400,12 +1533,14 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	bulk.nbatch = 0;
 	bulk.active = false;
 	bulk.relid = RelationGetRelid(rel);
-	bulk.target = target_of(rel);
+	bulk.target = target;
 	bulk.atomic = bulk_import_atomic;
 	bulk.nread = bulk.nloaded = bulk.nrejected = bulk.npresent = 0;
 	bulk.seen = NULL;
 	bulk.noperators = 0;
 	bulk.nreasons = 0;
+	bulk.load_operator = NULL;
+	bulk.operators_mixed = false;
 	bulk.napplications = 0;
 	{
 		MemoryContext old = MemoryContextSwitchTo(bulk.cxt);
@@ -1414,7 +1549,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 
-	v[0] = CStringGetTextDatum(target_names[bulk.target]);
+	v[0] = CStringGetTextDatum(target_name(bulk.target));
 	v[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
 	become_owner(rel, &saved);
 	SPI_connect();
@@ -1433,20 +1568,25 @@ Datum
 bulk_import_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	BulkTarget	target;
 	Relation	rel;
 	HeapTuple	tuple;
 	TupleDesc	desc;
 	RowResult	r;
 	MemoryContext old;
 	SavedUser	saved;
+	bool		too_long;
 
-	check_trigger(fcinfo, "bulk_import_row", true, true);
+	target = target_trigger(fcinfo, "bulk_import_row", true, true);
 	rel = trigdata->tg_relation;
 	tuple = trigdata->tg_trigtuple;
 	desc = RelationGetDescr(rel);
-	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
-		elog(ERROR, "bulk_import_row: no import is open for \"%s\"",
-			 RelationGetRelationName(rel));
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel) || bulk.target != target)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"bulk_import_row\" fired without an import open for \"%s\"",
+						RelationGetRelationName(rel)),
+				 errhint("The target's statement trigger bulk_import_begin() opens it.")));
 
 	bulk.nread++;
 	r.outcome = ROW_LOADED;
@@ -1456,23 +1596,31 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(bulk.rowcxt);
 	become_owner(rel, &saved);
 	SPI_connect();
-	switch (bulk.target)
+	too_long = row_bytes(tuple, desc) > BULK_ROW_MAX_BYTES;
+	if (too_long)
+		bulk_reject(&r, "too_long", "the row's values are %lld bytes long; a row has at most %d",
+					(long long) row_bytes(tuple, desc), BULK_ROW_MAX_BYTES);
+	else
 	{
-		case BULK_CONNECTIONS:
-			load_connection(&r, rel, tuple, desc);
-			break;
-		case BULK_TAC:
-			load_tac(&r, tuple, desc);
-			break;
-		case BULK_BLOCKLIST:
-			load_blocklist(&r, rel, tuple, desc);
-			break;
-		case BULK_DEVICES:
-			load_device(&r, rel, tuple, desc);
-			break;
+		switch (bulk.target)
+		{
+			case BULK_CONNECTIONS:
+				load_connection(&r, rel, tuple, desc);
+				break;
+			case BULK_TAC:
+				load_tac(&r, tuple, desc);
+				break;
+			case BULK_BLOCKLIST:
+				load_blocklist(&r, rel, tuple, desc);
+				break;
+			case BULK_DEVICES:
+				load_device(&r, rel, tuple, desc);
+				break;
+		}
 	}
 	if (r.outcome == ROW_REJECTED)
-		record_reject(current_line(rel), raw_values(tuple, desc), r.reason, r.message);
+		record_reject(current_line(rel), raw_values_clipped(tuple, desc, too_long),
+					  r.reason, r.message);
 	else if (r.outcome != ROW_PENDING)
 		count_accepted(r.outcome);
 	else if (bulk.nbatch == BULK_BATCH_ROWS)
@@ -1489,15 +1637,20 @@ PG_FUNCTION_INFO_V1(bulk_import_end);
 Datum
 bulk_import_end(PG_FUNCTION_ARGS)
 {
+	BulkTarget	target;
 	Relation	rel;
-	Datum		v[5];
+	Datum		v[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	SavedUser	saved;
 
-	check_trigger(fcinfo, "bulk_import_end", false, false);
+	target = target_trigger(fcinfo, "bulk_import_end", false, false);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
-	if (!bulk.active || bulk.relid != RelationGetRelid(rel))
-		elog(ERROR, "bulk_import_end: no import is open for \"%s\"",
-			 RelationGetRelationName(rel));
+	if (!bulk.active || bulk.relid != RelationGetRelid(rel) || bulk.target != target)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"bulk_import_end\" fired without an import open for \"%s\"",
+						RelationGetRelationName(rel)),
+				 errhint("The target's statement trigger bulk_import_begin() opens it.")));
 	bulk.active = false;
 
 	become_owner(rel, &saved);
@@ -1509,7 +1662,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%lld of %lld rows of the import into imei_registry.%s are bad; nothing was loaded",
 						(long long) bulk.nrejected, (long long) bulk.nread,
-						target_names[bulk.target]),
+						target_name(bulk.target)),
 				 errdetail("%s%s", bulk.quoted.data,
 						   bulk.nrejected > BULK_QUOTED_REASONS ? "\n..." : ""),
 				 errhint("Fix the rows, or set imei_registry.import_atomic to off to load the good rows and keep the bad ones in imei_registry.import_rejects.")));
@@ -1519,13 +1672,15 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	v[2] = Int64GetDatum(bulk.nloaded);
 	v[3] = Int64GetDatum(bulk.nrejected);
 	v[4] = Int64GetDatum(bulk.npresent);
-	exec_plan(plan_close, v, NULL);
+	v[5] = bulk.load_operator ? CStringGetTextDatum(bulk.load_operator) : (Datum) 0;
+	nulls[5] = bulk.load_operator ? ' ' : 'n';
+	exec_plan(plan_close, v, nulls);
 	SPI_finish();
 	restore_user(&saved);
 
 	ereport(NOTICE,
 			(errmsg("import %lld into imei_registry.%s: %lld rows read, %lld loaded (%lld already present), %lld rejected",
-					(long long) bulk.import_id, target_names[bulk.target],
+					(long long) bulk.import_id, target_name(bulk.target),
 					(long long) bulk.nread, (long long) bulk.nloaded,
 					(long long) bulk.npresent, (long long) bulk.nrejected)));
 

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "catalog/pg_am.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -35,35 +36,25 @@
 
 #include "grey.h"
 #include "imei.h"
+#include "relcheck.h"
 #include "rules.h"
 
 PG_FUNCTION_INFO_V1(check_imei);
 
 /*
- * The relation and its primary key, found by name once per backend and
- * forgotten on any relcache invalidation (a DROP EXTENSION, say).
+ * The registry (relcheck.c) and its primary key, found once per backend in
+ * the extension's schema and forgotten on any relcache invalidation (a DROP
+ * EXTENSION, say).  The key is checked to be the btree on the registry's
+ * imei that the probe below takes it for.
  */
 static Oid	registry_oid = InvalidOid;
 static Oid	registry_pkey_oid = InvalidOid;
-static int	registry_atts[4];
-static const char *const registry_cols[4] = {"status", "reason", "since", "grey_last_day"};
 
 static void
 forget_registry(Datum arg, Oid relid)
 {
 	registry_oid = InvalidOid;
 	registry_pkey_oid = InvalidOid;
-}
-
-static Oid
-registry_relid(const char *name)
-{
-	Oid			nsp = get_namespace_oid("imei_registry", false);
-	Oid			relid = get_relname_relid(name, nsp);
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation \"imei_registry.%s\" does not exist", name);
-	return relid;
 }
 
 static void
@@ -78,21 +69,35 @@ find_registry(void)
 	}
 	if (!OidIsValid(registry_oid) || !OidIsValid(registry_pkey_oid))
 	{
-		Relation	rel;
-		int			i;
+		Oid			relid = ext_relation_oid(EXT_REGISTRY);
+		Oid			pkey;
 
-		registry_oid = registry_relid("registry");
-		rel = table_open(registry_oid, AccessShareLock);
-		for (i = 0; i < lengthof(registry_cols); i++)
-		{
-			registry_atts[i] = SPI_fnumber(RelationGetDescr(rel), registry_cols[i]);
-			if (registry_atts[i] <= 0)
-				elog(ERROR, "imei_registry.registry has no column \"%s\"",
-					 registry_cols[i]);
-		}
-		table_close(rel, AccessShareLock);
-		registry_pkey_oid = registry_relid("registry_pkey");
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("relation \"imei_registry.registry\" does not exist")));
+		pkey = get_relname_relid("registry_pkey", get_rel_namespace(relid));
+		if (!OidIsValid(pkey))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("index \"imei_registry.registry_pkey\" does not exist")));
+		registry_oid = relid;
+		registry_pkey_oid = pkey;
 	}
+}
+
+/* Is idx the unique btree on rel's imei alone? */
+static void
+check_pkey(Relation rel, Relation idx, AttrNumber att_imei)
+{
+	if (idx->rd_index->indrelid != RelationGetRelid(rel) ||
+		idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indnkeyatts != 1 ||
+		idx->rd_index->indkey.values[0] != att_imei)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index \"%s\" is not the btree on imei_registry.registry (imei) that \"check_imei\" reads",
+						RelationGetRelationName(idx))));
 }
 
 /* The blessed result row type, kept per function OID. */
@@ -156,6 +161,7 @@ check_imei(PG_FUNCTION_ARGS)
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	ScanKeyData key;
+	const AttrNumber *att;
 
 	resultdesc = result_desc(fcinfo);
 	result[1] = CStringGetTextDatum("not_registered");
@@ -163,7 +169,9 @@ check_imei(PG_FUNCTION_ARGS)
 
 	find_registry();
 	rel = table_open(registry_oid, AccessShareLock);
+	att = ext_table_columns(rel, EXT_REGISTRY, "check_imei");
 	idx = index_open(registry_pkey_oid, AccessShareLock);
+	check_pkey(rel, idx, att[REG_IMEI]);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imei));
 	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
@@ -172,13 +180,14 @@ check_imei(PG_FUNCTION_ARGS)
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
+		const int	cols[4] = {REG_STATUS, REG_REASON, REG_SINCE, REG_GREY_LAST_DAY};
 		int			i;
 
-		for (i = 0; i < lengthof(registry_cols); i++)
+		for (i = 0; i < lengthof(cols); i++)
 		{
-			Form_pg_attribute attr = TupleDescAttr(desc, registry_atts[i] - 1);
+			Form_pg_attribute attr = TupleDescAttr(desc, att[cols[i]] - 1);
 
-			result[i] = slot_getattr(slot, registry_atts[i], &nulls[i]);
+			result[i] = slot_getattr(slot, att[cols[i]], &nulls[i]);
 			if (!nulls[i])
 				result[i] = datumCopy(result[i], attr->attbyval, attr->attlen);
 		}

@@ -453,10 +453,11 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 
 /*
  * application_replacement_reasons(replacement_no, old_text, new_text,
- *		old_status, new_declared) -> jsonb
+ *		old_status, new_declared, old_duplicate) -> jsonb
  *
  * A board replacement turns a lawful (white) device's old IMEI into the
- * new one, which must be among the devices' IMEIs.
+ * new one, which must be among the devices' IMEIs.  Each old IMEI is
+ * replaced once: old_duplicate says an earlier replacement has it.
  */
 PG_FUNCTION_INFO_V1(application_replacement_reasons);
 Datum
@@ -467,6 +468,7 @@ application_replacement_reasons(PG_FUNCTION_ARGS)
 	char	   *new_typed = required_cstring(fcinfo, 2, "new_imei_text");
 	char	   *old_status = arg_cstring(fcinfo, 3);
 	bool		new_declared = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+	bool		old_duplicate = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
 	char	   *problem;
 	Reasons		r;
 
@@ -475,6 +477,10 @@ application_replacement_reasons(PG_FUNCTION_ARGS)
 		add_reason(&r, "imei_invalid", old_typed,
 				   psprintf("Old IMEI \"%s\" of replacement %d is not a valid IMEI: %s.",
 							old_typed, no, problem));
+	else if (old_duplicate)
+		add_reason(&r, "replacement_duplicate", old_typed,
+				   psprintf("Old IMEI %s of replacement %d is already the old IMEI of an earlier replacement: each old IMEI is replaced once.",
+							old_typed, no));
 	else if (!streq(old_status, "white"))
 		add_reason(&r, "replaced_imei_not_white", old_typed,
 				   old_status ?

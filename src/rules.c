@@ -40,6 +40,7 @@
 #include "grey.h"
 #include "guc.h"
 #include "rules.h"
+#include "registry.h"
 
 const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
 
@@ -50,11 +51,11 @@ const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
  */
 static const TransitionRule rules[] = {
 	{ST_NONE, ST_GREY, "unverified", RULE_CONNECTED_SINCE_RULES},
-	{ST_NONE, ST_WHITE, "lawful_import", 0},
+	{ST_NONE, ST_WHITE, "lawful_import", RULE_IMPORT},
 	{ST_NONE, ST_WHITE, "grandfathered", RULE_CONNECTED_BEFORE_RULES},
 	{ST_NONE, ST_BLACK, "gsma_blocked", 0},
 	{ST_NONE, ST_BLACK, "counterfeit", 0},
-	{ST_GREY, ST_WHITE, "application_approved", 0},
+	{ST_GREY, ST_WHITE, "application_approved", RULE_APPLICATION},
 	{ST_GREY, ST_WHITE, "grandfathered", RULE_CONNECTED_BEFORE_RULES},
 	{ST_GREY, ST_BLACK, "grey_expired", RULE_PERIOD_OVER | RULE_NOT_HELD},
 	{ST_GREY, ST_BLACK, "gsma_blocked", 0},
@@ -64,7 +65,8 @@ static const TransitionRule rules[] = {
 	{ST_WHITE, ST_BLACK, "replaced", 0},
 	/* a report of an earlier connection moves the period (history only) */
 	{ST_GREY, ST_GREY, "earlier_connection", RULE_HISTORY_ONLY | RULE_CONNECTED_SINCE_RULES},
-	{ST_BLACK, ST_WHITE, "application_approved", RULE_BLACK_FOR_GREY_EXPIRED},
+	{ST_BLACK, ST_WHITE, "application_approved",
+	RULE_BLACK_FOR_GREY_EXPIRED | RULE_APPLICATION},
 	{ST_BLACK, ST_WHITE, "grandfathered",
 	RULE_BLACK_FOR_GREY_EXPIRED | RULE_CONNECTED_BEFORE_RULES},
 	{ST_BLACK, ST_WHITE, "reinstated", RULE_NOTE},
@@ -81,6 +83,8 @@ static const struct
 }			condition_names[] = {
 	{RULE_BLACK_FOR_GREY_EXPIRED, "black_for_grey_expired"},
 	{RULE_NOTE, "note"},
+	{RULE_IMPORT, "import"},
+	{RULE_APPLICATION, "application"},
 	{RULE_PERIOD_OVER, "period_over"},
 	{RULE_NOT_HELD, "not_held"},
 	{RULE_CONNECTED_BEFORE_RULES, "connected_before_rules"},
@@ -504,7 +508,10 @@ condition_holds(RuleCondition condition, const RuleChange *c)
 			return c->from == ST_BLACK && c->from_base != NULL &&
 				strcmp(c->from_base, "grey_expired") == 0;
 		case RULE_NOTE:
-			return c->note != NULL && c->note[strspn(c->note, " \t\r\n")] != '\0';
+			return c->note != NULL && text_has_visible_char(c->note, strlen(c->note));
+		case RULE_IMPORT:
+		case RULE_APPLICATION:
+			return true;		/* the trigger looks them up: check_cause() */
 		case RULE_PERIOD_OVER:
 			return c->has_grey_last_day && c->grey_last_day < almaty_today();
 		case RULE_NOT_HELD:
@@ -705,9 +712,9 @@ rules_enforce(Imei imei, const RuleChange *c)
 			if (failed == RULE_NOTE)
 				ereport(ERROR,
 						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
-						 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without a note",
+						 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without its cause",
 								imei_string(imei), from, to, c->reason),
-						 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note.",
+						 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note, with visible text (not only white space or invisible characters).",
 								   c->reason)));
 			if (failed == RULE_PERIOD_OVER)
 				ereport(ERROR,

@@ -46,18 +46,28 @@ extern const char *const reg_status_names[REG_NSTATUS];
 typedef enum RuleCondition
 {
 	RULE_BLACK_FOR_GREY_EXPIRED = 1 << 0,	/* row: black only for an expired grey period */
-	RULE_NOTE = 1 << 1,			/* cause: a non-blank note, the written reason */
-	RULE_PERIOD_OVER = 1 << 2,	/* dates: the Almaty date is past grey_last_day */
-	RULE_NOT_HELD = 1 << 3,		/* no pending application holds the IMEI */
-	RULE_CONNECTED_BEFORE_RULES = 1 << 4,	/* first_seen_at before rules_start */
-	RULE_CONNECTED_SINCE_RULES = 1 << 5,	/* first_seen_at from rules_start on */
-	RULE_HISTORY_ONLY = 1 << 6	/* the row keeps its reason; only history names it */
+	RULE_NOTE = 1 << 1,			/* cause: a note with visible text, the written reason */
+	RULE_IMPORT = 1 << 2,		/* cause: import_id, an importer's registration */
+	RULE_APPLICATION = 1 << 3,	/* cause: application_id, approved in this
+								 * transaction, listing the IMEI */
+	RULE_PERIOD_OVER = 1 << 4,	/* dates: the Almaty date is past grey_last_day */
+	RULE_NOT_HELD = 1 << 5,		/* no pending application holds the IMEI */
+	RULE_CONNECTED_BEFORE_RULES = 1 << 6,	/* first_seen_at before rules_start */
+	RULE_CONNECTED_SINCE_RULES = 1 << 7,	/* first_seen_at from rules_start on */
+	RULE_HISTORY_ONLY = 1 << 8	/* the row keeps its reason; only history names it */
 } RuleCondition;
 
-/* the conditions that only the transition trigger evaluates (with_cause) */
-#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_PERIOD_OVER | RULE_NOT_HELD | \
+/*
+ * RULE_IMPORT and RULE_APPLICATION need a look-up in the database, which the
+ * trigger makes (check_cause() in transitions.c) for the entry that
+ * rules_enforce() returned; rules_check() leaves them to it.  All of these
+ * are the trigger's (with_cause): they need the cause or the row's dates.
+ */
+#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_IMPORT | RULE_APPLICATION | \
+								 RULE_PERIOD_OVER | RULE_NOT_HELD | \
 								 RULE_CONNECTED_BEFORE_RULES | \
 								 RULE_CONNECTED_SINCE_RULES | RULE_HISTORY_ONLY)
+#define RULE_LOOKUP_CONDITIONS	(RULE_IMPORT | RULE_APPLICATION)
 
 typedef struct TransitionRule
 {

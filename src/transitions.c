@@ -30,6 +30,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -37,9 +38,13 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "mb/pg_wchar.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/queryenvironment.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
@@ -47,49 +52,23 @@
 #include "grey.h"
 #include "guc.h"
 #include "imei.h"
+#include "relcheck.h"
 #include "rules.h"
+#include "registry.h"
+
+bool		registry_writing_history = false;
 
 PG_FUNCTION_INFO_V1(registry_transition);
 PG_FUNCTION_INFO_V1(registry_history);
 PG_FUNCTION_INFO_V1(history_guard);
 
-/* Guards shared by the row triggers, in the style of contrib/spi. */
-static TriggerData *
-row_trigger_guard(FunctionCallInfo fcinfo, const char *funcname, bool before)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "%s: not fired by trigger manager", funcname);
-	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired for row", funcname);
-	if (before && !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired before event", funcname);
-	if (!before && !TRIGGER_FIRED_AFTER(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired after event", funcname);
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		elog(ERROR, "%s: must be fired for INSERT or UPDATE", funcname);
-	return trigdata;
-}
-
-static int
-column(TupleDesc tupdesc, const char *name)
-{
-	int			attnum = SPI_fnumber(tupdesc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "imei_registry: trigger relation has no column \"%s\"", name);
-	return attnum;
-}
-
 /*
- * Column numbers of the registry, looked up once per backend and forgotten
- * on a relcache invalidation of the table (ALTER TABLE, DROP EXTENSION).
+ * The columns of the registry the row trigger reads, after the checks of
+ * relcheck.c: rel is the extension's registry and each column has the type
+ * read here.
  */
 typedef struct RegistryAtts
 {
-	Oid			relid;
 	int			imei;
 	int			status;
 	int			reason;
@@ -102,45 +81,35 @@ typedef struct RegistryAtts
 	int			causes[3];		/* application_id, import_id, note */
 } RegistryAtts;
 
-static RegistryAtts registry_atts_cache = {InvalidOid};
-
-static void
-forget_registry_atts(Datum arg, Oid relid)
+/* The guards of registry_transition, as core's triggers have them */
+static TriggerData *
+row_trigger_guard(FunctionCallInfo fcinfo, const char *caller)
 {
-	if (!OidIsValid(relid) || relid == registry_atts_cache.relid)
-		registry_atts_cache.relid = InvalidOid;
+	TriggerData *trigdata = trigger_data(fcinfo, caller);
+
+	trigger_require(trigdata, caller, TRIG_INSERT | TRIG_UPDATE, true, true);
+	return trigdata;
 }
 
 static const RegistryAtts *
-registry_atts(Relation rel)
+registry_atts(Relation rel, const char *caller)
 {
-	static bool callback_registered = false;
-	RegistryAtts *a = &registry_atts_cache;
-	TupleDesc	tupdesc = RelationGetDescr(rel);
+	static RegistryAtts a;
+	const AttrNumber *att = ext_columns(rel, EXT_REGISTRY, caller);
 
-	if (!callback_registered)
-	{
-		CacheRegisterRelcacheCallback(forget_registry_atts, (Datum) 0);
-		callback_registered = true;
-	}
-	if (a->relid != RelationGetRelid(rel))
-	{
-		a->relid = InvalidOid;
-		a->imei = column(tupdesc, "imei");
-		a->status = column(tupdesc, "status");
-		a->reason = column(tupdesc, "reason");
-		a->reason_base = column(tupdesc, "reason_base");
-		a->since = column(tupdesc, "since");
-		a->grey_last_day = column(tupdesc, "grey_last_day");
-		a->grey_period_days = column(tupdesc, "grey_period_days");
-		a->first_seen_at = column(tupdesc, "first_seen_at");
-		a->first_operator = column(tupdesc, "first_operator");
-		a->causes[0] = column(tupdesc, "application_id");
-		a->causes[1] = column(tupdesc, "import_id");
-		a->causes[2] = column(tupdesc, "note");
-		a->relid = RelationGetRelid(rel);
-	}
-	return a;
+	a.imei = att[REG_IMEI];
+	a.status = att[REG_STATUS];
+	a.reason = att[REG_REASON];
+	a.reason_base = att[REG_REASON_BASE];
+	a.since = att[REG_SINCE];
+	a.grey_last_day = att[REG_GREY_LAST_DAY];
+	a.grey_period_days = att[REG_GREY_PERIOD_DAYS];
+	a.first_seen_at = att[REG_FIRST_SEEN_AT];
+	a.first_operator = att[REG_FIRST_OPERATOR];
+	a.causes[0] = att[REG_APPLICATION_ID];
+	a.causes[1] = att[REG_IMPORT_ID];
+	a.causes[2] = att[REG_NOTE];
+	return &a;
 }
 
 static char *
@@ -160,7 +129,9 @@ imei_string(Imei value)
 
 /*
  * Check one change (or a new row: from = ST_NONE) against the rules
- * (rules.c).  Returns normally when allowed.
+ * (rules.c).  Returns the entry that allows it; the causes its conditions
+ * name that need a look-up (an import, an application) are checked by
+ * check_cause().
  */
 /* What a change knows of the row's dates, for the rules' conditions */
 typedef struct RowDates
@@ -171,7 +142,7 @@ typedef struct RowDates
 	DateADT		grey_last_day;	/* the old row's */
 } RowDates;
 
-static void
+static const TransitionRule *
 check_transition(Imei imei, RegStatus from, const char *old_reason,
 				 const char *old_base, RegStatus to, const char *reason,
 				 const char *base, const char *note, const RowDates *dates,
@@ -195,6 +166,243 @@ check_transition(Imei imei, RegStatus from, const char *old_reason,
 	change.note = note;
 	change.with_cause = true;
 	rules_enforce(imei, &change);
+	return rules_entry(from, to, base);
+}
+
+/*
+ * The causes as they will be stored: a cause column is NULL when its isnull
+ * is set.
+ */
+typedef struct StoredCauses
+{
+	int64		application_id;
+	int64		import_id;
+	char	   *note;			/* NULL: none */
+	bool		application_null;
+	bool		import_null;
+} StoredCauses;
+
+/*
+ * Saved plans of the cause look-ups, prepared for the current OID of type
+ * imei (a new one when the extension was dropped and created again).
+ */
+static Oid	cause_plans_imei_type = InvalidOid;
+static SPIPlanPtr plan_import = NULL;
+static SPIPlanPtr plan_application = NULL;
+
+/*
+ * lawful_import rows of one statement usually share their import: the last
+ * import found is remembered until the (sub)transaction ends.
+ */
+static int64 import_found = -1;
+
+static void
+forget_import_found(void)
+{
+	import_found = -1;
+}
+
+static void
+cause_xact_callback(XactEvent event, void *arg)
+{
+	forget_import_found();
+}
+
+static void
+cause_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_import_found();
+}
+
+static void
+prepare_cause_plans(Oid imei_type)
+{
+	static bool callbacks_registered = false;
+	Oid			a1[1] = {INT8OID};
+	Oid			a2[2] = {INT8OID, imei_type};
+	SPIPlanPtr	p;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(cause_xact_callback, NULL);
+		RegisterSubXactCallback(cause_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (cause_plans_imei_type == imei_type)
+		return;
+	if (plan_import)
+		SPI_freeplan(plan_import);
+	if (plan_application)
+		SPI_freeplan(plan_application);
+	plan_import = plan_application = NULL;
+	cause_plans_imei_type = InvalidOid;
+
+	/* an importer's registration: not the imports row of a COPY */
+	p = SPI_prepare("SELECT 1 FROM imei_registry.imports i"
+					" WHERE i.import_id OPERATOR(pg_catalog.=) $1"
+					" AND i.target IS NULL", 1, a1);
+	if (p == NULL || SPI_keepplan(p) != 0)
+		elog(ERROR, "registry_transition: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	plan_import = p;
+
+	/*
+	 * Its state, the transaction that wrote it last, does it list the IMEI.
+	 * The IMEI is looked up through application_imeis_imei: "+ 0" keeps the
+	 * planner off the primary key, whose prefix application_id matches
+	 * every IMEI of a large application (one probe per row, not a scan).
+	 */
+	p = SPI_prepare("SELECT a.state, a.xmin, a.method,"
+					" EXISTS (SELECT FROM imei_registry.application_imeis ai"
+					"  WHERE ai.imei OPERATOR(pg_catalog.=) $2"
+					"  AND (ai.application_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) a.id)"
+					" AND (a.method OPERATOR(pg_catalog.<>) 'board_replacement'"
+					"  OR EXISTS (SELECT FROM imei_registry.application_replacements rp"
+					"   WHERE rp.application_id OPERATOR(pg_catalog.=) a.id"
+					"   AND rp.new_imei OPERATOR(pg_catalog.=) $2))"
+					" FROM imei_registry.applications a"
+					" WHERE a.id OPERATOR(pg_catalog.=) $1", 2, a2);
+	if (p == NULL || SPI_keepplan(p) != 0)
+		elog(ERROR, "registry_transition: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	plan_application = p;
+	cause_plans_imei_type = imei_type;
+}
+
+static void
+no_cause(Imei imei, RegStatus from, RegStatus to, const char *reason,
+		 const char *detail)
+{
+	if (from == ST_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+				 errmsg("new IMEI %s cannot start %s by reason \"%s\" without its cause",
+						imei_string(imei), reg_status_names[to], reason),
+				 errdetail_internal("%s", detail)));
+	ereport(ERROR,
+			(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+			 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" without its cause",
+					imei_string(imei), reg_status_names[from], reg_status_names[to],
+					reason),
+			 errdetail_internal("%s", detail)));
+}
+
+/*
+ * A reason whose entry names a cause that needs a look-up (RULE_IMPORT,
+ * RULE_APPLICATION in rules.c) needs that cause to exist.  The
+ * look-ups run as the owner of the registry, like the history trigger: the
+ * writer needs no rights on imports or applications.
+ */
+static void
+check_cause(Relation rel, int att_imei, const TransitionRule *rule, Imei imei,
+			RegStatus from, const StoredCauses *c)
+{
+	const char *reason = rule->reason;
+	Oid			save_userid;
+	int			save_sec_context;
+	Datum		args[2];
+	int			ret;
+
+	if (rule->conditions & RULE_IMPORT)
+	{
+		if (c->import_null)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("Reason \"%s\" needs import_id: the importer's registration (imei_registry.register_import()).",
+							  reason));
+		if (c->import_id == import_found)
+			return;
+	}
+	else if (rule->conditions & RULE_APPLICATION)
+	{
+		if (c->application_null)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("Reason \"%s\" needs application_id: the application approved by imei_registry.decide_application().",
+							  reason));
+	}
+	else
+		return;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "registry_transition: SPI_connect failed");
+	prepare_cause_plans(TupleDescAttr(RelationGetDescr(rel), att_imei - 1)->atttypid);
+
+	if (rule->conditions & RULE_IMPORT)
+	{
+		args[0] = Int64GetDatum(c->import_id);
+		ret = SPI_execute_plan(plan_import, args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "registry_transition: SPI_execute_plan failed: %s",
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("Import %lld is not an importer's registration in imei_registry.imports.",
+							  (long long) c->import_id));
+		import_found = c->import_id;
+	}
+	else
+	{
+		bool		isnull;
+		HeapTuple	tup;
+		TupleDesc	desc;
+		char	   *state;
+		TransactionId xmin;
+		bool		listed;
+
+		args[0] = Int64GetDatum(c->application_id);
+		args[1] = ImeiGetDatum(imei);
+		ret = SPI_execute_plan(plan_application, args, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "registry_transition: SPI_execute_plan failed: %s",
+				 SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+			no_cause(imei, from, rule->to, reason,
+					 psprintf("There is no application %lld.",
+							  (long long) c->application_id));
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+		state = SPI_getvalue(tup, desc, 1);
+		xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 2, &isnull));
+		listed = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		if (strcmp(state, "approved") != 0 ||
+			!TransactionIdIsCurrentTransactionId(xmin))
+			no_cause(imei, from, rule->to, reason,
+					 strcmp(state, "approved") != 0 ?
+					 psprintf("Application %lld is %s, not approved.",
+							  (long long) c->application_id, state) :
+					 psprintf("Application %lld was not approved in this transaction: an approval changes its IMEIs when it is decided.",
+							  (long long) c->application_id));
+		if (!listed)
+			no_cause(imei, from, rule->to, reason,
+					 strcmp(SPI_getvalue(tup, desc, 3), "board_replacement") == 0 ?
+					 psprintf("Application %lld does not list IMEI %s as the new IMEI of a board replacement.",
+							  (long long) c->application_id, imei_string(imei)) :
+					 psprintf("Application %lld does not list IMEI %s.",
+							  (long long) c->application_id, imei_string(imei)));
+	}
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/* A note longer than the registry keeps: 22001, naming the IMEI and the limit */
+static void
+check_note_length(Imei imei, const char *note)
+{
+	int			n;
+
+	if (note == NULL)
+		return;
+	n = pg_mbstrlen(note);
+	if (n > REGISTRY_NOTE_MAX_CHARS)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("note of IMEI %s is %d characters long; a registry note has at most %d",
+						imei_string(imei), n, REGISTRY_NOTE_MAX_CHARS),
+				 errdetail("Notes are copied into the append-only history, which keeps them short.")));
 }
 
 static bool
@@ -359,20 +567,20 @@ grey_period(Imei imei, TriggerData *trigdata, HeapTuple oldtuple,
 Datum
 registry_transition(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = row_trigger_guard(fcinfo, "registry_transition", true);
+	TriggerData *trigdata = row_trigger_guard(fcinfo, "registry_transition");
 	Relation	rel = trigdata->tg_relation;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	HeapTuple	oldtuple = is_insert ? NULL : trigdata->tg_trigtuple;
-	const RegistryAtts *a = registry_atts(rel);
+	const RegistryAtts *a = registry_atts(rel, "registry_transition");
 	int			att_imei = a->imei;
 	int			att_status = a->status;
 	int			att_reason = a->reason;
 	int			att_base = a->reason_base;
 	int			att_since = a->since;
 	int			att_grey = a->grey_last_day;
-	const int	att_note = a->causes[2];
+	int			att_note = a->causes[2];
 	int			cols[9];
 	Datum		values[9];
 	bool		nulls[9];
@@ -443,6 +651,7 @@ registry_transition(PG_FUNCTION_ARGS)
 								imei_string(imei), old_reason,
 								reason ? reason : "", reg_status_names[to]),
 						 errdetail("A reason changes only with the status it leads to.")));
+			check_note_length(imei, text_column(newtuple, tupdesc, att_note));
 			/* an earlier first connection: the rules' history-only change */
 			if (moved)
 				check_transition(imei, from, old_reason, old_base, to,
@@ -485,20 +694,33 @@ registry_transition(PG_FUNCTION_ARGS)
 	}
 
 	{
-		char	   *note = NULL;
+		const TransitionRule *rule;
+		StoredCauses c;
+		bool		cleared[lengthof(a->causes)] = {false, false, false};
+		int			j;
 
-		/* the note as it will be stored */
+		/* the causes as they will be stored */
 		for (i = 0; i < ncols; i++)
-			if (cols[i] == att_note)
-				break;
-		if (i == ncols)
-			note = text_column(newtuple, tupdesc, att_note);
-		check_transition(imei, from, old_reason, old_base, to, reason, base,
-						 note, &dates, false);
+			for (j = 0; j < lengthof(a->causes); j++)
+				if (cols[i] == a->causes[j])
+					cleared[j] = true;
+		d = heap_getattr(newtuple, a->causes[0], tupdesc, &c.application_null);
+		c.application_null |= cleared[0];
+		c.application_id = c.application_null ? 0 : DatumGetInt64(d);
+		d = heap_getattr(newtuple, a->causes[1], tupdesc, &c.import_null);
+		c.import_null |= cleared[1];
+		c.import_id = c.import_null ? 0 : DatumGetInt64(d);
+		c.note = cleared[2] ? NULL : text_column(newtuple, tupdesc, att_note);
+
+		check_note_length(imei, c.note);
+		rule = check_transition(imei, from, old_reason, old_base, to, reason,
+								base, c.note, &dates, false);
+		check_cause(rel, att_imei, rule, imei, from, &c);
 	}
 
+	/* when the change is made, not when its transaction began */
 	cols[ncols] = att_since;
-	values[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	values[ncols] = TimestampTzGetDatum(GetCurrentTimestamp());
 	nulls[ncols] = false;
 	ncols++;
 	/* only a site's code needs its base in the row */
@@ -550,7 +772,7 @@ actor_name(void)
  * INSERT ... SELECT per statement appends the history rows of every row the
  * statement inserted or whose status it changed: a bulk change of 100,000
  * rows is one set-based insert, not 100,000 executor runs.  The plans are
- * kept for the life of the backend.  It runs as the owner of the registry
+ * kept for the registry (history_plan).  It runs as the owner of the registry
  * table: nobody else needs (or gets) INSERT on history.
  *
  * For an UPDATE, the executor captures the old and the new version of each
@@ -590,14 +812,19 @@ static Tuplestorestate *
 register_changed_rows(TriggerData *trigdata, uint64 *count)
 {
 	TupleDesc	reldesc = RelationGetDescr(trigdata->tg_relation);
+	const AttrNumber *reg = ext_columns(trigdata->tg_relation, EXT_REGISTRY,
+										"registry_history");
 	const char *const cols[] = {"imei", "status", "reason", "since",
 	"application_id", "import_id", "note", "first_seen_at", "first_operator",
 	"grey_last_day"};
+	const int	regcols[lengthof(cols)] = {REG_IMEI, REG_STATUS, REG_REASON,
+		REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE, REG_FIRST_SEEN_AT,
+		REG_FIRST_OPERATOR, REG_GREY_LAST_DAY};
 	int			atts[lengthof(cols)];
-	int			att_status = column(reldesc, "status");
-	int			att_reason = column(reldesc, "reason");
-	int			att_imei = column(reldesc, "imei");
-	int			att_seen = column(reldesc, "first_seen_at");
+	int			att_status = reg[REG_STATUS];
+	int			att_reason = reg[REG_REASON];
+	int			att_imei = reg[REG_IMEI];
+	int			att_seen = reg[REG_FIRST_SEEN_AT];
 	TupleDesc	desc;
 	Tuplestorestate *changed;
 	TupleTableSlot *oldslot;
@@ -610,7 +837,7 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	desc = CreateTemplateTupleDesc(lengthof(cols) + 1);
 	for (i = 0; i < lengthof(cols); i++)
 	{
-		atts[i] = column(reldesc, cols[i]);
+		atts[i] = reg[regcols[i]];
 		TupleDescInitEntry(desc, i + 1, cols[i],
 						   TupleDescAttr(reldesc, atts[i] - 1)->atttypid, -1, 0);
 	}
@@ -657,7 +884,7 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 		if (earlier)
 		{
 			values[2] = CStringGetTextDatum("earlier_connection");
-			values[3] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			values[3] = TimestampTzGetDatum(GetCurrentTimestamp());
 		}
 		values[lengthof(cols)] = oldstatus;
 		nulls[lengthof(cols)] = false;
@@ -682,12 +909,65 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	return changed;
 }
 
+/*
+ * The plans of registry_history, for one relation: the registry as this
+ * backend knows it.  They are forgotten (and made again at the next use)
+ * when the registry changes or goes (a relcache invalidation), so that a
+ * plan is never used with transition tables of another shape than the one
+ * it was made for.  (One relation at a time: were the registry's shards
+ * ever to fire this trigger, relcheck.c's ext_is_relation() would accept
+ * them, and the plans would need keeping per shard.)
+ */
+static SPIPlanPtr history_plans[2] = {NULL, NULL};
+static Oid	history_plans_relid = InvalidOid;
+
+static void
+forget_history_plans(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == history_plans_relid)
+		history_plans_relid = InvalidOid;
+}
+
+static SPIPlanPtr
+history_plan(Relation rel, int which)
+{
+	static bool callback_registered = false;
+	Oid			argtypes[1] = {TEXTOID};
+	int			i;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_history_plans, (Datum) 0);
+		callback_registered = true;
+	}
+	if (history_plans_relid != RelationGetRelid(rel))
+	{
+		for (i = 0; i < lengthof(history_plans); i++)
+		{
+			if (history_plans[i] != NULL)
+				SPI_freeplan(history_plans[i]);
+			history_plans[i] = NULL;
+		}
+		history_plans_relid = RelationGetRelid(rel);
+	}
+	if (history_plans[which] == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(history_sql[which], 1, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "registry_history: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		history_plans[which] = p;
+	}
+	return history_plans[which];
+}
+
 Datum
 registry_history(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr plans[2] = {NULL, NULL};
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Oid			argtypes[1] = {TEXTOID};
+	TriggerData *trigdata = trigger_data(fcinfo, "registry_history");
+	Relation	rel = trigdata->tg_relation;
 	Datum		args[1];
 	Tuplestorestate *changed = NULL;
 	uint64		nchanged = 0;
@@ -695,31 +975,35 @@ registry_history(PG_FUNCTION_ARGS)
 	int			ret;
 	Oid			save_userid;
 	int			save_sec_context;
+	int			save_nestlevel;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "registry_history: not fired by trigger manager");
-	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
-		elog(ERROR, "registry_history: must be fired after statement");
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		which = 0;
-	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		which = 1;
-	else
-		elog(ERROR, "registry_history: must be fired for INSERT or UPDATE");
+	trigger_require(trigdata, "registry_history", TRIG_INSERT | TRIG_UPDATE,
+					false, false);
+	(void) ext_columns(rel, EXT_REGISTRY, "registry_history");
+	which = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? 0 : 1;
 	if (trigdata->tg_newtable == NULL || (which == 1 && trigdata->tg_oldtable == NULL))
-		elog(ERROR, "registry_history: the trigger must have REFERENCING %s",
-			 which == 0 ? "NEW TABLE AS new_rows"
-			 : "OLD TABLE AS old_rows NEW TABLE AS new_rows");
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"registry_history\" must be fired with REFERENCING %s",
+						which == 0 ? "NEW TABLE AS new_rows"
+						: "OLD TABLE AS old_rows NEW TABLE AS new_rows")));
 	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
 		return PointerGetDatum(NULL);
 
 	args[0] = CStringGetTextDatum(actor_name());
 
+	/*
+	 * As the table owner, with nothing of the caller's on the search_path
+	 * while the plans are made and run (every name in them is qualified).
+	 */
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(trigdata->tg_relation->rd_rel->relowner,
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "registry_history: SPI_connect failed");
@@ -736,17 +1020,19 @@ registry_history(PG_FUNCTION_ARGS)
 	/* an UPDATE that kept every status appends nothing */
 	if (which == 0 || nchanged > 0)
 	{
-		if (plans[which] == NULL)
-		{
-			SPIPlanPtr	p = SPI_prepare(history_sql[which], 1, argtypes);
+		SPIPlanPtr	plan = history_plan(rel, which);
 
-			if (p == NULL)
-				elog(ERROR, "registry_history: SPI_prepare failed: %s",
-					 SPI_result_code_string(SPI_result));
-			SPI_keepplan(p);
-			plans[which] = p;
+		/* history_insert_guard lets only this INSERT through */
+		registry_writing_history = true;
+		PG_TRY();
+		{
+			ret = SPI_execute_plan(plan, args, NULL, false, 0);
 		}
-		ret = SPI_execute_plan(plans[which], args, NULL, false, 0);
+		PG_FINALLY();
+		{
+			registry_writing_history = false;
+		}
+		PG_END_TRY();
 		if (ret != SPI_OK_INSERT)
 			elog(ERROR, "registry_history: insert into history failed: %s",
 				 SPI_result_code_string(ret));
@@ -755,6 +1041,7 @@ registry_history(PG_FUNCTION_ARGS)
 		tuplestore_end(changed);
 	SPI_finish();
 
+	AtEOXact_GUC(false, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return PointerGetDatum(NULL);
 }
@@ -770,24 +1057,23 @@ registry_history(PG_FUNCTION_ARGS)
 Datum
 history_guard(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerData *trigdata = trigger_data(fcinfo, "history_guard");
 	TupleDesc	tupdesc;
 	int			att;
 	Datum		value;
 	bool		isnull = false;
 	const char *what;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "history_guard: not fired by trigger manager");
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		elog(ERROR, "history_guard: must be fired before event");
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		trigger_require(trigdata, "history_guard", TRIG_TRUNCATE, true, false);
+	else
+		trigger_require(trigdata, "history_guard",
+						TRIG_INSERT | TRIG_UPDATE | TRIG_DELETE, true, true);
+	att = ext_columns(trigdata->tg_relation, EXT_HISTORY, "history_guard")[HIST_XID];
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
-		if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
-			elog(ERROR, "history_guard: INSERT must be fired for row");
 		tupdesc = RelationGetDescr(trigdata->tg_relation);
-		att = column(tupdesc, "xid");
 		value = FullTransactionIdGetDatum(GetTopFullTransactionId());
 		return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple,
 														 tupdesc, 1, &att,

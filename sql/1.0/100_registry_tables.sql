@@ -24,6 +24,20 @@ CREATE TABLE imei_registry.operators (
     name text NOT NULL
 );
 
+-- Who may report and load as each operator: the roles (logins or groups)
+-- bound to it.  The caller is the session user, who must be a member of a
+-- role bound to the operator a report or a loaded row names, or of
+-- imei_registry_admin.  Roles are kept by name, not OID: the bindings then
+-- survive pg_dump/pg_restore into a cluster whose roles were recreated by
+-- name (pg_dumpall --globals-only).  A dropped role's bindings bind nobody
+-- until a role of that name is created again: remove them with the role.
+-- Maintained by the admin.
+CREATE TABLE imei_registry.operator_roles (
+    operator text NOT NULL REFERENCES imei_registry.operators ON UPDATE CASCADE,
+    role     name NOT NULL,
+    PRIMARY KEY (operator, role)
+);
+
 -- A device with all its IMEIs (multi-SIM, eSIM slots): registry rows point
 -- to it through device_id.
 CREATE TABLE imei_registry.devices (
@@ -55,7 +69,10 @@ CREATE TABLE imei_registry.imports (
            AND (rows_read IS NULL) = (rows_rejected IS NULL)
            AND (rows_read IS NULL) = (rows_already_present IS NULL)),
     CHECK (rows_loaded + rows_rejected = rows_read),
-    CHECK (rows_already_present BETWEEN 0 AND rows_loaded)
+    CHECK (rows_already_present BETWEEN 0 AND rows_loaded),
+    -- the operator of an operator's load (upload_connections): the one
+    -- operator every loaded row names; NULL for other imports
+    operator             text REFERENCES imei_registry.operators
 );
 COMMENT ON COLUMN imei_registry.imports.target IS
     'the imei_registry.upload_* table a COPY loaded; NULL for register_import()';
@@ -124,6 +141,7 @@ CREATE INDEX history_feed ON imei_registry.history (xid, id);
 -- pg_dump keeps users' data (CREATE EXTENSION makes the rest).
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.reasons', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.operators', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.operator_roles', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.devices', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.devices_device_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.imports', '');

@@ -7,6 +7,17 @@ CREATE FUNCTION imei_registry.registry_history() RETURNS trigger
     AS 'MODULE_PATHNAME', 'registry_history' LANGUAGE C;
 CREATE FUNCTION imei_registry.history_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'history_guard' LANGUAGE C;
+CREATE FUNCTION imei_registry.registry_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'registry_guard' LANGUAGE C;
+CREATE FUNCTION imei_registry.history_insert_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'history_insert_guard' LANGUAGE C;
+
+-- Nobody attaches them to another table: CREATE TRIGGER needs EXECUTE (a
+-- trigger fires without it).  They also refuse any table but their own.
+REVOKE EXECUTE ON FUNCTION imei_registry.registry_transition(),
+    imei_registry.registry_history(), imei_registry.history_guard(),
+    imei_registry.registry_guard(), imei_registry.history_insert_guard()
+    FROM PUBLIC;
 
 CREATE TRIGGER registry_transition
     BEFORE INSERT OR UPDATE ON imei_registry.registry
@@ -39,6 +50,28 @@ CREATE TRIGGER history_no_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.history_guard();
 ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_append_only;
 ALTER TABLE imei_registry.history ENABLE ALWAYS TRIGGER history_no_truncate;
+
+-- Registry rows are never deleted (an IMEI changes status, with history):
+-- DELETE and TRUNCATE are refused in every mode, like history's.
+CREATE TRIGGER registry_no_delete
+    BEFORE DELETE ON imei_registry.registry
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_guard();
+CREATE TRIGGER registry_no_truncate
+    BEFORE TRUNCATE ON imei_registry.registry
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_guard();
+ALTER TABLE imei_registry.registry ENABLE ALWAYS TRIGGER registry_no_delete;
+ALTER TABLE imei_registry.registry ENABLE ALWAYS TRIGGER registry_no_truncate;
+
+-- Outside replica mode a restore's bulk loads are refused, so that a
+-- restore without the documented options loads neither table and fails
+-- (docs/registry.md): registry takes no COPY, and history takes rows only
+-- from the registry's history trigger.  In replica mode they do not fire.
+CREATE TRIGGER registry_no_copy
+    BEFORE INSERT ON imei_registry.registry
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_guard();
+CREATE TRIGGER history_from_registry_only
+    BEFORE INSERT ON imei_registry.history
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.history_insert_guard();
 
 -- history.xid is the writing transaction: its DEFAULT in normal operation.
 -- Rows that arrive under session_replication_role = replica -- applied by

@@ -118,6 +118,25 @@ $$;
 COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint) IS
     'internal: operators'' reports of devices, set-wise, the earliest connection winning (report_connection() and upload_connections)';
 
+-- May the session user report and load as this operator?  A member (with
+-- or without inheritance) of a role that imei_registry.operator_roles binds
+-- to it, or of imei_registry_admin (superusers are members of every role).
+-- The one definition, for report_connection() and upload_connections.
+-- session_user, not current_user: SET ROLE and SECURITY DEFINER functions do
+-- not change it.
+CREATE FUNCTION imei_registry.operator_is_mine(operator text) RETURNS boolean
+LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+SELECT pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
+    OR EXISTS (SELECT FROM imei_registry.operator_roles o
+                 JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.role
+                WHERE o.operator OPERATOR(pg_catalog.=) $1
+                  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
+$$;
+COMMENT ON FUNCTION imei_registry.operator_is_mine(text) IS
+    'may the session user report and load as this operator (imei_registry.operator_roles, or the admin)?';
+
 -- An operator reports a device seen in its network (record_connections):
 -- a new IMEI becomes grey with its grey period (white, grandfathered, if it
 -- connected before the rules); an earlier connection of a known one moves
@@ -138,6 +157,13 @@ BEGIN
         RAISE EXCEPTION 'unknown operator "%"', operator
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Operators are listed in imei_registry.operators.';
+    END IF;
+    IF NOT imei_registry.operator_is_mine(report_connection.operator) THEN
+        RAISE EXCEPTION 'login "%" may not report connections as operator "%"',
+            SESSION_USER, operator
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'imei_registry.operator_roles binds no role of this login to the operator.',
+                  HINT = 'The registry''s admin binds roles to operators in imei_registry.operator_roles.';
     END IF;
     PERFORM imei_registry.check_connected_at(report_connection.connected_at);
 

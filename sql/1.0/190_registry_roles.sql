@@ -33,7 +33,8 @@ REVOKE EXECUTE ON FUNCTION
     imei_registry.check_imei(imei_registry.imei),
     imei_registry.block(imei_registry.imei, text, text),
     imei_registry.reinstate(imei_registry.imei, text),
-    imei_registry.changes(bigint, integer)
+    imei_registry.changes(bigint, integer),
+    imei_registry.operator_is_mine(text)
 FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION imei_registry.check_imei(imei_registry.imei)
@@ -57,3 +58,5 @@ GRANT SELECT, INSERT, UPDATE ON imei_registry.registry, imei_registry.devices,
     imei_registry.operators, imei_registry.imports TO imei_registry_admin;
 GRANT SELECT, INSERT ON imei_registry.reasons TO imei_registry_admin;
 GRANT SELECT ON imei_registry.history TO imei_registry_admin;
+-- The admin binds roles to operators.
+GRANT SELECT, INSERT, UPDATE, DELETE ON imei_registry.operator_roles TO imei_registry_admin;

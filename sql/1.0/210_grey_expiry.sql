@@ -20,8 +20,9 @@ SELECT pg_catalog.pg_extension_config_dump('imei_registry.grey_expiry_runs_run_i
 
 -- pg_cron's rules: called by one CALL statement; no SET clause and not
 -- SECURITY DEFINER (either forbids COMMIT); no COMMIT inside an exception
--- block; every name qualified, since the job runs with the default
--- search_path.  Each batch takes up to batch_size due rows from the partial
+-- block.  Every name and operator is qualified, and each transaction starts
+-- by pinning search_path to pg_catalog, pg_temp (transaction-local, since a
+-- SET clause is not possible): the caller's search_path decides nothing.  Each batch takes up to batch_size due rows from the partial
 -- index registry_grey_due, locks them FOR UPDATE SKIP LOCKED (so concurrent
 -- runs, and approvals in progress, are skipped, never waited for), leaves
 -- those that a pending application holds (application_holds), moves them
@@ -41,6 +42,7 @@ DECLARE
     max_ms      double precision := 0;
     started     timestamptz := pg_catalog.clock_timestamp();
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
         RAISE EXCEPTION 'invalid batch size for imei_registry.expire_grey_period: %', batch_size
             USING ERRCODE = 'invalid_parameter_value',
@@ -53,6 +55,7 @@ BEGIN
     COMMIT;
 
     LOOP
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         -- the local date at the start of this batch's transaction: rows whose
         -- last day is before it are due
         today := imei_registry.local_date(pg_catalog.now());
@@ -70,7 +73,7 @@ BEGIN
                    FOR UPDATE OF d SKIP LOCKED));
         GET DIAGNOSTICS n = ROW_COUNT;
 
-        IF n > 0 THEN
+        IF n OPERATOR(pg_catalog.>) 0 THEN
             batch_ms := pg_catalog.date_part('epoch',
                             pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) pg_catalog.now())
                         OPERATOR(pg_catalog.*) 1000;
@@ -105,6 +108,19 @@ COMMENT ON PROCEDURE imei_registry.expire_grey_period(integer) IS
 -- scheduled from pg_cron's own database (cron.database_name): from another
 -- database the error's hint is the cron.schedule_in_database call to run
 -- there, as PostgreSQL has no cross-database calls.
+-- pg_cron's database, for the hint of schedule_grey_expiry() in another
+-- database.  cron.database_name is readable only by superusers (and
+-- pg_read_all_settings); this function, owned by the extension's owner,
+-- returns that one setting and nothing else, to the admin.
+CREATE FUNCTION imei_registry.cron_database_name() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$ SELECT pg_catalog.current_setting('cron.database_name', true) $$;
+REVOKE ALL ON FUNCTION imei_registry.cron_database_name() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION imei_registry.cron_database_name() TO imei_registry_admin;
+COMMENT ON FUNCTION imei_registry.cron_database_name() IS
+    'the setting cron.database_name (superuser-only), for imei_registry.schedule_grey_expiry()';
+
 CREATE FUNCTION imei_registry.schedule_grey_expiry(schedule text DEFAULT '1 * * * *')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT
@@ -112,7 +128,7 @@ AS $fn$
 DECLARE
     job_name constant text := 'imei_registry_grey_expiry';
     command  constant text := 'CALL imei_registry.expire_grey_period()';
-    cron_db  text := pg_catalog.current_setting('cron.database_name', true);
+    cron_db  text := imei_registry.cron_database_name();
     job_id   bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension AS e

@@ -144,11 +144,11 @@ COMMENT ON FUNCTION imei_registry.application_imei_reasons(text, boolean, text, 
     'rules on one IMEI as typed: valid, once, eligible, of the device''s model: reasons or NULL';
 CREATE FUNCTION imei_registry.application_replacement_reasons(
         replacement_ord integer, old_imei_text text, new_imei_text text,
-        old_status text, new_declared boolean)
+        old_status text, new_declared boolean, old_duplicate boolean)
     RETURNS jsonb AS 'MODULE_PATHNAME', 'application_replacement_reasons'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION imei_registry.application_replacement_reasons(integer, text, text, text, boolean) IS
-    'rules on one board replacement (old IMEI white, new IMEI declared): reasons or NULL';
+COMMENT ON FUNCTION imei_registry.application_replacement_reasons(integer, text, text, text, boolean, boolean) IS
+    'rules on one board replacement (old IMEI white and replaced once, new IMEI declared): reasons or NULL';
 
 -- ---- the JSON document ----
 
@@ -495,15 +495,18 @@ BEGIN
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         SELECT 2, rp.ord, 0, x.n, x.reason
-        FROM imei_registry.application_replacements rp
+        FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
+                         (PARTITION BY rp.old_imei ORDER BY rp.ord) > 1 AS old_duplicate
+              FROM imei_registry.application_replacements rp
+              WHERE rp.application_id = app.id) rp
         LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
              jsonb_array_elements(imei_registry.application_replacement_reasons(
                  rp.ord, rp.old_imei_text, rp.new_imei_text, r.status::text,
                  EXISTS (SELECT FROM imei_registry.application_imeis ai
                          WHERE ai.application_id = app.id
-                           AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei)))
+                           AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei),
+                 rp.old_duplicate))
              WITH ORDINALITY AS x(reason, n)
-        WHERE rp.application_id = app.id
     )
     SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
            coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
@@ -517,6 +520,16 @@ BEGIN
         'reasons', reasons,
         'fee', jsonb_build_object('mci', fee,
                                   'tenge', fee * coalesce(app.mci_tenge, 0)));
+
+    -- The decision first: the registry's transition trigger accepts
+    -- application_approved only from an application approved in this
+    -- transaction that lists the IMEI.
+    UPDATE imei_registry.applications a
+    SET state = CASE WHEN rejects THEN 'rejected' ELSE 'approved' END,
+        decided_at = pg_catalog.now(), decided_by = SESSION_USER,
+        fee_mci = fee, fee_tenge = (result #>> '{fee,tenge}')::numeric,
+        decision = result
+    WHERE a.id = app.id;
 
     IF NOT rejects THEN
         -- Approved: every IMEI is valid, listed once, and white, or one the
@@ -565,12 +578,6 @@ BEGIN
         END IF;
     END IF;
 
-    UPDATE imei_registry.applications a
-    SET state = CASE WHEN rejects THEN 'rejected' ELSE 'approved' END,
-        decided_at = pg_catalog.now(), decided_by = SESSION_USER,
-        fee_mci = fee, fee_tenge = (result #>> '{fee,tenge}')::numeric,
-        decision = result
-    WHERE a.id = app.id;
     RETURN result;
 END $$;
 COMMENT ON FUNCTION imei_registry.decide_application(bigint) IS

@@ -18,12 +18,15 @@ INSERT INTO imei_registry.import_reject_reasons (code, description) VALUES
     ('bad_value',            'a value out of its range'),
     ('unknown_operator',     'no such operator in imei_registry.operators'),
     ('unknown_application',  'no such application'),
-    ('forbidden_transition', 'the status change is forbidden by the rules (SQLSTATE IR001)');
+    ('forbidden_transition', 'the status change is forbidden by the rules (SQLSTATE IR001)'),
+    ('operator_not_yours',   'the row names an operator that imei_registry.operator_roles does not bind to the loading login'),
+    ('too_long',             'the row is over 8192 bytes, or a value would make a registry note over 500 characters');
 
 CREATE TABLE imei_registry.import_rejects (
     import_id   bigint NOT NULL REFERENCES imei_registry.imports ON DELETE CASCADE,
     line_number bigint NOT NULL,    -- physical line in the file, header counted
     raw         text[] NOT NULL,    -- the row's values as read, in column order
+                                    -- (a too_long row: each cut to 256 bytes)
     reason      text NOT NULL REFERENCES imei_registry.import_reject_reasons,
     message     text NOT NULL,
     PRIMARY KEY (import_id, line_number)

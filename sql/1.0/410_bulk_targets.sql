@@ -11,6 +11,9 @@ CREATE FUNCTION imei_registry.bulk_import_row() RETURNS trigger
     AS 'MODULE_PATHNAME', 'bulk_import_row' LANGUAGE C;
 CREATE FUNCTION imei_registry.bulk_import_end() RETURNS trigger
     AS 'MODULE_PATHNAME', 'bulk_import_end' LANGUAGE C;
+-- For the targets' own triggers only (as 110_registry_triggers.sql).
+REVOKE EXECUTE ON FUNCTION imei_registry.bulk_import_begin(),
+    imei_registry.bulk_import_row(), imei_registry.bulk_import_end() FROM PUBLIC;
 
 CREATE TABLE imei_registry.upload_connections (
     operator     text,

@@ -136,8 +136,9 @@ class BulkCopyTest(unittest.TestCase):
     def test_blocklist_across_batches(self):
         imeis = [luhn("3599005500%04d" % i) for i in range(1100)]
         # known before: white (goes black) and black (already present)
-        self.conn.execute("INSERT INTO imei_registry.registry (imei, status, reason)"
-                          " VALUES (%s, 'white', 'lawful_import'), (%s, 'black', 'counterfeit')",
+        self.conn.execute("INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)"
+                          " VALUES (%s, 'white', 'grandfathered', '2025-03-01 12:00+05'),"
+                          " (%s, 'black', 'counterfeit', NULL)",
                           (imeis[5], imeis[6]))
         lines = ["imei,listed_on,reason"] + ["%s,2026-03-05,stolen" % i for i in imeis[:1000]]
         lines.append("%s,2026-03-06,lost" % imeis[0])   # line 1002: a batch after line 2

@@ -3,7 +3,7 @@
 -- IMEIs use TACs 861001xx, which no other test uses.
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(75);
+SELECT plan(77);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -22,10 +22,29 @@ CREATE FUNCTION pg_temp.grey(VARIADIC imeis text[]) RETURNS void LANGUAGE sql AS
     INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
     SELECT i::imei_registry.imei, 'grey', 'unverified', now() FROM unnest(imeis) i
 $$;
+-- An application approved in this transaction that lists the IMEI, as
+-- decide_application() makes one: the cause application_approved needs.
+CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    INSERT INTO imei_registry.applications
+        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
+    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
+    RETURNING id INTO a;
+    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
+    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
+    VALUES (a, 1, 1, i::text, i);
+    RETURN a;
+END $$;
+-- a registry status as a fixture, with the cause its reason needs
 CREATE FUNCTION pg_temp.set_status(imei text, status imei_registry.status, reason text)
 RETURNS void LANGUAGE sql AS $$
     UPDATE imei_registry.registry r
-    SET status = set_status.status, reason = set_status.reason
+    SET status = set_status.status, reason = set_status.reason,
+        application_id = CASE WHEN set_status.reason = 'application_approved'
+                              THEN pg_temp.approved(r.imei) END
     WHERE r.imei OPERATOR(pg_catalog.=) set_status.imei::imei_registry.imei
 $$;
 CREATE FUNCTION pg_temp.status(imei text) RETURNS text LANGUAGE sql AS $$
@@ -168,10 +187,12 @@ SELECT results_eq(
              WHERE h.imei IN (%L::imei_registry.imei, %L::imei_registry.imei)
              ORDER BY h.imei, h.id$$, pg_temp.imei('86100102', 7), pg_temp.imei('86100102', 8)),
     format($$VALUES (NULL, 'grey', 'unverified', NULL::bigint),
-                    ('grey', 'white', 'application_approved', NULL),
+                    ('grey', 'white', 'application_approved', %s),
                     ('white', 'black', 'replaced', %s),
                     (NULL, 'grey', 'unverified', NULL),
                     ('grey', 'white', 'application_approved', %s)$$,
+           (SELECT ai.application_id FROM imei_registry.application_imeis ai
+             WHERE ai.imei_text = pg_temp.imei('86100102', 7) ORDER BY ai.application_id LIMIT 1),
            (SELECT id FROM imei_registry.applications WHERE method = 'board_replacement' ORDER BY id LIMIT 1),
            (SELECT id FROM imei_registry.applications WHERE method = 'board_replacement' ORDER BY id LIMIT 1)),
     'board replacement history: old white -> black (replaced), new grey -> white, both naming the application');
@@ -289,6 +310,19 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
                   jsonb_build_object('old_imei', pg_temp.imei('86100102', 4), 'new_imei', pg_temp.imei('86100102', 12)))))),
           ARRAY['replaced_imei_not_white', 'replacement_not_declared'],
           'the old IMEI must be white, the new one among the devices');
+-- the same old IMEI twice: a clear rejection, not a decision that fails
+-- with 40001 on every retry
+SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
+              'applicant', '{"kind": "service_centre", "id": "940140000385"}'::jsonb,
+              'method', 'board_replacement', 'documents', '[{"type": "service_order"}]'::jsonb,
+              'devices', jsonb_build_array(jsonb_build_object('model', 'Solo',
+                             'imeis', jsonb_build_array(pg_temp.imei('86100102', 10)))),
+              'replacements', jsonb_build_array(
+                  jsonb_build_object('old_imei', pg_temp.imei('86100102', 4), 'new_imei', pg_temp.imei('86100102', 10)),
+                  jsonb_build_object('old_imei', pg_temp.imei('86100102', 4), 'new_imei', pg_temp.imei('86100102', 10)))))),
+          ARRAY['replacement_duplicate'], 'an old IMEI listed twice is rejected');
+SELECT is(pg_temp.status(pg_temp.imei('86100102', 4)), 'white/application_approved',
+          '... and the old IMEI stays white');
 
 -- ---- devices and IMEIs ----
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 13))))),

@@ -1,11 +1,27 @@
 -- pgTAP: the registry's contract -- tables, triggers, the rules with their
 -- SQLSTATE, history, roles and privileges.  IMEIs: TAC 86000006.
 BEGIN;
-SELECT plan(51);
+SELECT plan(58);
 SET LOCAL search_path = imei_registry, public;
 
 CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
     LANGUAGE sql AS $$ SELECT imei_registry.imei_from_body('86000006' || lpad(n::text, 6, '0')) $$;
+-- An application approved in this transaction that lists the IMEI, as
+-- decide_application() makes one: the cause application_approved needs.
+CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    INSERT INTO imei_registry.applications
+        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
+    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
+    RETURNING id INTO a;
+    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
+    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
+    VALUES (a, 1, 1, i::text, i);
+    RETURN a;
+END $$;
 
 -- Tables and columns others code against.
 SELECT has_table('imei_registry', t, t || ' exists')
@@ -20,11 +36,16 @@ SELECT set_eq($$SELECT code FROM imei_registry.reasons WHERE shipped$$,
     ARRAY['unverified', 'lawful_import', 'grandfathered', 'application_approved', 'grey_expired',
           'gsma_blocked', 'counterfeit', 'replaced', 'reinstated'], 'the shipped reason codes');
 SELECT triggers_are('imei_registry', 'registry',
-    ARRAY['registry_transition', 'registry_history_insert', 'registry_history_update'], 'registry triggers');
+    ARRAY['registry_transition', 'registry_history_insert', 'registry_history_update',
+          'registry_no_delete', 'registry_no_truncate', 'registry_no_copy'], 'registry triggers');
 SELECT triggers_are('imei_registry', 'history',
-    ARRAY['history_append_only', 'history_no_truncate', 'history_stamp_xid'], 'history triggers');
+    ARRAY['history_append_only', 'history_no_truncate', 'history_stamp_xid',
+          'history_from_registry_only'], 'history triggers');
 SELECT is((SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'history_append_only'), 'A',
     'append-only fires always');
+SELECT is((SELECT string_agg(tgenabled::text, '' ORDER BY tgname) FROM pg_trigger
+           WHERE tgname IN ('registry_no_delete', 'registry_no_truncate')), 'AA',
+    'registry rows are never deleted: the guards fire always');
 
 -- The rules.
 INSERT INTO operators VALUES ('tap_op', 'pgTAP operator');
@@ -41,8 +62,8 @@ SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 
 SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'black', reason = 'grey_expired'
     WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'grey -> black by grey_expired');
 SELECT is((SELECT grey_last_day FROM registry WHERE imei = pg_temp.t(1)), NULL, 'grey_last_day cleared');
-SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved', application_id = 9
-    WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'black (grey_expired) -> white by application_approved');
+SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved',
+    application_id = pg_temp.approved(imei) WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'black (grey_expired) -> white by application_approved');
 SELECT lives_ok($$SELECT imei_registry.block(pg_temp.t(1), 'gsma_blocked')$$, 'white -> black by gsma_blocked');
 SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved'
     WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$, 'IR001',
@@ -66,6 +87,22 @@ SELECT is((SELECT count(*)::int FROM history WHERE imei = pg_temp.t(1)), 5, 'sam
 SELECT throws_ok($$UPDATE imei_registry.history SET note = 'x'$$, '42501', NULL, 'history: no UPDATE');
 SELECT throws_ok($$DELETE FROM imei_registry.history$$, '42501', NULL, 'history: no DELETE');
 SELECT throws_ok($$TRUNCATE imei_registry.history$$, '42501', NULL, 'history: no TRUNCATE');
+SELECT throws_ok($$INSERT INTO imei_registry.history (imei, to_status, reason, actor, changed_at)
+    VALUES (pg_temp.t(1), 'white', 'grandfathered', 'me', now())$$, '42501', NULL,
+    'history: rows only from the registry''s trigger');
+SELECT throws_ok($$DELETE FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(1)$$,
+    '42501', NULL, 'registry: no DELETE');
+SELECT throws_ok($$TRUNCATE imei_registry.registry$$, '42501', NULL, 'registry: no TRUNCATE');
+SELECT throws_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(5), 'white', 'lawful_import')$$,
+    'IR001', NULL, 'lawful_import needs an importer''s registration');
+-- the guards fire on their own tables only, and nobody else may call them
+CREATE TABLE pg_temp.not_the_registry (x int);
+CREATE TRIGGER guard BEFORE DELETE ON pg_temp.not_the_registry
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_guard();
+SELECT throws_ok($$DELETE FROM pg_temp.not_the_registry$$, '39P01', NULL,
+    'registry_guard refuses to fire on another table');
+SELECT function_privs_are('imei_registry', 'registry_guard', '{}'::text[], 'public', '{}'::text[],
+    'public may not execute registry_guard');
 SELECT throws_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(3), 'black', 'replaced')$$,
     'IR001', NULL, 'a new IMEI cannot start black as replaced');
 SELECT is((SELECT count(*)::int FROM check_imei(pg_temp.t(4))), 1, 'check_imei: one row for an unknown IMEI');

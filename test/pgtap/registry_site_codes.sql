@@ -15,6 +15,26 @@ CREATE FUNCTION pg_temp.row_of(n int) RETURNS text LANGUAGE sql AS $$
     SELECT r.status || '/' || r.reason || '/' || coalesce(r.reason_base, '-')
     FROM imei_registry.registry r WHERE r.imei OPERATOR(pg_catalog.=) pg_temp.t(n)
 $$;
+-- An application approved in this transaction that lists the IMEI, and an
+-- importer's registration: the causes application_approved and
+-- lawful_import need (as decide_application() and register_import() make them).
+CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    INSERT INTO imei_registry.applications
+        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
+    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
+    RETURNING id INTO a;
+    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
+    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
+    VALUES (a, 1, 1, i::text, i);
+    RETURN a;
+END $$;
+CREATE FUNCTION pg_temp.registration() RETURNS bigint LANGUAGE sql AS $$
+    INSERT INTO imei_registry.imports (importer) VALUES ('site codes test') RETURNING import_id
+$$;
 -- what the block-list feed did with one line
 CREATE FUNCTION pg_temp.feed(n int, why text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -62,7 +82,7 @@ SELECT throws_ok($$INSERT INTO imei_registry.reasons (code, status, description,
 -- a refused code is no code anywhere
 SELECT throws_ok($$SELECT imei_registry.block(pg_temp.t(1), 'stolen')$$, '22023',
     'reason "stolen" does not lead to black', 'block(): not a code');
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(2), 'white', 'lawful_import')$$,
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (pg_temp.t(2), 'white', 'grandfathered', '2025-03-01 12:00+05')$$,
     'a white IMEI');
 SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'black', reason = 'stolen'
                    WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(2)$$, 'IR001',
@@ -89,7 +109,7 @@ SELECT throws_ok($$DELETE FROM imei_registry.reasons WHERE code = 'stolen'$$,
     '23000', 'reason code "stolen" cannot be removed', 'a code is never removed');
 
 -- block()
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(10), 'white', 'lawful_import')$$,
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (pg_temp.t(10), 'white', 'grandfathered', '2025-03-01 12:00+05')$$,
     'a white IMEI');
 SELECT is(imei_registry.block(pg_temp.t(10), 'stolen'), 'black', 'block(white, stolen)');
 SELECT is(pg_temp.row_of(10), 'black/stolen/gsma_blocked', '... black by stolen, base stored');
@@ -116,9 +136,11 @@ SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'black', reason = '
                   WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(21)$$, 'UPDATE grey -> black by expired_late');
 SELECT ok(transition_allowed('black', 'white', 'application_approved', 'expired_late'),
     'an application may lift expired_late, as it lifts grey_expired');
-SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved', application_id = 1
+SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved',
+                      application_id = pg_temp.approved(imei)
                   WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(21)$$, '... and the trigger agrees');
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(22), 'white', 'imported_by_post')$$,
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, import_id)
+                  VALUES (pg_temp.t(22), 'white', 'imported_by_post', pg_temp.registration())$$,
     'a new IMEI white by a white site code');
 
 -- refused alike everywhere: expired_late, like grey_expired, never blacks a white IMEI
@@ -134,7 +156,7 @@ SELECT is(pg_temp.feed(22, 'expired_late'),
     'the block list refuses it alike');
 
 -- the block-list feed
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(30), 'white', 'lawful_import')$$,
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (pg_temp.t(30), 'white', 'grandfathered', '2025-03-01 12:00+05')$$,
     'a white IMEI');
 SELECT is(pg_temp.feed(30, 'stolen'), 'loaded', 'block list, reason stolen: loaded');
 SELECT is(pg_temp.row_of(30), 'black/stolen/gsma_blocked', '... black by stolen');

@@ -15,11 +15,13 @@ INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
 SELECT i::imei_registry.imei, 'grey', 'unverified', now()
 FROM unnest(ARRAY['352099001761481', '352099001761499', '861812069402168', '861812069402176',
                   '356868000041418', '356868000041426', '860001000000007', '860001000000015',
-                  '860001000000023', '860001000000031', '861001020000077', '861001020000085',
-                  '861001010000095', '861001030000091', '861001010000012']) i;
--- ... the old board's IMEI and the first SIM of the additional-IMEI device are verified
-UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved'
-WHERE imei IN ('861001020000077', '861001010000095');
+                  '860001000000023', '860001000000031', '861001020000085',
+                  '861001030000091', '861001010000012']) i;
+-- ... but the old board's IMEI and the first SIM of the additional-IMEI
+-- device are white already (in the networks before the rules)
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+SELECT i::imei_registry.imei, 'white', 'grandfathered', '2025-03-01 12:00+05'
+FROM unnest(ARRAY['861001020000077', '861001010000095']) i;
 
 CREATE TEMP TABLE examples (method text, doc jsonb);
 INSERT INTO examples VALUES

@@ -6,10 +6,10 @@ SET client_min_messages = warning;
 SET timezone = 'UTC';
 INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES
     ('359900410000028', 'grey',  'unverified',   '2026-01-02 12:00+05');
-INSERT INTO imei_registry.registry (imei, status, reason) VALUES
-    ('359900410000036', 'white', 'lawful_import'),
-    ('359900410000044', 'black', 'gsma_blocked'),
-    ('359900410000051', 'white', 'lawful_import');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES
+    ('359900410000036', 'white', 'grandfathered', '2025-03-01 12:00+05'),
+    ('359900410000044', 'black', 'gsma_blocked', NULL),
+    ('359900410000051', 'white', 'grandfathered', '2025-03-01 12:00+05');
 -- Stand-in for a rule that forbids this one change: the row must be rejected
 -- with the rule's message, the rest of the file must load.
 CREATE FUNCTION public.bulk_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$

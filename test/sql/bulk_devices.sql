@@ -45,4 +45,8 @@ SET imei_registry.import_atomic = on;
 \copy imei_registry.upload_devices from 'test/data/bulk_devices.csv' with (format csv, header true)
 RESET imei_registry.import_atomic;
 
-DELETE FROM imei_registry.applications WHERE id BETWEEN 990001 AND 990009;
+-- Cleanup: the tables go with the extension.
+SET client_min_messages = warning;
+DROP EXTENSION imei_registry CASCADE;
+CREATE EXTENSION imei_registry;
+RESET client_min_messages;

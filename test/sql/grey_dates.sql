@@ -3,12 +3,12 @@
 -- own fact, the check on and after the last day, devices from before the
 -- rules, and the hold of a pending application.  Dates are relative to the
 -- server's clock; the zone of Almaty has no daylight saving, so a shift by
--- whole days keeps the local time of day.  IMEIs of this file: TAC 86000015.
+-- whole days keeps the local time of day.  IMEIs of this file: TAC 86000025.
 SET search_path = imei_registry, public;
 SET TimeZone = 'UTC';
 SET client_min_messages = warning;
 CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
-    LANGUAGE sql AS $$ SELECT imei_registry.imei_from_body('86000015' || lpad(n::text, 6, '0')) $$;
+    LANGUAGE sql AS $$ SELECT imei_registry.imei_from_body('86000025' || lpad(n::text, 6, '0')) $$;
 -- now() minus some days, at 12:00 in Almaty
 CREATE FUNCTION pg_temp.ago(days int) RETURNS timestamptz
     LANGUAGE sql AS $$ SELECT (imei_registry.local_date(now()) - days + time '12:00') AT TIME ZONE 'Asia/Almaty' $$;
@@ -126,8 +126,8 @@ UPDATE registry SET first_seen_at = pg_temp.ago(11), first_operator = 'dates_bee
 SELECT * FROM row_of WHERE imei = pg_temp.t(6);
 SELECT * FROM history_of WHERE imei = pg_temp.t(6) ORDER BY imei;
 -- a white row's first connection does not move without a change of status
-INSERT INTO registry (imei, status, reason, first_seen_at)
-VALUES (pg_temp.t(8), 'white', 'lawful_import', pg_temp.ago(3));
+SELECT status FROM register_import(ARRAY[pg_temp.t(8)], 'dates importer');
+SELECT report_connection(pg_temp.t(8), 'dates_kcell', pg_temp.ago(3));
 UPDATE registry SET first_seen_at = pg_temp.ago(4) WHERE imei = pg_temp.t(8);
 
 -- 4. The check says what is true now: on the last day grey, days_left 0;
@@ -218,6 +218,4 @@ RESET imei_registry.application_hold_days;
 UPDATE applications a SET state = 'rejected', decided_at = now() FROM apps x WHERE a.id = x.id AND x.n = 17;
 SELECT (check_imei(pg_temp.t(17))).status;
 
--- Cleanup (history stays: it is append-only).
-SET client_min_messages = warning;
-DELETE FROM registry WHERE imei_tac(imei) = '86000015';
+-- No cleanup: registry rows are never deleted (TAC 86000025 is this file's).

@@ -10,6 +10,23 @@ CREATE FUNCTION pg_temp.grey_imei(serial int) RETURNS imei_registry.imei
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT imei_registry.imei_from_body('01990417' || lpad(serial::text, 6, '0')) $$;
 
+-- An application approved in this transaction that lists the IMEI, as
+-- decide_application() makes one: the cause application_approved needs.
+CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    INSERT INTO imei_registry.applications
+        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
+    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
+    RETURNING id INTO a;
+    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
+    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
+    VALUES (a, 1, 1, i::text, i);
+    RETURN a;
+END $$;
+
 -- the procedure follows pg_cron's rules: no SET clause, not SECURITY DEFINER
 SELECT p.oid::regprocedure, p.prokind, p.prosecdef, p.proconfig, l.lanname
   FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
@@ -32,8 +49,8 @@ SELECT pg_temp.grey_imei(s), 'grey', 'unverified',
        ((SELECT d FROM grey_today) + delta - 30 + time '00:00') AT TIME ZONE 'Asia/Almaty'
   FROM (VALUES (1, -1), (2, -1), (3, -1), (4, -40), (5, 0), (6, 1), (7, 30),
                (8, -1), (9, -1)) AS v(s, delta);
-INSERT INTO imei_registry.registry (imei, status, reason)
-VALUES (pg_temp.grey_imei(10), 'white', 'lawful_import');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.grey_imei(10), 'white', 'grandfathered', '2025-03-01 12:00+05');
 
 -- the rows due are exactly those whose period has ended now
 SELECT imei_registry.imei_snr(imei) AS serial,
@@ -46,7 +63,7 @@ SELECT imei_registry.imei_snr(imei) AS serial,
 -- An application approved the same minute, before the expiry: no longer grey,
 -- so the expiry leaves it alone.
 UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved',
-       application_id = 4711
+       application_id = pg_temp.approved(imei)
  WHERE imei = pg_temp.grey_imei(8);
 
 -- not in a transaction block: the procedure commits
@@ -85,9 +102,10 @@ SELECT count(*) AS history_rows FROM imei_registry.history
 -- An application approved the same minute, after the expiry: a device black
 -- only because its grey period ended can still be approved.
 UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved',
-       application_id = 4712
+       application_id = pg_temp.approved(imei)
  WHERE imei = pg_temp.grey_imei(9);
-SELECT imei_registry.imei_snr(imei) AS serial, from_status, to_status, reason, application_id
+SELECT imei_registry.imei_snr(imei) AS serial, from_status, to_status, reason,
+       application_id IS NOT NULL AS has_application
   FROM imei_registry.history
  WHERE imei IN (pg_temp.grey_imei(8), pg_temp.grey_imei(9))
  ORDER BY imei, id;
@@ -126,9 +144,36 @@ SELECT status, reason FROM imei_registry.registry WHERE imei = pg_temp.grey_imei
 DROP ROLE grey_expiry_admin;
 DROP ROLE grey_expiry_nobody;
 
+-- The caller's search_path decides nothing: an operator ">" for bigint and
+-- integer placed before pg_catalog is not the one the procedure runs.
+CREATE SCHEMA grey_evil;
+CREATE FUNCTION grey_evil.gt(bigint, integer) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE WARNING 'grey_evil.> ran';
+    RETURN $1 OPERATOR(pg_catalog.>) $2;
+END $$;
+CREATE OPERATOR grey_evil.> (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = grey_evil.gt);
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.grey_imei(13), 'grey', 'unverified',
+        ((SELECT d FROM grey_today) - 31 + time '00:00') AT TIME ZONE 'Asia/Almaty');
+SET search_path = grey_evil, pg_catalog, imei_registry;
+SET client_min_messages = warning;
+CALL imei_registry.expire_grey_period();
+RESET client_min_messages;
+SET search_path = public, imei_registry;
+SELECT status, reason FROM imei_registry.registry WHERE imei = pg_temp.grey_imei(13);
+DROP SCHEMA grey_evil CASCADE;
+
 -- Scheduling: this database is not pg_cron's (the test cluster runs its jobs
--- from database postgres), so the error's hint is the call to run there.
+-- from database postgres), so the error's hint is the call to run there --
+-- for the admin role too, which may not read the superuser-only setting
+-- cron.database_name itself.
 SELECT imei_registry.schedule_grey_expiry();
+CREATE ROLE grey_expiry_admin IN ROLE imei_registry_admin;
+SET ROLE grey_expiry_admin;
+SELECT imei_registry.schedule_grey_expiry();
+RESET ROLE;
+DROP ROLE grey_expiry_admin;
 
 RESET TimeZone;
 RESET DateStyle;

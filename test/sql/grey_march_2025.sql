@@ -33,4 +33,3 @@ SELECT r.imei, r.status, r.reason, c.status = r.status AND c.reason = r.reason A
 -- makes an expired one white
 SELECT imei_registry.report_connection('359900600000085', 'tele2', '2025-03-25 12:00+05');
 SELECT status, reason FROM imei_registry.registry WHERE imei = '359900600000085';
-DELETE FROM imei_registry.registry WHERE imei_registry.imei_tac(imei) = '35990060';

@@ -6,6 +6,27 @@ SET search_path = imei_registry, public;
 CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
     LANGUAGE sql AS $$ SELECT imei_registry.imei_from_body('86000001' || lpad(n::text, 6, '0')) $$;
 
+-- The causes that reasons name: an importer's registration for
+-- lawful_import, an application approved in this transaction that lists
+-- the IMEI for application_approved.
+INSERT INTO imei_registry.imports (importer) VALUES ('transitions test importer');
+CREATE FUNCTION pg_temp.registration() RETURNS bigint LANGUAGE sql AS
+$$ SELECT max(import_id) FROM imei_registry.imports WHERE importer = 'transitions test importer' $$;
+CREATE FUNCTION pg_temp.approved(i imei_registry.imei, method text DEFAULT 'parcel')
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    INSERT INTO imei_registry.applications
+        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
+    VALUES ('individual', '000000000000', method, 'approved', now(), 'test')
+    RETURNING id INTO a;
+    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
+    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
+    VALUES (a, 1, 1, i::text, i);
+    RETURN a;
+END $$;
+
 -- A row in a given state, made only through allowed changes.
 CREATE FUNCTION pg_temp.make(n int, state text) RETURNS imei_registry.imei
 LANGUAGE plpgsql AS $$
@@ -17,7 +38,8 @@ BEGIN
         INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
         VALUES (i, 'grey', 'unverified', '2025-05-02 12:00+05');
     WHEN 'white' THEN
-        INSERT INTO imei_registry.registry (imei, status, reason) VALUES (i, 'white', 'lawful_import');
+        INSERT INTO imei_registry.registry (imei, status, reason, import_id)
+        VALUES (i, 'white', 'lawful_import', pg_temp.registration());
     ELSE  -- black/REASON
         INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
         VALUES (i, 'grey', 'unverified', '2025-05-02 12:00+05');
@@ -27,8 +49,8 @@ BEGIN
     RETURN i;
 END $$;
 
--- The whole matrix: every start state, every target status, every reason.
--- "ok" or the SQLSTATE of the refusal.
+-- The whole matrix: every start state, every target status, every reason,
+-- each with the cause its reason names.  "ok" or the SQLSTATE of the refusal.
 CREATE TEMP TABLE outcome (from_state text, to_status text, reason text, result text);
 DO $$
 DECLARE
@@ -42,14 +64,19 @@ BEGIN
                 n := n + 1;
                 BEGIN
                     IF f = 'new' THEN
-                        INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at, note)
+                        INSERT INTO imei_registry.registry
+                            (imei, status, reason, first_seen_at, note, import_id, application_id)
                         VALUES (pg_temp.t(n), s::imei_registry.status, r,
-                                '2025-05-02 12:00+05', 'a note');
+                                '2025-05-02 12:00+05', 'a note',
+                                CASE WHEN r = 'lawful_import' THEN pg_temp.registration() END,
+                                CASE WHEN r = 'application_approved' THEN pg_temp.approved(pg_temp.t(n)) END);
                     ELSE
                         i := pg_temp.make(n, f);
                         UPDATE imei_registry.registry
                            SET status = s::imei_registry.status, reason = r, note = 'a note',
-                               grey_last_day = CASE WHEN s = 'grey' THEN date '2025-06-01' END
+                               grey_last_day = CASE WHEN s = 'grey' THEN date '2025-06-01' END,
+                               import_id = CASE WHEN r = 'lawful_import' THEN pg_temp.registration() END,
+                               application_id = CASE WHEN r = 'application_approved' THEN pg_temp.approved(i) END
                          WHERE imei OPERATOR(pg_catalog.=) i;
                     END IF;
                     INSERT INTO outcome VALUES (f, s, r, 'ok');
@@ -94,7 +121,6 @@ WHERE o.from_state <> 'black/replaced'
                    WHERE t.from_status IS NOT DISTINCT FROM f.status::imei_registry.status
                      AND t.to_status::text = o.to_status AND t.reason = o.reason
                      AND t.conditions && ARRAY['connected_before_rules', 'history_only']);
-DELETE FROM imei_registry.registry WHERE imei_tac(imei) = '86000001';
 
 -- The messages, exactly.
 \set VERBOSITY default
@@ -109,6 +135,9 @@ SELECT pg_temp.make(1003, 'black/counterfeit') IS NOT NULL AS made;
 UPDATE registry SET status = 'white', reason = 'application_approved' WHERE imei = pg_temp.t(1003);
 UPDATE registry SET status = 'white', reason = 'reinstated' WHERE imei = pg_temp.t(1003);
 UPDATE registry SET status = 'white', reason = 'reinstated', note = '  ' WHERE imei = pg_temp.t(1003);
+-- visible text: not only white space, controls or invisible format characters
+UPDATE registry SET status = 'white', reason = 'reinstated', note = E'\u200B' WHERE imei = pg_temp.t(1003);
+UPDATE registry SET status = 'white', reason = 'reinstated', note = E' \u00A0\t\u2060\uFEFF\u3000\u180E\u00AD\n' WHERE imei = pg_temp.t(1003);
 UPDATE registry SET status = 'grey', reason = 'unverified', first_seen_at = '2025-05-02 12:00+05' WHERE imei = pg_temp.t(1003);
 INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(1004), 'black', 'grey_expired');
 INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(1004), 'white', 'reinstated');
@@ -122,20 +151,24 @@ INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(1004), 'white', 'n
 ALTER TABLE registry ENABLE TRIGGER registry_transition;
 
 -- History: one row per change, in order, with from, to, reason, actor and
--- cause; since and changed_at are the transaction's time.
+-- cause; since and changed_at are when each change was made
+-- (clock_timestamp()), not when the transaction began.
 BEGIN;
 SELECT pg_temp.make(1010, 'grey') IS NOT NULL AS made;
 UPDATE registry SET status = 'black', reason = 'grey_expired' WHERE imei = pg_temp.t(1010);
-UPDATE registry SET status = 'white', reason = 'application_approved', application_id = 77
+UPDATE registry SET status = 'white', reason = 'application_approved',
+       application_id = pg_temp.approved(pg_temp.t(1010))
  WHERE imei = pg_temp.t(1010);
 UPDATE registry SET status = 'black', reason = 'gsma_blocked' WHERE imei = pg_temp.t(1010);
 UPDATE registry SET status = 'white', reason = 'reinstated', note = 'GSMA listing withdrawn'
  WHERE imei = pg_temp.t(1010);
 SELECT from_status, to_status, reason, actor = session_user::text AS actor_ok,
-       changed_at = now() AS at_now, application_id, import_id, note, xid = pg_current_xact_id() AS xid_ok
+       changed_at > now() AND changed_at < clock_timestamp() AS at_change,
+       application_id IS NOT NULL AS has_application, import_id, note,
+       xid = pg_current_xact_id() AS xid_ok
 FROM history WHERE imei = pg_temp.t(1010) ORDER BY id;
 -- the application id of the approval is not carried into the later block
-SELECT status, reason, since = now() AS since_now, grey_last_day, application_id, note
+SELECT status, reason, since > now() AS since_after_start, grey_last_day, application_id, note
 FROM registry WHERE imei = pg_temp.t(1010);
 COMMIT;
 
@@ -150,7 +183,7 @@ SELECT device_id IS NOT NULL AS has_device, since > '2020-01-01' AS since_kept, 
 FROM registry WHERE imei = pg_temp.t(1010);
 SELECT count(*) - :history_before AS new_history_rows FROM history WHERE imei = pg_temp.t(1010);
 -- since cannot be forged on insert either
-INSERT INTO registry (imei, status, reason, since) VALUES (pg_temp.t(1011), 'white', 'lawful_import', '2025-03-24');
+INSERT INTO registry (imei, status, reason, since, first_seen_at) VALUES (pg_temp.t(1011), 'white', 'grandfathered', '2025-03-24', '2025-03-01 12:00+05');
 SELECT since > '2025-03-25' AS since_stamped FROM registry WHERE imei = pg_temp.t(1011);
 
 -- INSERT ... ON CONFLICT: history only for rows really inserted or updated.
@@ -158,18 +191,31 @@ INSERT INTO registry (imei, status, reason, first_seen_at)
 VALUES (pg_temp.t(1011), 'grey', 'unverified', '2025-05-02 12:00+05') ON CONFLICT DO NOTHING;
 SELECT count(*) AS history_of_1011 FROM history WHERE imei = pg_temp.t(1011);
 
--- History is append-only, for everybody.
+-- History is append-only, for everybody, and written only by the registry's
+-- trigger (in replica mode too for UPDATE, DELETE, TRUNCATE).
 \set VERBOSITY default
 UPDATE history SET note = 'x' WHERE imei = pg_temp.t(1010);
 DELETE FROM history WHERE imei = pg_temp.t(1010);
 TRUNCATE history;
+INSERT INTO history (imei, to_status, reason, actor, changed_at)
+VALUES (pg_temp.t(1012), 'white', 'lawful_import', 'me', now());
+-- Registry rows are never deleted or truncated, in replica mode neither.
+DELETE FROM registry WHERE imei = pg_temp.t(1010);
+TRUNCATE registry;
 \set VERBOSITY terse
+BEGIN;
+SET LOCAL session_replication_role = replica;
+DELETE FROM registry WHERE imei = pg_temp.t(1010);
+ROLLBACK;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+TRUNCATE registry;
+ROLLBACK;
 -- xid is the writing transaction: by default in normal operation, and
 -- stamped by the trigger for rows applied under replica mode (restore,
 -- logical replication) whatever xid they carry.
 BEGIN;
-INSERT INTO history (imei, to_status, reason, actor, changed_at)
-VALUES (pg_temp.t(1012), 'white', 'lawful_import', 'me', now());
+SELECT pg_temp.make(1012, 'grey') IS NOT NULL AS made;
 SET LOCAL session_replication_role = replica;
 INSERT INTO history (imei, to_status, reason, actor, changed_at, xid)
 VALUES (pg_temp.t(1013), 'white', 'lawful_import', 'me', now(), '1');
@@ -187,11 +233,86 @@ WHERE imei BETWEEN pg_temp.t(2001) AND pg_temp.t(2100);
 SELECT to_status, reason, count(*) FROM history
 WHERE imei BETWEEN pg_temp.t(2001) AND pg_temp.t(2100) GROUP BY 1, 2 ORDER BY 1, 2;
 -- one forbidden row fails the whole statement
-INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(2101), 'white', 'lawful_import');
-UPDATE registry SET status = 'white', reason = 'application_approved'
+INSERT INTO registry (imei, status, reason, first_seen_at) VALUES (pg_temp.t(2101), 'white', 'grandfathered', '2025-03-01 12:00+05');
+UPDATE registry SET status = 'white', reason = 'application_approved',
+       application_id = pg_temp.approved(imei)
 WHERE imei BETWEEN pg_temp.t(2001) AND pg_temp.t(2101);
 SELECT status, count(*) FROM registry
 WHERE imei BETWEEN pg_temp.t(2001) AND pg_temp.t(2101) GROUP BY 1 ORDER BY 1;
 
--- Cleanup (history stays: it is append-only).
-DELETE FROM registry WHERE imei_tac(imei) = '86000001';
+-- A reason that names a cause needs that cause (IR001).
+\set VERBOSITY default
+-- lawful_import: an importer's registration
+INSERT INTO registry (imei, status, reason) VALUES (pg_temp.t(3001), 'white', 'lawful_import');
+INSERT INTO registry (imei, status, reason, import_id) VALUES (pg_temp.t(3001), 'white', 'lawful_import', 999999);
+INSERT INTO imports (importer, target, rows_read, rows_loaded, rows_rejected, rows_already_present)
+VALUES ('a COPY, not a registration', 'upload_connections', 0, 0, 0, 0);
+INSERT INTO registry (imei, status, reason, import_id)
+VALUES (pg_temp.t(3001), 'white', 'lawful_import', (SELECT max(import_id) FROM imports));
+INSERT INTO registry (imei, status, reason, import_id)
+VALUES (pg_temp.t(3001), 'white', 'lawful_import', pg_temp.registration());
+SELECT status, reason, import_id = pg_temp.registration() AS cause FROM registry WHERE imei = pg_temp.t(3001);
+-- application_approved: an application approved in this transaction that
+-- lists the IMEI
+SELECT pg_temp.make(3002, 'grey') IS NOT NULL AS made;
+UPDATE registry SET status = 'white', reason = 'application_approved' WHERE imei = pg_temp.t(3002);
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = 999999
+ WHERE imei = pg_temp.t(3002);
+SELECT pg_temp.approved(pg_temp.t(3003)) AS other_app \gset
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :other_app
+ WHERE imei = pg_temp.t(3002);
+BEGIN;
+SELECT pg_temp.approved(pg_temp.t(3003)) AS other_app \gset
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :other_app
+ WHERE imei = pg_temp.t(3002);
+ROLLBACK;
+BEGIN;
+INSERT INTO applications (applicant_kind, applicant_id, method) VALUES ('individual', '000000000000', 'parcel')
+RETURNING id AS submitted_app \gset
+INSERT INTO application_devices VALUES (:submitted_app, 1, NULL);
+INSERT INTO application_imeis (application_id, device_ord, ord, imei_text, imei)
+VALUES (:submitted_app, 1, 1, pg_temp.t(3002)::text, pg_temp.t(3002));
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :submitted_app
+ WHERE imei = pg_temp.t(3002);
+ROLLBACK;
+-- a board replacement: the IMEI must be a new IMEI of a replacement
+BEGIN;
+SELECT pg_temp.approved(pg_temp.t(3002), 'board_replacement') AS board_app \gset
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :board_app
+ WHERE imei = pg_temp.t(3002);
+ROLLBACK;
+\set VERBOSITY terse
+UPDATE registry SET status = 'white', reason = 'application_approved',
+       application_id = pg_temp.approved(pg_temp.t(3002))
+ WHERE imei = pg_temp.t(3002);
+SELECT status, reason FROM registry WHERE imei = pg_temp.t(3002);
+
+-- since is when the change was made: a transaction held open does not
+-- backdate it.
+BEGIN;
+SELECT now() AS xact_start \gset
+SELECT pg_sleep(0.2);
+SELECT pg_temp.make(3010, 'grey') IS NOT NULL AS made;
+SELECT pg_sleep(0.2);
+UPDATE registry SET status = 'black', reason = 'grey_expired' WHERE imei = pg_temp.t(3010);
+SELECT r.since >= :'xact_start'::timestamptz + interval '0.4 s' AS since_when_made,
+       (SELECT array_agg(h.changed_at >= :'xact_start'::timestamptz + interval '0.2 s'
+                         ORDER BY h.id) FROM history h WHERE h.imei = pg_temp.t(3010)) AS history_when_made,
+       r.since = (SELECT max(h.changed_at) FROM history h WHERE h.imei = pg_temp.t(3010)) AS same_moment
+FROM registry r WHERE r.imei = pg_temp.t(3010);
+COMMIT;
+
+-- A note is at most 500 characters: history keeps it.
+\set VERBOSITY default
+SELECT pg_temp.make(3020, 'black/counterfeit') IS NOT NULL AS made;
+UPDATE registry SET status = 'white', reason = 'reinstated', note = repeat('x', 501) WHERE imei = pg_temp.t(3020);
+UPDATE registry SET note = repeat('é', 501) WHERE imei = pg_temp.t(3020);
+\set VERBOSITY terse
+UPDATE registry SET status = 'white', reason = 'reinstated', note = repeat('é', 500) WHERE imei = pg_temp.t(3020);
+SELECT length(note) FROM history WHERE imei = pg_temp.t(3020) AND reason = 'reinstated';
+
+-- Cleanup: registry rows are never deleted; the tables go with the extension.
+SET client_min_messages = warning;
+DROP EXTENSION imei_registry CASCADE;
+CREATE EXTENSION imei_registry;
+RESET client_min_messages;

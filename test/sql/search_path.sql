@@ -65,8 +65,10 @@ ROLLBACK;
 
 -- Plain comparison, ORDER BY, min and max on the default path, served by
 -- the primary key (enable_seqscan off: a comparison that no index serves
--- would still be a Seq Scan).
+-- would still be a Seq Scan; enable_bitmapscan off: whether a range scan
+-- is a bitmap scan depends on the visibility map, not on the operators).
 SET enable_seqscan = off;
+SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT * FROM imei_registry.registry WHERE imei = '358476310000013';
 EXPLAIN (COSTS OFF) SELECT * FROM imei_registry.registry WHERE '358476310000013' = imei;
 EXPLAIN (COSTS OFF) SELECT imei FROM imei_registry.registry
@@ -75,6 +77,7 @@ EXPLAIN (COSTS OFF) SELECT imei FROM imei_registry.registry ORDER BY imei LIMIT 
 EXPLAIN (COSTS OFF) SELECT min(imei), max(imei) FROM imei_registry.registry;
 EXPLAIN (COSTS OFF) SELECT imei FROM imei_registry.registry ORDER BY imei USING > LIMIT 1;
 RESET enable_seqscan;
+RESET enable_bitmapscan;
 -- The other types of the template too.
 SELECT '901123300258'::imei_registry.iin = '901123300258' AS iin_eq,
        '990940003030'::imei_registry.bin > '011140004703' AS bin_gt,

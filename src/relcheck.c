@@ -1,0 +1,373 @@
+/*
+ * relcheck.c
+ *		The one place that decides whether a relation is one of the
+ *		extension's tables, of the shape the C reads.
+ *
+ * A trigger function can be attached to any table by whoever may execute
+ * it, and a datum read with the wrong type is a crash of the server, not an
+ * error.  So every C trigger of the extension (and every C reader of its
+ * tables) first asks here: the relation must be the extension's table by
+ * OID -- looked up once per backend in the extension's own schema, never
+ * by name alone -- and every column the C reads must exist with the type it
+ * reads it as.  Otherwise SQLSTATE 39P01 (trigger_protocol_violated), as
+ * core's triggers say it.
+ *
+ * Everything is kept until a relcache invalidation of one of the tables
+ * (ALTER TABLE, DROP EXTENSION), then looked up again.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "relcheck.h"
+
+#define EXTENSION_NAME	"imei_registry"
+
+/* The types the C reads columns as */
+typedef enum ColType
+{
+	CT_TEXT,
+	CT_INT8,
+	CT_INT4,
+	CT_TIMESTAMPTZ,
+	CT_DATE,
+	CT_XID8,
+	CT_IMEI,					/* the extension's imei */
+	CT_STATUS,					/* the extension's status enum */
+	CT_NTYPES
+} ColType;
+
+static const char *const ext_type_names[CT_NTYPES] = {
+	[CT_IMEI] = "imei", [CT_STATUS] = "status"
+};
+
+typedef struct ColumnSpec
+{
+	const char *name;
+	ColType		type;
+} ColumnSpec;
+
+#define MAX_SPEC_COLUMNS 12
+
+typedef struct RelationSpec
+{
+	const char *name;
+	bool		exact;			/* these columns only, in this order */
+	int			ncols;
+	ColumnSpec	cols[MAX_SPEC_COLUMNS];
+} RelationSpec;
+
+static const RelationSpec specs[EXT_NRELATIONS] = {
+	[EXT_REGISTRY] = {"registry", false, REG_NCOLUMNS, {
+			[REG_IMEI] = {"imei", CT_IMEI},
+			[REG_STATUS] = {"status", CT_STATUS},
+			[REG_REASON] = {"reason", CT_TEXT},
+			[REG_REASON_BASE] = {"reason_base", CT_TEXT},
+			[REG_SINCE] = {"since", CT_TIMESTAMPTZ},
+			[REG_GREY_LAST_DAY] = {"grey_last_day", CT_DATE},
+			[REG_APPLICATION_ID] = {"application_id", CT_INT8},
+			[REG_IMPORT_ID] = {"import_id", CT_INT8},
+			[REG_NOTE] = {"note", CT_TEXT},
+			[REG_GREY_PERIOD_DAYS] = {"grey_period_days", CT_INT4},
+			[REG_FIRST_SEEN_AT] = {"first_seen_at", CT_TIMESTAMPTZ},
+			[REG_FIRST_OPERATOR] = {"first_operator", CT_TEXT}}},
+	[EXT_HISTORY] = {"history", false, HIST_NCOLUMNS, {
+			[HIST_XID] = {"xid", CT_XID8}}},
+	/* the COPY targets are read by position, every column as text */
+	[EXT_UPLOAD_CONNECTIONS] = {"upload_connections", true, 3, {
+			{"operator", CT_TEXT}, {"imei", CT_TEXT}, {"connected_at", CT_TEXT}}},
+	[EXT_UPLOAD_TAC] = {"upload_tac", true, 5, {
+			{"tac", CT_TEXT}, {"brand", CT_TEXT}, {"model", CT_TEXT},
+			{"device_type", CT_TEXT}, {"sim_slots", CT_TEXT}}},
+	[EXT_UPLOAD_BLOCKLIST] = {"upload_blocklist", true, 3, {
+			{"imei", CT_TEXT}, {"listed_on", CT_TEXT}, {"reason", CT_TEXT}}},
+	[EXT_UPLOAD_DEVICES] = {"upload_devices", true, 6, {
+			{"application_id", CT_TEXT}, {"model", CT_TEXT}, {"imei_1", CT_TEXT},
+			{"imei_2", CT_TEXT}, {"imei_3", CT_TEXT}, {"imei_4", CT_TEXT}}},
+};
+
+/* What this backend knows; InvalidOid: not looked up (or forgotten) */
+static Oid	ext_namespace = InvalidOid;
+static Oid	type_oids[CT_NTYPES];
+typedef struct KnownRelation
+{
+	Oid			relid;			/* the extension's table */
+	Oid			checked;		/* atts hold for this relation */
+	AttrNumber	atts[MAX_SPEC_COLUMNS];
+} KnownRelation;
+static KnownRelation known[EXT_NRELATIONS];
+
+static void
+forget_all(Datum arg, Oid relid)
+{
+	int			i;
+	bool		ours = !OidIsValid(relid);
+
+	for (i = 0; i < EXT_NRELATIONS && !ours; i++)
+		ours = (relid == known[i].relid || relid == known[i].checked);
+	if (!ours)
+		return;
+	ext_namespace = InvalidOid;
+	memset(type_oids, 0, sizeof(type_oids));
+	memset(known, 0, sizeof(known));
+}
+
+/* The schema of the extension, from pg_extension; InvalidOid if absent */
+static Oid
+extension_namespace(void)
+{
+	static bool callback_registered = false;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_all, (Datum) 0);
+		callback_registered = true;
+	}
+	if (OidIsValid(ext_namespace))
+		return ext_namespace;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(EXTENSION_NAME));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		ext_namespace = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return ext_namespace;
+}
+
+static Oid
+type_oid(ColType t)
+{
+	static const Oid builtin[CT_NTYPES] = {
+		[CT_TEXT] = TEXTOID, [CT_INT8] = INT8OID,
+		[CT_INT4] = INT4OID,
+		[CT_TIMESTAMPTZ] = TIMESTAMPTZOID, [CT_DATE] = DATEOID,
+		[CT_XID8] = XID8OID
+	};
+
+	if (ext_type_names[t] == NULL)
+		return builtin[t];
+	if (!OidIsValid(type_oids[t]))
+		type_oids[t] = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									   CStringGetDatum(ext_type_names[t]),
+									   ObjectIdGetDatum(extension_namespace()));
+	return type_oids[t];
+}
+
+const char *
+ext_relation_name(ExtRelation which)
+{
+	return specs[which].name;
+}
+
+Oid
+ext_relation_oid(ExtRelation which)
+{
+	Oid			nsp = extension_namespace();
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	if (!OidIsValid(known[which].relid))
+		known[which].relid = get_relname_relid(specs[which].name, nsp);
+	return known[which].relid;
+}
+
+/*
+ * The table itself, for now.  Once the register is distributed (Citus),
+ * its shards belong here too: a relation that Citus's metadata names as a
+ * shard of the table (pg_dist_shard.logicalrelid), found by OID, never by
+ * its name alone.  The shape is checked for a shard as for the table.
+ */
+bool
+ext_is_relation(Relation rel, ExtRelation which)
+{
+	Oid			relid = ext_relation_oid(which);
+
+	return OidIsValid(relid) && RelationGetRelid(rel) == relid;
+}
+
+static char *
+qualified_name(Relation rel)
+{
+	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+}
+
+static void
+wrong_relation(Relation rel, ExtRelation which, const char *caller)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function \"%s\" fired on relation \"%s\", which is not %s.%s",
+					caller, qualified_name(rel), EXTENSION_NAME,
+					specs[which].name),
+			 errhint("The triggers of %s work only on the tables it made.",
+					 EXTENSION_NAME)));
+}
+
+static void
+wrong_shape(Relation rel, const char *caller, int sqlerrcode, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(sqlerrcode),
+			 errmsg("relation \"%s\" does not have the columns that \"%s\" reads",
+					qualified_name(rel), caller),
+			 errdetail_internal("%s", detail)));
+}
+
+/* Check rel against its spec; fill atts. */
+static void
+check_shape(Relation rel, const RelationSpec *spec, const char *caller,
+			int sqlerrcode, AttrNumber *atts)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	if (spec->exact && desc->natts != spec->ncols)
+		wrong_shape(rel, caller, sqlerrcode,
+					psprintf("It has %d columns; it should have %d.",
+							 desc->natts, spec->ncols));
+	for (i = 0; i < spec->ncols; i++)
+	{
+		const ColumnSpec *c = &spec->cols[i];
+		Oid			want = type_oid(c->type);
+		Form_pg_attribute attr = NULL;
+		int			a;
+
+		if (spec->exact)
+		{
+			attr = TupleDescAttr(desc, i);
+			if (attr->attisdropped || strcmp(NameStr(attr->attname), c->name) != 0)
+				wrong_shape(rel, caller, sqlerrcode,
+							psprintf("Column %d should be \"%s\".", i + 1, c->name));
+		}
+		else
+		{
+			for (a = 0; a < desc->natts; a++)
+			{
+				Form_pg_attribute candidate = TupleDescAttr(desc, a);
+
+				if (!candidate->attisdropped &&
+					strcmp(NameStr(candidate->attname), c->name) == 0)
+				{
+					attr = candidate;
+					break;
+				}
+			}
+			if (attr == NULL)
+				wrong_shape(rel, caller, sqlerrcode,
+							psprintf("It has no column \"%s\".", c->name));
+		}
+		if (!OidIsValid(want) || attr->atttypid != want)
+			wrong_shape(rel, caller, sqlerrcode,
+						psprintf("Column \"%s\" has type %s; it should be %s.",
+								 c->name, format_type_be(attr->atttypid),
+								 OidIsValid(want) ? format_type_be(want) :
+								 ext_type_names[c->type]));
+		atts[i] = attr->attnum;
+	}
+}
+
+static const AttrNumber *
+columns(Relation rel, ExtRelation which, const char *caller, int sqlerrcode)
+{
+	KnownRelation *k = &known[which];
+
+	if (!ext_is_relation(rel, which))
+		wrong_relation(rel, which, caller);
+	if (k->checked != RelationGetRelid(rel))
+	{
+		k->checked = InvalidOid;
+		check_shape(rel, &specs[which], caller, sqlerrcode, k->atts);
+		k->checked = RelationGetRelid(rel);
+	}
+	return k->atts;
+}
+
+const AttrNumber *
+ext_columns(Relation rel, ExtRelation which, const char *caller)
+{
+	return columns(rel, which, caller, ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED);
+}
+
+const AttrNumber *
+ext_table_columns(Relation rel, ExtRelation which, const char *caller)
+{
+	return columns(rel, which, caller, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+}
+
+ExtRelation
+ext_upload_target(Relation rel, const char *caller)
+{
+	int			t;
+
+	for (t = EXT_FIRST_UPLOAD; t <= EXT_LAST_UPLOAD; t++)
+		if (ext_is_relation(rel, (ExtRelation) t))
+		{
+			(void) ext_columns(rel, (ExtRelation) t, caller);
+			return (ExtRelation) t;
+		}
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function \"%s\" fired on relation \"%s\", which is not an upload target of %s",
+					caller, qualified_name(rel), EXTENSION_NAME),
+			 errhint("The targets are %s.upload_connections, upload_tac, upload_blocklist and upload_devices.",
+					 EXTENSION_NAME)));
+	return EXT_UPLOAD_CONNECTIONS;	/* keep the compiler quiet */
+}
+
+TriggerData *
+trigger_data(FunctionCallInfo fcinfo, const char *caller)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"%s\" was not called by trigger manager",
+						caller)));
+	return (TriggerData *) fcinfo->context;
+}
+
+void
+trigger_require(TriggerData *trigdata, const char *caller, int events,
+				bool before, bool row)
+{
+	TriggerEvent ev = trigdata->tg_event;
+	static const char *const names[] = {"INSERT", "DELETE", "UPDATE", "TRUNCATE"};
+	StringInfoData buf;
+	int			e;
+
+	if ((events & (1 << (ev & TRIGGER_EVENT_OPMASK))) &&
+		(before ? TRIGGER_FIRED_BEFORE(ev) : TRIGGER_FIRED_AFTER(ev)) &&
+		(row ? TRIGGER_FIRED_FOR_ROW(ev) : TRIGGER_FIRED_FOR_STATEMENT(ev)))
+		return;
+
+	initStringInfo(&buf);
+	for (e = 0; e < lengthof(names); e++)
+		if (events & (1 << e))
+			appendStringInfo(&buf, "%s%s", buf.len ? " OR " : "", names[e]);
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("function \"%s\" must be fired %s %s FOR EACH %s",
+					caller, before ? "BEFORE" : "AFTER", buf.data,
+					row ? "ROW" : "STATEMENT")));
+}
