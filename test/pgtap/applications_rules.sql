@@ -19,8 +19,9 @@ CREATE FUNCTION pg_temp.imei(tac text, n int) RETURNS text LANGUAGE sql AS
 $$ SELECT imei_registry.imei_from_body(tac || lpad(n::text, 6, '0'))::text $$;
 -- register IMEIs grey (as a network's first report would)
 CREATE FUNCTION pg_temp.grey(VARIADIC imeis text[]) RETURNS void LANGUAGE sql AS $$
+    -- connected 40 days ago: past its last day, so that grey_expired may follow
     INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
-    SELECT i::imei_registry.imei, 'grey', 'unverified', now() FROM unnest(imeis) i
+    SELECT i::imei_registry.imei, 'grey', 'unverified', now() - interval '40 days' FROM unnest(imeis) i
 $$;
 -- An application approved in this transaction that lists the IMEI, as
 -- decide_application() makes one: the cause application_approved needs.
