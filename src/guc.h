@@ -5,6 +5,8 @@
 #ifndef IMEI_REGISTRY_GUC_H
 #define IMEI_REGISTRY_GUC_H
 
+#include "datatype/timestamp.h"
+
 /* imei_registry.grey_period_days: length of the grey period, in local days */
 extern int	imei_grey_period_days;
 
@@ -12,7 +14,6 @@ extern int	imei_grey_period_days;
 extern int	imei_application_hold_days;
 
 /* imei_registry.rules_start: the moment from which the rules apply */
-#include "datatype/timestamp.h"
 extern TimestampTz imei_rules_start;
 
 #endif							/* IMEI_REGISTRY_GUC_H */
