@@ -162,15 +162,23 @@ check_imei(PG_FUNCTION_ARGS)
 	TupleTableSlot *slot;
 	ScanKeyData key;
 	const AttrNumber *att;
+	Oid			relid;
+	Oid			pkeyid;
 
 	resultdesc = result_desc(fcinfo);
 	result[1] = CStringGetTextDatum("not_registered");
 	result[5] = BoolGetDatum(false);
 
+	/*
+	 * Copies: taking the lock processes invalidation messages, and any of
+	 * them empties the cache (forget_registry) before the index is opened.
+	 */
 	find_registry();
-	rel = table_open(registry_oid, AccessShareLock);
+	relid = registry_oid;
+	pkeyid = registry_pkey_oid;
+	rel = table_open(relid, AccessShareLock);
 	att = ext_table_columns(rel, EXT_REGISTRY, "check_imei");
-	idx = index_open(registry_pkey_oid, AccessShareLock);
+	idx = index_open(pkeyid, AccessShareLock);
 	check_pkey(rel, idx, att[REG_IMEI]);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imei));
 	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
