@@ -41,8 +41,8 @@ SELECT jsonb_build_object(
 ) AS doc;
 CREATE TABLE plain (imei imei_registry.imei);
 -- The IMEIs connected once (grey), committed: every run starts from here.
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-SELECT imei, 'grey', 'unverified', current_date + 30 FROM src;
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+SELECT imei, 'grey', 'unverified', now() FROM src;
 VACUUM ANALYZE imei_registry.registry;
 
 -- One run: time the baseline, the bare status update, the submission and the

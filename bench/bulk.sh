@@ -128,9 +128,9 @@ SQL
 read -r floor_s floor_kb < <(timed "$work/floor.sql")
 without_triggers "$work/writes.sql" imei_registry.registry imei_registry.history <<'SQL'
 INSERT INTO imei_registry.registry
-    (imei, status, reason, first_seen_at, first_operator, grey_last_day)
+    (imei, status, reason, first_seen_at, first_operator, grey_last_day, grey_period_days)
 SELECT imei_registry.imei_from_body((imei + 20000000000000)::text), 'grey', 'unverified',
-       connected_at, operator, imei_registry.grey_last_day(connected_at)
+       connected_at, operator, imei_registry.grey_last_day(connected_at), 30
   FROM plain_connections;
 INSERT INTO imei_registry.history (imei, from_status, to_status, reason, actor, changed_at)
 SELECT imei_registry.imei_from_body((imei + 20000000000000)::text), NULL, 'grey', 'unverified',

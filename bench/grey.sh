@@ -41,14 +41,15 @@ $psql -d "$DB" <<SQL
 CREATE EXTENSION imei_registry;
 SET session_replication_role = replica;
 INSERT INTO imei_registry.registry
-       (imei, status, reason, first_seen_at, grey_last_day)
+       (imei, status, reason, first_seen_at, grey_last_day, grey_period_days)
 SELECT imei_registry.imei_from_body((35000000000000 + g)::text),
        s.status, s.reason, pg_catalog.now() - interval '40 days',
        CASE s.status WHEN 'grey' THEN
             CASE WHEN g <= $DUE
                  THEN imei_registry.local_date(pg_catalog.now()) - 1 - (g % 30)::int
                  ELSE imei_registry.local_date(pg_catalog.now()) + (g % 30)::int END
-       END
+       END,
+       CASE s.status WHEN 'grey' THEN 30 END
   FROM pg_catalog.generate_series(1, $TOTAL) AS g
  CROSS JOIN LATERAL (SELECT CASE WHEN g <= $DUE OR g % 4 = 0 THEN 'grey' ELSE 'white' END::imei_registry.status AS status) AS st
  CROSS JOIN LATERAL (SELECT st.status, CASE st.status WHEN 'grey' THEN 'unverified' ELSE 'lawful_import' END AS reason) AS s

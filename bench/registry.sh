@@ -9,13 +9,15 @@
 #     in both.  Target <= 1.5.  For reference, also the UPDATE with no
 #     trigger at all (no rules, no history): what the history rows cost.
 # Uses the cluster of the PG* environment variables; creates (and drops) its
-# own database.  BENCH_SECONDS (default 10) per pgbench run, BENCH_CLIENTS (2).
+# own database.  BENCH_SECONDS (default 10) per pgbench run, BENCH_CLIENTS (2);
+# BENCH_ROWS (1000000) and BENCH_CHANGE (100000, at most a third of it) for
+# a quick run at a smaller size.
 set -euo pipefail
 DB=${BENCH_DB:-imei_registry_bench}
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-2}
-ROWS=1000000
-CHANGE=100000
+ROWS=${BENCH_ROWS:-1000000}
+CHANGE=${BENCH_CHANGE:-100000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"; dropdb --if-exists "$DB" >/dev/null 2>&1 || true' EXIT
 
@@ -29,22 +31,24 @@ echo "loading $ROWS IMEIs ..."
 q <<SQL
 ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;
 -- a third each white, grey, black; the bulk change takes the white ones
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at, grey_last_day, grey_period_days)
 SELECT imei_registry.imei_from_body((35000000000000 + g)::text),
        (ARRAY['white', 'grey', 'black'])[g % 3 + 1]::imei_registry.status,
        (ARRAY['lawful_import', 'unverified', 'gsma_blocked'])[g % 3 + 1],
-       CASE WHEN g % 3 = 1 THEN CURRENT_DATE + 20 END
+       now() - interval '10 days',
+       CASE WHEN g % 3 = 1 THEN imei_registry.local_date(now()) + 20 END,
+       CASE WHEN g % 3 = 1 THEN 30 END
 FROM generate_series(1, $ROWS) g;
 ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;
 VACUUM ANALYZE imei_registry.registry;
 SQL
 
-cat >"$work/pk.sql" <<'SQL'
-\set n random(1, 1000000)
+cat >"$work/pk.sql" <<SQL
+\\set n random(1, $ROWS)
 SELECT status, reason, since, grey_last_day FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) imei_registry.imei_from_body((35000000000000 + :n)::text);
 SQL
-cat >"$work/check.sql" <<'SQL'
-\set n random(1, 1000000)
+cat >"$work/check.sql" <<SQL
+\\set n random(1, $ROWS)
 SELECT * FROM imei_registry.check_imei(imei_registry.imei_from_body((35000000000000 + :n)::text));
 SQL
 

@@ -31,6 +31,7 @@
 #include "imei_parse.h"
 #include "bulk.h"
 #include "bulk_check.h"
+#include "grey.h"
 #include "rules.h"
 #include "relcheck.h"
 #include "registry.h"
@@ -53,6 +54,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "mb/pg_wchar.h"
+
 
 #if PG_VERSION_NUM >= 140000
 #include "commands/copyfrom_internal.h"
@@ -327,12 +329,12 @@ prepare_plans(void)
 			TIMESTAMPTZARRAYOID, INT8OID};
 
 		/*
-		 * A batch of first connections, no IMEI twice: what
-		 * report_connection() does, set-wise, with this import as the
-		 * cause (120_registry_functions.sql).  For each row: was it
-		 * inserted, and which import changed it last if it was known.
+		 * A batch of connections, no IMEI twice: what report_connection()
+		 * does, set-wise, with this import as the cause
+		 * (120_registry_functions.sql).  For each row: was it inserted,
+		 * did it change a known row.
 		 */
-		plan_connections = prepare("SELECT ord, inserted, last_import"
+		plan_connections = prepare("SELECT ord, inserted, changed"
 								   " FROM imei_registry.record_connections($1, $2, $3, $4)",
 								   4, a);
 	}
@@ -950,12 +952,16 @@ settle_duplicate(PendingRow *row)
 	settle_row(row, &r);
 }
 
+static void flush_batch(void);
+
 /* ---- the targets ---- */
 
 /*
  * Send the waiting connection rows to the registry, and count each: loaded
- * (inserted: grey now), already present (known), or a duplicate (changed
- * by this import in an earlier batch).
+ * (inserted, or a known IMEI whose first connection it moved earlier or
+ * set) or already present (changed nothing).  The seen set holds the IMEIs
+ * of one batch only: a later line of the same IMEI goes to the registry in
+ * a later batch, which answers for it like for any report.
  */
 static void
 flush_connections(void)
@@ -983,16 +989,19 @@ flush_connections(void)
 	{
 		PendingRow *row = result_row(result, i);
 
-		if (result_bool(result, i, 2))	/* inserted */
+		if (result_bool(result, i, 2) || result_bool(result, i, 3))	/* inserted, changed */
 			settle(row, ROW_LOADED);
-		else if (result_mine(result, i, 3))
-			settle_duplicate(row);
 		else
 			settle(row, ROW_PRESENT);
+		seen_delete(bulk.seen, row->imei);
 	}
 }
 
-/* operator, imei, connected_at: a first connection of an unknown IMEI makes it grey */
+/*
+ * operator, imei, connected_at: a report like report_connection()'s, the
+ * earliest connection winning.  An IMEI twice in a batch first sends the
+ * batch, so that each line meets the registry as the earlier lines left it.
+ */
 static void
 load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 {
@@ -1002,6 +1011,7 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	Imei		imei;
 	TimestampTz at;
 	PendingRow *row;
+	const char *problem;
 	bool		mine;
 
 	if (!bulk_require(r, operator, "operator") || !bulk_require(r, imei_s, "imei") ||
@@ -1009,6 +1019,12 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 		!bulk_parse_imei(r, imei_s, true, &imei) ||
 		!bulk_parse_timestamptz(r, at_s, "connected_at", &at))
 		return;
+	if ((problem = connection_time_problem(at)) != NULL)
+	{
+		bulk_reject(r, "bad_date", "connected_at \"%s\" is not a plausible time of connection: %s",
+					at_s, problem);
+		return;
+	}
 	if (!operator_exists(operator, &mine))
 	{
 		bulk_reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
@@ -1021,9 +1037,10 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 					GetUserNameFromId(GetSessionUserId(), false), operator);
 		return;
 	}
-	/* earlier in this batch, or known and seen earlier in this import */
-	if (!first_in_import(r, imei))
-		return;
+	/* an IMEI waiting in the batch: send the batch first */
+	if (seen_before(imei))
+		flush_batch();
+	remember(imei);
 
 	row = queue_row(r, rel, tuple, desc);
 	row->imei = imei;

@@ -34,36 +34,12 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "grey.h"
 #include "imei.h"
 #include "relcheck.h"
+#include "rules.h"
 
 PG_FUNCTION_INFO_V1(check_imei);
-
-/*
- * Today's civil date as imei_registry.local_date(now()) says: that SQL
- * function is the one definition of the local calendar.  now() is fixed for
- * a transaction, so it is called once per transaction at most.
- */
-static DateADT
-local_today(void)
-{
-	static TimestampTz cached_at = 0;
-	static DateADT cached_day = 0;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-
-	if (now != cached_at || cached_at == 0)
-	{
-		Oid			argtypes[1] = {TIMESTAMPTZOID};
-		Oid			fn;
-
-		fn = LookupFuncName(list_make2(makeString("imei_registry"),
-									   makeString("local_date")),
-							1, argtypes, false);
-		cached_day = DatumGetDateADT(OidFunctionCall1(fn, TimestampTzGetDatum(now)));
-		cached_at = now;
-	}
-	return cached_day;
-}
 
 /*
  * The registry (relcheck.c) and its primary key, found once per backend in
@@ -147,32 +123,62 @@ result_desc(FunctionCallInfo fcinfo)
 	return desc;
 }
 
+/* The value "black" of the status type */
+static Datum
+black_datum(Oid status_type)
+{
+	static Oid	cached_type = InvalidOid;
+	static Datum cached = (Datum) 0;
+
+	if (cached_type != status_type)
+	{
+		cached = DirectFunctionCall2(enum_in, CStringGetDatum("black"),
+									 ObjectIdGetDatum(status_type));
+		cached_type = status_type;
+	}
+	return cached;
+}
+
 /*
  * check_imei(imei, OUT status, OUT reason, OUT since, OUT grey_last_day,
- * OUT days_left): always one row.  An IMEI that the register does not know
- * has status NULL and reason 'not_registered'.
+ * OUT days_left, OUT application_pending): always one row, what is true
+ * now.  An IMEI that the register does not know has status NULL and reason
+ * 'not_registered'.  A grey IMEI past its last day is black, grey_expired,
+ * since the first moment after its last day, even before the expiry job
+ * has written it -- unless a pending application holds it: then it is grey,
+ * days_left 0, application_pending true.  days_left is never negative.
+ * Only a grey row past its last day costs more than the index probe.
  */
 Datum
 check_imei(PG_FUNCTION_ARGS)
 {
 	Imei		imei = PG_GETARG_IMEI(0);
 	TupleDesc	resultdesc;
-	Datum		result[5];
-	bool		nulls[5] = {true, false, true, true, true};
+	Datum		result[6];
+	bool		nulls[6] = {true, false, true, true, true, false};
 	Relation	rel;
 	Relation	idx;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	ScanKeyData key;
 	const AttrNumber *att;
+	Oid			relid;
+	Oid			pkeyid;
 
 	resultdesc = result_desc(fcinfo);
 	result[1] = CStringGetTextDatum("not_registered");
+	result[5] = BoolGetDatum(false);
 
+	/*
+	 * Copies: taking the lock processes invalidation messages, and any of
+	 * them empties the cache (forget_registry) before the index is opened.
+	 */
 	find_registry();
-	rel = table_open(registry_oid, AccessShareLock);
+	relid = registry_oid;
+	pkeyid = registry_pkey_oid;
+	rel = table_open(relid, AccessShareLock);
 	att = ext_table_columns(rel, EXT_REGISTRY, "check_imei");
-	idx = index_open(registry_pkey_oid, AccessShareLock);
+	idx = index_open(pkeyid, AccessShareLock);
 	check_pkey(rel, idx, att[REG_IMEI]);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imei));
 	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
@@ -193,10 +199,32 @@ check_imei(PG_FUNCTION_ARGS)
 			if (!nulls[i])
 				result[i] = datumCopy(result[i], attr->attbyval, attr->attlen);
 		}
-		if (!nulls[3])
+		if (!nulls[3] && !nulls[0] &&
+			rules_status_of(DatumGetObjectId(result[0])) == ST_GREY)
 		{
-			result[4] = Int32GetDatum(DatumGetDateADT(result[3]) - local_today());
-			nulls[4] = false;
+			DateADT		last = DatumGetDateADT(result[3]);
+			DateADT		today = almaty_today();
+
+			if (last >= today)
+			{
+				result[4] = Int32GetDatum(last - today);
+				nulls[4] = false;
+			}
+			else if (rules_application_holds(imei, last))
+			{
+				result[4] = Int32GetDatum(0);
+				nulls[4] = false;
+				result[5] = BoolGetDatum(true);
+			}
+			else
+			{
+				/* what the expiry will write: black since the period ended */
+				result[0] = black_datum(TupleDescAttr(resultdesc, 0)->atttypid);
+				result[1] = CStringGetTextDatum("grey_expired");
+				result[2] = TimestampTzGetDatum(almaty_day_start(last + 1));
+				nulls[2] = false;
+				nulls[3] = true;
+			}
 		}
 	}
 

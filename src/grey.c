@@ -20,12 +20,15 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
+#include "access/xact.h"
+#include "grey.h"
 #include "guc.h"
 
 #define GREY_TIMEZONE	"Asia/Almaty"
 
 PG_FUNCTION_INFO_V1(imei_local_date);
 PG_FUNCTION_INFO_V1(imei_grey_last_day);
+PG_FUNCTION_INFO_V1(imei_check_connected_at);
 
 /*
  * The zone, looked up once per backend.  pg_tzset() keeps what it loads for
@@ -50,7 +53,7 @@ almaty_tz(void)
 }
 
 /* The local date in Almaty of a moment; infinities stay infinite. */
-static DateADT
+DateADT
 almaty_local_date(TimestampTz t)
 {
 	struct pg_tm tm;
@@ -76,14 +79,77 @@ almaty_local_date(TimestampTz t)
  * overflow check: the last timestamp (294276 AD) plus the longest period
  * (3650 days) is far inside the range of date.
  */
-static DateADT
-grey_last_day(TimestampTz connected_at)
+DateADT
+grey_period_last_day(TimestampTz connected_at, int days)
 {
 	DateADT		first = almaty_local_date(connected_at);
 
 	if (DATE_NOT_FINITE(first))
 		return first;
-	return first + imei_grey_period_days;
+	return first + days;
+}
+
+static DateADT
+grey_last_day(TimestampTz connected_at)
+{
+	return grey_period_last_day(connected_at, imei_grey_period_days);
+}
+
+/* Today in Almaty: the local date of the transaction's start, now() */
+DateADT
+almaty_today(void)
+{
+	static TimestampTz cached_at = 0;
+	static DateADT cached_day = 0;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	if (now != cached_at || cached_at == 0)
+	{
+		cached_day = almaty_local_date(now);
+		cached_at = now;
+	}
+	return cached_day;
+}
+
+/* The first moment of a local date in Almaty */
+TimestampTz
+almaty_day_start(DateADT day)
+{
+	struct pg_tm tm;
+	TimestampTz result;
+	int			tz;
+
+	j2date(day + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	tz = DetermineTimeZoneOffset(&tm, almaty_tz());
+	if (tm2timestamp(&tm, 0, &tz, &result) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date out of range")));
+	return result;
+}
+
+/*
+ * Is a moment a plausible time of connection?  NULL if so, else why not:
+ * more than CONNECTION_MAX_AHEAD ahead of the server's clock (clocks of
+ * network elements drift a little; a device cannot connect in the future),
+ * or before the first GSM call, 1991-07-01 (in Finland; UTC here).
+ */
+const char *
+connection_time_problem(TimestampTz t)
+{
+	/* 1991-07-01 00:00 UTC, microseconds since 2000-01-01 */
+	const TimestampTz first_gsm_call =
+	-((TimestampTz) (date2j(2000, 1, 1) - date2j(1991, 7, 1)) * USECS_PER_DAY);
+
+	if (TIMESTAMP_NOT_FINITE(t))
+		return "it is not a finite time";
+	if (t < first_gsm_call)
+		return "it is before the first GSM call (1991-07-01)";
+	if (t > GetCurrentTimestamp() + CONNECTION_MAX_AHEAD)
+		return "it is more than 10 minutes ahead of the server's clock";
+	return NULL;
 }
 
 /* local_date(timestamptz) -> date */
@@ -91,6 +157,26 @@ Datum
 imei_local_date(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATEADT(almaty_local_date(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/*
+ * check_connected_at(connected_at timestamptz) -> void: 22023 unless the
+ * time is plausible (connection_time_problem).
+ */
+Datum
+imei_check_connected_at(PG_FUNCTION_ARGS)
+{
+	TimestampTz t = PG_GETARG_TIMESTAMPTZ(0);
+	const char *problem = connection_time_problem(t);
+
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("connected_at %s is not a plausible time of connection",
+						timestamptz_to_str(t)),
+				 errdetail("%c%s.", pg_toupper(problem[0]), problem + 1),
+				 errhint("A connection is from 1991-07-01 on and at most 10 minutes ahead of the server's clock.")));
+	PG_RETURN_VOID();
 }
 
 /* grey_last_day(connected_at timestamptz) -> date */

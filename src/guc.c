@@ -11,7 +11,9 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "bulk.h"
 #include "guc.h"
@@ -27,6 +29,72 @@
  */
 int			imei_grey_period_days = 30;
 
+/*
+ * A grey IMEI past its last day stays grey while a submitted, undecided
+ * application lists it, through the local date of submission plus this many
+ * days, if it was submitted by the last day.  PGC_SUSET, like the period.
+ */
+int			imei_application_hold_days = 30;
+
+/*
+ * The rules apply to devices that entered the networks from this moment on;
+ * a device connected before it is white (grandfathered).  The rules date
+ * themselves "24-25 March 2025": a device in the networks during those two
+ * days was there before the rules applied to it, so the default is the end
+ * of 25 March in Almaty, 2025-03-26 00:00+05.  Set with an explicit offset.
+ */
+#define RULES_START_DEFAULT "2025-03-26 00:00:00+05"
+
+static char *rules_start_string = NULL;
+TimestampTz imei_rules_start = 0;
+
+/*
+ * Parse without throwing (a check hook must not): the steps of
+ * timestamptz_in.  No special values (infinity, now, epoch, ...).
+ */
+static bool
+check_rules_start(char **newval, void **extra, GucSource source)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz = 0;
+	TimestampTz t;
+#if PG_VERSION_NUM >= 160000
+	DateTimeErrorExtra dterr;
+#endif
+
+	if (*newval == NULL || strlen(*newval) > MAXDATELEN ||
+		ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0 ||
+#if PG_VERSION_NUM >= 160000
+		DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz, &dterr) != 0 ||
+#else
+		DecodeDateTime(field, ftype, nf, &dtype, &tm, &fsec, &tz) != 0 ||
+#endif
+		dtype != DTK_DATE || tm2timestamp(&tm, fsec, &tz, &t) != 0)
+	{
+		GUC_check_errdetail("imei_registry.rules_start must be a timestamp with an offset, such as \"%s\".",
+							RULES_START_DEFAULT);
+		return false;
+	}
+	*extra = malloc(sizeof(TimestampTz));	/* GUC frees it with free() */
+	if (*extra == NULL)
+		return false;
+	*((TimestampTz *) *extra) = t;
+	return true;
+}
+
+static void
+assign_rules_start(const char *newval, void *extra)
+{
+	imei_rules_start = *((TimestampTz *) extra);
+}
+
 void		_PG_init(void);
 
 void
@@ -41,6 +109,25 @@ _PG_init(void)
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("imei_registry.application_hold_days",
+							"Days after its submission that a pending application holds a grey IMEI past its last day.",
+							"Counted in local dates (Asia/Almaty): held through the date of submission plus this many days.",
+							&imei_application_hold_days,
+							30,
+							0, 3650,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("imei_registry.rules_start",
+							   "The moment from which the registration rules apply to a device.",
+							   "A device whose earliest connection is before it is white (grandfathered).",
+							   &rules_start_string,
+							   RULES_START_DEFAULT,
+							   PGC_SUSET,
+							   0,
+							   check_rules_start, assign_rules_start, NULL);
 
 	bulk_init();				/* imei_registry.import_atomic */
 

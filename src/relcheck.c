@@ -41,6 +41,7 @@ typedef enum ColType
 {
 	CT_TEXT,
 	CT_INT8,
+	CT_INT4,
 	CT_TIMESTAMPTZ,
 	CT_DATE,
 	CT_XID8,
@@ -79,7 +80,10 @@ static const RelationSpec specs[EXT_NRELATIONS] = {
 			[REG_GREY_LAST_DAY] = {"grey_last_day", CT_DATE},
 			[REG_APPLICATION_ID] = {"application_id", CT_INT8},
 			[REG_IMPORT_ID] = {"import_id", CT_INT8},
-			[REG_NOTE] = {"note", CT_TEXT}}},
+			[REG_NOTE] = {"note", CT_TEXT},
+			[REG_GREY_PERIOD_DAYS] = {"grey_period_days", CT_INT4},
+			[REG_FIRST_SEEN_AT] = {"first_seen_at", CT_TIMESTAMPTZ},
+			[REG_FIRST_OPERATOR] = {"first_operator", CT_TEXT}}},
 	[EXT_HISTORY] = {"history", false, HIST_NCOLUMNS, {
 			[HIST_XID] = {"xid", CT_XID8}}},
 	/* the COPY targets are read by position, every column as text */
@@ -156,6 +160,7 @@ type_oid(ColType t)
 {
 	static const Oid builtin[CT_NTYPES] = {
 		[CT_TEXT] = TEXTOID, [CT_INT8] = INT8OID,
+		[CT_INT4] = INT4OID,
 		[CT_TIMESTAMPTZ] = TIMESTAMPTZOID, [CT_DATE] = DATEOID,
 		[CT_XID8] = XID8OID
 	};

@@ -37,6 +37,8 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "grey.h"
+#include "guc.h"
 #include "rules.h"
 #include "registry.h"
 
@@ -48,9 +50,9 @@ const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
  * test/shell/docs_rules.sh checks that it does.
  */
 static const TransitionRule rules[] = {
-	{ST_NONE, ST_GREY, "unverified", 0},
+	{ST_NONE, ST_GREY, "unverified", RULE_CONNECTED_SINCE_RULES},
 	{ST_NONE, ST_WHITE, "lawful_import", RULE_IMPORT},
-	{ST_NONE, ST_WHITE, "grandfathered", 0},
+	{ST_NONE, ST_WHITE, "grandfathered", RULE_CONNECTED_BEFORE_RULES},
 	/* the new IMEI of a board replacement, even if never connected */
 	{ST_NONE, ST_WHITE, "application_approved",
 	RULE_APPLICATION | RULE_BOARD_REPLACEMENT},
@@ -60,14 +62,19 @@ static const TransitionRule rules[] = {
 	/* the importer's own application; never by a bare register_import */
 	{ST_GREY, ST_WHITE, "lawful_import",
 	RULE_IMPORT | RULE_APPLICATION | RULE_COMMERCIAL_IMPORT},
-	{ST_GREY, ST_BLACK, "grey_expired", 0},
+	{ST_GREY, ST_WHITE, "grandfathered", RULE_CONNECTED_BEFORE_RULES},
+	{ST_GREY, ST_BLACK, "grey_expired", RULE_PERIOD_OVER | RULE_NOT_HELD},
 	{ST_GREY, ST_BLACK, "gsma_blocked", 0},
 	{ST_GREY, ST_BLACK, "counterfeit", 0},
 	{ST_WHITE, ST_BLACK, "gsma_blocked", 0},
 	{ST_WHITE, ST_BLACK, "counterfeit", 0},
 	{ST_WHITE, ST_BLACK, "replaced", 0},
+	/* a report of an earlier connection moves the period (history only) */
+	{ST_GREY, ST_GREY, "earlier_connection", RULE_HISTORY_ONLY | RULE_CONNECTED_SINCE_RULES},
 	{ST_BLACK, ST_WHITE, "application_approved",
 	RULE_BLACK_FOR_GREY_EXPIRED | RULE_APPLICATION},
+	{ST_BLACK, ST_WHITE, "grandfathered",
+	RULE_BLACK_FOR_GREY_EXPIRED | RULE_CONNECTED_BEFORE_RULES},
 	{ST_BLACK, ST_WHITE, "reinstated", RULE_NOTE},
 	/* a harder block for a black IMEI: no application can lift it then */
 	{ST_BLACK, ST_BLACK, "gsma_blocked", 0},
@@ -84,6 +91,11 @@ static const struct
 	{RULE_NOTE, "note"},
 	{RULE_IMPORT, "import"},
 	{RULE_APPLICATION, "application"},
+	{RULE_PERIOD_OVER, "period_over"},
+	{RULE_NOT_HELD, "not_held"},
+	{RULE_CONNECTED_BEFORE_RULES, "connected_before_rules"},
+	{RULE_CONNECTED_SINCE_RULES, "connected_since_rules"},
+	{RULE_HISTORY_ONLY, "history_only"},
 	{RULE_COMMERCIAL_IMPORT, "commercial_import"},
 	{RULE_BOARD_REPLACEMENT, "board_replacement"},
 };
@@ -393,6 +405,106 @@ rules_reason_base(const char *code)
 	return site_code_base(code);
 }
 
+/* ---- the start of the rules ---- */
+
+bool
+rules_before_start(TimestampTz connected_at)
+{
+	return connected_at < imei_rules_start;
+}
+
+/* ---- the hold of a pending application ---- */
+
+static Oid	applications_owner = InvalidOid;
+static Oid	applications_relid = InvalidOid;
+static SPIPlanPtr hold_plan = NULL;
+static Oid	hold_imei_type = InvalidOid;
+
+static void
+forget_applications(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == applications_relid)
+		applications_relid = InvalidOid;
+}
+
+/*
+ * Read as the owner of imei_registry.applications (the check's callers have
+ * no right on it), with a saved, fully qualified statement.
+ */
+bool
+rules_application_holds(Imei imei, DateADT grey_last_day)
+{
+	static bool callback_registered = false;
+	Oid			save_userid;
+	int			save_sec_context;
+	Datum		args[4];
+	bool		held;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_applications, (Datum) 0);
+		callback_registered = true;
+	}
+	if (!OidIsValid(applications_relid))
+	{
+		HeapTuple	tup;
+		Oid			relid = get_relname_relid("applications",
+											  get_namespace_oid("imei_registry", false));
+
+		if (!OidIsValid(relid))
+			elog(ERROR, "imei_registry: relation imei_registry.applications does not exist");
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", relid);
+		applications_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+		if (hold_plan != NULL)
+			SPI_freeplan(hold_plan);
+		hold_plan = NULL;
+		hold_imei_type = DatumGetObjectId(DirectFunctionCall1(regtypein,
+															  CStringGetDatum("imei_registry.imei")));
+		applications_relid = relid;
+	}
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(applications_owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "imei_registry: SPI_connect failed");
+	if (hold_plan == NULL)
+	{
+		Oid			argtypes[4] = {hold_imei_type, DATEOID, DATEOID, INT4OID};
+		SPIPlanPtr	p;
+
+		p = SPI_prepare("SELECT FROM imei_registry.application_imeis i"
+						" JOIN imei_registry.applications a"
+						"   ON a.id OPERATOR(pg_catalog.=) i.application_id"
+						" WHERE i.imei OPERATOR(pg_catalog.=) $1"
+						"   AND a.state OPERATOR(pg_catalog.=) 'submitted'"
+						"   AND imei_registry.local_date(a.submitted_at) OPERATOR(pg_catalog.<=) $2"
+						"   AND $3 OPERATOR(pg_catalog.<=)"
+						"       (imei_registry.local_date(a.submitted_at) OPERATOR(pg_catalog.+) $4)"
+						" LIMIT 1",
+						4, argtypes);
+		if (p == NULL)
+			elog(ERROR, "imei_registry: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		hold_plan = p;
+	}
+	args[0] = ImeiGetDatum(imei);
+	args[1] = DateADTGetDatum(grey_last_day);
+	args[2] = DateADTGetDatum(almaty_today());
+	args[3] = Int32GetDatum(imei_application_hold_days);
+	if (SPI_execute_plan(hold_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "imei_registry: reading imei_registry.applications failed");
+	held = SPI_processed > 0;
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return held;
+}
+
 /* ---- the check and its refusals ---- */
 
 static bool
@@ -410,6 +522,17 @@ condition_holds(RuleCondition condition, const RuleChange *c)
 		case RULE_COMMERCIAL_IMPORT:
 		case RULE_BOARD_REPLACEMENT:
 			return true;		/* the trigger looks them up: check_cause() */
+		case RULE_PERIOD_OVER:
+			return c->has_grey_last_day && c->grey_last_day < almaty_today();
+		case RULE_NOT_HELD:
+			return !c->has_grey_last_day ||
+				!rules_application_holds(c->imei, c->grey_last_day);
+		case RULE_CONNECTED_BEFORE_RULES:
+			return c->has_first_seen && rules_before_start(c->first_seen_at);
+		case RULE_CONNECTED_SINCE_RULES:
+			return c->has_first_seen && !rules_before_start(c->first_seen_at);
+		case RULE_HISTORY_ONLY:
+			return c->history_only;
 	}
 	return false;
 }
@@ -490,6 +613,12 @@ static char *
 imei_string(Imei value)
 {
 	return psprintf("%015" INT64_MODIFIER "d", value);
+}
+
+static char *
+date_text(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
 }
 
 /* "white by a or b; black by c" for the detail of a refusal */
@@ -597,6 +726,51 @@ rules_enforce(Imei imei, const RuleChange *c)
 								imei_string(imei), from, to, c->reason),
 						 errdetail("Reason \"%s\" is a registry decision and needs its written reason in note, with visible text (not only white space or invisible characters).",
 								   c->reason)));
+			if (failed == RULE_PERIOD_OVER)
+				ereport(ERROR,
+						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+						 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" before its grey period ends",
+								imei_string(imei), from, to, c->reason),
+						 c->has_grey_last_day ?
+						 errdetail("Its last day of grey is %s; today in Asia/Almaty is %s.",
+								   date_text(c->grey_last_day), date_text(almaty_today())) : 0));
+			if (failed == RULE_NOT_HELD)
+				ereport(ERROR,
+						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+						 errmsg("IMEI %s cannot change from %s to %s by reason \"%s\" while a pending application holds it",
+								imei_string(imei), from, to, c->reason),
+						 errdetail("An application submitted by its last day of grey (%s) lists it and is not decided; it holds for %d days after submission (imei_registry.application_hold_days).",
+								   date_text(c->grey_last_day), imei_application_hold_days)));
+			if (failed == RULE_CONNECTED_BEFORE_RULES || failed == RULE_CONNECTED_SINCE_RULES)
+			{
+				const char *start = pstrdup(timestamptz_to_str(imei_rules_start));
+
+				if (!c->has_first_seen)
+					ereport(ERROR,
+							(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+							 errmsg("IMEI %s cannot %s%s by reason \"%s\" without a first connection",
+									imei_string(imei), from ? "change to " : "start ", to,
+									c->reason),
+							 errdetail("Reason \"%s\" depends on when the device first connected: first_seen_at is needed.",
+									   c->reason)));
+				ereport(ERROR,
+						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+						 errmsg("IMEI %s cannot %s%s by reason \"%s\": its earliest connection is %s the start of the rules",
+								imei_string(imei), from ? "change to " : "start ", to,
+								c->reason,
+								failed == RULE_CONNECTED_BEFORE_RULES ? "not before" : "before"),
+						 errdetail("Its earliest connection is %s; the rules apply from %s (imei_registry.rules_start).",
+								   timestamptz_to_str(c->first_seen_at), start),
+						 failed == RULE_CONNECTED_SINCE_RULES ?
+						 errhint("A device in the networks before the rules is white by reason \"grandfathered\".") : 0));
+			}
+			if (failed == RULE_HISTORY_ONLY)
+				ereport(ERROR,
+						(errcode(ERRCODE_IR_TRANSITION_FORBIDDEN),
+						 errmsg("IMEI %s cannot take reason \"%s\"", imei_string(imei), c->reason),
+						 errdetail("Reason \"%s\" names only history rows: a report of an earlier connection moves first_seen_at, and the row keeps its reason.",
+								   c->reason),
+						 errhint("Set first_seen_at to the earlier connection instead.")));
 			elog(ERROR, "imei_registry: condition %u has no refusal", failed);
 			break;
 	}
@@ -609,6 +783,22 @@ PG_FUNCTION_INFO_V1(reason_base);
 PG_FUNCTION_INFO_V1(transition_allowed);
 PG_FUNCTION_INFO_V1(transition_rules);
 PG_FUNCTION_INFO_V1(reasons_guard);
+PG_FUNCTION_INFO_V1(application_holds);
+PG_FUNCTION_INFO_V1(connected_before_rules);
+
+/* connected_before_rules(timestamptz) -> boolean: rules_before_start() */
+Datum
+connected_before_rules(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(rules_before_start(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/* application_holds(imei, grey_last_day date) -> boolean: rules_application_holds() */
+Datum
+application_holds(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(rules_application_holds(PG_GETARG_IMEI(0), PG_GETARG_DATEADT(1)));
+}
 
 /*
  * reason_leads_to(base text, status) -> boolean: does an entry reach this

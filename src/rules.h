@@ -15,6 +15,9 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+#include "utils/date.h"
+
 #include "imei.h"
 
 /* SQLSTATE of a change the rules forbid */
@@ -34,8 +37,9 @@ extern const char *const reg_status_names[REG_NSTATUS];
 /*
  * Named checks that an entry of the table may carry, each evaluated in one
  * place (rules_check).  A row condition needs only the row and the change;
- * a cause condition needs the cause of the change (its note, ...), which
- * only the transition trigger has.  A new condition is a bit here, its name
+ * a trigger condition needs what only the transition trigger has: the
+ * cause of the change (its note, ...), the row's dates, the applications
+ * that hold it.  A new condition is a bit here, its name
  * in condition_names[], its test in condition_holds() and its refusal in
  * rules_enforce() (rules.c); what it needs to know goes into RuleChange.
  */
@@ -46,11 +50,16 @@ typedef enum RuleCondition
 	RULE_IMPORT = 1 << 2,		/* cause: import_id, an importer's registration */
 	RULE_APPLICATION = 1 << 3,	/* cause: application_id, approved in this
 								 * transaction, listing the IMEI */
-	RULE_COMMERCIAL_IMPORT = 1 << 4,	/* cause: that application is a
+	RULE_PERIOD_OVER = 1 << 4,	/* dates: the Almaty date is past grey_last_day */
+	RULE_NOT_HELD = 1 << 5,		/* no pending application holds the IMEI */
+	RULE_CONNECTED_BEFORE_RULES = 1 << 6,	/* first_seen_at before rules_start */
+	RULE_CONNECTED_SINCE_RULES = 1 << 7,	/* first_seen_at from rules_start on */
+	RULE_HISTORY_ONLY = 1 << 8, /* the row keeps its reason; only history names it */
+	RULE_COMMERCIAL_IMPORT = 1 << 9,	/* cause: that application is a
 										 * commercial import with a goods
 										 * declaration */
-	RULE_BOARD_REPLACEMENT = 1 << 5 /* cause: that application is a board
-									 * replacement (the IMEI its new one) */
+	RULE_BOARD_REPLACEMENT = 1 << 10	/* cause: that application is a board
+										 * replacement (the IMEI its new one) */
 } RuleCondition;
 
 /*
@@ -58,11 +67,15 @@ typedef enum RuleCondition
  * (RULE_COMMERCIAL_IMPORT, RULE_BOARD_REPLACEMENT, each only with
  * RULE_APPLICATION) need a look-up in the database, which the trigger makes
  * (check_cause() in transitions.c) for the entry that rules_enforce()
- * returned; rules_check() leaves them to it.
+ * returned; rules_check() leaves them to it.  All of these are the
+ * trigger's (with_cause): they need the cause or the row's dates.
  */
 #define RULE_LOOKUP_CONDITIONS	(RULE_IMPORT | RULE_APPLICATION | \
 								 RULE_COMMERCIAL_IMPORT | RULE_BOARD_REPLACEMENT)
-#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_LOOKUP_CONDITIONS)
+#define RULE_CAUSE_CONDITIONS	(RULE_NOTE | RULE_LOOKUP_CONDITIONS | \
+								 RULE_PERIOD_OVER | RULE_NOT_HELD | \
+								 RULE_CONNECTED_BEFORE_RULES | \
+								 RULE_CONNECTED_SINCE_RULES | RULE_HISTORY_ONLY)
 
 typedef struct TransitionRule
 {
@@ -82,7 +95,14 @@ typedef struct RuleChange
 	const char *reason;			/* the new code as written, NULL if none */
 	const char *base;			/* its base code, NULL if it is no code */
 	const char *note;			/* the note as it will be stored */
-	bool		with_cause;		/* evaluate cause conditions (the trigger) */
+	bool		with_cause;		/* evaluate trigger conditions (the trigger) */
+	/* what the trigger conditions need besides the cause */
+	Imei		imei;
+	bool		history_only;	/* the row keeps its reason (earlier_connection) */
+	bool		has_first_seen;
+	TimestampTz first_seen_at;	/* the row's earliest connection, as stored */
+	bool		has_grey_last_day;
+	DateADT		grey_last_day;	/* the old row's last day of grey */
 } RuleChange;
 
 typedef enum RuleVerdict
@@ -131,6 +151,16 @@ extern bool rules_allows_change(RegStatus from, const char *from_reason,
 
 /* "white", "grey", "black" as a status; ST_NONE for NULL or anything else */
 extern RegStatus rules_status_named(const char *name);
+
+/* Is a connection before imei_registry.rules_start (grandfathered)? */
+extern bool rules_before_start(TimestampTz connected_at);
+
+/*
+ * Does a submitted, undecided application hold this grey IMEI?  It holds
+ * when it was submitted by the last day of the period, through the local
+ * date of submission plus imei_registry.application_hold_days.
+ */
+extern bool rules_application_holds(Imei imei, DateADT grey_last_day);
 
 /* Returns if the change is allowed; else the IR001 error that says why. */
 extern void rules_enforce(Imei imei, const RuleChange *change);

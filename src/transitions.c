@@ -49,6 +49,8 @@
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
+#include "grey.h"
+#include "guc.h"
 #include "imei.h"
 #include "relcheck.h"
 #include "rules.h"
@@ -73,6 +75,9 @@ typedef struct RegistryAtts
 	int			reason_base;
 	int			since;
 	int			grey_last_day;
+	int			grey_period_days;
+	int			first_seen_at;
+	int			first_operator;
 	int			causes[3];		/* application_id, import_id, note */
 } RegistryAtts;
 
@@ -98,6 +103,9 @@ registry_atts(Relation rel, const char *caller)
 	a.reason_base = att[REG_REASON_BASE];
 	a.since = att[REG_SINCE];
 	a.grey_last_day = att[REG_GREY_LAST_DAY];
+	a.grey_period_days = att[REG_GREY_PERIOD_DAYS];
+	a.first_seen_at = att[REG_FIRST_SEEN_AT];
+	a.first_operator = att[REG_FIRST_OPERATOR];
 	a.causes[0] = att[REG_APPLICATION_ID];
 	a.causes[1] = att[REG_IMPORT_ID];
 	a.causes[2] = att[REG_NOTE];
@@ -125,13 +133,30 @@ imei_string(Imei value)
  * name that need a look-up (an import, an application) are checked by
  * check_cause().
  */
+/* What a change knows of the row's dates, for the rules' conditions */
+typedef struct RowDates
+{
+	bool		has_first_seen;
+	TimestampTz first_seen_at;	/* the new row's */
+	bool		has_grey_last_day;
+	DateADT		grey_last_day;	/* the old row's */
+} RowDates;
+
 static const TransitionRule *
 check_transition(Imei imei, RegStatus from, const char *old_reason,
 				 const char *old_base, RegStatus to, const char *reason,
-				 const char *base, const char *note)
+				 const char *base, const char *note, const RowDates *dates,
+				 bool history_only)
 {
 	RuleChange	change;
 
+	memset(&change, 0, sizeof(change));
+	change.imei = imei;
+	change.history_only = history_only;
+	change.has_first_seen = dates->has_first_seen;
+	change.first_seen_at = dates->first_seen_at;
+	change.has_grey_last_day = dates->has_grey_last_day;
+	change.grey_last_day = dates->grey_last_day;
 	change.from = from;
 	change.from_reason = old_reason;
 	change.from_base = old_base;
@@ -399,19 +424,164 @@ check_note_length(Imei imei, const char *note)
 				 errdetail("Notes are copied into the append-only history, which keeps them short.")));
 }
 
+static bool
+updated(TriggerData *trigdata, int att)
+{
+	return TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		bms_is_member(att - FirstLowInvalidHeapAttributeNumber,
+					  trigdata->tg_updatedcols);
+}
+
+static char *
+date_text(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+/*
+ * The first connection of a row, whoever writes: plausible when it is set
+ * or moved; on an UPDATE only earlier, never cleared, and first_operator
+ * changes only with it.  Returns whether it moved earlier.
+ */
+static bool
+check_first_seen(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
+				 TupleDesc tupdesc, const RegistryAtts *a, RowDates *dates)
+{
+	bool		isnull;
+	Datum		d;
+	bool		old_seen = false;
+	TimestampTz old_at = 0;
+	bool		moved = false;
+	bool		set;
+	const char *problem;
+
+	d = heap_getattr(newtuple, a->first_seen_at, tupdesc, &isnull);
+	dates->has_first_seen = !isnull;
+	dates->first_seen_at = isnull ? 0 : DatumGetTimestampTz(d);
+	if (oldtuple != NULL)
+	{
+		d = heap_getattr(oldtuple, a->first_seen_at, tupdesc, &isnull);
+		old_seen = !isnull;
+		old_at = isnull ? 0 : DatumGetTimestampTz(d);
+	}
+	if (old_seen && !dates->has_first_seen)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("the first connection of IMEI %s cannot be cleared",
+						imei_string(imei)),
+				 errdetail("It is %s.", timestamptz_to_str(old_at))));
+	if (old_seen && dates->first_seen_at > old_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("the first connection of IMEI %s cannot move later",
+						imei_string(imei)),
+				 errdetail("It is %s; %s is later.", pstrdup(timestamptz_to_str(old_at)),
+						   timestamptz_to_str(dates->first_seen_at)),
+				 errhint("first_seen_at is the earliest connection any operator reported: it only moves earlier.")));
+	moved = old_seen && dates->first_seen_at < old_at;
+	set = dates->has_first_seen && !old_seen;
+	if ((moved || set) &&
+		(problem = connection_time_problem(dates->first_seen_at)) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("first connection %s of IMEI %s is not a plausible time",
+						timestamptz_to_str(dates->first_seen_at), imei_string(imei)),
+				 errdetail("%c%s.", pg_toupper(problem[0]), problem + 1)));
+	if (oldtuple != NULL && !moved && !set)
+	{
+		bool		oldnull;
+		bool		newnull;
+		Datum		o = heap_getattr(oldtuple, a->first_operator, tupdesc, &oldnull);
+		Datum		n = heap_getattr(newtuple, a->first_operator, tupdesc, &newnull);
+
+		if (oldnull != newnull ||
+			(!oldnull && !DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, o, n))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("the first operator of IMEI %s changes only with its first connection",
+							imei_string(imei)),
+					 errdetail("first_operator is the operator of the earliest connection, first_seen_at.")));
+	}
+	return moved;
+}
+
+/*
+ * The grey period of a grey row, its own fact: the length it got when it
+ * turned grey (stored in grey_period_days) and the last day, always the
+ * local date of first_seen_at plus that length.  A write that sets either
+ * to anything else is refused.  Appends the columns to set.
+ */
+static int
+grey_period(Imei imei, TriggerData *trigdata, HeapTuple oldtuple,
+			HeapTuple newtuple, TupleDesc tupdesc, const RegistryAtts *a,
+			const RowDates *dates, int *cols, Datum *values, bool *nulls,
+			int ncols)
+{
+	bool		isnull;
+	Datum		d;
+	int			days;
+	DateADT		last;
+
+	if (oldtuple != NULL)
+		days = DatumGetInt32(heap_getattr(oldtuple, a->grey_period_days, tupdesc, &isnull));
+	else
+	{
+		days = imei_grey_period_days;
+		isnull = false;
+	}
+	if (isnull)
+		elog(ERROR, "imei_registry: grey row of IMEI %s has no period length",
+			 imei_string(imei));
+	d = heap_getattr(newtuple, a->grey_period_days, tupdesc, &isnull);
+	if (updated(trigdata, a->grey_period_days) && !isnull && DatumGetInt32(d) != days)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("the grey period of IMEI %s is %d days, not %d",
+						imei_string(imei), days, DatumGetInt32(d)),
+				 errdetail("A grey period has the length imei_registry.grey_period_days had when the IMEI turned grey.")));
+	if (!dates->has_first_seen)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("grey IMEI %s needs its first connection", imei_string(imei)),
+				 errdetail("The grey period starts at first_seen_at.")));
+	last = grey_period_last_day(dates->first_seen_at, days);
+	d = heap_getattr(newtuple, a->grey_last_day, tupdesc, &isnull);
+	if (updated(trigdata, a->grey_last_day) && !isnull && DatumGetDateADT(d) != last)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+				 errmsg("the last day of grey of IMEI %s is %s, not %s",
+						imei_string(imei), date_text(last), date_text(DatumGetDateADT(d))),
+				 errdetail("The last day is the local date (Asia/Almaty) of first_seen_at, %s, plus %d days.",
+						   timestamptz_to_str(dates->first_seen_at), days),
+				 errhint("A report of an earlier connection moves it; nothing else does.")));
+	cols[ncols] = a->grey_period_days;
+	values[ncols] = Int32GetDatum(days);
+	nulls[ncols] = false;
+	ncols++;
+	cols[ncols] = a->grey_last_day;
+	values[ncols] = DateADTGetDatum(last);
+	nulls[ncols] = false;
+	ncols++;
+	return ncols;
+}
+
 /*
  * registry_transition: BEFORE INSERT OR UPDATE FOR EACH ROW on registry.
  *
  * INSERT: the new status and reason must be a start the rules allow.
  * UPDATE that changes status (or, where a rule allows it, only the reason:
  * black for grey_expired becomes black for gsma_blocked): the change must be
- * allowed; since is stamped, grey_last_day is cleared when the row leaves
- * grey, and a cause column (application_id, import_id, note) that the UPDATE
- * did not set is cleared, so a history row never inherits the cause of an
- * older change.  reason_base is the base code of a site's reason, NULL for
- * a shipped one (its own base).
+ * allowed; since is stamped, grey_last_day and grey_period_days are cleared
+ * when the row leaves grey, and a cause column (application_id, import_id,
+ * note) that the UPDATE did not set is cleared, so a history row never
+ * inherits the cause of an older change.  reason_base is the base code of a
+ * site's reason, NULL for a shipped one (its own base).
  * UPDATE that keeps status and reason: since and reason_base stay (they
- * cannot be set by hand); nothing else is checked and no history is written.
+ * cannot be set by hand).  A grey row whose first connection moves earlier
+ * is the rules' history-only change grey -> grey by earlier_connection (the
+ * history trigger writes its row); anything else adds no history.
+ * Whoever writes: first_seen_at only moves earlier (check_first_seen), and
+ * a grey row's period is its own (grey_period).
  */
 Datum
 registry_transition(PG_FUNCTION_ARGS)
@@ -430,9 +600,9 @@ registry_transition(PG_FUNCTION_ARGS)
 	int			att_since = a->since;
 	int			att_grey = a->grey_last_day;
 	int			att_note = a->causes[2];
-	int			cols[7];
-	Datum		values[7];
-	bool		nulls[7];
+	int			cols[9];
+	Datum		values[9];
+	bool		nulls[9];
 	int			ncols = 0;
 	bool		isnull;
 	Datum		d;
@@ -443,6 +613,8 @@ registry_transition(PG_FUNCTION_ARGS)
 	const char *base;
 	char	   *old_reason = NULL;
 	char	   *old_base = NULL;
+	RowDates	dates;
+	bool		moved;
 	int			i;
 
 	d = heap_getattr(newtuple, att_imei, tupdesc, &isnull);
@@ -456,6 +628,7 @@ registry_transition(PG_FUNCTION_ARGS)
 	to = rules_status_of(DatumGetObjectId(d));
 	reason = text_column(newtuple, tupdesc, att_reason);
 	base = rules_reason_base(reason);
+	memset(&dates, 0, sizeof(dates));
 
 	if (!is_insert)
 	{
@@ -474,7 +647,14 @@ registry_transition(PG_FUNCTION_ARGS)
 		old_base = text_column(oldtuple, tupdesc, att_base);
 		if (old_base == NULL)
 			old_base = old_reason;	/* a shipped code is its own base */
+		d = heap_getattr(oldtuple, att_grey, tupdesc, &isnull);
+		dates.has_grey_last_day = !isnull;
+		dates.grey_last_day = isnull ? 0 : DatumGetDateADT(d);
+	}
+	moved = check_first_seen(imei, oldtuple, newtuple, tupdesc, a, &dates);
 
+	if (!is_insert)
+	{
 		if (from == to && reason != NULL && strcmp(reason, old_reason) != 0 &&
 			base != NULL && rules_entry(to, to, base) != NULL)
 		{
@@ -491,12 +671,20 @@ registry_transition(PG_FUNCTION_ARGS)
 								reason ? reason : "", reg_status_names[to]),
 						 errdetail("A reason changes only with the status it leads to.")));
 			check_note_length(imei, text_column(newtuple, tupdesc, att_note));
+			/* an earlier first connection: the rules' history-only change */
+			if (moved)
+				check_transition(imei, from, old_reason, old_base, to,
+								 "earlier_connection", "earlier_connection",
+								 NULL, &dates, true);
 			cols[ncols] = att_since;
 			values[ncols] = heap_getattr(oldtuple, att_since, tupdesc, &nulls[ncols]);
 			ncols++;
 			cols[ncols] = att_base;
 			values[ncols] = heap_getattr(oldtuple, att_base, tupdesc, &nulls[ncols]);
 			ncols++;
+			if (to == ST_GREY)
+				ncols = grey_period(imei, trigdata, oldtuple, newtuple, tupdesc, a,
+									&dates, cols, values, nulls, ncols);
 			return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc,
 															 ncols, cols,
 															 values, nulls));
@@ -545,7 +733,7 @@ registry_transition(PG_FUNCTION_ARGS)
 
 		check_note_length(imei, c.note);
 		rule = check_transition(imei, from, old_reason, old_base, to, reason,
-								base, c.note);
+								base, c.note, &dates, false);
 		check_cause(rel, att_imei, rule, imei, from, &c);
 	}
 
@@ -559,9 +747,17 @@ registry_transition(PG_FUNCTION_ARGS)
 	nulls[ncols] = strcmp(base, reason) == 0;
 	values[ncols] = nulls[ncols] ? (Datum) 0 : CStringGetTextDatum(base);
 	ncols++;
-	if (to != ST_GREY)
+	if (to == ST_GREY)
+		ncols = grey_period(imei, trigdata, from == ST_GREY ? oldtuple : NULL,
+							newtuple, tupdesc, a, &dates, cols, values, nulls,
+							ncols);
+	else
 	{
 		cols[ncols] = att_grey;
+		values[ncols] = (Datum) 0;
+		nulls[ncols] = true;
+		ncols++;
+		cols[ncols] = a->grey_period_days;
 		values[ncols] = (Datum) 0;
 		nulls[ncols] = true;
 		ncols++;
@@ -602,28 +798,34 @@ actor_name(void)
  * row together, so the two transition tables are read in step (checked: the
  * imei of a row never changes) and the changed rows are handed to the
  * INSERT as one more tuplestore, "changed_rows": no join.  Same-status
- * UPDATEs (device_id, first connection) add nothing.
+ * UPDATEs (device_id, a first connection set) add nothing, but for an
+ * earlier first connection of a grey row.
  */
 #define HISTORY_INSERT \
 	"INSERT INTO imei_registry.history " \
 	"(imei, from_status, to_status, reason, actor, changed_at, " \
-	"application_id, import_id, note) "
+	"application_id, import_id, note, first_seen_at, first_operator, grey_last_day) "
 
 static const char *const history_sql[2] = {
 	/* INSERT: every new row */
 	HISTORY_INSERT
 	"SELECT n.imei, NULL, n.status, n.reason, $1, n.since, "
-	"n.application_id, n.import_id, n.note FROM new_rows n",
+	"n.application_id, n.import_id, n.note, n.first_seen_at, n.first_operator, "
+	"n.grey_last_day FROM new_rows n",
 	/* UPDATE: the rows whose status changed, paired with their old status */
 	HISTORY_INSERT
 	"SELECT c.imei, c.from_status, c.status, c.reason, $1, c.since, "
-	"c.application_id, c.import_id, c.note FROM changed_rows c"
+	"c.application_id, c.import_id, c.note, c.first_seen_at, c.first_operator, "
+	"c.grey_last_day FROM changed_rows c"
 };
 
 /*
  * The new versions of the rows whose status an UPDATE changed, plus their
  * old status as from_status: a tuplestore registered for SPI as
- * "changed_rows".  Returns it (the caller ends it) and its row count.
+ * "changed_rows".  A grey row that kept its status and reason but whose
+ * first connection moved earlier is there too, as the history-only change
+ * earlier_connection, made now.  Returns it (the caller ends it) and its
+ * row count.
  */
 static Tuplestorestate *
 register_changed_rows(TriggerData *trigdata, uint64 *count)
@@ -632,13 +834,16 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	const AttrNumber *reg = ext_columns(trigdata->tg_relation, EXT_REGISTRY,
 										"registry_history");
 	const char *const cols[] = {"imei", "status", "reason", "since",
-	"application_id", "import_id", "note"};
+	"application_id", "import_id", "note", "first_seen_at", "first_operator",
+	"grey_last_day"};
 	const int	regcols[lengthof(cols)] = {REG_IMEI, REG_STATUS, REG_REASON,
-		REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE};
+		REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE, REG_FIRST_SEEN_AT,
+		REG_FIRST_OPERATOR, REG_GREY_LAST_DAY};
 	int			atts[lengthof(cols)];
 	int			att_status = reg[REG_STATUS];
 	int			att_reason = reg[REG_REASON];
 	int			att_imei = reg[REG_IMEI];
+	int			att_seen = reg[REG_FIRST_SEEN_AT];
 	TupleDesc	desc;
 	Tuplestorestate *changed;
 	TupleTableSlot *oldslot;
@@ -668,7 +873,10 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 		Datum		values[lengthof(cols) + 1];
 		bool		nulls[lengthof(cols) + 1];
 		bool		isnull;
+		bool		oldnull;
 		Datum		oldstatus;
+		Datum		oldseen;
+		bool		earlier = false;
 
 		if (!tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, oldslot) ||
 			DatumGetImei(slot_getattr(oldslot, att_imei, &isnull)) !=
@@ -680,9 +888,23 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
 												 slot_getattr(oldslot, att_reason, &isnull),
 												 slot_getattr(newslot, att_reason, &isnull))))
-			continue;			/* neither status nor reason changed */
+		{
+			/* neither status nor reason changed: did the period move? */
+			oldseen = slot_getattr(oldslot, att_seen, &oldnull);
+			if (!oldnull &&
+				DatumGetTimestampTz(slot_getattr(newslot, att_seen, &isnull)) <
+				DatumGetTimestampTz(oldseen))
+				earlier = true;
+			else
+				continue;
+		}
 		for (i = 0; i < lengthof(cols); i++)
 			values[i] = slot_getattr(newslot, atts[i], &nulls[i]);
+		if (earlier)
+		{
+			values[2] = CStringGetTextDatum("earlier_connection");
+			values[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+		}
 		values[lengthof(cols)] = oldstatus;
 		nulls[lengthof(cols)] = false;
 		tuplestore_putvalues(changed, desc, values, nulls);

@@ -101,12 +101,15 @@ CREATE TABLE imei_registry.registry (
     first_seen_at   timestamptz,
     first_operator  text REFERENCES imei_registry.operators,
     grey_last_day   date,           -- last local day of the grey period
+    grey_period_days integer,       -- its length, fixed when the IMEI turned grey
     device_id       bigint REFERENCES imei_registry.devices,
     -- the cause of the latest change, copied into its history row
     application_id  bigint,
     import_id       bigint,
     note            text,
     CHECK ((status = 'grey') = (grey_last_day IS NOT NULL)),
+    CHECK ((status = 'grey') = (grey_period_days IS NOT NULL)),
+    CHECK ((status = 'grey') <= (first_seen_at IS NOT NULL)),
     CONSTRAINT registry_reason_status
         CHECK (imei_registry.reason_leads_to(coalesce(reason_base, reason), status))
 );
@@ -130,6 +133,10 @@ CREATE TABLE imei_registry.history (
     application_id  bigint,
     import_id       bigint,
     note            text,
+    -- the row's first connection and last day of grey after the change
+    first_seen_at   timestamptz,
+    first_operator  text,
+    grey_last_day   date,
     xid             xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()
 );
 CREATE INDEX history_imei ON imei_registry.history (imei, id);

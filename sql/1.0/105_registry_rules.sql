@@ -13,7 +13,7 @@ CREATE FUNCTION imei_registry.transition_rules(
     OUT reason text, OUT conditions text[])
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'transition_rules'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16;
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION imei_registry.transition_rules() IS
     'the registry''s rules: every allowed change of status (from NULL: a new IMEI), by reason, with its conditions';
 
@@ -37,6 +37,17 @@ CREATE FUNCTION imei_registry.transition_allowed(
     LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION imei_registry.transition_allowed(imei_registry.status, imei_registry.status, text, text) IS
     'may a row that is from_status for old_reason (NULL: a new IMEI) become to_status by reason? (the note is checked by the trigger)';
+
+-- The hold of a pending application (src/rules.c, the rules' not_held):
+-- a submitted, undecided application that lists the IMEI and was submitted
+-- by grey_last_day holds it through the local date of submission plus
+-- imei_registry.application_hold_days.  The expiry leaves held rows alone.
+CREATE FUNCTION imei_registry.application_holds(imei imei_registry.imei, grey_last_day date)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'application_holds'
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION imei_registry.application_holds(imei_registry.imei, date) IS
+    'does a pending application hold this grey IMEI (submitted by grey_last_day, for imei_registry.application_hold_days)?';
 
 -- Codes are checked when they are added: a shipped code must be a code of
 -- the rules, a site's code must have a shipped base leading to its status
@@ -64,4 +75,5 @@ INSERT INTO imei_registry.reasons (code, description, shipped) VALUES
     ('gsma_blocked',         'matches the GSMA block list', true),
     ('counterfeit',          'found counterfeit or altered', true),
     ('replaced',             'old IMEI of a board replacement by a service centre', true),
-    ('reinstated',           'explicit registry decision with a recorded reason', true);
+    ('reinstated',           'explicit registry decision with a recorded reason', true),
+    ('earlier_connection',   'history only: a report of an earlier connection moved the grey period', true);

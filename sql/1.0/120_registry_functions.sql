@@ -25,53 +25,98 @@ CREATE FUNCTION imei_registry.grey_last_day(connected_at timestamptz) RETURNS da
 COMMENT ON FUNCTION imei_registry.grey_last_day(timestamptz) IS
     'last local day (Asia/Almaty) of the grey period of a device first connected at this moment: its local date plus imei_registry.grey_period_days';
 
+-- Is connected_at a plausible time of connection?  22023 if not: not
+-- finite, before the first GSM call (1991-07-01) or more than 10 minutes
+-- ahead of the server's clock (src/grey.c; upload_connections rejects such
+-- a row as bad_date, the trigger refuses such a first_seen_at).
+CREATE FUNCTION imei_registry.check_connected_at(connected_at timestamptz) RETURNS void
+    AS 'MODULE_PATHNAME', 'imei_check_connected_at'
+    LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.check_connected_at(timestamptz) IS
+    'raises 22023 unless a time of connection is plausible: from 1991-07-01, at most 10 minutes ahead of the clock';
+
+-- Is a connection before imei_registry.rules_start (src/rules.c)?  A
+-- device connected before it is white, grandfathered.
+CREATE FUNCTION imei_registry.connected_before_rules(connected_at timestamptz) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'connected_before_rules'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.connected_before_rules(timestamptz) IS
+    'is a connection before imei_registry.rules_start (the device then is white, grandfathered)?';
+
 -- Operators' reports of devices seen in their networks, set-wise: the one
 -- implementation behind report_connection() (one row) and a batch of a COPY
 -- into imei_registry.upload_connections (src/bulk.c).  Row i is imeis[i]
--- seen by operators[i] at connected_at[i]; no IMEI twice.  An unknown IMEI
--- becomes grey (unverified, its grey period from grey_last_day()), with
--- import_id as the cause (NULL: none); a known one keeps its status and
--- gets its first connection if it had none.  One index probe per row finds
--- the known IMEIs; they are kept out of the INSERT so that no registry
--- trigger fires for them, and ON CONFLICT covers a concurrent insert.  For
--- each row: its position, was it inserted, the import that last changed it
--- if it was known, and its status (NULL only after a concurrent insert).
--- Internal: EXECUTE is revoked from PUBLIC (190_registry_roles.sql).
+-- seen by operators[i] at connected_at[i]; no IMEI twice.  The earliest
+-- connection wins:
+--   * an unknown IMEI becomes grey (unverified; the trigger gives it its
+--     period), or white (grandfathered) if it connected before
+--     imei_registry.rules_start;
+--   * a known IMEI whose first connection is unknown or later gets this one
+--     (first_seen_at, first_operator): a grey one has its period moved (the
+--     history-only change earlier_connection) or, connected before the
+--     rules, becomes white grandfathered, as does one black for
+--     grey_expired; a white or black one with a first connection keeps it;
+--   * otherwise the report changes nothing (already present).
+-- import_id is the cause of what a row changes (NULL: none).  One index
+-- probe per row finds the known IMEIs; they are kept out of the INSERT so
+-- that no registry trigger fires for them, and ON CONFLICT covers a
+-- concurrent insert.  The UPDATE's WHERE is checked again on the row
+-- version it locks, so of two concurrent reports the earlier wins.  For each
+-- row: its position, was it inserted, did it change a known row, and its
+-- status (NULL only after a concurrent insert).  Internal: EXECUTE is
+-- revoked from PUBLIC (190_registry_roles.sql).
 CREATE FUNCTION imei_registry.record_connections(
     imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
     import_id bigint)
-RETURNS TABLE (ord bigint, inserted boolean, last_import bigint,
+RETURNS TABLE (ord bigint, inserted boolean, changed boolean,
                status imei_registry.status)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 AS $$
 WITH k AS (
     SELECT u.imei, u.operator, u.at, u.ord, r.imei IS NOT NULL AS known,
-           r.import_id, r.status, r.first_seen_at IS NULL AS unseen
+           r.status,
+           imei_registry.connected_before_rules(u.at) AS before_rules
       FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))
            WITH ORDINALITY AS u(imei, operator, at, ord)
       LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) u.imei
 ), ins AS (
     INSERT INTO imei_registry.registry
-        (imei, status, reason, first_seen_at, first_operator, grey_last_day, import_id)
-    SELECT k.imei, 'grey', 'unverified', k.at, k.operator,
-           imei_registry.grey_last_day(k.at), $4
+        (imei, status, reason, first_seen_at, first_operator, import_id)
+    SELECT k.imei,
+           CASE WHEN k.before_rules THEN 'white' ELSE 'grey' END::imei_registry.status,
+           CASE WHEN k.before_rules THEN 'grandfathered' ELSE 'unverified' END,
+           k.at, k.operator, $4
       FROM k WHERE NOT k.known ORDER BY k.ord
     ON CONFLICT (imei) DO NOTHING
-    RETURNING imei
+    RETURNING imei, status
 ), upd AS (
+    -- grandfathered where the rules let the row become white by it
     UPDATE imei_registry.registry r
-       SET first_seen_at = k.at, first_operator = k.operator
+       SET first_seen_at = k.at, first_operator = k.operator,
+           status = CASE WHEN k.before_rules AND imei_registry.transition_allowed(
+                                  r.status, 'white', 'grandfathered', r.reason)
+                         THEN 'white' ELSE r.status END,
+           reason = CASE WHEN k.before_rules AND imei_registry.transition_allowed(
+                                  r.status, 'white', 'grandfathered', r.reason)
+                         THEN 'grandfathered' ELSE r.reason END,
+           import_id = CASE WHEN r.first_seen_at IS NULL THEN r.import_id ELSE $4 END
       FROM k
-     WHERE k.known AND k.unseen
+     WHERE k.known
        AND r.imei OPERATOR(pg_catalog.=) k.imei
-       AND r.first_seen_at IS NULL
+       AND (r.first_seen_at IS NULL
+            OR (k.at OPERATOR(pg_catalog.<) r.first_seen_at
+                AND (r.status OPERATOR(pg_catalog.=) 'grey'
+                     OR (k.before_rules AND imei_registry.transition_allowed(
+                             r.status, 'white', 'grandfathered', r.reason)))))
+    RETURNING r.imei, r.status
 )
-SELECT k.ord, ins.imei IS NOT NULL, k.import_id,
-       CASE WHEN ins.imei IS NOT NULL THEN 'grey'::imei_registry.status ELSE k.status END
+SELECT k.ord, ins.imei IS NOT NULL, upd.imei IS NOT NULL,
+       coalesce(ins.status, upd.status, k.status)
   FROM k LEFT JOIN ins ON ins.imei OPERATOR(pg_catalog.=) k.imei
+         LEFT JOIN upd ON upd.imei OPERATOR(pg_catalog.=) k.imei
 $$;
 COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint) IS
-    'internal: operators'' reports of devices, set-wise (report_connection() and upload_connections)';
+    'internal: operators'' reports of devices, set-wise, the earliest connection winning (report_connection() and upload_connections)';
 
 -- May the session user report and load as this operator?  A member (with
 -- or without inheritance) of a role that imei_registry.operator_roles binds
@@ -92,9 +137,11 @@ $$;
 COMMENT ON FUNCTION imei_registry.operator_is_mine(text) IS
     'may the session user report and load as this operator (imei_registry.operator_roles, or the admin)?';
 
--- An operator reports a device seen in its network.  A new IMEI becomes
--- grey with its grey period; a known one keeps its status (its first
--- connection is recorded if it had none).  Returns the status.
+-- An operator reports a device seen in its network (record_connections):
+-- a new IMEI becomes grey with its grey period (white, grandfathered, if it
+-- connected before the rules); an earlier connection of a known one moves
+-- its first connection.  connected_at must be plausible (22023).  Returns
+-- the status.
 CREATE FUNCTION imei_registry.report_connection(
     imei imei_registry.imei, operator text,
     connected_at timestamptz DEFAULT pg_catalog.now())
@@ -118,6 +165,7 @@ BEGIN
                   DETAIL = 'imei_registry.operator_roles binds no role of this login to the operator.',
                   HINT = 'The registry''s admin binds roles to operators in imei_registry.operator_roles.';
     END IF;
+    PERFORM imei_registry.check_connected_at(report_connection.connected_at);
 
     SELECT c.status INTO result
       FROM imei_registry.record_connections(ARRAY[report_connection.imei],
@@ -125,9 +173,12 @@ BEGIN
                                             ARRAY[report_connection.connected_at],
                                             NULL) AS c;
     IF result IS NULL THEN
-        -- inserted meanwhile by another session: its status now
-        SELECT r.status INTO result FROM imei_registry.registry AS r
-         WHERE r.imei OPERATOR(pg_catalog.=) report_connection.imei;
+        -- inserted meanwhile by another session: report to that row
+        SELECT c.status INTO result
+          FROM imei_registry.record_connections(ARRAY[report_connection.imei],
+                                                ARRAY[report_connection.operator],
+                                                ARRAY[report_connection.connected_at],
+                                                NULL) AS c;
     END IF;
     RETURN result;
 END
@@ -214,19 +265,24 @@ $$;
 COMMENT ON FUNCTION imei_registry.register_import(imei_registry.imei[], text, text) IS
     'an importer registers officially imported devices: new IMEIs start white';
 
--- The public "check before purchase": exactly one row.  An IMEI the
--- register does not know gives status NULL and reason 'not_registered'.
--- days_left = grey_last_day - local_date(now()): 0 on the last day.
+-- The public "check before purchase": exactly one row, what is true now.
+-- An IMEI the register does not know gives status NULL and reason
+-- 'not_registered'.  days_left = grey_last_day - local_date(now()): 0 on
+-- the last day, never negative.  Past its last day a grey IMEI is answered
+-- black (grey_expired, since the end of its last day) before the expiry job
+-- has moved it, unless a pending application holds it
+-- (application_holds()): then grey, days_left 0, application_pending.
 -- In C (src/check.c): one index probe, no SQL.  It reads the table without
 -- a privilege check of its own, so EXECUTE on it is the gate; it is not
 -- SECURITY DEFINER and resolves no name through search_path.
 CREATE FUNCTION imei_registry.check_imei(imei imei_registry.imei,
     OUT status imei_registry.status, OUT reason text, OUT since timestamptz,
-    OUT grey_last_day date, OUT days_left integer)
+    OUT grey_last_day date, OUT days_left integer,
+    OUT application_pending boolean)
 AS 'MODULE_PATHNAME', 'check_imei'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION imei_registry.check_imei(imei_registry.imei) IS
-    'the public check: status, reason, since, grey_last_day, days_left of an IMEI (status NULL, reason not_registered when unknown)';
+    'the public check, what is true now: status, reason, since, grey_last_day, days_left, application_pending of an IMEI (status NULL, reason not_registered when unknown)';
 
 -- Registry decisions.  block: to black by a reason that leads there (a
 -- site's code by its base); an IMEI not yet in the register is entered
@@ -296,14 +352,15 @@ COMMENT ON FUNCTION imei_registry.reinstate(imei_registry.imei, text) IS
 -- transaction, and returns only rows whose xid is below the xmin of the
 -- current snapshot: every transaction below it has ended, and any row that
 -- becomes visible later belongs to a transaction at or above it, so it
--- sorts after everything already returned.  A reader that resumes after the
+-- sorts after everything already returned.  grey_last_day is the deadline
+-- after the change (a grey row's, moved by earlier_connection).  A reader that resumes after the
 -- last id it saw (after = 0 to start) never skips a row.  The price: the
 -- feed waits for the oldest transaction of the cluster that holds an xid.
 CREATE FUNCTION imei_registry.changes(after bigint, max_rows integer DEFAULT 1000)
 RETURNS TABLE (id bigint, imei imei_registry.imei,
                from_status imei_registry.status, to_status imei_registry.status,
                reason text, changed_at timestamptz,
-               application_id bigint, import_id bigint)
+               application_id bigint, import_id bigint, grey_last_day date)
 LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
@@ -325,7 +382,7 @@ BEGIN
     END IF;
     RETURN QUERY
     SELECT h.id, h.imei, h.from_status, h.to_status, h.reason, h.changed_at,
-           h.application_id, h.import_id
+           h.application_id, h.import_id, h.grey_last_day
     FROM imei_registry.history h
     WHERE h.xid < horizon AND (h.xid, h.id) > (after_xid, after)
     ORDER BY h.xid, h.id

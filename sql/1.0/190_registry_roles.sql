@@ -26,6 +26,7 @@ GRANT USAGE ON SCHEMA imei_registry TO PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION
     imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint),
+    imei_registry.application_holds(imei_registry.imei, date),
     imei_registry.report_connection(imei_registry.imei, text, timestamptz),
     imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
     imei_registry.register_import(imei_registry.imei[], text, text),
@@ -44,6 +45,7 @@ GRANT EXECUTE ON FUNCTION
     imei_registry.changes(bigint, integer)
 TO imei_registry_operator;
 GRANT EXECUTE ON FUNCTION
+    imei_registry.application_holds(imei_registry.imei, date),
     imei_registry.register_import(imei_registry.imei[], text, text),
     imei_registry.block(imei_registry.imei, text, text),
     imei_registry.reinstate(imei_registry.imei, text)

@@ -24,7 +24,8 @@ SELECT pg_catalog.pg_extension_config_dump('imei_registry.grey_expiry_runs_run_i
 -- by pinning search_path to pg_catalog, pg_temp (transaction-local, since a
 -- SET clause is not possible): the caller's search_path decides nothing.  Each batch takes up to batch_size due rows from the partial
 -- index registry_grey_due, locks them FOR UPDATE SKIP LOCKED (so concurrent
--- runs, and approvals in progress, are skipped, never waited for), moves them
+-- runs, and approvals in progress, are skipped, never waited for), leaves
+-- those that a pending application holds (application_holds), moves them
 -- with a plain UPDATE whose trigger checks the rule and writes history, and
 -- commits.  A row approved meanwhile is no longer grey when it is locked, so
 -- it is left alone.  Killing a run rolls back only the batch in progress.
@@ -66,6 +67,7 @@ BEGIN
                   FROM imei_registry.registry AS d
                  WHERE d.status OPERATOR(pg_catalog.=) 'grey'
                    AND d.grey_last_day OPERATOR(pg_catalog.<) today
+                   AND NOT imei_registry.application_holds(d.imei, d.grey_last_day)
                  ORDER BY d.grey_last_day
                  LIMIT batch_size
                    FOR UPDATE OF d SKIP LOCKED));

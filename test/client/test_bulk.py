@@ -57,23 +57,24 @@ class BulkCopyTest(unittest.TestCase):
             " WHERE import_id = %s ORDER BY line_number", (import_id,)).fetchall()
 
     def test_connections_from_stdin(self):
-        # more rows than one batch (1000): the duplicate of line 2 comes
-        # in a later batch than the row it repeats
+        # more rows than one batch (1000): the repeat of line 2 comes in a
+        # later batch than the row it repeats; a repeat is a report like any,
+        # and both repeats are earlier (00:00 UTC is 05:00 in Almaty), so
+        # they move the first connection back (loaded)
         good = [luhn("3599005%07d" % i) for i in range(1, 1201)]
         lines = ["operator,imei,connected_at"]
         lines += ["kcell,%s,2026-03-01 09:00+05" % imei for imei in good[:1000]]
-        lines.append("kcell,%s,2026-03-01" % good[0])                # line 1002: duplicate, first of batch 2
+        lines.append("kcell,%s,2026-03-01 00:00+00" % good[0])       # line 1002: earlier, first of batch 2
         lines += ["kcell,%s,2026-03-01 09:00+05" % imei for imei in good[1000:]]
         lines.append("tele2,%s,2026-03-01" % luhn("35990050999999"))  # 1203: unknown operator
         lines.append("kcell,35990050,2026-03-01")                     # 1204: wrong length
-        lines.append("kcell,%s,2026-03-01" % good[1100])             # 1205: duplicate, same batch
+        lines.append("kcell,%s,2026-03-01 00:00+00" % good[1100])    # 1205: earlier, same batch
         text = "\n".join(lines) + "\n"
 
         import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
-        self.assertEqual((read, loaded, rejected, present), (1204, 1200, 4, 0))
+        self.assertEqual((read, loaded, rejected, present), (1204, 1202, 2, 0))
         self.assertEqual(self.rejects(import_id),
-                         [(1002, "duplicate_in_file"), (1203, "unknown_operator"),
-                          (1204, "wrong_length"), (1205, "duplicate_in_file")])
+                         [(1203, "unknown_operator"), (1204, "wrong_length")])
         grey = self.conn.execute(
             "SELECT count(*) FROM imei_registry.registry"
             " WHERE imei_registry.imei_tac(imei) = '35990050' AND status = 'grey'"
@@ -82,10 +83,9 @@ class BulkCopyTest(unittest.TestCase):
 
         # the same report again: everything already present
         import_id, read, loaded, rejected, present = self.copy("upload_connections", text)
-        self.assertEqual((read, loaded, rejected, present), (1204, 1200, 4, 1200))
+        self.assertEqual((read, loaded, rejected, present), (1204, 1202, 2, 1202))
         self.assertEqual(self.rejects(import_id),
-                         [(1002, "duplicate_in_file"), (1203, "unknown_operator"),
-                          (1204, "wrong_length"), (1205, "duplicate_in_file")])
+                         [(1203, "unknown_operator"), (1204, "wrong_length")])
 
     def test_atomic_mode_aborts_the_copy(self):
         text = ("operator,imei,connected_at\n"
@@ -136,8 +136,9 @@ class BulkCopyTest(unittest.TestCase):
     def test_blocklist_across_batches(self):
         imeis = [luhn("3599005500%04d" % i) for i in range(1100)]
         # known before: white (goes black) and black (already present)
-        self.conn.execute("INSERT INTO imei_registry.registry (imei, status, reason)"
-                          " VALUES (%s, 'white', 'grandfathered'), (%s, 'black', 'counterfeit')",
+        self.conn.execute("INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)"
+                          " VALUES (%s, 'white', 'grandfathered', '2025-03-01 12:00+05'),"
+                          " (%s, 'black', 'counterfeit', NULL)",
                           (imeis[5], imeis[6]))
         lines = ["imei,listed_on,reason"] + ["%s,2026-03-05,stolen" % i for i in imeis[:1000]]
         lines.append("%s,2026-03-06,lost" % imeis[0])   # line 1002: a batch after line 2

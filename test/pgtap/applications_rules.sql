@@ -21,8 +21,9 @@ CREATE FUNCTION pg_temp.imei(tac text, n int) RETURNS text LANGUAGE sql AS
 $$ SELECT imei_registry.imei_from_body(tac || lpad(n::text, 6, '0'))::text $$;
 -- register IMEIs grey (as a network's first report would)
 CREATE FUNCTION pg_temp.grey(VARIADIC imeis text[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-    SELECT i::imei_registry.imei, 'grey', 'unverified', current_date + 30 FROM unnest(imeis) i
+    -- connected 40 days ago: past its last day, so that grey_expired may follow
+    INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+    SELECT i::imei_registry.imei, 'grey', 'unverified', now() - interval '40 days' FROM unnest(imeis) i
 $$;
 -- An application approved in this transaction that lists the IMEI, as
 -- decide_application() makes one: the cause application_approved needs.
@@ -45,7 +46,6 @@ CREATE FUNCTION pg_temp.set_status(imei text, status imei_registry.status, reaso
 RETURNS void LANGUAGE sql AS $$
     UPDATE imei_registry.registry r
     SET status = set_status.status, reason = set_status.reason,
-        grey_last_day = CASE WHEN set_status.status = 'grey' THEN current_date + 30 END,
         application_id = CASE WHEN set_status.reason = 'application_approved'
                               THEN pg_temp.approved(r.imei) END
     WHERE r.imei OPERATOR(pg_catalog.=) set_status.imei::imei_registry.imei

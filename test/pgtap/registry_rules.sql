@@ -27,14 +27,16 @@ END $$;
 SELECT has_table('imei_registry', t, t || ' exists')
 FROM unnest(ARRAY['registry', 'history', 'reasons', 'operators', 'devices', 'imports']) t;
 SELECT columns_are('imei_registry', 'registry', ARRAY['imei', 'status', 'reason', 'reason_base', 'since',
-    'first_seen_at', 'first_operator', 'grey_last_day', 'device_id', 'application_id',
-    'import_id', 'note'], 'registry columns');
+    'first_seen_at', 'first_operator', 'grey_last_day', 'grey_period_days', 'device_id',
+    'application_id', 'import_id', 'note'], 'registry columns');
 SELECT columns_are('imei_registry', 'history', ARRAY['id', 'imei', 'from_status', 'to_status',
-    'reason', 'actor', 'changed_at', 'application_id', 'import_id', 'note', 'xid'], 'history columns');
+    'reason', 'actor', 'changed_at', 'application_id', 'import_id', 'note', 'first_seen_at',
+    'first_operator', 'grey_last_day', 'xid'], 'history columns');
 SELECT enum_has_labels('imei_registry', 'status', ARRAY['white', 'grey', 'black'], 'statuses');
 SELECT set_eq($$SELECT code FROM imei_registry.reasons WHERE shipped$$,
     ARRAY['unverified', 'lawful_import', 'grandfathered', 'application_approved', 'grey_expired',
-          'gsma_blocked', 'counterfeit', 'replaced', 'reinstated'], 'the shipped reason codes');
+          'gsma_blocked', 'counterfeit', 'replaced', 'reinstated', 'earlier_connection'],
+    'the shipped reason codes');
 SELECT triggers_are('imei_registry', 'registry',
     ARRAY['registry_transition', 'registry_history_insert', 'registry_history_update',
           'registry_no_delete', 'registry_no_truncate', 'registry_no_copy'], 'registry triggers');

@@ -82,7 +82,7 @@ SELECT throws_ok($$INSERT INTO imei_registry.reasons (code, status, description,
 -- a refused code is no code anywhere
 SELECT throws_ok($$SELECT imei_registry.block(pg_temp.t(1), 'stolen')$$, '22023',
     'reason "stolen" does not lead to black', 'block(): not a code');
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(2), 'white', 'grandfathered')$$,
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (pg_temp.t(2), 'white', 'grandfathered', '2025-03-01 12:00+05')$$,
     'a white IMEI');
 SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'black', reason = 'stolen'
                    WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(2)$$, 'IR001',
@@ -109,7 +109,7 @@ SELECT throws_ok($$DELETE FROM imei_registry.reasons WHERE code = 'stolen'$$,
     '23000', 'reason code "stolen" cannot be removed', 'a code is never removed');
 
 -- block()
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(10), 'white', 'grandfathered')$$,
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (pg_temp.t(10), 'white', 'grandfathered', '2025-03-01 12:00+05')$$,
     'a white IMEI');
 SELECT is(imei_registry.block(pg_temp.t(10), 'stolen'), 'black', 'block(white, stolen)');
 SELECT is(pg_temp.row_of(10), 'black/stolen/gsma_blocked', '... black by stolen, base stored');
@@ -120,9 +120,9 @@ SELECT throws_ok($$SELECT imei_registry.block(pg_temp.t(12), 'imported_by_post')
     'reason "imported_by_post" does not lead to black', 'block(): a white code');
 
 -- a plain UPDATE
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-                  VALUES (pg_temp.t(20), 'grey', 'unverified', '2026-02-01'),
-                         (pg_temp.t(21), 'grey', 'unverified', '2026-02-01')$$, 'grey IMEIs');
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+                  VALUES (pg_temp.t(20), 'grey', 'unverified', '2026-01-02 12:00+05'),
+                         (pg_temp.t(21), 'grey', 'unverified', '2026-01-02 12:00+05')$$, 'grey IMEIs');
 SELECT lives_ok($$UPDATE imei_registry.registry SET status = 'black', reason = 'stolen'
                   WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(20)$$, 'UPDATE grey -> black by stolen');
 SELECT throws_ok($$UPDATE imei_registry.registry SET status = 'white', reason = 'application_approved'
@@ -156,15 +156,15 @@ SELECT is(pg_temp.feed(22, 'expired_late'),
     'the block list refuses it alike');
 
 -- the block-list feed
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.t(30), 'white', 'grandfathered')$$,
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (pg_temp.t(30), 'white', 'grandfathered', '2025-03-01 12:00+05')$$,
     'a white IMEI');
 SELECT is(pg_temp.feed(30, 'stolen'), 'loaded', 'block list, reason stolen: loaded');
 SELECT is(pg_temp.row_of(30), 'black/stolen/gsma_blocked', '... black by stolen');
 SELECT is(pg_temp.feed(31, 'stolen'), 'loaded', 'block list, a new IMEI');
 SELECT is(pg_temp.row_of(31), 'black/stolen/gsma_blocked', '... black by stolen');
 SELECT is(pg_temp.feed(20, 'lost'), 'present', 'black by stolen is blocked already, as by gsma_blocked');
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-                  VALUES (pg_temp.t(32), 'grey', 'unverified', '2026-02-01');
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+                  VALUES (pg_temp.t(32), 'grey', 'unverified', '2026-01-02 12:00+05');
                   UPDATE imei_registry.registry SET status = 'black', reason = 'expired_late'
                   WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(32)$$, 'black by expired_late ...');
 SELECT is(pg_temp.feed(32, 'stolen'), 'loaded', '... the block list blocks harder, as for grey_expired');
@@ -181,8 +181,8 @@ CREATE FUNCTION pg_temp.apply(n int) RETURNS jsonb LANGUAGE sql AS $$
 $$;
 SELECT is(pg_temp.apply(20) #>> '{reasons,0,code}', 'imei_not_eligible',
     'an application cannot lift black by stolen');
-SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-                  VALUES (pg_temp.t(33), 'grey', 'unverified', '2026-02-01');
+SELECT lives_ok($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+                  VALUES (pg_temp.t(33), 'grey', 'unverified', '2026-01-02 12:00+05');
                   UPDATE imei_registry.registry SET status = 'black', reason = 'expired_late'
                   WHERE imei OPERATOR(pg_catalog.=) pg_temp.t(33)$$, 'black by expired_late ...');
 SELECT is(pg_temp.apply(33) ->> 'decision', 'approved', '... an application lifts it');

@@ -27,9 +27,9 @@ CREATE EXTENSION imei_registry;
 CREATE ROLE grey_cron_admin LOGIN IN ROLE imei_registry_admin;
 GRANT USAGE ON SCHEMA cron TO grey_cron_admin;
 -- serials 1-3 due (last day before today in Almaty), 4 on its last day
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
 SELECT imei_registry.imei_from_body('01990419' || lpad(s::text, 6, '0')),
-       'grey', 'unverified', imei_registry.local_date(now()) - 4 + s
+       'grey', 'unverified', (imei_registry.local_date(now()) - 34 + s + time '00:00') AT TIME ZONE 'Asia/Almaty'
   FROM generate_series(1, 4) AS s;
 SQL
 

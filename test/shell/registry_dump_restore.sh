@@ -73,14 +73,14 @@ for t in "registry ORDER BY imei" "history ORDER BY id" "operators ORDER BY code
          "operator_roles ORDER BY operator, role" "applications ORDER BY id" \
          "reasons ORDER BY code" "devices ORDER BY device_id" "imports ORDER BY import_id"; do
     cols='*'
-    [ "${t%% *}" = history ] && cols='id, imei, from_status, to_status, reason, actor, changed_at, application_id, import_id, note'
+    [ "${t%% *}" = history ] && cols='id, imei, from_status, to_status, reason, actor, changed_at, application_id, import_id, note, first_seen_at, first_operator, grey_last_day'
     a=$(q "$src" -c "SELECT $cols FROM imei_registry.$t")
     b=$(q "$dst" -c "SELECT $cols FROM imei_registry.$t")
     [ -n "$a" ] || fail "no rows in ${t%% *} of the source"
     [ "$a" = "$b" ] || fail "table ${t%% *} differs after restore"
 done
-[ "$(q "$dst" -c "SELECT count(*) FROM imei_registry.reasons")" = 10 ] \
-    || fail "reasons: expected the 9 shipped codes and 1 site code once each"
+[ "$(q "$dst" -c "SELECT count(*) FROM imei_registry.reasons")" = 11 ] \
+    || fail "reasons: expected the 10 shipped codes and 1 site code once each"
 [ "$(q "$dst" -c "SELECT count(*) FROM imei_registry.reasons WHERE code = 'site_blocked' AND NOT shipped")" = 1 ] \
     || fail "the site's reason code was not restored"
 

@@ -18,15 +18,15 @@ SELECT imei, status, registered
 FROM imei_registry.register_import(ARRAY['356868000041426', '861001010000095'], 'Acme Distribution');
 -- ... the other IMEIs of the examples first connect (grey), but for the
 -- commercial import's second phone (unsold) and the new board's IMEI ...
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-SELECT i::imei_registry.imei, 'grey', 'unverified', current_date + 30
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+SELECT i::imei_registry.imei, 'grey', 'unverified', now()
 FROM unnest(ARRAY['352099001761481', '352099001761499', '861812069402168', '861812069402176',
                   '356868000041418', '860001000000007', '860001000000015',
                   '861001030000091', '861001010000012']) i;
 -- ... and the old board's IMEI is white already (in the networks before
 -- the rules)
-INSERT INTO imei_registry.registry (imei, status, reason)
-VALUES ('861001020000077', 'white', 'grandfathered');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES ('861001020000077', 'white', 'grandfathered', '2025-03-01 12:00+05');
 
 CREATE TEMP TABLE examples (method text, doc jsonb);
 INSERT INTO examples VALUES

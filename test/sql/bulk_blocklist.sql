@@ -4,12 +4,12 @@
 -- and not the COPY.  IMEIs of TAC 35990041 and 09990041 belong to this file.
 SET client_min_messages = warning;
 SET timezone = 'UTC';
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day) VALUES
-    ('359900410000028', 'grey',  'unverified',   '2026-02-01');
-INSERT INTO imei_registry.registry (imei, status, reason) VALUES
-    ('359900410000036', 'white', 'grandfathered'),
-    ('359900410000044', 'black', 'gsma_blocked'),
-    ('359900410000051', 'white', 'grandfathered');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES
+    ('359900410000028', 'grey',  'unverified',   '2026-01-02 12:00+05');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES
+    ('359900410000036', 'white', 'grandfathered', '2025-03-01 12:00+05'),
+    ('359900410000044', 'black', 'gsma_blocked', NULL),
+    ('359900410000051', 'white', 'grandfathered', '2025-03-01 12:00+05');
 -- Stand-in for a rule that forbids this one change: the row must be rejected
 -- with the rule's message, the rest of the file must load.
 CREATE FUNCTION public.bulk_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -85,8 +85,8 @@ SELECT imei, status, reason FROM imei_registry.registry
 -- A black IMEI whose only fault was an expired grey period is blocked for
 -- good by a block-list match (black -> black, reason gsma_blocked, with its
 -- history row); one blocked already is present.
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-VALUES ('359900410009003', 'grey', 'unverified', '2025-01-31');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES ('359900410009003', 'grey', 'unverified', '2025-05-01 12:00+05');
 UPDATE imei_registry.registry SET status = 'black', reason = 'grey_expired'
  WHERE imei OPERATOR(pg_catalog.=) '359900410009003';
 COPY imei_registry.upload_blocklist FROM STDIN (FORMAT csv, HEADER true);

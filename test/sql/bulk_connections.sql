@@ -6,9 +6,9 @@ SET client_min_messages = warning;
 SET timezone = 'UTC';
 INSERT INTO imei_registry.operators (code, name)
     VALUES ('kz_test_op', 'Bulk test operator'), ('kz_test_op2', 'Bulk test operator 2');
--- known before the report: a connection changes nothing
-INSERT INTO imei_registry.registry (imei, status, reason)
-    VALUES ('359900400000053', 'white', 'grandfathered');
+-- known before the report, connected before the rules: a later connection changes nothing
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+    VALUES ('359900400000053', 'white', 'grandfathered', '2025-03-01 12:00+05');
 
 CREATE TEMP VIEW last_import AS
     SELECT target, importer = current_user AS by_me,

@@ -44,12 +44,13 @@ RESET client_min_messages;
 -- "today" is the local date in Almaty, whatever the session's zone.
 SET TimeZone = 'America/Los_Angeles';
 CREATE TEMP TABLE grey_today AS SELECT imei_registry.local_date(now()) AS d;
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-SELECT pg_temp.grey_imei(s), 'grey', 'unverified', (SELECT d FROM grey_today) + delta
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+SELECT pg_temp.grey_imei(s), 'grey', 'unverified',
+       ((SELECT d FROM grey_today) + delta - 30 + time '00:00') AT TIME ZONE 'Asia/Almaty'
   FROM (VALUES (1, -1), (2, -1), (3, -1), (4, -40), (5, 0), (6, 1), (7, 30),
                (8, -1), (9, -1)) AS v(s, delta);
-INSERT INTO imei_registry.registry (imei, status, reason)
-VALUES (pg_temp.grey_imei(10), 'white', 'grandfathered');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.grey_imei(10), 'white', 'grandfathered', '2025-03-01 12:00+05');
 
 -- the rows due are exactly those whose period has ended now
 SELECT imei_registry.imei_snr(imei) AS serial,
@@ -127,8 +128,9 @@ SELECT from_status, to_status, reason FROM imei_registry.history
 -- Who may run it: the registry's admin role, not everyone.
 CREATE ROLE grey_expiry_admin IN ROLE imei_registry_admin;
 CREATE ROLE grey_expiry_nobody;
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-VALUES (pg_temp.grey_imei(11), 'grey', 'unverified', (SELECT d FROM grey_today) - 1);
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.grey_imei(11), 'grey', 'unverified',
+        ((SELECT d FROM grey_today) - 31 + time '00:00') AT TIME ZONE 'Asia/Almaty');
 SET ROLE grey_expiry_nobody;
 CALL imei_registry.expire_grey_period();
 SET ROLE grey_expiry_admin;
@@ -151,8 +153,9 @@ BEGIN
     RETURN $1 OPERATOR(pg_catalog.>) $2;
 END $$;
 CREATE OPERATOR grey_evil.> (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = grey_evil.gt);
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-VALUES (pg_temp.grey_imei(13), 'grey', 'unverified', (SELECT d FROM grey_today) - 1);
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.grey_imei(13), 'grey', 'unverified',
+        ((SELECT d FROM grey_today) - 31 + time '00:00') AT TIME ZONE 'Asia/Almaty');
 SET search_path = grey_evil, pg_catalog, imei_registry;
 SET client_min_messages = warning;
 CALL imei_registry.expire_grey_period();

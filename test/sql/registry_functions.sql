@@ -106,8 +106,8 @@ SELECT * FROM changes(999999999, 10);
 -- A black IMEI whose only fault was an expired grey period can still be
 -- blocked for good: block() changes its reason (with a history row), and
 -- then no application can make it white.
-INSERT INTO registry (imei, status, reason, grey_last_day)
-VALUES (pg_temp.t(40), 'grey', 'unverified', '2025-01-31');
+INSERT INTO registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.t(40), 'grey', 'unverified', '2025-05-01 12:00+05');
 UPDATE registry SET status = 'black', reason = 'grey_expired' WHERE imei = pg_temp.t(40);
 SELECT block(pg_temp.t(40), 'gsma_blocked', 'GSMA list of 2025-11-01');
 SELECT status, reason, note FROM registry WHERE imei = pg_temp.t(40);

@@ -27,7 +27,7 @@ INSERT INTO imei_registry.operators VALUES ('sec_beeline', 'Security test operat
 -- 1. An operator: a bait whose since sits where the registry has
 -- first_seen_at; fired once (its history INSERT fails, the plan stayed),
 -- then report_connection() under the search_path it uses.  The history row
--- said changed_at 2001-02-03 while the registry's since is now.
+-- said changed_at 2025-06-03 (the connection) while the registry's since is now.
 \c -
 SET ROLE regress_sec_operator;
 SET search_path = pg_catalog, imei_registry, pg_temp;
@@ -38,7 +38,7 @@ CREATE TRIGGER h AFTER INSERT ON bait REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_history();
 INSERT INTO bait VALUES (regress_sec.t(1), 'grey', 'unverified', now(), now(), NULL, NULL,
                          NULL, NULL, NULL, NULL);
-SELECT imei_registry.report_connection(regress_sec.t(1), 'sec_beeline', '2001-02-03');
+SELECT imei_registry.report_connection(regress_sec.t(1), 'sec_beeline', '2025-06-03');
 RESET ROLE;
 SELECT * FROM regress_sec.truth WHERE n = 1;
 
@@ -55,7 +55,7 @@ SET search_path = pg_catalog, imei_registry, pg_temp;
 SET ROLE regress_sec_operator;
 INSERT INTO regress_sec.bait VALUES (regress_sec.t(2), 'grey', 'unverified', now(), now(), NULL, NULL,
                                      NULL, NULL, NULL, NULL);
-SELECT imei_registry.report_connection(regress_sec.t(2), 'sec_beeline', '2001-02-03');
+SELECT imei_registry.report_connection(regress_sec.t(2), 'sec_beeline', '2025-06-03');
 RESET ROLE;
 SELECT * FROM regress_sec.truth WHERE n = 2;
 
@@ -90,7 +90,7 @@ INSERT INTO bait VALUES (regress_sec.t(4), 'grey', 'unverified', now(), now(), N
                          NULL, NULL, NULL, NULL);
 SET client_min_messages = warning;
 COPY imei_registry.upload_connections FROM STDIN WITH (FORMAT csv);
-sec_beeline,860000130000044,2001-02-03 10:00+00
+sec_beeline,860000130000044,2025-06-03 10:00+00
 \.
 RESET client_min_messages;
 RESET ROLE;
@@ -100,7 +100,7 @@ SELECT * FROM regress_sec.truth WHERE n = 4;
 -- time zone, it made the next status change of the registry in this
 -- backend fail (the executor checks the types of a tuplestore's columns).
 \c -
-INSERT INTO imei_registry.registry (imei, status, reason) VALUES (regress_sec.t(5), 'white', 'grandfathered');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (regress_sec.t(5), 'white', 'grandfathered', '2025-03-01 12:00+05');
 SET ROLE regress_sec_admin;
 SET search_path = pg_catalog, imei_registry, pg_temp;
 CREATE TEMP TABLE bait (imei imei_registry.imei, status imei_registry.status, reason text,

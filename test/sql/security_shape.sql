@@ -3,8 +3,8 @@
 -- half-applied upgrade) is an error naming the column, not a datum read as
 -- the wrong type (signal 11).  Each case is undone.
 -- IMEIs of this file: TAC 86000015.
-INSERT INTO imei_registry.registry (imei, status, reason)
-    VALUES ('860000150000015', 'white', 'grandfathered');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+    VALUES ('860000150000015', 'white', 'grandfathered', '2025-03-01 12:00+05');
 
 -- reason as bigint: the check service and the transition trigger
 BEGIN;

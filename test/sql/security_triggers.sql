@@ -82,30 +82,30 @@ SELECT * FROM pg_temp.attack('rtu',
 CREATE TABLE regress_sec.copy (LIKE imei_registry.registry);
 CREATE TRIGGER x BEFORE INSERT OR UPDATE ON regress_sec.copy
     FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_transition();
-SELECT pg_temp.try(NULL, format($$INSERT INTO regress_sec.copy (imei, status, reason, grey_last_day)
-        VALUES (%L, 'grey', 'unverified', '2030-01-01')$$, pg_temp.t(2))) AS insert;
+SELECT pg_temp.try(NULL, format($$INSERT INTO regress_sec.copy (imei, status, reason, first_seen_at)
+        VALUES (%L, 'grey', 'unverified', now())$$, pg_temp.t(2))) AS insert;
 
 -- On the registry itself, at the wrong event or level: 39P01 as core's
 -- triggers say it (they were internal errors, XX000).
 BEGIN;
 CREATE TRIGGER sec_after AFTER INSERT ON imei_registry.registry
     FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_transition();
-SELECT pg_temp.try(NULL, format($$INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-        VALUES (%L, 'grey', 'unverified', '2030-01-01')$$, pg_temp.t(3))) AS after_row;
+SELECT pg_temp.try(NULL, format($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+        VALUES (%L, 'grey', 'unverified', now())$$, pg_temp.t(3))) AS after_row;
 ROLLBACK;
 BEGIN;
 CREATE TRIGGER sec_stmt BEFORE INSERT ON imei_registry.registry
     FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.registry_transition();
-SELECT pg_temp.try(NULL, format($$INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-        VALUES (%L, 'grey', 'unverified', '2030-01-01')$$, pg_temp.t(3))) AS before_statement;
+SELECT pg_temp.try(NULL, format($$INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+        VALUES (%L, 'grey', 'unverified', now())$$, pg_temp.t(3))) AS before_statement;
 ROLLBACK;
 BEGIN;
 CREATE TRIGGER sec_delete BEFORE DELETE ON imei_registry.registry
     FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_transition();
 -- (the registry's own guard would refuse the DELETE before a row trigger runs)
 ALTER TABLE imei_registry.registry DISABLE TRIGGER registry_no_delete;
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-    VALUES (pg_temp.t(3), 'grey', 'unverified', '2030-01-01');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+    VALUES (pg_temp.t(3), 'grey', 'unverified', now());
 SELECT pg_temp.try(NULL, format($$DELETE FROM imei_registry.registry WHERE imei = %L::imei_registry.imei$$,
         pg_temp.t(3))) AS before_delete;
 ROLLBACK;
@@ -130,8 +130,8 @@ BEGIN;
 CREATE TRIGGER sec_row AFTER UPDATE ON imei_registry.registry
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_history();
-INSERT INTO imei_registry.registry (imei, status, reason, grey_last_day)
-    VALUES (pg_temp.t(5), 'grey', 'unverified', '2030-01-01');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+    VALUES (pg_temp.t(5), 'grey', 'unverified', now());
 SELECT pg_temp.try(NULL, format($$UPDATE imei_registry.registry SET device_id = NULL
         WHERE imei = %L::imei_registry.imei$$, pg_temp.t(5))) AS after_row;
 ROLLBACK;

@@ -200,7 +200,9 @@ public final class ImeiJdbcTest {
             }
             report.setString(1, dev);
             report.setString(2, OPERATOR);
-            report.setString(3, "2026-03-01 09:00+05");
+            // two days ago: a grey period of 30 days from its date in Almaty (UTC+5)
+            java.time.OffsetDateTime at = java.time.OffsetDateTime.now(java.time.ZoneOffset.ofHours(5)).minusDays(2);
+            report.setString(3, at.toString());
             try (ResultSet rs = report.executeQuery()) {
                 rs.next();
                 equal("grey", rs.getString(1));
@@ -210,7 +212,7 @@ public final class ImeiJdbcTest {
                 rs.next();
                 equal("grey", rs.getString("status"));
                 equal("unverified", rs.getString("reason"));
-                equal(LocalDate.of(2026, 3, 31), rs.getObject("grey_last_day", LocalDate.class));
+                equal(at.toLocalDate().plusDays(30), rs.getObject("grey_last_day", LocalDate.class));
             }
         }
         SQLException e = refused(conn,
@@ -261,7 +263,7 @@ public final class ImeiJdbcTest {
         StringBuilder csv = new StringBuilder("operator,imei,connected_at\n");
         for (int i = 1; i <= 50; i++)
             csv.append(OPERATOR).append(',').append(imei("86300150", i)).append(",2026-03-01 09:00+05\n");
-        csv.append(OPERATOR).append(',').append(imei("86300150", 1)).append(",2026-03-01\n"); // 52: duplicate
+        csv.append(OPERATOR).append(',').append(imei("86300150", 1)).append(",2026-03-01 00:00+00\n"); // 52: earlier, moves it
         csv.append("tele2,").append(imei("86300150", 99)).append(",2026-03-01\n");            // 53: unknown operator
         csv.append(OPERATOR).append(",86300150,2026-03-01\n");                                // 54: wrong length
         String bad = imei("86300150", 2).substring(0, 14) + "9";                              // 55: check digit
@@ -281,12 +283,12 @@ public final class ImeiJdbcTest {
                  + " FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1")) {
             rs.next();
             importId = rs.getLong(1);
-            equal("54 50 4 0", rs.getLong(2) + " " + rs.getLong(3) + " " + rs.getLong(4) + " " + rs.getLong(5));
+            equal("54 51 3 0", rs.getLong(2) + " " + rs.getLong(3) + " " + rs.getLong(4) + " " + rs.getLong(5));
         }
         SQLWarning w = conn.getWarnings();
         check(w != null, "the import's notice");
         equal("import " + importId + " into imei_registry.upload_connections: 54 rows read,"
-              + " 50 loaded (0 already present), 4 rejected", w.getMessage());
+              + " 51 loaded (0 already present), 3 rejected", w.getMessage());
         StringBuilder rejects = new StringBuilder();
         try (PreparedStatement ps = conn.prepareStatement(
                 "SELECT line_number, reason FROM imei_registry.import_rejects"
@@ -296,7 +298,7 @@ public final class ImeiJdbcTest {
                 while (rs.next()) rejects.append(rs.getLong(1)).append(' ').append(rs.getString(2)).append(';');
             }
         }
-        equal("52 duplicate_in_file;53 unknown_operator;54 wrong_length;55 bad_check_digit;",
+        equal("53 unknown_operator;54 wrong_length;55 bad_check_digit;",
               rejects.toString());
     }
 }

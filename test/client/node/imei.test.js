@@ -174,17 +174,23 @@ test('check_imei as a prepared statement, report_connection turns an unknown IME
   const report = (v, at, operator = OPERATOR) => client.query(
     'SELECT imei_registry.report_connection($1::imei_registry.imei, $2, $3) AS status',
     [v, operator, at]);
-  r = await report(dev, '2026-03-01 09:00+05');
+  // dates relative to now: a grey period of 30 days from the Almaty
+  // (UTC+5) date of the connection
+  const day = 86400e3;
+  const almatyDate = (ms) => new Date(ms + 5 * 3600e3).toISOString().slice(0, 10);
+  const twoDaysAgo = Date.now() - 2 * day;
+  const lastDay = almatyDate(twoDaysAgo + 30 * day);
+  r = await report(dev, new Date(twoDaysAgo).toISOString());
   assert.equal(r.rows[0].status, 'grey');
   r = await check(dev);
   assert.equal(r.rows[0].status, 'grey');
   assert.equal(r.rows[0].reason, 'unverified');
-  assert.equal(r.rows[0].grey_last_day, '2026-03-31');
+  assert.equal(r.rows[0].grey_last_day, lastDay);
 
-  // known: no change
-  r = await report(dev, '2026-03-05 09:00+05');
+  // known, a later connection: no change
+  r = await report(dev, new Date(Date.now() - day).toISOString());
   assert.equal(r.rows[0].status, 'grey');
-  assert.equal((await check(dev)).rows[0].grey_last_day, '2026-03-31');
+  assert.equal((await check(dev)).rows[0].grey_last_day, lastDay);
 
   await assert.rejects(report(imei('86200199', 2), '2026-03-01', 'tele2'),
     { code: '22023', message: 'unknown operator "tele2"' });
@@ -247,7 +253,7 @@ test('COPY a CSV into upload_connections with pg-copy-streams: counts and reject
   const good = Array.from({ length: 50 }, (_, i) => imei('86200150', i + 1));
   const lines = ['operator,imei,connected_at'];
   for (const d of good) lines.push(`${OPERATOR},${d},2026-03-01 09:00+05`);
-  lines.push(`${OPERATOR},${good[0]},2026-03-01`);                 // line 52: duplicate
+  lines.push(`${OPERATOR},${good[0]},2026-03-01 00:00+00`);       // line 52: earlier, moves it
   lines.push(`tele2,${imei('86200150', 99)},2026-03-01`);           // 53: unknown operator
   lines.push(`${OPERATOR},86200150,2026-03-01`);                   // 54: wrong length
   lines.push(`${OPERATOR},${good[1].slice(0, 14)}9,2026-03-01`);   // 55: bad check digit
@@ -271,18 +277,17 @@ test('COPY a CSV into upload_connections with pg-copy-streams: counts and reject
     FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1`);
   const { import_id: importId, ...counts } = imp.rows[0];
   assert.deepEqual(counts, {
-    target: 'upload_connections', rows_read: 54, rows_loaded: 50, rows_rejected: 4,
+    target: 'upload_connections', rows_read: 54, rows_loaded: 51, rows_rejected: 3,
     rows_already_present: 0,
   });
   assert.deepEqual(notices, [`import ${importId} into imei_registry.upload_connections: `
-    + '54 rows read, 50 loaded (0 already present), 4 rejected']);
+    + '54 rows read, 51 loaded (0 already present), 3 rejected']);
 
   const rej = await client.query(`
     SELECT line_number::int, reason FROM imei_registry.import_rejects
     WHERE import_id = $1 ORDER BY line_number`, [importId]);
   assert.deepEqual(rej.rows.map((r) => [r.line_number, r.reason]), [
-    [52, 'duplicate_in_file'], [53, 'unknown_operator'], [54, 'wrong_length'],
-    [55, 'bad_check_digit'],
+    [53, 'unknown_operator'], [54, 'wrong_length'], [55, 'bad_check_digit'],
   ]);
   const grey = await client.query(`
     SELECT count(*)::int AS n FROM imei_registry.registry
