@@ -81,10 +81,11 @@ SELECT results_eq(
     $$SELECT from_status::text, to_status::text, reason, conditions FROM imei_registry.transition_rules()
       WHERE (from_status IS NULL AND to_status = 'white') OR (from_status = 'grey' AND to_status = 'white')$$,
     $$VALUES (NULL, 'white', 'lawful_import', '{import}'::text[]),
-             (NULL, 'white', 'grandfathered', '{}'),
+             (NULL, 'white', 'grandfathered', '{connected_before_rules}'),
              (NULL, 'white', 'application_approved', '{application,board_replacement}'),
              ('grey', 'white', 'application_approved', '{application}'),
-             ('grey', 'white', 'lawful_import', '{import,application,commercial_import}')$$,
+             ('grey', 'white', 'lawful_import', '{import,application,commercial_import}'),
+             ('grey', 'white', 'grandfathered', '{connected_before_rules}')$$,
     'a new IMEI starts white as a replacement''s new IMEI; grey turns white by lawful_import only from a commercial import');
 
 -- ---- importers register: a commercial import of unsold phones ----
@@ -281,7 +282,7 @@ SELECT is(pg_temp.device(pg_temp.imei('86200101', 41)), pg_temp.device(pg_temp.i
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.additional('901123300258', pg_temp.imei('86200101', 40), pg_temp.imei('86200101', 42)))),
           ARRAY['additional_imei_not_linked'], '... once: a third IMEI for two slots is refused');
 -- a white IMEI of no recorded device (grandfathered, entered by hand)
-INSERT INTO imei_registry.registry (imei, status, reason) VALUES (pg_temp.imei('86200101', 50)::imei_registry.imei, 'white', 'grandfathered');
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES (pg_temp.imei('86200101', 50)::imei_registry.imei, 'white', 'grandfathered', '2025-03-01 12:00+05');
 SELECT pg_temp.connect(pg_temp.imei('86200101', 51));
 SELECT matches(pg_temp.decide(pg_temp.additional('901123300258', pg_temp.imei('86200101', 50), pg_temp.imei('86200101', 51))) -> 'reasons' -> 0 ->> 'message',
           'belongs to no recorded device', 'a white IMEI of no recorded device links nothing');
