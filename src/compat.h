@@ -25,4 +25,16 @@
 #include "nodes/miscnodes.h"
 #endif
 
+/*
+ * A check hook's *extra: GUC frees it with free() before PostgreSQL 16 and
+ * with guc_free() (a pfree in GUC's own memory context) from 16 on, so it
+ * must come from the matching allocator.  NULL when out of memory.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "utils/guc.h"
+#define guc_extra_malloc(size)	guc_malloc(LOG, (size))
+#else
+#define guc_extra_malloc(size)	malloc(size)
+#endif
+
 #endif							/* IMEI_REGISTRY_COMPAT_H */

@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "bulk.h"
+#include "compat.h"
 #include "guc.h"
 
 /*
@@ -82,7 +83,7 @@ check_rules_start(char **newval, void **extra, GucSource source)
 							RULES_START_DEFAULT);
 		return false;
 	}
-	*extra = malloc(sizeof(TimestampTz));	/* GUC frees it with free() */
+	*extra = guc_extra_malloc(sizeof(TimestampTz));
 	if (*extra == NULL)
 		return false;
 	*((TimestampTz *) *extra) = t;
