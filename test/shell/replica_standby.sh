@@ -17,7 +17,9 @@
 #     a registry role may call and that the test does not know fails the
 #     test: each must be listed as a write or as a read here;
 #   * after more changes on the primary (expiry, a block, a decision) the
-#     standby agrees again.
+#     standby agrees again;
+#   * libpq's target_session_attrs sends prefer-standby to the standby (to
+#     the primary once the standby is down) and read-write to the primary.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 name=replica_standby
@@ -277,4 +279,17 @@ q "$primary" replica_admin -c "SELECT imei_registry.block(imei_registry.imei_fro
 [ "$(q "$primary" postgres -c "SELECT count(*) FROM imei_registry.history WHERE reason = 'grey_expired'")" = 2 ] ||
     fail "the expiry on the primary did not move the 2 due IMEIs"
 compare "after expiry, a decision and a block"
+
+# The connection strings of docs/scale-out.md: libpq picks the standby for
+# the check, the primary for writes, and the primary for the check when no
+# standby is up.
+recovery() {
+    psql -X -At -d "host=$primary,$standby port=5432 user=replica_reader dbname=registry target_session_attrs=$1" \
+        -c "SELECT pg_is_in_recovery()"
+}
+[ "$(recovery prefer-standby)" = t ] || fail "prefer-standby did not connect to the standby"
+[ "$(recovery read-write)" = f ] || fail "read-write did not connect to the primary"
+stop_cluster "$standby"
+[ "$(recovery prefer-standby)" = f ] || fail "prefer-standby without a standby did not connect to the primary"
+echo "$name: target_session_attrs: the check goes to the standby, writes to the primary"
 echo "$name: ok"
