@@ -37,6 +37,15 @@
 #include "signature.h"
 #include "vocabulary.h"
 
+/* OpenSSL 1.1 (Debian 11) has no fetching: the digest tables are static. */
+#if OPENSSL_VERSION_NUMBER < 0x30000000L
+typedef const EVP_MD FETCHED_MD;
+#define EVP_MD_fetch(ctx, name, props)	EVP_get_digestbyname(name)
+#define EVP_MD_free(md)					((void) (md))
+#else
+typedef EVP_MD FETCHED_MD;
+#endif
+
 /* Every OpenSSL object of one call, freed together. */
 typedef struct Crypto
 {
@@ -52,7 +61,7 @@ typedef struct Crypto
 	X509	   *cert;
 	BIGNUM	   *bn;
 	char	   *hex;
-	EVP_MD	   *md;
+	FETCHED_MD *md;
 } Crypto;
 
 static void
