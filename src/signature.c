@@ -16,11 +16,11 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/pem.h>		/* before cms.h: it declares PEM_read_bio_CMS */
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -53,6 +53,7 @@ typedef struct Crypto
 	BIO		   *in;
 	BIO		   *content;
 	BIO		   *text;
+	BIO		   *pem;			/* a trusted certificate's row */
 	CMS_ContentInfo *cms;
 	STACK_OF(X509) *certs;		/* those the signature carries */
 	STACK_OF(X509) *trusted;	/* the trusted certificates, being loaded */
@@ -71,6 +72,7 @@ crypto_free(Crypto *c)
 	BIO_free(c->in);
 	BIO_free(c->content);
 	BIO_free(c->text);
+	BIO_free(c->pem);
 	CMS_ContentInfo_free(c->cms);
 	sk_X509_pop_free(c->certs, X509_free);
 	sk_X509_pop_free(c->trusted, X509_free);
@@ -255,17 +257,23 @@ load_trusted(Crypto *c)
 
 		if (isnull)
 			continue;
+		/* every certificate of the row: a bundle is taken too */
 		pem = DatumGetTextPP(d);
-		cert = pem_certificate(VARDATA_ANY(pem), VARSIZE_ANY_EXHDR(pem));
-		if (cert == NULL)
-			continue;			/* the table's generated columns keep these out */
-		if (!sk_X509_push(c->trusted, cert))
+		c->pem = BIO_new_mem_buf(VARDATA_ANY(pem), VARSIZE_ANY_EXHDR(pem));
+		crypto_oom(c->pem);
+		while ((cert = PEM_read_bio_X509(c->pem, NULL, NULL, NULL)) != NULL)
 		{
-			X509_free(cert);
-			crypto_oom(NULL);
+			if (!sk_X509_push(c->trusted, cert))
+			{
+				X509_free(cert);
+				crypto_oom(NULL);
+			}
+			if (X509_STORE_add_cert(c->store, cert) != 1)
+				ERR_clear_error();	/* a duplicate */
 		}
-		if (X509_STORE_add_cert(c->store, cert) != 1)
-			ERR_clear_error();	/* a duplicate */
+		ERR_clear_error();		/* the end of the text */
+		BIO_free(c->pem);
+		c->pem = NULL;
 	}
 	SPI_finish();
 	newkey = strdup(key.data);
@@ -439,7 +447,11 @@ verify(Crypto *c, const char *doc, int doclen, bytea *sig, TimestampTz at, Signe
 	ERR_clear_error();
 	c->in = BIO_new_mem_buf(VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig));
 	crypto_oom(c->in);
-	c->cms = d2i_CMS_bio(c->in, NULL);
+	/* DER, as it should be; PEM (-----BEGIN CMS-----) is taken too */
+	if (VARSIZE_ANY_EXHDR(sig) >= 10 && memcmp(VARDATA_ANY(sig), "-----BEGIN", 10) == 0)
+		c->cms = PEM_read_bio_CMS(c->in, NULL, NULL, NULL);
+	else
+		c->cms = d2i_CMS_bio(c->in, NULL);
 	if (c->cms == NULL || OBJ_obj2nid(CMS_get0_type(c->cms)) != NID_pkcs7_signed)
 		ereport(ERROR,
 				errcode(ERRCODE_IR_SIGNATURE_MALFORMED),

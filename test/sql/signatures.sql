@@ -27,6 +27,7 @@
 \set by_encipher `cat results/pki/individual.encipher.sig.hex`
 \set by_stranger `cat results/pki/individual.stranger.sig.hex`
 \set attached `cat results/pki/individual.attached.sig.hex`
+\set by_person_pem `cat results/pki/individual.person_pem.sig.hex`
 \set legal_by_business `cat results/pki/legal.business.sig.hex`
 \set legal_by_person `cat results/pki/legal.person.sig.hex`
 \set legal_by_centre `cat results/pki/legal.centre.sig.hex`
@@ -101,6 +102,18 @@ SELECT a.applicant_kind, a.applicant_id, a.method,
 FROM imei_registry.application_signatures s
 JOIN imei_registry.applications a ON a.id = s.application_id
 ORDER BY s.application_id;
+
+-- A signature in PEM is taken too, and a row of trusted certificates may be
+-- a bundle (each of its certificates is trusted: this signature does not
+-- carry the intermediate).
+BEGIN;
+SELECT pg_temp.submit(:'individual', :'by_person_pem') AS "PEM signature";
+DELETE FROM imei_registry.trusted_certificates;
+INSERT INTO imei_registry.trusted_certificates (certificate, note)
+VALUES (:'root' || E'\n' || :'intermediate', 'a bundle');
+SELECT subject FROM imei_registry.trusted_certificates;
+SELECT pg_temp.submit(:'individual', :'by_person_pem') AS "a bundle";
+ROLLBACK;
 
 -- Each refusal has its own SQLSTATE (class IR) and names the check;
 -- nothing is stored.

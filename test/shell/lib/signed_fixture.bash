@@ -32,6 +32,8 @@ for s in business person centre; do
 done
 sign . person broken.json >broken.person.sig
 sign . person unknown_key.json >unknown_key.person.sig
+openssl cms -sign -binary -in individual.json -signer person.pem -inkey person.key \
+    -outform PEM >individual.person_pem.sig
 openssl cms -sign -binary -nodetach -in individual.json -signer person.pem -inkey person.key \
     -outform DER >individual.attached.sig
 
