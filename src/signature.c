@@ -616,10 +616,17 @@ PG_FUNCTION_INFO_V1(signature_check_signer);
 Datum
 signature_check_signer(PG_FUNCTION_ARGS)
 {
-	ApplicantKind kind = vocabulary_lookup(applicant_kinds, text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	char	   *id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ApplicantKind kind;
+	char	   *id;
 	char	   *iin = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *bin = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("the applicant's kind and id must not be null"));
+	kind = vocabulary_lookup(applicant_kinds, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	if (applicant_has_iin(kind))
 	{

@@ -192,6 +192,9 @@ DECLARE
     e record;
     n integer;
 BEGIN
+    IF crl IS NULL THEN
+        RAISE EXCEPTION 'the CRL must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     e := imei_registry.crl_entries(crl);
     INSERT INTO imei_registry.revoked_certificates (issuer, serial, revoked_at)
     SELECT e.issuer, r.serial, r.revoked_at
