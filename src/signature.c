@@ -188,6 +188,32 @@ asn1_time_timestamptz(const ASN1_TIME *t)
 	return result;
 }
 
+/* ---- the DBA's tables ---- */
+
+/*
+ * A query's plan, prepared once per backend (the plan cache revalidates it
+ * when the tables change, an extension re-created included).
+ */
+static SPIPlanPtr
+saved_plan(SPIPlanPtr *plan, const char *query, int nargs, Oid *types)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(query, nargs, types);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		*plan = p;
+	}
+	return *plan;
+}
+
+static SPIPlanPtr trusted_plan = NULL;
+static SPIPlanPtr revoked_plan = NULL;
+
 /* ---- the trusted certificates ---- */
 
 static X509 *
@@ -226,8 +252,10 @@ load_trusted(Crypto *c)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT fingerprint, certificate FROM imei_registry.trusted_certificates ORDER BY id",
-					true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(saved_plan(&trusted_plan,
+									"SELECT fingerprint, certificate FROM imei_registry.trusted_certificates ORDER BY id",
+									0, NULL),
+						 NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read imei_registry.trusted_certificates");
 	initStringInfo(&key);
 	for (i = 0; i < SPI_processed; i++)
@@ -299,10 +327,12 @@ revocation_of(const char *issuer, const char *serial, TimestampTz *revoked_at)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT revoked_at FROM imei_registry.revoked_certificates"
-							  " WHERE issuer OPERATOR(pg_catalog.=) $1"
-							  " AND serial OPERATOR(pg_catalog.=) $2",
-							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(saved_plan(&revoked_plan,
+									"SELECT revoked_at FROM imei_registry.revoked_certificates"
+									" WHERE issuer OPERATOR(pg_catalog.=) $1"
+									" AND serial OPERATOR(pg_catalog.=) $2",
+									2, types),
+						 values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read imei_registry.revoked_certificates");
 	if (SPI_processed > 0)
 	{
