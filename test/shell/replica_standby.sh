@@ -70,11 +70,22 @@ wait_replay() {
 [ "$(psql -X -At -h "$standby" -U postgres -d postgres -c "SELECT pg_is_in_recovery()")" = t ] ||
     fail "the standby is not in recovery"
 
+# a signed application and a CRL, made by openssl (as test/sql/signatures.sql)
+bash "$(dirname "$0")/lib/signed_fixture.bash" "$base/pki"
+signed_doc=$(cat "$base/pki/individual.json.hex")
+signature=$(cat "$base/pki/individual.person.sig.hex")
+crl=$(cat "$base/pki/crl.der.hex")
+
 createdb -h "$primary" -U postgres registry
-q "$primary" postgres >/dev/null <<'SQL'
+# unsigned applications too, as in the other suites' databases
+q "$primary" postgres -c "ALTER DATABASE registry SET imei_registry.require_signature = off"
+q "$primary" postgres -v root="$(cat "$base/pki/root.pem")" \
+    -v intermediate="$(cat "$base/pki/intermediate.pem")" >/dev/null <<'SQL'
 CREATE EXTENSION pg_cron;
 CREATE EXTENSION imei_registry;
 SET search_path = imei_registry;
+INSERT INTO trusted_certificates (certificate, note)
+VALUES (:'root', 'test root'), (:'intermediate', 'test intermediate');
 CREATE ROLE replica_reader LOGIN IN ROLE imei_registry_reader;
 CREATE ROLE replica_portal LOGIN IN ROLE imei_registry_portal;
 CREATE ROLE replica_operator LOGIN IN ROLE imei_registry_operator;
@@ -128,6 +139,7 @@ replica_admin|SELECT * FROM imei_registry.registry ORDER BY imei
 replica_admin|SELECT id, imei, from_status, to_status, reason, actor, application_id, import_id, note, xid FROM imei_registry.history ORDER BY id
 replica_admin|SELECT id, state, method, applicant_id FROM imei_registry.applications ORDER BY id
 replica_admin|SELECT * FROM imei_registry.import_rejects ORDER BY 1
+replica_admin|SELECT id, subject, fingerprint, note FROM imei_registry.trusted_certificates ORDER BY id
 SQL
 }
 
@@ -215,6 +227,8 @@ replica_admin|imei_registry.register_import(imei_registry.imei[],text,text)|SELE
 replica_admin|imei_registry.block(imei_registry.imei,text,text)|SELECT imei_registry.block(imei_registry.imei_from_body('86000230000019'), 'counterfeit')
 replica_admin|imei_registry.reinstate(imei_registry.imei,text)|SELECT imei_registry.reinstate('860002300000226', 'a written reason')
 replica_portal|imei_registry.submit_application(jsonb)|SELECT imei_registry.submit_application('{"applicant": {"kind": "individual", "id": "871008401427"}, "method": "parcel", "exporting_country": "CN", "delivery_service": "China Post", "documents": [{"type": "tracking_number", "number": "RR123456785CN"}], "devices": [{"imeis": ["860002300000523"]}]}')
+replica_portal|imei_registry.submit_application(text,bytea)|SELECT imei_registry.submit_application(convert_from(decode('$signed_doc', 'hex'), 'UTF8'), decode('$signature', 'hex'))
+replica_admin|imei_registry.load_crl(bytea)|SELECT imei_registry.load_crl(decode('$crl', 'hex'))
 replica_admin|imei_registry.decide_application(bigint)|SELECT imei_registry.decide_application($app)
 replica_admin|imei_registry.schedule_grey_expiry(text)|SELECT imei_registry.schedule_grey_expiry()
 replica_admin|imei_registry.expire_grey_period(integer)|CALL imei_registry.expire_grey_period()
