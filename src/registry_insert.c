@@ -75,9 +75,9 @@ static const char *const filled[] = {
 };
 
 /*
- * Is the registry as the extension made it: a local heap table, its
- * columns the shipped ones (no default of a site's to evaluate), and the
- * transition trigger its only BEFORE ROW INSERT trigger?
+ * Is the registry as the extension made it: a local heap table, no default
+ * to evaluate in the columns this writer leaves NULL, and the transition
+ * trigger its only BEFORE ROW INSERT trigger?
  */
 static bool
 registry_usable(Relation rel)
@@ -87,7 +87,7 @@ registry_usable(Relation rel)
 	int			nbefore = 0;
 	int			i;
 
-	if (rel->rd_rel->relkind != RELKIND_RELATION || desc->natts != 13 ||
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
 		rel->rd_rel->relam != HEAP_TABLE_AM_OID)
 		return false;
 	/* Citus keeps a distributed table's rows elsewhere: its executor's path */
@@ -97,7 +97,16 @@ registry_usable(Relation rel)
 	{
 		Form_pg_attribute attr = TupleDescAttr(desc, i);
 
-		if (attr->attisdropped || attr->attgenerated)
+		bool		is_filled = false;
+		int			c;
+
+		if (attr->attisdropped)
+			continue;
+		for (c = 0; c < lengthof(filled); c++)
+			if (strcmp(NameStr(attr->attname), filled[c]) == 0)
+				is_filled = true;
+		/* a column left NULL must be one whose INSERT would leave it NULL */
+		if (!is_filled && (attr->atthasdef || attr->attidentity || attr->attgenerated))
 			return false;
 	}
 	if (td == NULL)
