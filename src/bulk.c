@@ -1616,20 +1616,35 @@ restore_user(const SavedUser *saved)
 /*
  * The guards of the three triggers: fired as the target's triggers are, on
  * one of the extension's targets of the shape it made (relcheck.c), never
- * on a table that only has a target's name.  Returns the target.
+ * on a table that only has a target's name, and naming that target as the
+ * trigger's argument.  Returns the target.
  */
 static BulkTarget
 target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, name);
+	BulkTarget	target;
+	Trigger    *tg;
 
 	StaticAssertStmt(EXT_UPLOAD_TAC - EXT_FIRST_UPLOAD == BULK_TAC &&
 					 EXT_UPLOAD_BLOCKLIST - EXT_FIRST_UPLOAD == BULK_BLOCKLIST &&
 					 EXT_UPLOAD_DEVICES - EXT_FIRST_UPLOAD == BULK_DEVICES,
 					 "upload targets out of step");
 	trigger_require(trigdata, name, TRIG_INSERT, before, row);
-	return (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
-						 EXT_FIRST_UPLOAD);
+	target = (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
+						   EXT_FIRST_UPLOAD);
+
+	/*
+	 * The trigger's argument chooses the target; the relation must be that
+	 * target (above: by OID and shape, never by a name alone).
+	 */
+	tg = trigdata->tg_trigger;
+	if (tg->tgnargs != 1 || strcmp(tg->tgargs[0], target_name(target)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" of function \"%s\" must name its target, \"%s\", as its one argument",
+						tg->tgname, name, target_name(target))));
+	return target;
 }
 
 PG_FUNCTION_INFO_V1(bulk_import_begin);
