@@ -1073,7 +1073,7 @@ flush_connections(void)
 			ops[nfresh] = row->operator;
 			nfresh++;
 		}
-		else if (probes[i].has_first_seen && probes[i].first_seen_at <= row->at)
+		else if (registry_report_changes_nothing(&probes[i], row->at))
 		{
 			settle(row, ROW_PRESENT);
 			seen_delete(bulk.seen, row->imei);

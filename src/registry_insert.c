@@ -214,6 +214,7 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 		slot->tts_values[atts[6] - 1] = Int64GetDatum(import_id);
 		for (c = 0; c < lengthof(filled); c++)
 			slot->tts_isnull[atts[c] - 1] = false;
+		slot->tts_isnull[atts[6] - 1] = import_id == 0;	/* none: a report */
 		ExecStoreVirtualTuple(slot);
 
 		if (!ExecBRInsertTriggers(estate, rri, slot))
