@@ -76,6 +76,16 @@ find_registry(void)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("relation \"imei_registry.registry\" does not exist")));
+		/*
+		 * A registry that Citus distributes has no rows in this node's
+		 * heap: a probe here would answer not_registered for every IMEI.
+		 */
+		if (ext_relation_distributed(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("check_imei() cannot answer for a registry that Citus distributes"),
+					 errdetail("pg_catalog.pg_dist_partition lists imei_registry.registry: its rows are on the workers' shards, and this node's index holds none of them."),
+					 errhint("See docs/scale-out.md, \"Citus\".")));
 		pkey = get_relname_relid("registry_pkey", get_rel_namespace(relid));
 		if (!OidIsValid(pkey))
 			ereport(ERROR,

@@ -150,6 +150,8 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 
 	if (!OidIsValid(relid))
 		return false;
+	/* the executor's check, which this path does not go through */
+	PreventCommandIfReadOnly("an insert into imei_registry.registry");
 	rel = table_open(relid, RowExclusiveLock);
 	if (!registry_usable(rel))
 	{

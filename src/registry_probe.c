@@ -23,6 +23,7 @@
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -135,6 +136,8 @@ report_without_statement(PG_FUNCTION_ARGS)
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
 	RegistryProbe probe;
 
+	/* a report is a write, even one that changes nothing (25006) */
+	PreventCommandIfReadOnly("report_connection()");
 	registry_probe_first_seen(&imei, 1, &probe);
 	if (registry_report_changes_nothing(&probe, at))
 		PG_RETURN_DATUM(probe.status);

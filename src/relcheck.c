@@ -23,6 +23,7 @@
 #include "access/table.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -370,4 +371,38 @@ trigger_require(TriggerData *trigdata, const char *caller, int events,
 			 errmsg("function \"%s\" must be fired %s %s FOR EACH %s",
 					caller, before ? "BEFORE" : "AFTER", buf.data,
 					row ? "ROW" : "STATEMENT")));
+}
+
+/*
+ * Citus lists every table it distributes in pg_catalog.pg_dist_partition,
+ * whose first column, logicalrelid, is the table; without Citus there is
+ * no such table.  Read directly (no SQL): a callers' probe must not depend
+ * on search_path or plans.
+ */
+bool
+ext_relation_distributed(Oid relid)
+{
+	Oid			dist = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	Relation	rel;
+	Form_pg_attribute first;
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	if (!OidIsValid(dist))
+		return false;
+	rel = table_open(dist, AccessShareLock);
+	first = TupleDescAttr(RelationGetDescr(rel), 0);
+	if (strcmp(NameStr(first->attname), "logicalrelid") != 0 ||
+		(first->atttypid != REGCLASSOID && first->atttypid != OIDOID))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_catalog.pg_dist_partition is not the table of Citus that imei_registry reads"),
+				 errdetail("Its first column is not logicalrelid.")));
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
 }

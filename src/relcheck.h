@@ -62,6 +62,12 @@ extern const char *ext_relation_name(ExtRelation which);
 /* The OID of an extension table; InvalidOid if the extension is not here */
 extern Oid	ext_relation_oid(ExtRelation which);
 
+/*
+ * Does Citus distribute this relation (pg_catalog.pg_dist_partition lists
+ * it)?  Its rows are then on the workers' shards, not in this node's heap.
+ */
+extern bool ext_relation_distributed(Oid relid);
+
 /* Is rel the extension's table which (or a shard of it)? */
 extern bool ext_is_relation(Relation rel, ExtRelation which);
 

@@ -80,7 +80,10 @@ SELECT imei_registry.load_crl(decode(:'crl_der', 'hex'));
 SELECT issuer, serial FROM imei_registry.revoked_certificates;
 -- a CRL of a CA nobody trusts, and something that is no CRL
 SELECT imei_registry.load_crl(convert_to(:'other_crl', 'UTF8'));
+-- (terse: OpenSSL's own words for a truncated DER differ between its versions)
+\set VERBOSITY terse
 SELECT imei_registry.load_crl('\x3082');
+\set VERBOSITY default
 
 -- Valid: an individual's application signed with the applicant's own
 -- certificate (EC P-256, and RSA).
