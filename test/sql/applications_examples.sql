@@ -81,7 +81,7 @@ SELECT d ->> 'decision' AS decision, r ->> 'code' AS code, r ->> 'imei' AS imei,
 FROM imei_registry.decide_application(imei_registry.submit_application(
     '{"applicant": {"kind": "individual", "id": "901123300258"},
       "method": "accompanied_baggage", "import_date": "2025-06-01", "exporting_country": "AE",
-      "documents": [{"type": "passenger_customs_declaration"}, {"type": "photo"}],
+      "documents": [{"type": "passenger_customs_declaration", "number": "N-1"}, {"type": "photo"}],
       "devices": [{"model": "Duo", "imeis": ["861001010000012"]},
                   {"model": "Solo", "imeis": ["861001020000011"]}]}')) d,
      jsonb_array_elements(d -> 'reasons') r;
