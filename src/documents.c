@@ -479,9 +479,8 @@ application_device_reasons(PG_FUNCTION_ARGS)
 							name, slots, slots == 1 ? "" : "s", n_imeis));
 	else if (!slots_known && method != METHOD_ADDITIONAL_IMEI)
 		add_reason(&r, "sim_slots_unchecked", NULL,
-				   psprintf("%s: the TAC table does not know its IMEI%s, so whether the device has more SIM slots (eSIM included) than the %d IMEI%s given could not be checked; a multi-SIM device must list every IMEI.",
-							name, n_imeis == 1 ? "" : "s", n_imeis,
-							n_imeis == 1 ? "" : "s"));
+				   psprintf("%s: its SIM slots could not be checked, as the TAC table does not know the device; a multi-SIM device (eSIM included) must list every IMEI.",
+							name));
 	if (method == METHOD_ADDITIONAL_IMEI && n_imeis > 0 && n_white == 0)
 		add_reason(&r, "no_verified_imei", NULL,
 				   psprintf("%s has no IMEI on the white list: method additional_imei is for a device already verified through another IMEI.",
