@@ -26,6 +26,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
@@ -104,6 +105,20 @@ static bool
 streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
+}
+
+/* A date as the applicant writes it, YYYY-MM-DD, whatever the DateStyle. */
+static char *
+iso_date(DateADT d)
+{
+	int			y;
+	int			m;
+	int			day;
+
+	if (DATE_NOT_FINITE(d))
+		return pstrdup(DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity");
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	return psprintf("%04d-%02d-%02d", y, m, day);
 }
 
 /* Empty or only blanks: a value not given. */
@@ -386,9 +401,8 @@ application_reasons(PG_FUNCTION_ARGS)
 	if (has_import_date && !PG_ARGISNULL(12) &&
 		PG_GETARG_DATEADT(3) > PG_GETARG_DATEADT(12))
 		add_reason(&r, "import_date_in_future", NULL,
-				   psprintf("The import date %s is after the date of the application (%s): a device is applied for once it has been imported.",
-							DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(3))),
-							DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(12)))));
+				   psprintf("The import date %s is after the date of the application: a device is applied for once it has been imported.",
+							iso_date(PG_GETARG_DATEADT(3))));
 	if (has_country && (!country_is_assigned(country) || streq(country, home_country)))
 		add_reason(&r, "exporting_country_invalid", NULL,
 				   streq(country, home_country) ?
@@ -614,8 +628,7 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 		add_reason(&r, "import_after_first_connection", typed,
 				   psprintf("IMEI %s was first seen in a network in Kazakhstan on %s, before the import date %s: a device is imported before it connects here.",
 							typed,
-							DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(11))),
-							DatumGetCString(DirectFunctionCall1(date_out, PG_GETARG_DATUM(10)))));
+							iso_date(PG_GETARG_DATEADT(11)), iso_date(PG_GETARG_DATEADT(10))));
 	if (tac_model && expected_model &&
 		!model_agrees(tac_brand, tac_model, expected_model, model_declared))
 		add_reason(&r, "model_mismatch", typed,

@@ -960,8 +960,7 @@ BEGIN
        OR paid_at < app.submitted_at THEN
         RAISE EXCEPTION 'implausible time of payment % for application %', paid_at, application
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('A payment is made after the submission (%s) and not in the future.',
-                                  app.submitted_at);
+                  DETAIL = 'A payment is made after the application''s submission and not in the future.';
     END IF;
     IF btrim(reference) = '' OR length(reference) > 200 THEN
         RAISE EXCEPTION 'invalid payment reference for application %', application
