@@ -893,7 +893,7 @@ COMMENT ON FUNCTION imei_registry.decide_application(bigint) IS
 -- an upload, say); decide_application() counts it once more.
 CREATE FUNCTION imei_registry.request_payment(application bigint)
     RETURNS TABLE (fee_mci integer, fee_tenge numeric)
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE ROWS 1
     SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
@@ -933,7 +933,7 @@ COMMENT ON FUNCTION imei_registry.request_payment(bigint) IS
 CREATE FUNCTION imei_registry.record_payment(
         application bigint, tenge numeric, paid_at timestamptz, reference text)
     RETURNS TABLE (fee_tenge numeric, paid_tenge numeric, fee_paid_at timestamptz)
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE ROWS 1
     SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
@@ -991,7 +991,7 @@ CREATE FUNCTION imei_registry.my_applications(applicant text)
     RETURNS TABLE (id bigint, method text, state text, submitted_at timestamptz,
                    decided_at timestamptz, fee_mci integer, fee_tenge numeric,
                    paid_at timestamptz, reasons jsonb)
-    LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+    LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE ROWS 10
     SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 BEGIN
