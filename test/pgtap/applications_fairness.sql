@@ -3,6 +3,8 @@
 -- IMEI wins, fees that match the work and are paid before the decision,
 -- verdicts without false positives, and applicants and operators who see
 -- their own.  IMEIs use TACs 86400101-86400199, which no other test uses.
+-- Unsigned applications: scripts/test turns imei_registry.require_signature
+-- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
 SET LOCAL client_min_messages = warning;

@@ -5,6 +5,7 @@
 \set ON_ERROR_ROLLBACK on
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
+SET LOCAL imei_registry.require_signature = off;     -- unsigned applications
 ALTER TABLE imei_registry.applications ALTER COLUMN id RESTART WITH 17001;
 INSERT INTO imei_registry.tac (tac, brand, model, device_type, sim_slots) VALUES
     ('86400201', 'Acme', 'Duo', 'smartphone', 2),
