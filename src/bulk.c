@@ -35,6 +35,8 @@
 #include "rules.h"
 #include "relcheck.h"
 #include "registry.h"
+#include "registry_insert.h"
+#include "registry_probe.h"
 
 #include "access/detoast.h"
 #include "access/xact.h"
@@ -144,7 +146,7 @@ typedef struct KnownReason
 typedef struct PendingRow
 {
 	int64		line;
-	Datum		raw;			/* text[]: for a reject */
+	Datum		raw;			/* text[]: for a reject (none for connections) */
 	/* upload_connections, upload_blocklist */
 	Imei		imei;
 	TimestampTz at;
@@ -198,6 +200,29 @@ typedef struct BulkImport
 
 static BulkImport bulk;
 
+/* The user and GUC state to return to after a piece of work as the owner */
+typedef struct SavedUser
+{
+	Oid			userid;
+	int			sec_context;
+	int			guc_nestlevel;
+} SavedUser;
+
+/*
+ * The SPI connection of a trigger call, opened as the target's owner only
+ * when the call runs a statement (a lookup not cached yet, a reject, a
+ * batch): one per batch, not one per row.  bulk_spi_close() ends it.
+ */
+static struct
+{
+	bool		open;
+	Relation	rel;
+	SavedUser	saved;
+} bulk_spi;
+
+static void become_owner(Relation rel, SavedUser *saved);
+static void restore_user(const SavedUser *saved);
+
 /*
  * Saved plans, prepared on the first import of a backend, and again when the
  * extension was dropped and created since (a new OID of type imei).
@@ -236,6 +261,7 @@ bulk_xact_callback(XactEvent event, void *arg)
 	{
 		bulk.active = false;
 		bulk.seen = NULL;
+		bulk_spi.open = false;	/* SPI and the user are reset by the abort */
 		MemoryContextReset(bulk.cxt);
 	}
 }
@@ -479,10 +505,40 @@ prepare_plans(void)
 	}
 }
 
+static void
+bulk_spi_start(Relation rel)
+{
+	bulk_spi.open = false;
+	bulk_spi.rel = rel;
+}
+
+static void
+bulk_spi_ensure(void)
+{
+	if (bulk_spi.open)
+		return;
+	become_owner(bulk_spi.rel, &bulk_spi.saved);
+	SPI_connect();
+	bulk_spi.open = true;
+}
+
+static void
+bulk_spi_close(void)
+{
+	if (!bulk_spi.open)
+		return;
+	SPI_finish();
+	restore_user(&bulk_spi.saved);
+	bulk_spi.open = false;
+}
+
 static int
 exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls)
 {
-	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	int			rc;
+
+	bulk_spi_ensure();
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -720,10 +776,12 @@ registry_get(Imei imei, char **status, char **reason, bool *mine)
 static bool
 exec_transition(SPIPlanPtr plan, Datum *values, char **refusal)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext oldcxt;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	bool		ok = true;
 
+	bulk_spi_ensure();			/* the connection outlives the subtransaction */
+	oldcxt = CurrentMemoryContext;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
@@ -791,7 +849,8 @@ queue_row(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	MemoryContext old = MemoryContextSwitchTo(bulk.batchcxt);
 
 	row->line = current_line(rel);
-	row->raw = raw_values(tuple, desc);
+	/* a report is never rejected once valid: it needs no raw values */
+	row->raw = bulk.target == BULK_CONNECTIONS ? (Datum) 0 : raw_values(tuple, desc);
 	MemoryContextSwitchTo(old);
 	r->outcome = ROW_PENDING;
 	return row;
@@ -809,14 +868,14 @@ batch_text(const char *s)
 }
 
 /*
- * A column of the batch as a one-dimensional array, NULL where nulls says
- * so (nulls may be NULL): text, or an 8-byte type passed like int8 (imei,
- * int8, timestamptz).
+ * n values of a column of the batch as a one-dimensional array, NULL where
+ * nulls says so (nulls may be NULL): text, or an 8-byte type passed like
+ * int8 (imei, int8, timestamptz).
  */
 static Datum
-batch_array(Oid type, Datum *elems, bool *nulls)
+batch_array_n(Oid type, Datum *elems, bool *nulls, int n)
 {
-	int			dims[1] = {bulk.nbatch};
+	int			dims[1] = {n};
 	int			lbs[1] = {1};
 
 	if (type == TEXTOID)
@@ -825,6 +884,13 @@ batch_array(Oid type, Datum *elems, bool *nulls)
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type,
 											  sizeof(int64), FLOAT8PASSBYVAL,
 											  TYPALIGN_DOUBLE));
+}
+
+/* ... of all the rows of the batch */
+static Datum
+batch_array(Oid type, Datum *elems, bool *nulls)
+{
+	return batch_array_n(type, elems, nulls, bulk.nbatch);
 }
 
 /*
@@ -967,27 +1033,91 @@ static void
 flush_connections(void)
 {
 	int			n = bulk.nbatch;
+	Imei	   *imeis = palloc(n * sizeof(Imei));
+	RegistryProbe *probes = palloc(n * sizeof(RegistryProbe));
+	PendingRow **rows = palloc(n * sizeof(PendingRow *));
+	PendingRow **fresh = palloc(n * sizeof(PendingRow *));
+	Imei	   *fresh_imeis = palloc(n * sizeof(Imei));
+	TimestampTz *fresh_ats = palloc(n * sizeof(TimestampTz));
+	Datum	   *imei_d = palloc(n * sizeof(Datum));
 	Datum	   *ops = palloc(n * sizeof(Datum));
 	Datum	   *ats = palloc(n * sizeof(Datum));
 	Datum		v[4];
 	SPITupleTable *result;
+	int			m = 0;
+	int			nfresh = 0;
 	int			i;
 
 	sort_batch();
 	for (i = 0; i < n; i++)
-	{
-		ops[i] = bulk.batch[i].operator;
-		ats[i] = TimestampTzGetDatum(bulk.batch[i].at);
-	}
-	v[0] = batch_imeis();
-	v[1] = batch_array(TEXTOID, ops, NULL);
-	v[2] = batch_array(TIMESTAMPTZOID, ats, NULL);
-	v[3] = Int64GetDatum(bulk.import_id);
-	exec_plan(plan_connections, v, NULL);
-	result = batch_result("connection");
+		imeis[i] = bulk.batch[i].imei;
+
+	/*
+	 * A known IMEI with a first connection no later than the report's is
+	 * answered by its probe (registry_probe.c): already present.  The
+	 * unknown ones go through the multi-insert path (registry_insert.c);
+	 * the rest, and all of them if another session inserted one of them
+	 * meanwhile, go to the registry as report_connection()'s go, in one
+	 * statement.
+	 */
+	registry_probe_first_seen(imeis, n, probes);
 	for (i = 0; i < n; i++)
 	{
-		PendingRow *row = result_row(result, i);
+		PendingRow *row = &bulk.batch[i];
+
+		if (!probes[i].known)
+		{
+			fresh[nfresh] = row;
+			fresh_imeis[nfresh] = row->imei;
+			fresh_ats[nfresh] = row->at;
+			ops[nfresh] = row->operator;
+			nfresh++;
+		}
+		else if (registry_report_changes_nothing(&probes[i], row->at))
+		{
+			settle(row, ROW_PRESENT);
+			seen_delete(bulk.seen, row->imei);
+		}
+		else
+			rows[m++] = row;
+	}
+	if (nfresh > 0)
+	{
+		bulk_spi_ensure();		/* the registry's triggers run as its owner */
+		if (registry_insert_new(nfresh, fresh_imeis, fresh_ats, ops, bulk.import_id))
+		{
+			for (i = 0; i < nfresh; i++)
+			{
+				settle(fresh[i], ROW_LOADED);
+				seen_delete(bulk.seen, fresh[i]->imei);
+			}
+		}
+		else
+			for (i = 0; i < nfresh; i++)
+				rows[m++] = fresh[i];
+	}
+	if (m == 0)
+		return;
+	for (i = 0; i < m; i++)
+	{
+		imei_d[i] = ImeiGetDatum(rows[i]->imei);
+		ops[i] = rows[i]->operator;
+		ats[i] = TimestampTzGetDatum(rows[i]->at);
+	}
+	v[0] = batch_array_n(plans_imei_type, imei_d, NULL, m);
+	v[1] = batch_array_n(TEXTOID, ops, NULL, m);
+	v[2] = batch_array_n(TIMESTAMPTZOID, ats, NULL, m);
+	v[3] = Int64GetDatum(bulk.import_id);
+	exec_plan(plan_connections, v, NULL);
+	if (SPI_processed != (uint64) m)
+		elog(ERROR, "connection batch of %d rows returned %llu",
+			 m, (unsigned long long) SPI_processed);
+	result = SPI_tuptable;
+	for (i = 0; i < m; i++)
+	{
+		bool		isnull;
+		PendingRow *row = rows[DatumGetInt64(SPI_getbinval(result->vals[i], result->tupdesc,
+														   1, &isnull)) - 1];
 
 		if (result_bool(result, i, 2) || result_bool(result, i, 3))	/* inserted, changed */
 			settle(row, ROW_LOADED);
@@ -1461,12 +1591,6 @@ flush_batch(void)
  * for index builds), so that no operator or function of the caller's can be
  * resolved and run with them.
  */
-typedef struct SavedUser
-{
-	Oid			userid;
-	int			sec_context;
-	int			guc_nestlevel;
-} SavedUser;
 
 static void
 become_owner(Relation rel, SavedUser *saved)
@@ -1492,20 +1616,35 @@ restore_user(const SavedUser *saved)
 /*
  * The guards of the three triggers: fired as the target's triggers are, on
  * one of the extension's targets of the shape it made (relcheck.c), never
- * on a table that only has a target's name.  Returns the target.
+ * on a table that only has a target's name, and naming that target as the
+ * trigger's argument.  Returns the target.
  */
 static BulkTarget
 target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, name);
+	BulkTarget	target;
+	Trigger    *tg;
 
 	StaticAssertStmt(EXT_UPLOAD_TAC - EXT_FIRST_UPLOAD == BULK_TAC &&
 					 EXT_UPLOAD_BLOCKLIST - EXT_FIRST_UPLOAD == BULK_BLOCKLIST &&
 					 EXT_UPLOAD_DEVICES - EXT_FIRST_UPLOAD == BULK_DEVICES,
 					 "upload targets out of step");
 	trigger_require(trigdata, name, TRIG_INSERT, before, row);
-	return (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
-						 EXT_FIRST_UPLOAD);
+	target = (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
+						   EXT_FIRST_UPLOAD);
+
+	/*
+	 * The trigger's argument chooses the target; the relation must be that
+	 * target (above: by OID and shape, never by a name alone).
+	 */
+	tg = trigdata->tg_trigger;
+	if (tg->tgnargs != 1 || strcmp(tg->tgargs[0], target_name(target)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" of function \"%s\" must name its target, \"%s\", as its one argument",
+						tg->tgname, name, target_name(target))));
+	return target;
 }
 
 PG_FUNCTION_INFO_V1(bulk_import_begin);
@@ -1516,7 +1655,6 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	BulkTarget	target;
 	Datum		v[2];
 	bool		isnull;
-	SavedUser	saved;
 
 	target = target_trigger(fcinfo, "bulk_import_begin", false, true);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
@@ -1551,14 +1689,13 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 
 	v[0] = CStringGetTextDatum(target_name(bulk.target));
 	v[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	become_owner(rel, &saved);
-	SPI_connect();
+	bulk_spi_start(rel);
+	bulk_spi_ensure();
 	prepare_plans();
 	exec_plan(plan_open, v, NULL);
 	bulk.import_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	restore_user(&saved);
+	bulk_spi_close();
 	bulk.active = true;
 	return PointerGetDatum(NULL);
 }
@@ -1574,7 +1711,6 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	RowResult	r;
 	MemoryContext old;
-	SavedUser	saved;
 	bool		too_long;
 
 	target = target_trigger(fcinfo, "bulk_import_row", true, true);
@@ -1594,8 +1730,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	r.message = NULL;
 
 	old = MemoryContextSwitchTo(bulk.rowcxt);
-	become_owner(rel, &saved);
-	SPI_connect();
+	bulk_spi_start(rel);
 	too_long = row_bytes(tuple, desc) > BULK_ROW_MAX_BYTES;
 	if (too_long)
 		bulk_reject(&r, "too_long", "the row's values are %lld bytes long; a row has at most %d",
@@ -1625,8 +1760,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 		count_accepted(r.outcome);
 	else if (bulk.nbatch == BULK_BATCH_ROWS)
 		flush_batch();
-	SPI_finish();
-	restore_user(&saved);
+	bulk_spi_close();
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bulk.rowcxt);
 
@@ -1641,7 +1775,6 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	Relation	rel;
 	Datum		v[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	SavedUser	saved;
 
 	target = target_trigger(fcinfo, "bulk_import_end", false, false);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
@@ -1653,8 +1786,8 @@ bulk_import_end(PG_FUNCTION_ARGS)
 				 errhint("The target's statement trigger bulk_import_begin() opens it.")));
 	bulk.active = false;
 
-	become_owner(rel, &saved);
-	SPI_connect();
+	bulk_spi_start(rel);
+	bulk_spi_ensure();
 	flush_batch();
 
 	if (bulk.atomic && bulk.nrejected > 0)
@@ -1675,8 +1808,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	v[5] = bulk.load_operator ? CStringGetTextDatum(bulk.load_operator) : (Datum) 0;
 	nulls[5] = bulk.load_operator ? ' ' : 'n';
 	exec_plan(plan_close, v, nulls);
-	SPI_finish();
-	restore_user(&saved);
+	bulk_spi_close();
 
 	ereport(NOTICE,
 			(errmsg("import %lld into imei_registry.%s: %lld rows read, %lld loaded (%lld already present), %lld rejected",

@@ -43,6 +43,21 @@ CREATE FUNCTION imei_registry.connected_before_rules(connected_at timestamptz) R
 COMMENT ON FUNCTION imei_registry.connected_before_rules(timestamptz) IS
     'is a connection before imei_registry.rules_start (the device then is white, grandfathered)?';
 
+-- The rules' entry for an IMEI first seen at a time (src/rules.c): grey
+-- unverified, or white grandfathered before imei_registry.rules_start.
+CREATE FUNCTION imei_registry.first_connection_status(connected_at timestamptz)
+    RETURNS imei_registry.status
+    AS 'MODULE_PATHNAME', 'first_connection_status'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.first_connection_status(timestamptz) IS
+    'the status the rules give an IMEI first seen at this time';
+CREATE FUNCTION imei_registry.first_connection_reason(connected_at timestamptz)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'first_connection_reason'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.first_connection_reason(timestamptz) IS
+    'the reason the rules give an IMEI first seen at this time';
+
 -- Operators' reports of devices seen in their networks, set-wise: the one
 -- implementation behind report_connection() (one row) and a batch of a COPY
 -- into imei_registry.upload_connections (src/bulk.c).  Row i is imeis[i]
@@ -58,37 +73,48 @@ COMMENT ON FUNCTION imei_registry.connected_before_rules(timestamptz) IS
 --     grey_expired; a white or black one with a first connection keeps it;
 --   * otherwise the report changes nothing (already present).
 -- import_id is the cause of what a row changes (NULL: none).  One index
--- probe per row finds the known IMEIs; they are kept out of the INSERT so
--- that no registry trigger fires for them, and ON CONFLICT covers a
--- concurrent insert.  The UPDATE's WHERE is checked again on the row
--- version it locks, so of two concurrent reports the earlier wins.  For each
--- row: its position, was it inserted, did it change a known row, and its
--- status (NULL only after a concurrent insert).  Internal: EXECUTE is
--- revoked from PUBLIC (190_registry_roles.sql).
+-- probe per row finds the known IMEIs and their first connection; they are
+-- kept out of the INSERT so that no registry trigger fires for them, and ON
+-- CONFLICT covers a concurrent insert.  Only the known rows whose first
+-- connection this report could move (none yet, or a later one: it only
+-- ever moves earlier, so what the probe saw cannot turn false) go to the
+-- UPDATE, whose WHERE is checked again on the row version it locks, so of
+-- two concurrent reports the earlier wins.  For each row: its position, was
+-- it inserted, did it change a known row, and its status (NULL only after a
+-- concurrent insert).  PL/pgSQL, so that its plan is kept (a LANGUAGE sql
+-- function plans its statement at every call).  Internal:
+-- EXECUTE is revoked from PUBLIC (190_registry_roles.sql).
 CREATE FUNCTION imei_registry.record_connections(
     imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
     import_id bigint)
 RETURNS TABLE (ord bigint, inserted boolean, changed boolean,
                status imei_registry.status)
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- One plan, kept for the session, in which the registry is probed by its
+-- key, never scanned: planned for the size of a batch, a hash join over a
+-- scan of a registry of 100,000 to 1,000,000 rows looks cheaper than 1,000
+-- probes, and a custom plan is planned again at every call.
+SET enable_seqscan = off
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
 WITH k AS (
     SELECT u.imei, u.operator, u.at, u.ord, r.imei IS NOT NULL AS known,
-           r.status,
+           r.status, r.first_seen_at,
            imei_registry.connected_before_rules(u.at) AS before_rules
       FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))
            WITH ORDINALITY AS u(imei, operator, at, ord)
       LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) u.imei
 ), ins AS (
-    INSERT INTO imei_registry.registry
+    INSERT INTO imei_registry.registry AS r
         (imei, status, reason, first_seen_at, first_operator, import_id)
-    SELECT k.imei,
-           CASE WHEN k.before_rules THEN 'white' ELSE 'grey' END::imei_registry.status,
-           CASE WHEN k.before_rules THEN 'grandfathered' ELSE 'unverified' END,
-           k.at, k.operator, $4
+    SELECT k.imei, imei_registry.first_connection_status(k.at),
+           imei_registry.first_connection_reason(k.at), k.at, k.operator, $4
       FROM k WHERE NOT k.known ORDER BY k.ord
     ON CONFLICT (imei) DO NOTHING
-    RETURNING imei, status
+    RETURNING r.imei, r.status
 ), upd AS (
     -- grandfathered where the rules let the row become white by it
     UPDATE imei_registry.registry r
@@ -100,9 +126,12 @@ WITH k AS (
                                   r.status, 'white', 'grandfathered', r.reason)
                          THEN 'grandfathered' ELSE r.reason END,
            import_id = CASE WHEN r.first_seen_at IS NULL THEN r.import_id ELSE $4 END
-      FROM k
-     WHERE k.known
-       AND r.imei OPERATOR(pg_catalog.=) k.imei
+      FROM (SELECT * FROM k
+             WHERE k.known
+               AND (k.first_seen_at IS NULL
+                    OR k.at OPERATOR(pg_catalog.<) k.first_seen_at)
+             OFFSET 0) k
+     WHERE r.imei OPERATOR(pg_catalog.=) k.imei
        AND (r.first_seen_at IS NULL
             OR (k.at OPERATOR(pg_catalog.<) r.first_seen_at
                 AND (r.status OPERATOR(pg_catalog.=) 'grey'
@@ -113,10 +142,25 @@ WITH k AS (
 SELECT k.ord, ins.imei IS NOT NULL, upd.imei IS NOT NULL,
        coalesce(ins.status, upd.status, k.status)
   FROM k LEFT JOIN ins ON ins.imei OPERATOR(pg_catalog.=) k.imei
-         LEFT JOIN upd ON upd.imei OPERATOR(pg_catalog.=) k.imei
+         LEFT JOIN upd ON upd.imei OPERATOR(pg_catalog.=) k.imei;
+END
 $$;
 COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint) IS
     'internal: operators'' reports of devices, set-wise, the earliest connection winning (report_connection() and upload_connections)';
+
+-- What report_connection() answers without record_connections() (one
+-- IMEI, src/registry_probe.c, as upload_connections does for a batch): a
+-- known IMEI whose first connection stays (it is as early or earlier, and
+-- only ever moves earlier) by one probe of the registry's key; an unknown
+-- one inserted through the multi-insert path, the registry's triggers and
+-- the rules' entry for a first connection included.  NULL when the report
+-- is for record_connections().  Internal.
+CREATE FUNCTION imei_registry.report_without_statement(imei imei_registry.imei,
+                                                       operator text,
+                                                       connected_at timestamptz)
+    RETURNS imei_registry.status
+    AS 'MODULE_PATHNAME', 'report_without_statement'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 -- May the session user report and load as this operator?  A member (with
 -- or without inheritance) of a role that imei_registry.operator_roles binds
@@ -125,14 +169,16 @@ COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[
 -- session_user, not current_user: SET ROLE and SECURITY DEFINER functions do
 -- not change it.
 CREATE FUNCTION imei_registry.operator_is_mine(operator text) RETURNS boolean
-LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
-SELECT pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
-    OR EXISTS (SELECT FROM imei_registry.operator_roles o
-                 JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.role
-                WHERE o.operator OPERATOR(pg_catalog.=) $1
-                  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
+BEGIN
+    RETURN pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
+        OR EXISTS (SELECT FROM imei_registry.operator_roles o
+                     JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.role
+                    WHERE o.operator OPERATOR(pg_catalog.=) operator_is_mine.operator
+                      AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'));
+END
 $$;
 COMMENT ON FUNCTION imei_registry.operator_is_mine(text) IS
     'may the session user report and load as this operator (imei_registry.operator_roles, or the admin)?';
@@ -167,6 +213,13 @@ BEGIN
     END IF;
     PERFORM imei_registry.check_connected_at(report_connection.connected_at);
 
+    -- a known device whose first connection stays, or a new one
+    result := imei_registry.report_without_statement(report_connection.imei,
+                                                     report_connection.operator,
+                                                     report_connection.connected_at);
+    IF result IS NOT NULL THEN
+        RETURN result;
+    END IF;
     SELECT c.status INTO result
       FROM imei_registry.record_connections(ARRAY[report_connection.imei],
                                             ARRAY[report_connection.operator],
