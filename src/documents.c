@@ -14,6 +14,8 @@
  */
 #include "compat.h"
 
+#include <ctype.h>
+
 #include "imei_parse.h"
 #include "kzid_parse.h"
 #include "rules.h"
@@ -24,6 +26,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
@@ -102,6 +105,97 @@ static bool
 streq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
+}
+
+/* A date as the applicant writes it, YYYY-MM-DD, whatever the DateStyle. */
+static char *
+iso_date(DateADT d)
+{
+	int			y;
+	int			m;
+	int			day;
+
+	if (DATE_NOT_FINITE(d))
+		return pstrdup(DATE_IS_NOBEGIN(d) ? "-infinity" : "infinity");
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	return psprintf("%04d-%02d-%02d", y, m, day);
+}
+
+/* Empty or only blanks: a value not given. */
+static bool
+blank(const char *s)
+{
+	if (s == NULL)
+		return true;
+	for (; *s; s++)
+		if (!isspace((unsigned char) *s))
+			return false;
+	return true;
+}
+
+/*
+ * The number an IIN or BIN as typed stands for (blanks around it ignored,
+ * as the types do); false if it is neither.
+ */
+static bool
+kzid_value(const char *id, uint64 *value)
+{
+	KzidParse	p;
+
+	if (id == NULL)
+		return false;
+	if (kzid_parse(id, strlen(id), KZID_IIN, &p) != KZID_OK &&
+		kzid_parse(id, strlen(id), KZID_BIN, &p) != KZID_OK)
+		return false;
+	*value = p.value;
+	return true;
+}
+
+/*
+ * Do two identifiers as typed name the same IIN/BIN?  Compared as values:
+ * " 901123300258" is 901123300258.  Text that is neither is compared as
+ * typed.
+ */
+static bool
+same_kzid(const char *a, const char *b)
+{
+	uint64		va;
+	uint64		vb;
+
+	if (kzid_value(a, &va) && kzid_value(b, &vb))
+		return va == vb;
+	return streq(a, b);
+}
+
+/* A model name for comparison: lower case, without white space. */
+static char *
+model_key(const char *s)
+{
+	char	   *out = palloc(strlen(s) + 1);
+	char	   *o = out;
+
+	for (; *s; s++)
+		if (!isspace((unsigned char) *s))
+			*o++ = pg_tolower((unsigned char) *s);
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Does the TAC table's brand + model agree with a model?  A declared model
+ * agrees when the TAC's brand and model contain it ("Duo", "Acme Duo" and
+ * "acme  duo" are all Acme's "Duo"); the model of a device's other IMEIs
+ * (itself brand + model from the TAC table) must be the same.  Case and
+ * spacing are ignored.
+ */
+static bool
+model_agrees(const char *tac_brand, const char *tac_model,
+			 const char *expected, bool declared)
+{
+	char	   *tac = model_key(psprintf("%s%s", tac_brand ? tac_brand : "", tac_model));
+	char	   *want = model_key(expected);
+
+	return declared ? strstr(tac, want) != NULL : strcmp(tac, want) == 0;
 }
 
 /* ---- applicants ---- */
@@ -188,10 +282,13 @@ describe_evidence(uint32 evidence)
 /*
  * application_reasons(kind, applicant_id, method, import_date,
  *		exporting_country, delivery_service, doc_types text[],
- *		doc_holders text[], n_devices, n_replacements,
- *		service_centre_authorised) -> jsonb
+ *		doc_holders text[], doc_numbers text[], n_devices, n_replacements,
+ *		service_centre_authorised, submitted_on date) -> jsonb
  *
- * The rules on the applicant, the method and the documents.
+ * The rules on the applicant, the method and the documents.  A document is
+ * evidence only with its number; identifiers are compared as IIN/BIN
+ * values; the import date is not after the (local) date of submission; the
+ * exporting country is an assigned ISO 3166-1 code other than Kazakhstan.
  */
 PG_FUNCTION_INFO_V1(application_reasons);
 Datum
@@ -203,14 +300,18 @@ application_reasons(PG_FUNCTION_ARGS)
 	bool		has_import_date = !PG_ARGISNULL(3);
 	bool		has_country = !PG_ARGISNULL(4);
 	bool		has_delivery = !PG_ARGISNULL(5);
-	int			n_devices = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
-	int			n_replacements = PG_ARGISNULL(9) ? 0 : PG_GETARG_INT32(9);
-	bool		authorised = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
+	char	   *country = arg_cstring(fcinfo, 4);
+	int			n_devices = PG_ARGISNULL(9) ? 0 : PG_GETARG_INT32(9);
+	int			n_replacements = PG_ARGISNULL(10) ? 0 : PG_GETARG_INT32(10);
+	bool		authorised = !PG_ARGISNULL(11) && PG_GETARG_BOOL(11);
 	Datum	   *types = NULL;
 	Datum	   *holders = NULL;
 	bool	   *holder_nulls = NULL;
+	Datum	   *numbers = NULL;
+	bool	   *number_nulls = NULL;
 	int			ndocs = 0;
 	int			nholders = 0;
+	int			nnumbers = 0;
 	uint32		present = 0;
 	uint32		evidence = 0;
 	bool		needs_date = false;
@@ -227,11 +328,14 @@ application_reasons(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(7))
 		deconstruct_array(PG_GETARG_ARRAYTYPE_P(7), TEXTOID, -1, false,
 						  TYPALIGN_INT, &holders, &holder_nulls, &nholders);
-	if (nholders != ndocs)
+	if (!PG_ARGISNULL(8))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(8), TEXTOID, -1, false,
+						  TYPALIGN_INT, &numbers, &number_nulls, &nnumbers);
+	if (nholders != ndocs || nnumbers != ndocs)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("document types and holders differ in number (%d and %d)",
-					   ndocs, nholders));
+				errmsg("document types, holders and numbers differ in number (%d, %d and %d)",
+					   ndocs, nholders, nnumbers));
 	for (i = 0; i < ndocs; i++)
 		present |= DOC_BIT(vocabulary_lookup(doc_types, TextDatumGetCString(types[i])));
 
@@ -294,6 +398,19 @@ application_reasons(PG_FUNCTION_ARGS)
 	if (needs_delivery && !has_delivery)
 		add_reason(&r, "missing_delivery_service", NULL,
 				   psprintf("Method %s needs the delivery service.", methods[method]));
+	if (has_import_date && !PG_ARGISNULL(12) &&
+		PG_GETARG_DATEADT(3) > PG_GETARG_DATEADT(12))
+		add_reason(&r, "import_date_in_future", NULL,
+				   psprintf("The import date %s is after the date of the application: a device is applied for once it has been imported.",
+							iso_date(PG_GETARG_DATEADT(3))));
+	if (has_country && (!country_is_assigned(country) || streq(country, home_country)))
+		add_reason(&r, "exporting_country_invalid", NULL,
+				   streq(country, home_country) ?
+				   psprintf("The exporting country is %s, Kazakhstan itself: give the country the device was imported from.",
+							country) :
+				   psprintf("The exporting country \"%s\" is not an ISO 3166-1 country code: give the two-letter code of the country the device was imported from, such as CN.",
+							country));
+	/* an evidence document without its number proves nothing: said below */
 	if (evidence && !(present & evidence))
 		add_reason(&r, "missing_evidence", NULL,
 				   psprintf("Method %s needs %s as evidence of import; %s.",
@@ -308,7 +425,12 @@ application_reasons(PG_FUNCTION_ARGS)
 			TextDatumGetCString(holders[i]);
 
 		check_never_evidence(&r, type, i + 1);
-		if (holder && !streq(holder, applicant_id))
+		if ((evidence & DOC_BIT(type)) &&
+			(number_nulls[i] || blank(TextDatumGetCString(numbers[i]))))
+			add_reason(&r, "document_without_number", NULL,
+					   psprintf("Document %d (%s) has no number, so it cannot be checked and proves nothing: give the number printed on it.",
+								i + 1, doc_types[type]));
+		if (holder && !same_kzid(holder, applicant_id))
 			add_reason(&r, "holder_mismatch", NULL,
 					   psprintf("Document %d (%s) is issued to %s, not to the applicant %s: the applicant must be the person named on the import document.",
 								i + 1, doc_types[type], holder, applicant_id));
@@ -369,6 +491,10 @@ application_device_reasons(PG_FUNCTION_ARGS)
 		add_reason(&r, "too_many_imeis", NULL,
 				   psprintf("%s has %d SIM slot%s (eSIM included) but %d IMEIs were given.",
 							name, slots, slots == 1 ? "" : "s", n_imeis));
+	else if (!slots_known && method != METHOD_ADDITIONAL_IMEI)
+		add_reason(&r, "sim_slots_unchecked", NULL,
+				   psprintf("%s: its SIM slots could not be checked, as the TAC table does not know the device; a multi-SIM device (eSIM included) must list every IMEI.",
+							name));
 	if (method == METHOD_ADDITIONAL_IMEI && n_imeis > 0 && n_white == 0)
 		add_reason(&r, "no_verified_imei", NULL,
 				   psprintf("%s has no IMEI on the white list: method additional_imei is for a device already verified through another IMEI.",
@@ -420,11 +546,16 @@ imei_problem(const char *typed)
 
 /*
  * application_imei_reasons(imei_text, duplicate, status, status_reason,
- *		expected_model, model_declared, tac_model, method, entered) -> jsonb
+ *		expected_model, model_declared, tac_brand, tac_model, method, entered,
+ *		import_date, first_seen_on, other_application) -> jsonb
  *
  * One IMEI as typed: valid, listed once, eligible (not black for a cause an
  * application cannot lift: the registry's rules, rules.c), of the device's
- * model.  Already white, or not yet in the register (an eSIM never used,
+ * model (model_agrees), not imported after it was first seen in a network
+ * in Kazakhstan (first_seen_on, its local date), and not proven by another
+ * application already (other_application: the approved application that
+ * made it white; the first application to prove an IMEI wins, the others
+ * are rejected).  Already white, or not yet in the register (an eSIM never used,
  * say) while the approval would not enter it (entered: a commercial
  * import's, a board replacement's new IMEI), is said but not held against
  * the application: these two codes are notices.  A purchase from an
@@ -441,9 +572,11 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 	char	   *status_reason = arg_cstring(fcinfo, 3);
 	char	   *expected_model = arg_cstring(fcinfo, 4);
 	bool		model_declared = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
-	char	   *tac_model = arg_cstring(fcinfo, 6);
-	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 7, "method"));
-	bool		entered = !PG_ARGISNULL(8) && PG_GETARG_BOOL(8);
+	char	   *tac_brand = arg_cstring(fcinfo, 6);
+	char	   *tac_model = arg_cstring(fcinfo, 7);
+	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 8, "method"));
+	bool		entered = !PG_ARGISNULL(9) && PG_GETARG_BOOL(9);
+	bool		other = !PG_ARGISNULL(12);
 	char	   *problem = imei_problem(typed);
 	Reasons		r;
 
@@ -467,6 +600,14 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 		add_reason(&r, "imei_not_eligible", typed,
 				   psprintf("IMEI %s is on the %s list (%s): an application cannot lift that, only a registry decision.",
 							typed, status, status_reason ? status_reason : "unknown reason"));
+	else if (streq(status, "white") && other &&
+			 (streq(rules_reason_base(status_reason), "application_approved") ||
+			  (streq(rules_reason_base(status_reason), "lawful_import") &&
+			   method == METHOD_COMMERCIAL_IMPORT)) &&
+			 method != METHOD_ADDITIONAL_IMEI)
+		add_reason(&r, "imei_in_other_application", typed,
+				   psprintf("IMEI %s was proven by application %lld, which was approved first: an IMEI is verified once, by the first application that proves it.",
+							typed, (long long) PG_GETARG_INT64(12)));
 	else if (streq(status, "white") && method != METHOD_ADDITIONAL_IMEI)
 		add_reason(&r, "imei_already_white", typed,
 				   streq(rules_reason_base(status_reason), "lawful_import") ?
@@ -482,11 +623,18 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 		add_reason(&r, "imei_not_in_register", typed,
 				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, apply for it (method additional_imei when another IMEI of the device is verified).",
 							typed));
+	if (!PG_ARGISNULL(10) && !PG_ARGISNULL(11) &&
+		PG_GETARG_DATEADT(10) > PG_GETARG_DATEADT(11))
+		add_reason(&r, "import_after_first_connection", typed,
+				   psprintf("IMEI %s was first seen in a network in Kazakhstan on %s, before the import date %s: a device is imported before it connects here.",
+							typed,
+							iso_date(PG_GETARG_DATEADT(11)), iso_date(PG_GETARG_DATEADT(10))));
 	if (tac_model && expected_model &&
-		pg_strcasecmp(tac_model, expected_model) != 0)
+		!model_agrees(tac_brand, tac_model, expected_model, model_declared))
 		add_reason(&r, "model_mismatch", typed,
-				   psprintf("IMEI %s belongs to model \"%s\" by the TAC table, not to %s \"%s\".",
-							typed, tac_model,
+				   psprintf("IMEI %s belongs to model \"%s%s%s\" by the TAC table, not to %s \"%s\".",
+							typed, tac_brand ? tac_brand : "", tac_brand ? " " : "",
+							tac_model,
 							model_declared ? "the declared model" :
 							"the model of the device's other IMEIs",
 							expected_model));

@@ -1,9 +1,10 @@
 /*
  * vocabulary.c
  *		The words of an application (applicant kinds, methods, document
- *		types, the types that are never evidence) and the fee rule, and the
- *		SQL functions through which the tables' constraints and
- *		submit_application() read them.
+ *		types, the types that are never evidence, the reasons that are
+ *		notices, the countries) and the fee rule, and the SQL functions
+ *		through which the tables' constraints, submit_application() and
+ *		decide_application() read them.
  */
 #include "postgres.h"
 
@@ -30,6 +31,75 @@ const char *const doc_types[] = {
 
 StaticAssertDecl(lengthof(doc_types) == N_DOC_TYPES + 1,
 				 "doc_types must name every DocType");
+
+/*
+ * The reasons of a decision that inform but do not reject.  Every other
+ * reason code (documents.c) rejects.
+ */
+const char *const notices[] = {
+	"imei_already_white", "imei_not_in_register", "sim_slots_unchecked", NULL
+};
+
+/*
+ * ISO 3166-1 alpha-2: the 249 officially assigned codes (Debian's
+ * iso-codes 4.15, iso_3166-1.json), sorted.  Exceptionally or transitionally
+ * reserved codes (UK, EU, XK, ...) are not countries of export on a customs
+ * document.
+ */
+const char *const countries[] = {
+	"AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT",
+	"AU", "AW", "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI",
+	"BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY",
+	"BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+	"CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM",
+	"DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK",
+	"FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL",
+	"GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+	"HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR",
+	"IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN",
+	"KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS",
+	"LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+	"ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW",
+	"MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP",
+	"NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+	"PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+	"SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM",
+	"SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF",
+	"TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW",
+	"TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+	"VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+	NULL
+};
+
+#define N_COUNTRIES (lengthof(countries) - 1)
+StaticAssertDecl(lengthof(countries) == 249 + 1, "ISO 3166-1 assigns 249 codes");
+
+/* The country of the registry itself: never a country of export. */
+const char *const home_country = "KZ";
+
+static int
+cmp_country(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+bool
+country_is_assigned(const char *code)
+{
+	return code != NULL &&
+		bsearch(&code, countries, N_COUNTRIES, sizeof(char *), cmp_country) != NULL;
+}
+
+bool
+reason_is_notice(const char *code)
+{
+	int			i;
+
+	for (i = 0; notices[i]; i++)
+		if (code && strcmp(notices[i], code) == 0)
+			return true;
+	return false;
+}
 
 int
 vocabulary_lookup(const char *const *names, const char *name)
@@ -80,13 +150,13 @@ PG_FUNCTION_INFO_V1(application_fee_mci_per_device);
 
 /*
  * application_vocabulary(name text) -> text[]: the words of one vocabulary,
- * applicant_kind, method, document_type or never_evidence.
+ * applicant_kind, method, document_type, never_evidence, notice or country.
  */
 Datum
 application_vocabulary(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Datum		words[N_DOC_TYPES + 8];
+	Datum		words[N_COUNTRIES + 1];
 	int			n = 0;
 	int			i;
 
@@ -105,11 +175,17 @@ application_vocabulary(PG_FUNCTION_ARGS)
 			if (doc_never_evidence((DocType) i))
 				words[n++] = CStringGetTextDatum(doc_types[i]);
 	}
+	else if (strcmp(name, "notice") == 0)
+		for (i = 0; notices[i]; i++)
+			words[n++] = CStringGetTextDatum(notices[i]);
+	else if (strcmp(name, "country") == 0)
+		for (i = 0; countries[i]; i++)
+			words[n++] = CStringGetTextDatum(countries[i]);
 	else
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("unknown vocabulary \"%s\"", name),
-				errhint("The vocabularies are applicant_kind, method, document_type and never_evidence."));
+				errhint("The vocabularies are applicant_kind, method, document_type, never_evidence, notice and country."));
 	PG_RETURN_ARRAYTYPE_P(construct_array(words, n, TEXTOID, -1, false,
 										  TYPALIGN_INT));
 }

@@ -49,6 +49,9 @@ typedef enum DocType
 extern const char *const applicant_kinds[];
 extern const char *const methods[];
 extern const char *const doc_types[];
+extern const char *const notices[];
+extern const char *const countries[];	/* ISO 3166-1 alpha-2, sorted */
+extern const char *const home_country;
 
 /* The position of name in a list; an error naming it if it is not there */
 extern int	vocabulary_lookup(const char *const *names, const char *name);
@@ -61,6 +64,12 @@ extern bool applicant_has_iin(ApplicantKind kind);
 
 /* The fee in MCI for each device of an application */
 extern int	fee_mci_per_device(ApplicantKind kind);
+
+/* An officially assigned ISO 3166-1 alpha-2 code */
+extern bool country_is_assigned(const char *code);
+
+/* A reason of a decision that informs but does not reject */
+extern bool reason_is_notice(const char *code);
 
 /* Never evidence of import, whatever the method (a warranty card, ...) */
 extern bool doc_never_evidence(DocType type);

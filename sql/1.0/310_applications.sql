@@ -12,7 +12,7 @@ CREATE FUNCTION imei_registry.application_vocabulary(name text) RETURNS text[]
     AS 'MODULE_PATHNAME', 'application_vocabulary'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION imei_registry.application_vocabulary(text) IS
-    'the words of an application: applicant_kind, method, document_type or never_evidence';
+    'the words of an application: applicant_kind, method, document_type, never_evidence, notice (reasons that do not reject) or country (ISO 3166-1 alpha-2)';
 -- Businesses pay 1 MCI per device, individuals nothing.
 CREATE FUNCTION imei_registry.fee_mci_per_device(applicant_kind text) RETURNS integer
     AS 'MODULE_PATHNAME', 'application_fee_mci_per_device'
@@ -20,13 +20,31 @@ CREATE FUNCTION imei_registry.fee_mci_per_device(applicant_kind text) RETURNS in
 COMMENT ON FUNCTION imei_registry.fee_mci_per_device(text) IS
     'the fee in MCI that an applicant of this kind pays per device';
 
--- The monthly calculation index (MCI) per year; the DBA adds each new year.
+-- The monthly calculation index (MCI) per year, set by each year's
+-- republican budget law.  The extension ships the years it knows (shipped:
+-- made by CREATE EXTENSION, kept out of pg_dump so that a restore does not
+-- load them twice); the DBA adds each later year.
 CREATE TABLE imei_registry.mci (
-    year  integer PRIMARY KEY CHECK (year BETWEEN 2000 AND 2999),
-    tenge numeric(12, 2) NOT NULL CHECK (tenge > 0)
+    year    integer PRIMARY KEY CHECK (year BETWEEN 2000 AND 2999),
+    tenge   numeric(12, 2) NOT NULL CHECK (tenge > 0),
+    shipped boolean NOT NULL DEFAULT false
 );
-INSERT INTO imei_registry.mci (year, tenge) VALUES (2025, 3932);
-SELECT pg_catalog.pg_extension_config_dump('imei_registry.mci', 'WHERE year <> 2025');
+INSERT INTO imei_registry.mci (year, tenge, shipped) VALUES
+    (2025, 3932, true),     -- law on the republican budget 2025-2027
+    (2026, 4325, true);     -- law on the republican budget 2026-2028
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.mci', 'WHERE NOT shipped');
+
+-- An IIN or BIN as typed, as its number (NULL if it is neither): how
+-- identifiers are compared, so that " 901123300258" is 901123300258.
+CREATE FUNCTION imei_registry.kzid_key(id text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN imei_registry.iin_is_valid(id) THEN id::imei_registry.iin::bigint
+                WHEN imei_registry.bin_is_valid(id) THEN id::imei_registry.bin::bigint END
+$$;
+COMMENT ON FUNCTION imei_registry.kzid_key(text) IS
+    'the number of an IIN or BIN as typed (blanks around it ignored), NULL if it is neither';
 
 -- Type Allocation Codes: brand, model, and SIM slots counting eSIM.
 CREATE TABLE imei_registry.tac (
@@ -65,18 +83,32 @@ CREATE TABLE imei_registry.applications (
                           CHECK (state IN ('submitted', 'approved', 'rejected')),
     submitted_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     submitted_by      text NOT NULL DEFAULT SESSION_USER,
-    mci_tenge         numeric(12, 2),       -- MCI in force on submission (businesses)
+    -- the MCI of the submission's (local) year: fixed at submission when
+    -- imei_registry.mci has that year, else at the payment request
+    mci_tenge         numeric(12, 2),
+    payment_requested_at timestamptz,
     decided_at        timestamptz,
     decided_by        text,
-    fee_mci           integer,
+    fee_mci           integer,              -- at the payment request, then the decision
     fee_tenge         numeric(14, 2),
     decision          jsonb,                -- what decide_application() returned
     CHECK ((state = 'submitted') = (decided_at IS NULL)),
-    -- who pays has the MCI of the submission
-    CHECK (imei_registry.fee_mci_per_device(applicant_kind) = 0 OR mci_tenge IS NOT NULL)
+    CHECK ((payment_requested_at IS NULL) OR (fee_mci IS NOT NULL AND fee_tenge IS NOT NULL))
 );
 CREATE INDEX applications_state ON imei_registry.applications (state, submitted_at);
-CREATE INDEX applications_applicant ON imei_registry.applications (applicant_id);
+CREATE INDEX applications_applicant ON imei_registry.applications (imei_registry.kzid_key(applicant_id));
+
+-- Payments of an application's fee, as the portal records them from the
+-- payment service; the fee is paid when they add up to it.
+CREATE TABLE imei_registry.application_payments (
+    application_id bigint NOT NULL REFERENCES imei_registry.applications,
+    reference      text NOT NULL CHECK (btrim(reference) <> '' AND length(reference) <= 200),
+    tenge          numeric(14, 2) NOT NULL CHECK (tenge > 0),
+    paid_at        timestamptz NOT NULL,
+    recorded_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    recorded_by    text NOT NULL DEFAULT SESSION_USER,
+    PRIMARY KEY (application_id, reference)
+);
 
 CREATE TABLE imei_registry.application_documents (
     application_id bigint NOT NULL REFERENCES imei_registry.applications ON DELETE CASCADE,
@@ -130,17 +162,73 @@ SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_documents'
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_devices', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_imeis', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_replacements', '');
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.application_payments', '');
+
+-- When the payments of an application first added up to fee_tenge; NULL
+-- while they do not (a fee of 0 is paid at once: NULL paid_at is then not
+-- asked for).
+CREATE FUNCTION imei_registry.application_paid_at(id bigint, fee_tenge numeric)
+    RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT min(p.paid_at)
+    FROM (SELECT pay.paid_at,
+                 sum(pay.tenge) OVER (ORDER BY pay.paid_at, pay.reference) AS total
+          FROM imei_registry.application_payments pay
+          WHERE pay.application_id OPERATOR(pg_catalog.=) $1) p
+    WHERE p.total OPERATOR(pg_catalog.>=) $2
+$$;
+
+-- How many devices of an application the fee counts: those that need
+-- verification now, i.e. all but the devices whose IMEIs are all white
+-- already (an official retailer's, say).  Read at the payment request and
+-- again at the decision.
+CREATE FUNCTION imei_registry.application_fee_devices(id bigint)
+    RETURNS integer LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT count(*)::integer
+    FROM imei_registry.application_devices d
+    WHERE d.application_id OPERATOR(pg_catalog.=) $1
+      AND coalesce((SELECT bool_or(r.status IS DISTINCT FROM 'white')
+                    FROM imei_registry.application_imeis ai
+                    LEFT JOIN imei_registry.registry r
+                           ON r.imei OPERATOR(pg_catalog.=) ai.imei
+                    WHERE ai.application_id OPERATOR(pg_catalog.=) d.application_id
+                      AND ai.device_ord OPERATOR(pg_catalog.=) d.device_ord), true)
+$$;
+
+-- The MCI of an application's (local) submission year, from
+-- imei_registry.mci; fails if the DBA has not added that year yet.
+CREATE FUNCTION imei_registry.application_mci(id bigint, submitted_at timestamptz)
+    RETURNS numeric LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    y integer := extract(year FROM imei_registry.local_date(submitted_at));
+    t numeric;
+BEGIN
+    SELECT m.tenge INTO t FROM imei_registry.mci m WHERE m.year = y;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no MCI for year %', y USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            DETAIL = format('The fee of application %s is counted in MCI of its submission year %s, which imei_registry.mci does not have yet.', id, y),
+            HINT = format('Add it: INSERT INTO imei_registry.mci (year, tenge) VALUES (%s, ...);', y);
+    END IF;
+    RETURN t;
+END $$;
 
 -- ---- the rules (C) ----
 
 CREATE FUNCTION imei_registry.application_reasons(
         applicant_kind text, applicant_id text, method text, import_date date,
         exporting_country text, delivery_service text, doc_types text[],
-        doc_holders text[], n_devices integer, n_replacements integer,
-        service_centre_authorised boolean)
+        doc_holders text[], doc_numbers text[], n_devices integer,
+        n_replacements integer, service_centre_authorised boolean,
+        submitted_on date)
     RETURNS jsonb AS 'MODULE_PATHNAME', 'application_reasons'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION imei_registry.application_reasons(text, text, text, date, text, text, text[], text[], integer, integer, boolean) IS
+COMMENT ON FUNCTION imei_registry.application_reasons(text, text, text, date, text, text, text[], text[], text[], integer, integer, boolean, date) IS
     'rules on applicant, method and documents: a jsonb array of reasons, NULL if none';
 -- For additional_imei: linked_devices is how many recorded devices its
 -- white IMEIs belong to; device_imeis the IMEIs that device has (a
@@ -157,15 +245,18 @@ CREATE FUNCTION imei_registry.application_device_reasons(
 COMMENT ON FUNCTION imei_registry.application_device_reasons(integer, text, integer, integer, integer, text, integer, integer, integer, integer, boolean) IS
     'rules on one device (all IMEIs of a multi-SIM device, what it links to): reasons or NULL';
 -- entered: the approval enters the IMEI if it is not in the register (a
--- commercial import's IMEIs, a board replacement's new IMEIs).
+-- commercial import's IMEIs, a board replacement's new IMEIs);
+-- first_seen_on the local date of its first connection; other_application
+-- the application (not this one) that its white status names.
 CREATE FUNCTION imei_registry.application_imei_reasons(
         imei_text text, duplicate boolean, status text, status_reason text,
-        expected_model text, model_declared boolean, tac_model text, method text,
-        entered boolean)
+        expected_model text, model_declared boolean, tac_brand text,
+        tac_model text, method text, entered boolean, import_date date,
+        first_seen_on date, other_application bigint)
     RETURNS jsonb AS 'MODULE_PATHNAME', 'application_imei_reasons'
     LANGUAGE C STABLE PARALLEL SAFE;    -- reads a site's reason codes
-COMMENT ON FUNCTION imei_registry.application_imei_reasons(text, boolean, text, text, text, boolean, text, text, boolean) IS
-    'rules on one IMEI as typed: valid, once, eligible, of the device''s model, registered by its importer: reasons or NULL';
+COMMENT ON FUNCTION imei_registry.application_imei_reasons(text, boolean, text, text, text, boolean, text, text, text, boolean, date, date, bigint) IS
+    'rules on one IMEI as typed: valid, once, eligible, of the device''s model, imported before it connected, not proven by another application, registered by its importer: reasons or NULL';
 CREATE FUNCTION imei_registry.application_replacement_reasons(
         replacement_ord integer, old_imei_text text, new_imei_text text,
         old_status text, new_declared boolean, old_duplicate boolean)
@@ -376,17 +467,10 @@ BEGIN
         END IF;
     END IF;
 
-    -- Who pays a fee pays by the MCI in force on the (local) submission date.
+    -- Who pays a fee pays by the MCI of the (local) submission year: fixed
+    -- now when it is known, else at the payment request (request_payment).
     IF imei_registry.fee_mci_per_device(applicant ->> 'kind') > 0 THEN
         SELECT m.tenge INTO mci FROM imei_registry.mci m WHERE m.year = local_year;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no MCI for year %', local_year USING
-                ERRCODE = 'object_not_in_prerequisite_state',
-                DETAIL = format('An applicant of kind %s pays %s MCI per device at the MCI in force on the submission date.',
-                                applicant ->> 'kind',
-                                imei_registry.fee_mci_per_device(applicant ->> 'kind')),
-                HINT = format('Add it: INSERT INTO imei_registry.mci (year, tenge) VALUES (%s, ...);', local_year);
-        END IF;
     END IF;
 
     INSERT INTO imei_registry.applications
@@ -460,8 +544,9 @@ DECLARE
     merged     bigint[];
     dev_ords   integer[];
     dev_ids    bigint[];
+    fee_paid_at timestamptz;
     -- reasons that inform but do not reject
-    notices    constant text[] := ARRAY['imei_already_white', 'imei_not_in_register'];
+    notices    constant text[] := imei_registry.application_vocabulary('notice');
 BEGIN
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = decide_application.id FOR UPDATE;
@@ -482,7 +567,7 @@ BEGIN
     -- a service centre authorised on the local date of submission
     authorised := EXISTS (
         SELECT FROM imei_registry.service_centres sc
-        WHERE sc.bin::text = app.applicant_id
+        WHERE sc.bin::bigint = imei_registry.kzid_key(app.applicant_id)
           AND imei_registry.local_date(app.submitted_at)
               BETWEEN sc.valid_from AND coalesce(sc.valid_to, 'infinity'));
 
@@ -490,7 +575,10 @@ BEGIN
     WITH facts AS (
         SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
                r.status::text AS status, r.reason AS status_reason, r.device_id,
-               t.model AS tac_model, t.sim_slots,
+               imei_registry.local_date(r.first_seen_at) AS first_seen_on,
+               CASE WHEN r.status = 'white' AND r.application_id <> app.id
+                    THEN r.application_id END AS other_application,
+               t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
                ai.imei IS NOT NULL AND row_number() OVER
                    (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
                commercial OR (replacing AND EXISTS (
@@ -505,12 +593,12 @@ BEGIN
         SELECT d.device_ord, d.model,
                (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
                max(i.sim_slots) AS sim_slots,
-               coalesce(d.model, min(i.tac_model)) AS expected_model,
+               coalesce(d.model,
+                        min(concat_ws(' ', i.tac_brand, i.tac_model))) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
                (count(DISTINCT i.device_id) FILTER (WHERE i.status = 'white'))::integer
                    AS linked_devices,
-               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
-               coalesce(bool_or(i.status IS DISTINCT FROM 'white'), true) AS charged
+               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device
         FROM imei_registry.application_devices d
         LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = app.id
@@ -531,7 +619,8 @@ BEGIN
                        LEFT JOIN imei_registry.applications va ON va.id = r.application_id
                        WHERE r.device_id = d.linked_device AND r.status = 'white'
                          AND (coalesce(r.reason_base, r.reason) IN ('lawful_import', 'grandfathered')
-                              OR va.applicant_id = app.applicant_id)) AS verified
+                              OR imei_registry.kzid_key(va.applicant_id)
+                                 = imei_registry.kzid_key(app.applicant_id))) AS verified
         FROM devices d
         LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
         WHERE app.method = 'additional_imei'
@@ -544,10 +633,12 @@ BEGIN
                        WHERE doc.application_id = app.id ORDER BY doc.ord),
                  ARRAY(SELECT doc.holder_id FROM imei_registry.application_documents doc
                        WHERE doc.application_id = app.id ORDER BY doc.ord),
+                 ARRAY(SELECT doc.number FROM imei_registry.application_documents doc
+                       WHERE doc.application_id = app.id ORDER BY doc.ord),
                  n_devices,
                  (SELECT count(*)::integer FROM imei_registry.application_replacements rp
                   WHERE rp.application_id = app.id),
-                 authorised))
+                 authorised, imei_registry.local_date(app.submitted_at)))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         SELECT 1, d.device_ord, 0, x.n, x.reason
@@ -562,8 +653,9 @@ BEGIN
         FROM facts i JOIN devices d USING (device_ord),
              jsonb_array_elements(imei_registry.application_imei_reasons(
                  i.imei_text, i.duplicate, i.status, i.status_reason,
-                 d.expected_model, d.model IS NOT NULL, i.tac_model, app.method,
-                 i.entered))
+                 d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
+                 app.method, i.entered, app.import_date, i.first_seen_on,
+                 i.other_application))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         SELECT 2, rp.ord, 0, x.n, x.reason
@@ -583,15 +675,32 @@ BEGIN
     SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
            coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
            (SELECT count(*) FROM facts f
-            WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
-           (SELECT count(*) FROM devices d WHERE d.charged)
-    INTO reasons, rejects, expected, n_charged
+            WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate))
+    INTO reasons, rejects, expected
     FROM all_reasons;
 
-    -- The fee is due for each device the application verifies: a device
-    -- whose IMEIs are all white already (an official retailer's, say) costs
-    -- nothing.
+    -- The fee, re-checked: each device that still needs verification, at
+    -- the MCI of the submission year (fixed at submission or at the payment
+    -- request; a missing year fails here).  A business application is
+    -- decided only once its payments add up to it.
+    n_charged := imei_registry.application_fee_devices(app.id);
     fee := imei_registry.fee_mci_per_device(app.applicant_kind) * n_charged;
+    IF fee > 0 AND app.mci_tenge IS NULL THEN
+        app.mci_tenge := imei_registry.application_mci(app.id, app.submitted_at);
+        UPDATE imei_registry.applications a SET mci_tenge = app.mci_tenge WHERE a.id = app.id;
+    END IF;
+    IF fee > 0 THEN
+        fee_paid_at := imei_registry.application_paid_at(app.id, fee * app.mci_tenge);
+        IF fee_paid_at IS NULL THEN
+            RAISE EXCEPTION 'application % is not paid: fee_unpaid', id
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      DETAIL = format('The fee is %s MCI = %s tenge for %s device(s) to verify; paid: %s tenge.',
+                                      fee, fee * app.mci_tenge, n_charged,
+                                      coalesce((SELECT sum(p.tenge) FROM imei_registry.application_payments p
+                                                WHERE p.application_id = app.id), 0)),
+                      HINT = 'A business application is decided once its fee is paid: imei_registry.request_payment() and imei_registry.record_payment().';
+        END IF;
+    END IF;
     result := jsonb_build_object(
         'decision', CASE WHEN rejects THEN 'rejected' ELSE 'approved' END,
         'reasons', reasons,
@@ -774,3 +883,131 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION imei_registry.decide_application(bigint) IS
     'apply every rule to a submitted application; on approval move its IMEIs to white (history via the registry trigger) and record its devices';
+
+-- ---- the fee ----
+
+-- The payment request: the fee is counted now (the devices that need
+-- verification, after any upload_devices) at the MCI of the submission
+-- year, which is fixed now if submission could not (a missing year fails
+-- here).  It may be asked again while the application is submitted (after
+-- an upload, say); decide_application() counts it once more.
+CREATE FUNCTION imei_registry.request_payment(application bigint)
+    RETURNS TABLE (fee_mci integer, fee_tenge numeric)
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE ROWS 1
+    SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    app imei_registry.applications;
+BEGIN
+    SELECT * INTO app FROM imei_registry.applications a
+    WHERE a.id = request_payment.application FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'application % does not exist', application
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF app.state <> 'submitted' THEN
+        RAISE EXCEPTION 'application % is already %', application, app.state
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A fee is requested for a submitted application.';
+    END IF;
+    fee_mci := imei_registry.fee_mci_per_device(app.applicant_kind)
+               * imei_registry.application_fee_devices(app.id);
+    IF fee_mci > 0 AND app.mci_tenge IS NULL THEN
+        app.mci_tenge := imei_registry.application_mci(app.id, app.submitted_at);
+    END IF;
+    fee_tenge := fee_mci * coalesce(app.mci_tenge, 0);
+    UPDATE imei_registry.applications a
+    SET mci_tenge = app.mci_tenge, fee_mci = request_payment.fee_mci,
+        fee_tenge = request_payment.fee_tenge,
+        payment_requested_at = pg_catalog.clock_timestamp()
+    WHERE a.id = app.id;
+    RETURN NEXT;
+END $$;
+COMMENT ON FUNCTION imei_registry.request_payment(bigint) IS
+    'count the fee of a submitted application now (devices needing verification, MCI of the submission year) and store it';
+
+-- A payment of the fee, as the payment service confirmed it to the portal.
+-- Returns the fee, what has been paid in all and when the fee was paid in
+-- full (NULL while it is not).  A reference is recorded once per
+-- application.
+CREATE FUNCTION imei_registry.record_payment(
+        application bigint, tenge numeric, paid_at timestamptz, reference text)
+    RETURNS TABLE (fee_tenge numeric, paid_tenge numeric, fee_paid_at timestamptz)
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE ROWS 1
+    SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    app imei_registry.applications;
+BEGIN
+    -- the fee as requested (counted now if it was not)
+    SELECT r.fee_tenge INTO fee_tenge FROM imei_registry.request_payment(application) r;
+    SELECT * INTO app FROM imei_registry.applications a WHERE a.id = record_payment.application;
+    IF fee_tenge = 0 THEN
+        RAISE EXCEPTION 'application % has no fee to pay', application
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = format('An applicant of kind %s pays %s MCI per device, and %s device(s) need verification.',
+                                  app.applicant_kind,
+                                  imei_registry.fee_mci_per_device(app.applicant_kind),
+                                  imei_registry.application_fee_devices(app.id));
+    END IF;
+    IF tenge <= 0 THEN
+        RAISE EXCEPTION 'invalid payment of % tenge for application %', tenge, application
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A payment is a positive amount of tenge.';
+    END IF;
+    IF NOT pg_catalog.isfinite(paid_at)
+       OR paid_at > pg_catalog.clock_timestamp() + interval '10 minutes'
+       OR paid_at < app.submitted_at THEN
+        RAISE EXCEPTION 'implausible time of payment % for application %', paid_at, application
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A payment is made after the application''s submission and not in the future.';
+    END IF;
+    IF btrim(reference) = '' OR length(reference) > 200 THEN
+        RAISE EXCEPTION 'invalid payment reference for application %', application
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The reference is the payment service''s, 1 to 200 characters.';
+    END IF;
+    IF EXISTS (SELECT FROM imei_registry.application_payments p
+               WHERE p.application_id = app.id AND p.reference = record_payment.reference) THEN
+        RAISE EXCEPTION 'payment % of application % is already recorded', reference, application
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    INSERT INTO imei_registry.application_payments (application_id, reference, tenge, paid_at)
+    VALUES (app.id, reference, tenge, paid_at);
+    paid_tenge := (SELECT sum(p.tenge) FROM imei_registry.application_payments p
+                   WHERE p.application_id = app.id);
+    fee_paid_at := imei_registry.application_paid_at(app.id, fee_tenge);
+    RETURN NEXT;
+END $$;
+COMMENT ON FUNCTION imei_registry.record_payment(bigint, numeric, timestamptz, text) IS
+    'record a payment of an application''s fee (portal); returns the fee, the total paid and when it was paid in full';
+
+-- ---- self-service ----
+
+-- "My applications": the portal has authenticated the applicant and passes
+-- the IIN/BIN (compared as a value).  reasons is the decision's (NULL while
+-- submitted); paid_at when the fee was paid in full.
+CREATE FUNCTION imei_registry.my_applications(applicant text)
+    RETURNS TABLE (id bigint, method text, state text, submitted_at timestamptz,
+                   decided_at timestamptz, fee_mci integer, fee_tenge numeric,
+                   paid_at timestamptz, reasons jsonb)
+    LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE ROWS 10
+    SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    IF imei_registry.kzid_key(applicant) IS NULL THEN
+        RAISE EXCEPTION 'invalid applicant "%"', applicant
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'An applicant is identified by a valid IIN or BIN (12 digits).';
+    END IF;
+    RETURN QUERY
+    SELECT a.id, a.method, a.state, a.submitted_at, a.decided_at, a.fee_mci, a.fee_tenge,
+           CASE WHEN a.fee_tenge > 0
+                THEN imei_registry.application_paid_at(a.id, a.fee_tenge) END,
+           a.decision -> 'reasons'
+    FROM imei_registry.applications a
+    WHERE imei_registry.kzid_key(a.applicant_id) = imei_registry.kzid_key(applicant)
+    ORDER BY a.submitted_at DESC, a.id DESC;
+END $$;
+COMMENT ON FUNCTION imei_registry.my_applications(text) IS
+    'the applications of one applicant (IIN/BIN), newest first, for the portal''s "My applications"';

@@ -33,8 +33,20 @@ CREATE FUNCTION pg_temp.device(imei text) RETURNS bigint LANGUAGE sql AS $$
     SELECT r.device_id FROM imei_registry.registry r
     WHERE r.imei OPERATOR(pg_catalog.=) device.imei::imei_registry.imei
 $$;
+-- submit, pay the fee in full if one is due (a business application is
+-- decided only once paid), decide
+CREATE FUNCTION pg_temp.pay(id bigint) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    due numeric;
+BEGIN
+    SELECT r.fee_tenge INTO due FROM imei_registry.request_payment(id) r;
+    IF due > 0 THEN
+        PERFORM imei_registry.record_payment(id, due, clock_timestamp(), 'test-' || id);
+    END IF;
+    RETURN id;
+END $$;
 CREATE FUNCTION pg_temp.decide(doc jsonb) RETURNS jsonb LANGUAGE sql AS $$
-    SELECT imei_registry.decide_application(imei_registry.submit_application(doc))
+    SELECT imei_registry.decide_application(pg_temp.pay(imei_registry.submit_application(doc)))
 $$;
 CREATE FUNCTION pg_temp.codes(result jsonb) RETURNS text[] LANGUAGE sql AS $$
     SELECT coalesce(array_agg(r ->> 'code' ORDER BY n), '{}')
@@ -294,7 +306,7 @@ SELECT pg_temp.connect(pg_temp.imei('86200103', 1), pg_temp.imei('86200103', 2),
 SELECT imei_registry.submit_application(jsonb_build_object(
     'applicant', '{"kind": "individual", "id": "901123300258"}'::jsonb,
     'method', 'accompanied_baggage', 'import_date', '2025-06-01', 'exporting_country', 'AE',
-    'documents', '[{"type": "border_crossing_certificate", "holder_id": "901123300258"}]'::jsonb)) AS trio_app \gset
+    'documents', '[{"type": "border_crossing_certificate", "number": "BC-3", "holder_id": "901123300258"}]'::jsonb)) AS trio_app \gset
 -- the CSV's line, as COPY would load it into the target
 INSERT INTO imei_registry.upload_devices (application_id, model, imei_1, imei_2, imei_3)
 VALUES (:'trio_app', 'Trio', pg_temp.imei('86200103', 1), pg_temp.imei('86200103', 2), pg_temp.imei('86200103', 3));

@@ -62,9 +62,20 @@ INSERT INTO examples VALUES
      "method": "additional_imei",
      "devices": [{"model": "Duo", "imeis": ["861001010000095", "861001030000091"]}]}');
 
-SELECT e.method, d ->> 'decision' AS decision, d -> 'fee' AS fee, d -> 'reasons' AS reasons
-FROM examples e, LATERAL imei_registry.decide_application(imei_registry.submit_application(e.doc)) d
-ORDER BY e.method;
+CREATE TEMP TABLE submitted AS
+SELECT e.method, imei_registry.submit_application(e.doc) AS id FROM examples e;
+ANALYZE submitted;
+-- The portal asks for each fee (businesses pay 1 MCI per device to verify)
+-- and records the payment service's confirmation; then the registry decides.
+SELECT s.method, p.fee_mci, p.fee_tenge
+FROM submitted s, imei_registry.request_payment(s.id) p ORDER BY s.method;
+SELECT s.method, p.fee_tenge, p.paid_tenge, p.fee_paid_at IS NOT NULL AS paid
+FROM submitted s JOIN imei_registry.applications a USING (id),
+     imei_registry.record_payment(s.id, a.fee_tenge, now(), 'KZ-PAY-' || s.method) p
+WHERE a.fee_tenge > 0 ORDER BY s.method;
+SELECT s.method, d ->> 'decision' AS decision, d -> 'fee' AS fee, d -> 'reasons' AS reasons
+FROM submitted s, LATERAL imei_registry.decide_application(s.id) d
+ORDER BY s.method;
 
 -- The register after the approvals, and the history the trigger wrote.
 SELECT r.imei, r.status, r.reason, a.method, r.import_id IS NOT NULL AS import, r.note
@@ -84,7 +95,7 @@ SELECT d ->> 'decision' AS decision, r ->> 'code' AS code, r ->> 'imei' AS imei,
 FROM imei_registry.decide_application(imei_registry.submit_application(
     '{"applicant": {"kind": "individual", "id": "901123300258"},
       "method": "accompanied_baggage", "import_date": "2025-06-01", "exporting_country": "AE",
-      "documents": [{"type": "passenger_customs_declaration"}, {"type": "photo"}],
+      "documents": [{"type": "passenger_customs_declaration", "number": "N-1"}, {"type": "photo"}],
       "devices": [{"model": "Duo", "imeis": ["861001010000012"]},
                   {"model": "Solo", "imeis": ["861001020000011"]}]}')) d,
      jsonb_array_elements(d -> 'reasons') r;

@@ -78,7 +78,7 @@ INSERT INTO imei_registry.upload_connections (operator, imei, connected_at)
     VALUES ('kz_test_op', '359900400000152', '2026-01-10 09:00+05');
 INSERT INTO imei_registry.registry (imei, status, reason)
     VALUES ('359900400000160', 'white', 'lawful_import');
-SELECT count(*) FROM imei_registry.imports;
+UPDATE imei_registry.imports SET note = 'mine';   -- it reads its own (row-level security), writes none
 RESET ROLE;
 SELECT importer, target, rows_loaded FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1;
 SELECT status, first_operator FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) '359900400000152';

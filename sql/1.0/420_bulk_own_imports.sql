@@ -1,0 +1,38 @@
+-- An operator reads its own imports and their rejects, not others': the
+-- imports it loaded (the session user ran the COPY) or that name an
+-- operator bound to its login (imei_registry.operator_roles, as on every
+-- write path); the admin reads all.  Row-level security on the two tables
+-- says so; the extension's own C and functions read and write them as
+-- their owner, whom it does not restrict.
+
+CREATE FUNCTION imei_registry.import_is_mine(importer text, operator text)
+    RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+SELECT pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
+    OR $1 OPERATOR(pg_catalog.=) SESSION_USER
+    OR coalesce(imei_registry.operator_is_mine($2), false)
+$$;
+COMMENT ON FUNCTION imei_registry.import_is_mine(text, text) IS
+    'may the session user read this import (loaded by it, for an operator bound to it, or the admin)?';
+REVOKE EXECUTE ON FUNCTION imei_registry.import_is_mine(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION imei_registry.import_is_mine(text, text)
+    TO imei_registry_operator, imei_registry_portal, imei_registry_admin;
+
+ALTER TABLE imei_registry.imports ENABLE ROW LEVEL SECURITY;
+ALTER TABLE imei_registry.import_rejects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY registry_all ON imei_registry.imports TO imei_registry_admin
+    USING (true) WITH CHECK (true);
+CREATE POLICY own_imports ON imei_registry.imports FOR SELECT
+    TO imei_registry_operator, imei_registry_portal
+    USING (imei_registry.import_is_mine(importer, operator));
+CREATE POLICY registry_all ON imei_registry.import_rejects TO imei_registry_admin
+    USING (true) WITH CHECK (true);
+-- the rejects of the imports the caller sees (imports' own policy applies)
+CREATE POLICY own_rejects ON imei_registry.import_rejects FOR SELECT
+    TO imei_registry_operator, imei_registry_portal
+    USING (EXISTS (SELECT FROM imei_registry.imports i
+                   WHERE i.import_id OPERATOR(pg_catalog.=) import_rejects.import_id));
+
+GRANT SELECT ON imei_registry.imports, imei_registry.import_rejects,
+    imei_registry.import_reject_reasons TO imei_registry_operator, imei_registry_portal;
