@@ -298,7 +298,10 @@ BEGIN
     PERFORM imei_registry.application_shape_error(key, 'must be a date written YYYY-MM-DD');
 END $$;
 
-CREATE FUNCTION imei_registry.submit_application(application jsonb)
+-- Stores an application document after checking its shape: the one store
+-- behind both submit_application()s (320_signatures.sql: signed, or
+-- unsigned where imei_registry.require_signature is off).  Internal.
+CREATE FUNCTION imei_registry.application_store(application jsonb)
     RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
@@ -517,8 +520,8 @@ BEGIN
 
     RETURN app_id;
 END $$;
-COMMENT ON FUNCTION imei_registry.submit_application(jsonb) IS
-    'store an application for verification of lawful import; a malformed document raises 22023 naming the key';
+COMMENT ON FUNCTION imei_registry.application_store(jsonb) IS
+    'store an application document (shape checked: 22023 naming the key); called by submit_application()';
 
 -- ---- the decision ----
 

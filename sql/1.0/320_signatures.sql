@@ -90,11 +90,7 @@ COMMENT ON FUNCTION imei_registry.crl_entries(bytea) IS
 
 -- ---- submission ----
 
--- The storing of 310_applications.sql, under its own name: both
--- submit_application()s below store through it.
-ALTER FUNCTION imei_registry.submit_application(jsonb) RENAME TO application_store;
-COMMENT ON FUNCTION imei_registry.application_store(jsonb) IS
-    'store an application document (shape checked: 22023 naming the key); called by submit_application()';
+-- Both store through application_store() (310_applications.sql).
 
 CREATE FUNCTION imei_registry.submit_application(application jsonb)
     RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
