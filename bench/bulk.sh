@@ -1,150 +1,113 @@
 #!/usr/bin/env bash
-# Bulk loading against plain COPY, in the same run, on the cluster that the
-# PG environment (PGHOST, PGPORT, PGUSER) names.  Creates and drops its own
-# database.
+# Bulk loads and report_connection() against plain COPY and against their
+# floor, in one run, on the cluster that the PG environment (PGHOST, PGPORT,
+# PGUSER) names.  Creates and drops its own two databases.
 #
-#   BULK_ROWS=N          operator report lines (default 500000; the issue's figure is 5000000)
-#   BULK_DEVICE_ROWS=N   device lines (default 200000; the issue's figure is 1000000)
+#   BENCH_LINES=N         operator report lines (default 1000000): new IMEIs,
+#                         then a daily report of as many lines, 95 % known
+#   BENCH_DEVICE_LINES=N  dual-SIM device lines (default 200000)
+#   BENCH_SECONDS=N       per pgbench run (default 10)
 #
-# For each: the time of a plain COPY of the file into a table with a bigint
-# primary key, the time of the COPY into the upload target (unknown IMEIs
-# become grey, with history when the registry trigger is installed), their
-# ratio, and the peak private memory (RssAnon) of the backend during the load.
-# Also the floor: one set-based INSERT ... SELECT of the same rows (other
-# IMEIs) straight into the tables, which pays what any loader pays there
-# (the registry's transition and history triggers, foreign keys, indexes)
-# and nothing for parsing, validation or bookkeeping.  And the writes
-# alone: the same rows (registry and history rows; application devices and
-# IMEIs), set-based, with every trigger and foreign key of those tables off.
-# If the writes alone exceed the target, no loader can meet it.
+# Each load is timed beside:
+#   * plain: the same file COPYed into a table with a bigint primary key;
+#   * floor: the rows the load wrote (exported from the registry after it)
+#     COPYed straight into the same tables of a second database with the
+#     extension, indexes and constraints as shipped (foreign keys included),
+#     DISABLE TRIGGER USER: what the writes alone cost.
+# and prints load / plain and load / floor, with the backend's peak private
+# memory (RssAnon).  report_connection() of a new and of a known IMEI is
+# timed beside a single-row INSERT into the registry through its triggers
+# (pgbench -M prepared, 1 and 2 clients), check_imei() beside a primary-key
+# lookup.  Run it with scripts/bench bulk (about four minutes at the defaults).
 set -euo pipefail
-ROWS=${BULK_ROWS:-500000}
-DEVICE_ROWS=${BULK_DEVICE_ROWS:-200000}
+LINES=${BENCH_LINES:-1000000}
+DEVICE_LINES=${BENCH_DEVICE_LINES:-200000}
+PGB_SECONDS=${BENCH_SECONDS:-10}
 DB=imei_bulk_bench
+FDB=imei_bulk_floor
 work=$(mktemp -d /tmp/imei_bulk_bench.XXXXXX)
 chmod 755 "$work"
-trap 'rm -rf "$work"; dropdb --if-exists "$DB" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$work"; dropdb --if-exists "$DB" >/dev/null 2>&1 || true;
+      dropdb --if-exists "$FDB" >/dev/null 2>&1 || true' EXIT
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
-
+psql_in() { local db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+psql_db() { psql_in "$DB" "$@"; }
 now() { date +%s.%N; }
 
-# time_copy SQL-FILE: runs it in one session, polls the backend's RssAnon;
-# prints "seconds peak_kB"
-time_copy() {
-    local script=$1 pidfile=$work/pid peak=0 t0 t1 pid rss
+# timed DB SQL-FILE: after a checkpoint, runs the file in one session and
+# polls the backend's RssAnon; prints "seconds peak_kB"
+timed() {
+    local db=$1 script=$2 pidfile=$work/pid peak=0 t0 t1 pid rss job
+    psql_in "$db" -c CHECKPOINT >/dev/null
     rm -f "$pidfile"
     t0=$(now)
-    psql_db -c "SELECT pg_backend_pid()" -At -o "$pidfile" -f "$script" >/dev/null &
-    local job=$!
+    psql_in "$db" -c "SELECT pg_backend_pid()" -At -o "$pidfile" -f "$script" >/dev/null &
+    job=$!
     while kill -0 "$job" 2>/dev/null; do
         if [ -s "$pidfile" ]; then
             pid=$(head -1 "$pidfile")
             rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
             [ "${rss:-0}" -gt "$peak" ] && peak=$rss
         fi
-        sleep 0.2
+        sleep 0.1
     done
     wait "$job"
     t1=$(now)
     echo "$(echo "$t1 - $t0" | bc) $peak"
 }
 
-# timed SQL-FILE: time_copy after a checkpoint, so no run pays for another's
-# dirty pages
-timed() {
-    psql_db -c CHECKPOINT >/dev/null
-    time_copy "$1"
+# copy_sql FILE TABLE [COLUMNS]: a script that \copies a CSV file into TABLE
+copy_sql() {
+    printf 'SET client_min_messages = warning;\n\\copy %s from %s with (format csv, header true)\n' \
+        "$2" "'$1'"
 }
 
-# without_triggers OUT-FILE TABLE...: the SQL on stdin, in one transaction
-# with every trigger (foreign keys included) of the tables disabled
-without_triggers() {
-    local out=$1 t
-    shift
-    {
-        echo 'BEGIN;'
-        for t in "$@"; do echo "ALTER TABLE $t DISABLE TRIGGER ALL;"; done
-        cat
-        for t in "$@"; do echo "ALTER TABLE $t ENABLE TRIGGER ALL;"; done
-        echo 'COMMIT;'
-    } > "$out"
+# floor_sql NAME TABLE COLUMNS QUERY: exports what a load wrote (QUERY, in
+# $DB) and prints a script that COPYs it into TABLE of $FDB, user triggers off
+floor_sql() {
+    local name=$1 table=$2 cols=$3 query=$4
+    psql_db -c "\\copy ($query) to '$work/$name.csv' with (format csv, header true)"
+    printf 'BEGIN;\nALTER TABLE %s DISABLE TRIGGER USER;\n' "$table"
+    printf '\\copy %s (%s) from %s with (format csv, header true)\n' "$table" "$cols" "'$work/$name.csv'"
+    printf 'ALTER TABLE %s ENABLE TRIGGER USER;\nCOMMIT;\n' "$table"
 }
 
-dropdb --if-exists "$DB" >/dev/null 2>&1
-createdb "$DB"
-psql_db <<'SQL'
+setup_db() {
+    dropdb --if-exists "$1" >/dev/null 2>&1
+    createdb "$1"
+    psql_in "$1" <<'SQL'
 CREATE EXTENSION imei_registry;
 INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell'), ('beeline', 'Beeline'), ('tele2', 'Tele2');
+INSERT INTO imei_registry.applications (id, applicant_kind, applicant_id, method, mci_tenge)
+    OVERRIDING SYSTEM VALUE VALUES (1, 'legal_entity', '990340000027', 'commercial_import', 3932);
+SQL
+}
+setup_db "$DB"
+setup_db "$FDB"
+psql_db <<'SQL'
 CREATE TABLE plain_connections (operator text, imei bigint PRIMARY KEY, connected_at timestamptz);
+CREATE TABLE plain_daily (operator text, imei bigint PRIMARY KEY, connected_at timestamptz);
 CREATE TABLE plain_devices (application_id bigint, model text, imei_1 bigint PRIMARY KEY,
                             imei_2 bigint, imei_3 bigint, imei_4 bigint);
-INSERT INTO imei_registry.applications (id, applicant_kind, applicant_id, method, mci_tenge)
-    OVERRIDING SYSTEM VALUE VALUES (1, 'legal_entity', '990340000027', 'commercial_import', 3932),
-                                   (2, 'legal_entity', '990340000027', 'commercial_import', 3932),
-                                   (3, 'legal_entity', '990340000027', 'commercial_import', 3932);
 SQL
 
 # Operator report: 14-digit IMEI bodies (a network form), all unknown.
-awk -v n="$ROWS" 'BEGIN {
+# The daily report: the same IMEIs a month later, 95 % of them known (a
+# line in 20 names a new IMEI).
+awk -v n="$LINES" 'BEGIN {
     split("kcell beeline tele2", ops, " ");
-    print "operator,imei,connected_at";
+    print "operator,imei,connected_at" > "/dev/stdout";
     for (i = 1; i <= n; i++)
         printf "%s,35%012d,2026-04-%02d %02d:%02d:00+05\n", ops[i % 3 + 1], i, i % 28 + 1, i % 24, i % 60;
 }' > "$work/connections.csv"
-echo "connections file: $ROWS lines, $(du -h "$work/connections.csv" | cut -f1)"
-
-# copy_pair CSV PLAIN-TABLE TARGET: the same file by \copy into the plain
-# table, then into the upload target, each after a checkpoint; prints
-# "plain_s plain_kb upload_s upload_kb".
-copy_pair() {
-    local csv=$1 plain=$2 target=$3 p u
-    printf '\\copy %s from %s with (format csv, header true)\n' "$plain" "'$csv'" > "$work/plain.sql"
-    printf 'SET client_min_messages = warning;\n\\copy %s from %s with (format csv, header true)\n' \
-        "$target" "'$csv'" > "$work/upload.sql"
-    p=$(timed "$work/plain.sql")
-    u=$(timed "$work/upload.sql")
-    echo "$p $u"
-}
-
-read -r plain_s plain_kb up_s up_kb < <(copy_pair "$work/connections.csv" \
-    plain_connections imei_registry.upload_connections)
-
-report() {
-    psql_db -At <<'SQL'
-SELECT 'import: ' || rows_read || ' read, ' || rows_loaded || ' loaded, ' || rows_rejected
-       || ' rejected, ' || rows_already_present || ' already present'
-  FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1;
-SQL
-}
-report
-cat > "$work/floor.sql" <<'SQL'
-INSERT INTO imei_registry.registry
-    (imei, status, reason, first_seen_at, first_operator, grey_last_day)
-SELECT imei_registry.imei_from_body((imei + 10000000000000)::text), 'grey', 'unverified',
-       connected_at, operator, imei_registry.grey_last_day(connected_at)
-  FROM plain_connections;
-SQL
-read -r floor_s floor_kb < <(timed "$work/floor.sql")
-without_triggers "$work/writes.sql" imei_registry.registry imei_registry.history <<'SQL'
-INSERT INTO imei_registry.registry
-    (imei, status, reason, first_seen_at, first_operator, grey_last_day, grey_period_days)
-SELECT imei_registry.imei_from_body((imei + 20000000000000)::text), 'grey', 'unverified',
-       connected_at, operator, imei_registry.grey_last_day(connected_at), 30
-  FROM plain_connections;
-INSERT INTO imei_registry.history (imei, from_status, to_status, reason, actor, changed_at)
-SELECT imei_registry.imei_from_body((imei + 20000000000000)::text), NULL, 'grey', 'unverified',
-       current_user, now()
-  FROM plain_connections;
-SQL
-read -r writes_s writes_kb < <(timed "$work/writes.sql")
-psql_db -At <<'SQL'
-SELECT 'registry grey: ' || count(*) FROM imei_registry.registry WHERE status = 'grey';
-SELECT 'history rows: ' || count(*) FROM imei_registry.history;
-SQL
-
-# Device list: one application, dual-SIM devices (two 15-digit IMEIs each).
-/usr/bin/python3 - "$DEVICE_ROWS" > "$work/devices.csv" <<'PY'
+awk -v n="$LINES" 'BEGIN {
+    split("kcell beeline tele2", ops, " ");
+    print "operator,imei,connected_at";
+    for (i = 1; i <= n; i++)
+        printf "%s,35%012d,2026-05-%02d %02d:%02d:00+05\n", ops[i % 3 + 1],
+               (i % 20 == 0) ? n + i : i, i % 28 + 1, i % 24, i % 60;
+}' > "$work/daily.csv"
+/usr/bin/python3 - "$DEVICE_LINES" > "$work/devices.csv" <<'PY'
 import sys
 def luhn(body):
     total = 0
@@ -159,43 +122,119 @@ out.write("application_id,model,imei_1,imei_2,imei_3,imei_4\n")
 for i in range(int(sys.argv[1])):
     out.write("1,Phone,%s,%s,,\n" % (luhn("86%012d" % (2 * i)), luhn("86%012d" % (2 * i + 1))))
 PY
-echo "devices file: $DEVICE_ROWS lines, $(du -h "$work/devices.csv" | cut -f1)"
-read -r dplain_s dplain_kb dup_s dup_kb < <(copy_pair "$work/devices.csv" \
-    plain_devices imei_registry.upload_devices)
-report
-cat > "$work/floor_devices.sql" <<'SQL'
-WITH d AS (
-    SELECT row_number() OVER () AS n, p.* FROM plain_devices p
-), dev AS (
-    INSERT INTO imei_registry.application_devices (application_id, device_ord, model)
-    SELECT 2, n, model FROM d
-)
-INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
-SELECT 2, d.n, i.ord, i.v::text, i.v::text::imei_registry.imei
-  FROM d, ROWS FROM (unnest(ARRAY[d.imei_1, d.imei_2, d.imei_3, d.imei_4])) WITH ORDINALITY AS i(v, ord)
- WHERE i.v IS NOT NULL;
-SQL
-read -r dfloor_s dfloor_kb < <(timed "$work/floor_devices.sql")
-# the writes alone: the same rows again (application 3), foreign keys off
-sed 's/SELECT 2,/SELECT 3,/' "$work/floor_devices.sql" |
-    without_triggers "$work/writes_devices.sql" \
-        imei_registry.application_devices imei_registry.application_imeis
-read -r dwrites_s dwrites_kb < <(timed "$work/writes_devices.sql")
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "files: connections $LINES lines, daily $LINES lines (95 % known), devices $DEVICE_LINES lines"
 
-# summary TITLE TARGET PLAIN_S PLAIN_KB UPLOAD_S UPLOAD_KB FLOOR_S WRITES_S
-summary() {
-    local title=$1 target=$2 plain_s=$3 plain_kb=$4 up_s=$5 up_kb=$6 floor_s=$7 writes_s=$8
-    printf '%s\n' "$title"
-    printf '  plain COPY (bigint PK):     %8.2f s   peak RssAnon %7d kB\n' "$plain_s" "$plain_kb"
-    printf '  COPY %-22s %8.2f s   peak RssAnon %7d kB\n' "$target:" "$up_s" "$up_kb"
-    printf '  ratio:                      %8.2f   (target <= 3)\n' "$(echo "$up_s / $plain_s" | bc -l)"
-    printf '  floor, INSERT ... SELECT:   %8.2f s   (ratio %.2f; the upload is %.2f x the floor)\n' \
-        "$floor_s" "$(echo "$floor_s / $plain_s" | bc -l)" "$(echo "$up_s / $floor_s" | bc -l)"
-    printf '  the writes alone, no trigger: %6.2f s   (ratio %.2f)\n' \
-        "$writes_s" "$(echo "$writes_s / $plain_s" | bc -l)"
+last_import() {
+    psql_db -At -c "SELECT import_id FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1"
 }
+report_import() {
+    psql_db -At -c "SELECT '  import ' || import_id || ': ' || rows_read || ' read, ' || rows_loaded
+        || ' loaded, ' || rows_rejected || ' rejected, ' || rows_already_present || ' already present'
+        FROM imei_registry.imports WHERE import_id = $1"
+}
+REG_COLS='imei, status, reason, reason_base, since, first_seen_at, first_operator, grey_last_day, grey_period_days, device_id, application_id, import_id, note'
+HIST_COLS='imei, from_status, to_status, reason, actor, changed_at, application_id, import_id, note, first_seen_at, first_operator, grey_last_day'
+
+# line TITLE LOAD_S LOAD_KB PLAIN_S FLOOR_S [TARGET]
+line() {
+    printf '%-40s load %7.2f s  plain %6.2f s  floor %6.2f s  load/plain %5.2f  load/floor %5.2f  floor/plain %5.2f  peak RssAnon %6d kB\n' \
+        "$1" "$2" "$4" "$5" "$(echo "$2 / $4" | bc -l)" "$(echo "$2 / $5" | bc -l)" \
+        "$(echo "$5 / $4" | bc -l)" "$3"
+}
+results=()
+
+# 1. new IMEIs -> grey, with history
+copy_sql "$work/connections.csv" plain_connections > "$work/plain.sql"
+copy_sql "$work/connections.csv" imei_registry.upload_connections > "$work/load.sql"
+read -r plain_s _ < <(timed "$DB" "$work/plain.sql")
+read -r load_s load_kb < <(timed "$DB" "$work/load.sql")
+id=$(last_import); report_import "$id"
+{ floor_sql reg_new imei_registry.registry "$REG_COLS" \
+      "SELECT $REG_COLS FROM imei_registry.registry WHERE import_id = $id"
+  floor_sql hist_new imei_registry.history "$HIST_COLS" \
+      "SELECT $HIST_COLS FROM imei_registry.history WHERE import_id = $id"; } > "$work/floor.sql"
+read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
+results+=("$(line "upload_connections, new IMEIs:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
+echo "${results[-1]}"
+
+# 2. the daily report, 95 % known
+copy_sql "$work/daily.csv" plain_daily > "$work/plain.sql"
+copy_sql "$work/daily.csv" imei_registry.upload_connections > "$work/load.sql"
+read -r plain_s _ < <(timed "$DB" "$work/plain.sql")
+read -r load_s load_kb < <(timed "$DB" "$work/load.sql")
+id=$(last_import); report_import "$id"
+{ floor_sql reg_daily imei_registry.registry "$REG_COLS" \
+      "SELECT $REG_COLS FROM imei_registry.registry WHERE import_id = $id"
+  floor_sql hist_daily imei_registry.history "$HIST_COLS" \
+      "SELECT $HIST_COLS FROM imei_registry.history WHERE import_id = $id"; } > "$work/floor.sql"
+read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
+results+=("$(line "upload_connections, daily, 95 % known:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
+echo "${results[-1]}"
+
+# 3. a second load of the same daily report: everything already present
+read -r load2_s load2_kb < <(timed "$DB" "$work/load.sql")
+id=$(last_import); report_import "$id"
+results+=("$(printf '%-40s load %7.2f s  (load/plain %.2f)  peak RssAnon %6d kB' \
+    "the same daily report again:" "$load2_s" "$(echo "$load2_s / $plain_s" | bc -l)" "$load2_kb")")
+echo "${results[-1]}"
+
+# 4. devices of one application
+copy_sql "$work/devices.csv" plain_devices > "$work/plain.sql"
+copy_sql "$work/devices.csv" imei_registry.upload_devices > "$work/load.sql"
+read -r plain_s _ < <(timed "$DB" "$work/plain.sql")
+read -r load_s load_kb < <(timed "$DB" "$work/load.sql")
+id=$(last_import); report_import "$id"
+{ floor_sql dev imei_registry.application_devices 'application_id, device_ord, model' \
+      "SELECT application_id, device_ord, model FROM imei_registry.application_devices"
+  floor_sql devimei imei_registry.application_imeis 'application_id, device_ord, ord, imei_text, imei, import_id' \
+      "SELECT application_id, device_ord, ord, imei_text, imei, import_id FROM imei_registry.application_imeis WHERE import_id = $id"
+} > "$work/floor.sql"
+read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
+results+=("$(line "upload_devices, dual-SIM:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
+echo "${results[-1]}"
+
+# 5. report_connection() and check_imei() by pgbench, -M prepared
+cat > "$work/insert.sql" <<'SQL'
+\set n random(1, 9999999999)
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at, first_operator)
+VALUES (imei_registry.imei_from_body((30000000000000 + :n)::text), 'grey', 'unverified', now(), 'kcell')
+ON CONFLICT DO NOTHING;
+SQL
+cat > "$work/rc_new.sql" <<'SQL'
+\set n random(1, 9999999999)
+SELECT imei_registry.report_connection(imei_registry.imei_from_body((31000000000000 + :n)::text), 'kcell', now());
+SQL
+cat > "$work/rc_known.sql" <<SQL
+\\set n random(1, $LINES)
+SELECT imei_registry.report_connection(imei_registry.imei_from_body((35000000000000 + :n)::text), 'kcell', now());
+SQL
+cat > "$work/pk.sql" <<SQL
+\\set n random(1, $LINES)
+SELECT status, reason, since, grey_last_day FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) imei_registry.imei_from_body((35000000000000 + :n)::text);
+SQL
+cat > "$work/check.sql" <<SQL
+\\set n random(1, $LINES)
+SELECT * FROM imei_registry.check_imei(imei_registry.imei_from_body((35000000000000 + :n)::text));
+SQL
+psql_db -c 'VACUUM ANALYZE imei_registry.registry' -c CHECKPOINT
+tps() {
+    pgbench -n -M prepared -c "$1" -j "$1" -T "$PGB_SECONDS" -f "$2" "$DB" 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+for c in 1 2; do
+    ins=$(tps "$c" "$work/insert.sql")
+    new=$(tps "$c" "$work/rc_new.sql")
+    known=$(tps "$c" "$work/rc_known.sql")
+    results+=("$(printf 'report_connection, %d client(s): INSERT %7.0f tps  new IMEI %7.0f tps (cost %.2f x)  known IMEI %7.0f tps (cost %.2f x)' \
+        "$c" "$ins" "$new" "$(echo "$ins / $new" | bc -l)" "$known" "$(echo "$ins / $known" | bc -l)")")
+    echo "${results[-1]}"
+done
+pk=$(tps 2 "$work/pk.sql"); ck=$(tps 2 "$work/check.sql")
+results+=("$(printf 'check_imei, 2 clients: PK lookup %7.0f tps  check_imei %7.0f tps  (check/PK %.2f)' \
+    "$pk" "$ck" "$(echo "$ck / $pk" | bc -l)")")
+echo "${results[-1]}"
+
 echo
-summary "connections: $ROWS lines" upload_connections \
-    "$plain_s" "$plain_kb" "$up_s" "$up_kb" "$floor_s" "$writes_s"
-summary "devices: $DEVICE_ROWS lines" upload_devices \
-    "$dplain_s" "$dplain_kb" "$dup_s" "$dup_kb" "$dfloor_s" "$dwrites_s"
+echo "summary ($LINES / $DEVICE_LINES lines; load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
+printf '%s\n' "${results[@]}"

@@ -144,7 +144,7 @@ typedef struct KnownReason
 typedef struct PendingRow
 {
 	int64		line;
-	Datum		raw;			/* text[]: for a reject */
+	Datum		raw;			/* text[]: for a reject (none for connections) */
 	/* upload_connections, upload_blocklist */
 	Imei		imei;
 	TimestampTz at;
@@ -198,6 +198,29 @@ typedef struct BulkImport
 
 static BulkImport bulk;
 
+/* The user and GUC state to return to after a piece of work as the owner */
+typedef struct SavedUser
+{
+	Oid			userid;
+	int			sec_context;
+	int			guc_nestlevel;
+} SavedUser;
+
+/*
+ * The SPI connection of a trigger call, opened as the target's owner only
+ * when the call runs a statement (a lookup not cached yet, a reject, a
+ * batch): one per batch, not one per row.  bulk_spi_close() ends it.
+ */
+static struct
+{
+	bool		open;
+	Relation	rel;
+	SavedUser	saved;
+} bulk_spi;
+
+static void become_owner(Relation rel, SavedUser *saved);
+static void restore_user(const SavedUser *saved);
+
 /*
  * Saved plans, prepared on the first import of a backend, and again when the
  * extension was dropped and created since (a new OID of type imei).
@@ -236,6 +259,7 @@ bulk_xact_callback(XactEvent event, void *arg)
 	{
 		bulk.active = false;
 		bulk.seen = NULL;
+		bulk_spi.open = false;	/* SPI and the user are reset by the abort */
 		MemoryContextReset(bulk.cxt);
 	}
 }
@@ -479,10 +503,40 @@ prepare_plans(void)
 	}
 }
 
+static void
+bulk_spi_start(Relation rel)
+{
+	bulk_spi.open = false;
+	bulk_spi.rel = rel;
+}
+
+static void
+bulk_spi_ensure(void)
+{
+	if (bulk_spi.open)
+		return;
+	become_owner(bulk_spi.rel, &bulk_spi.saved);
+	SPI_connect();
+	bulk_spi.open = true;
+}
+
+static void
+bulk_spi_close(void)
+{
+	if (!bulk_spi.open)
+		return;
+	SPI_finish();
+	restore_user(&bulk_spi.saved);
+	bulk_spi.open = false;
+}
+
 static int
 exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls)
 {
-	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	int			rc;
+
+	bulk_spi_ensure();
+	rc = SPI_execute_plan(plan, values, nulls, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
@@ -720,10 +774,12 @@ registry_get(Imei imei, char **status, char **reason, bool *mine)
 static bool
 exec_transition(SPIPlanPtr plan, Datum *values, char **refusal)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext oldcxt;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	bool		ok = true;
 
+	bulk_spi_ensure();			/* the connection outlives the subtransaction */
+	oldcxt = CurrentMemoryContext;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
@@ -791,7 +847,8 @@ queue_row(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	MemoryContext old = MemoryContextSwitchTo(bulk.batchcxt);
 
 	row->line = current_line(rel);
-	row->raw = raw_values(tuple, desc);
+	/* a report is never rejected once valid: it needs no raw values */
+	row->raw = bulk.target == BULK_CONNECTIONS ? (Datum) 0 : raw_values(tuple, desc);
 	MemoryContextSwitchTo(old);
 	r->outcome = ROW_PENDING;
 	return row;
@@ -1461,12 +1518,6 @@ flush_batch(void)
  * for index builds), so that no operator or function of the caller's can be
  * resolved and run with them.
  */
-typedef struct SavedUser
-{
-	Oid			userid;
-	int			sec_context;
-	int			guc_nestlevel;
-} SavedUser;
 
 static void
 become_owner(Relation rel, SavedUser *saved)
@@ -1516,7 +1567,6 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	BulkTarget	target;
 	Datum		v[2];
 	bool		isnull;
-	SavedUser	saved;
 
 	target = target_trigger(fcinfo, "bulk_import_begin", false, true);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
@@ -1551,14 +1601,13 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 
 	v[0] = CStringGetTextDatum(target_name(bulk.target));
 	v[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));
-	become_owner(rel, &saved);
-	SPI_connect();
+	bulk_spi_start(rel);
+	bulk_spi_ensure();
 	prepare_plans();
 	exec_plan(plan_open, v, NULL);
 	bulk.import_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	restore_user(&saved);
+	bulk_spi_close();
 	bulk.active = true;
 	return PointerGetDatum(NULL);
 }
@@ -1574,7 +1623,6 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	RowResult	r;
 	MemoryContext old;
-	SavedUser	saved;
 	bool		too_long;
 
 	target = target_trigger(fcinfo, "bulk_import_row", true, true);
@@ -1594,8 +1642,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 	r.message = NULL;
 
 	old = MemoryContextSwitchTo(bulk.rowcxt);
-	become_owner(rel, &saved);
-	SPI_connect();
+	bulk_spi_start(rel);
 	too_long = row_bytes(tuple, desc) > BULK_ROW_MAX_BYTES;
 	if (too_long)
 		bulk_reject(&r, "too_long", "the row's values are %lld bytes long; a row has at most %d",
@@ -1625,8 +1672,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 		count_accepted(r.outcome);
 	else if (bulk.nbatch == BULK_BATCH_ROWS)
 		flush_batch();
-	SPI_finish();
-	restore_user(&saved);
+	bulk_spi_close();
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bulk.rowcxt);
 
@@ -1641,7 +1687,6 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	Relation	rel;
 	Datum		v[6];
 	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
-	SavedUser	saved;
 
 	target = target_trigger(fcinfo, "bulk_import_end", false, false);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
@@ -1653,8 +1698,8 @@ bulk_import_end(PG_FUNCTION_ARGS)
 				 errhint("The target's statement trigger bulk_import_begin() opens it.")));
 	bulk.active = false;
 
-	become_owner(rel, &saved);
-	SPI_connect();
+	bulk_spi_start(rel);
+	bulk_spi_ensure();
 	flush_batch();
 
 	if (bulk.atomic && bulk.nrejected > 0)
@@ -1675,8 +1720,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	v[5] = bulk.load_operator ? CStringGetTextDatum(bulk.load_operator) : (Datum) 0;
 	nulls[5] = bulk.load_operator ? ' ' : 'n';
 	exec_plan(plan_close, v, nulls);
-	SPI_finish();
-	restore_user(&saved);
+	bulk_spi_close();
 
 	ereport(NOTICE,
 			(errmsg("import %lld into imei_registry.%s: %lld rows read, %lld loaded (%lld already present), %lld rejected",

@@ -52,6 +52,7 @@
 #include "grey.h"
 #include "guc.h"
 #include "imei.h"
+#include "operators.h"
 #include "relcheck.h"
 #include "rules.h"
 #include "registry.h"
@@ -506,6 +507,39 @@ check_first_seen(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
 }
 
 /*
+ * The first operator, where a write sets or changes it, is an operator of
+ * imei_registry.operators: the check of a foreign key, from the cache of
+ * codes that never go away (src/operators.c) instead of a probe per row.
+ */
+static void
+check_first_operator(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
+					 TupleDesc tupdesc, const RegistryAtts *a)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(newtuple, a->first_operator, tupdesc, &isnull);
+	char	   *code;
+
+	if (isnull)
+		return;
+	if (oldtuple != NULL)
+	{
+		bool		oldnull;
+		Datum		o = heap_getattr(oldtuple, a->first_operator, tupdesc, &oldnull);
+
+		if (!oldnull &&
+			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, o, d)))
+			return;				/* checked when it was written */
+	}
+	code = TextDatumGetCString(d);
+	if (!operator_known(code))
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("first operator \"%s\" of IMEI %s is not in imei_registry.operators",
+						code, imei_string(imei)),
+				 errdetail("first_operator is the operator of the first connection.")));
+}
+
+/*
  * The grey period of a grey row, its own fact: the length it got when it
  * turned grey (stored in grey_period_days) and the last day, always the
  * local date of first_seen_at plus that length.  A write that sets either
@@ -652,6 +686,7 @@ registry_transition(PG_FUNCTION_ARGS)
 		dates.grey_last_day = isnull ? 0 : DatumGetDateADT(d);
 	}
 	moved = check_first_seen(imei, oldtuple, newtuple, tupdesc, a, &dates);
+	check_first_operator(imei, oldtuple, newtuple, tupdesc, a);
 
 	if (!is_insert)
 	{

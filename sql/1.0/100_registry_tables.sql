@@ -19,6 +19,9 @@ CREATE TABLE imei_registry.reasons (
     base        text NOT NULL   -- the shipped code whose transitions it takes
 );
 
+-- Operators are never deleted and their codes never change (the trigger
+-- operators_guard, 110_registry_triggers.sql): the registry and its history
+-- keep the codes.  An operator that stops keeps its row.
 CREATE TABLE imei_registry.operators (
     code text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*$'),
     name text NOT NULL
@@ -99,7 +102,9 @@ CREATE TABLE imei_registry.registry (
     reason_base     text,           -- a site's reason: the shipped code it takes the transitions of
     since           timestamptz NOT NULL DEFAULT now(),
     first_seen_at   timestamptz,
-    first_operator  text REFERENCES imei_registry.operators,
+    -- an operator's code, checked by the transition trigger (src/operators.c:
+    -- operators are never deleted, so no foreign key is needed)
+    first_operator  text,
     grey_last_day   date,           -- last local day of the grey period
     grey_period_days integer,       -- its length, fixed when the IMEI turned grey
     device_id       bigint REFERENCES imei_registry.devices,

@@ -11,12 +11,15 @@ CREATE FUNCTION imei_registry.registry_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'registry_guard' LANGUAGE C;
 CREATE FUNCTION imei_registry.history_insert_guard() RETURNS trigger
     AS 'MODULE_PATHNAME', 'history_insert_guard' LANGUAGE C;
+CREATE FUNCTION imei_registry.operators_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'operators_guard' LANGUAGE C;
 
 -- Nobody attaches them to another table: CREATE TRIGGER needs EXECUTE (a
 -- trigger fires without it).  They also refuse any table but their own.
 REVOKE EXECUTE ON FUNCTION imei_registry.registry_transition(),
     imei_registry.registry_history(), imei_registry.history_guard(),
-    imei_registry.registry_guard(), imei_registry.history_insert_guard()
+    imei_registry.registry_guard(), imei_registry.history_insert_guard(),
+    imei_registry.operators_guard()
     FROM PUBLIC;
 
 CREATE TRIGGER registry_transition
@@ -82,3 +85,19 @@ CREATE TRIGGER history_stamp_xid
     BEFORE INSERT ON imei_registry.history
     FOR EACH ROW EXECUTE FUNCTION imei_registry.history_guard();
 ALTER TABLE imei_registry.history ENABLE REPLICA TRIGGER history_stamp_xid;
+
+-- Operators are never deleted, and a code never changes: registry.first_operator
+-- needs no foreign key (src/operators.c).  The transition trigger checks the
+-- codes against a cache that these triggers invalidate on every change.
+CREATE TRIGGER operators_no_delete
+    BEFORE DELETE OR TRUNCATE ON imei_registry.operators
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.operators_guard();
+CREATE TRIGGER operators_changed
+    BEFORE INSERT OR UPDATE ON imei_registry.operators
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.operators_guard();
+CREATE TRIGGER operators_code_kept
+    BEFORE UPDATE OF code ON imei_registry.operators
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.operators_guard();
+ALTER TABLE imei_registry.operators ENABLE ALWAYS TRIGGER operators_no_delete;
+ALTER TABLE imei_registry.operators ENABLE ALWAYS TRIGGER operators_changed;
+ALTER TABLE imei_registry.operators ENABLE ALWAYS TRIGGER operators_code_kept;

@@ -58,29 +58,39 @@ COMMENT ON FUNCTION imei_registry.connected_before_rules(timestamptz) IS
 --     grey_expired; a white or black one with a first connection keeps it;
 --   * otherwise the report changes nothing (already present).
 -- import_id is the cause of what a row changes (NULL: none).  One index
--- probe per row finds the known IMEIs; they are kept out of the INSERT so
--- that no registry trigger fires for them, and ON CONFLICT covers a
--- concurrent insert.  The UPDATE's WHERE is checked again on the row
--- version it locks, so of two concurrent reports the earlier wins.  For each
--- row: its position, was it inserted, did it change a known row, and its
--- status (NULL only after a concurrent insert).  Internal: EXECUTE is
--- revoked from PUBLIC (190_registry_roles.sql).
+-- probe per row finds the known IMEIs and their first connection; they are
+-- kept out of the INSERT so that no registry trigger fires for them, and ON
+-- CONFLICT covers a concurrent insert.  Only the known rows whose first
+-- connection this report could move (none yet, or a later one: it only
+-- ever moves earlier, so what the probe saw cannot turn false) go to the
+-- UPDATE, whose WHERE is checked again on the row version it locks, so of
+-- two concurrent reports the earlier wins.  For each row: its position, was
+-- it inserted, did it change a known row, and its status (NULL only after a
+-- concurrent insert).  PL/pgSQL, so that its plan is kept for the session
+-- (a LANGUAGE sql function plans its statement at every call), and generic:
+-- a custom plan, planned again at each call, would look cheaper, knowing
+-- the arrays' lengths, and its index probes are the plan anyway.  Internal:
+-- EXECUTE is revoked from PUBLIC (190_registry_roles.sql).
 CREATE FUNCTION imei_registry.record_connections(
     imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
     import_id bigint)
 RETURNS TABLE (ord bigint, inserted boolean, changed boolean,
                status imei_registry.status)
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
 WITH k AS (
     SELECT u.imei, u.operator, u.at, u.ord, r.imei IS NOT NULL AS known,
-           r.status,
+           r.status, r.first_seen_at,
            imei_registry.connected_before_rules(u.at) AS before_rules
       FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3))
            WITH ORDINALITY AS u(imei, operator, at, ord)
       LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) u.imei
 ), ins AS (
-    INSERT INTO imei_registry.registry
+    INSERT INTO imei_registry.registry AS r
         (imei, status, reason, first_seen_at, first_operator, import_id)
     SELECT k.imei,
            CASE WHEN k.before_rules THEN 'white' ELSE 'grey' END::imei_registry.status,
@@ -88,7 +98,7 @@ WITH k AS (
            k.at, k.operator, $4
       FROM k WHERE NOT k.known ORDER BY k.ord
     ON CONFLICT (imei) DO NOTHING
-    RETURNING imei, status
+    RETURNING r.imei, r.status
 ), upd AS (
     -- grandfathered where the rules let the row become white by it
     UPDATE imei_registry.registry r
@@ -100,9 +110,12 @@ WITH k AS (
                                   r.status, 'white', 'grandfathered', r.reason)
                          THEN 'grandfathered' ELSE r.reason END,
            import_id = CASE WHEN r.first_seen_at IS NULL THEN r.import_id ELSE $4 END
-      FROM k
-     WHERE k.known
-       AND r.imei OPERATOR(pg_catalog.=) k.imei
+      FROM (SELECT * FROM k
+             WHERE k.known
+               AND (k.first_seen_at IS NULL
+                    OR k.at OPERATOR(pg_catalog.<) k.first_seen_at)
+             OFFSET 0) k
+     WHERE r.imei OPERATOR(pg_catalog.=) k.imei
        AND (r.first_seen_at IS NULL
             OR (k.at OPERATOR(pg_catalog.<) r.first_seen_at
                 AND (r.status OPERATOR(pg_catalog.=) 'grey'
@@ -113,7 +126,8 @@ WITH k AS (
 SELECT k.ord, ins.imei IS NOT NULL, upd.imei IS NOT NULL,
        coalesce(ins.status, upd.status, k.status)
   FROM k LEFT JOIN ins ON ins.imei OPERATOR(pg_catalog.=) k.imei
-         LEFT JOIN upd ON upd.imei OPERATOR(pg_catalog.=) k.imei
+         LEFT JOIN upd ON upd.imei OPERATOR(pg_catalog.=) k.imei;
+END
 $$;
 COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint) IS
     'internal: operators'' reports of devices, set-wise, the earliest connection winning (report_connection() and upload_connections)';
@@ -125,14 +139,16 @@ COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[
 -- session_user, not current_user: SET ROLE and SECURITY DEFINER functions do
 -- not change it.
 CREATE FUNCTION imei_registry.operator_is_mine(operator text) RETURNS boolean
-LANGUAGE sql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
-SELECT pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
-    OR EXISTS (SELECT FROM imei_registry.operator_roles o
-                 JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.role
-                WHERE o.operator OPERATOR(pg_catalog.=) $1
-                  AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'))
+BEGIN
+    RETURN pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
+        OR EXISTS (SELECT FROM imei_registry.operator_roles o
+                     JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.role
+                    WHERE o.operator OPERATOR(pg_catalog.=) operator_is_mine.operator
+                      AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'));
+END
 $$;
 COMMENT ON FUNCTION imei_registry.operator_is_mine(text) IS
     'may the session user report and load as this operator (imei_registry.operator_roles, or the admin)?';

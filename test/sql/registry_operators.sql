@@ -89,6 +89,47 @@ SET SESSION AUTHORIZATION regress_op_other;
 SELECT report_connection(pg_temp.t(20), 'op_b', '2026-01-05 10:00+05');
 RESET SESSION AUTHORIZATION;
 
+-- Operators are never deleted and keep their codes: the registry checks
+-- first_operator against them without a foreign key (src/operators.c).
+DELETE FROM operators WHERE code = 'op_b';
+TRUNCATE operators CASCADE;
+UPDATE operators SET code = 'op_c' WHERE code = 'op_b';
+UPDATE operators SET name = 'Operator B, renamed' WHERE code = 'op_b';
+SELECT code, name FROM operators WHERE code LIKE 'op_%' ORDER BY code;
+-- a first operator that is no operator is refused (23503), as a foreign key would
+INSERT INTO registry (imei, status, reason, first_seen_at, first_operator)
+VALUES (pg_temp.t(30), 'grey', 'unverified', '2026-01-05 10:00+05', 'op_none');
+UPDATE registry SET first_seen_at = '2026-01-04 10:00+05', first_operator = 'op_none'
+WHERE imei = pg_temp.t(1);
+-- an operator added in the same transaction is one; once rolled back, no more
+BEGIN;
+INSERT INTO operators VALUES ('op_new', 'New');
+INSERT INTO registry (imei, status, reason, first_seen_at, first_operator)
+VALUES (pg_temp.t(31), 'grey', 'unverified', '2026-01-05 10:00+05', 'op_new');
+ROLLBACK;
+INSERT INTO registry (imei, status, reason, first_seen_at, first_operator)
+VALUES (pg_temp.t(31), 'grey', 'unverified', '2026-01-05 10:00+05', 'op_new');
+BEGIN;
+SAVEPOINT s;
+INSERT INTO operators VALUES ('op_new', 'New');
+INSERT INTO registry (imei, status, reason, first_seen_at, first_operator)
+VALUES (pg_temp.t(32), 'grey', 'unverified', '2026-01-05 10:00+05', 'op_new');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO registry (imei, status, reason, first_seen_at, first_operator)
+VALUES (pg_temp.t(32), 'grey', 'unverified', '2026-01-05 10:00+05', 'op_new');
+ROLLBACK;
+-- committed, it is an operator for good
+INSERT INTO operators VALUES ('op_new', 'New');
+INSERT INTO registry (imei, status, reason, first_seen_at, first_operator)
+VALUES (pg_temp.t(31), 'grey', 'unverified', '2026-01-05 10:00+05', 'op_new');
+SELECT imei_snr(imei) AS serial, status, first_operator FROM registry WHERE imei = pg_temp.t(31);
+-- the guard works only on its own table
+CREATE TABLE public.not_operators (code text, name text);
+CREATE TRIGGER g BEFORE DELETE ON public.not_operators
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.operators_guard();
+DELETE FROM public.not_operators;
+DROP TABLE public.not_operators;
+
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 DROP EXTENSION imei_registry CASCADE;
 CREATE EXTENSION imei_registry;
