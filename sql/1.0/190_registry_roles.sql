@@ -27,8 +27,8 @@ GRANT USAGE ON SCHEMA imei_registry TO PUBLIC;
 REVOKE EXECUTE ON FUNCTION
     imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint),
     imei_registry.application_holds(imei_registry.imei, date),
-    imei_registry.report_connection(imei_registry.imei, text, timestamptz),
-    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
+    imei_registry.report_connection(imei_registry.imei, text, timestamptz, text, text),
+    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz, text, text),
     imei_registry.register_import(imei_registry.imei[], text, text),
     imei_registry.check_imei(imei_registry.imei),
     imei_registry.block(imei_registry.imei, text, text),
@@ -40,8 +40,8 @@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION imei_registry.check_imei(imei_registry.imei)
     TO imei_registry_reader;
 GRANT EXECUTE ON FUNCTION
-    imei_registry.report_connection(imei_registry.imei, text, timestamptz),
-    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
+    imei_registry.report_connection(imei_registry.imei, text, timestamptz, text, text),
+    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz, text, text),
     imei_registry.changes(bigint, integer)
 TO imei_registry_operator;
 GRANT EXECUTE ON FUNCTION
