@@ -35,6 +35,7 @@
 #include "rules.h"
 #include "relcheck.h"
 #include "registry.h"
+#include "registry_probe.h"
 
 #include "access/detoast.h"
 #include "access/xact.h"
@@ -866,14 +867,14 @@ batch_text(const char *s)
 }
 
 /*
- * A column of the batch as a one-dimensional array, NULL where nulls says
- * so (nulls may be NULL): text, or an 8-byte type passed like int8 (imei,
- * int8, timestamptz).
+ * n values of a column of the batch as a one-dimensional array, NULL where
+ * nulls says so (nulls may be NULL): text, or an 8-byte type passed like
+ * int8 (imei, int8, timestamptz).
  */
 static Datum
-batch_array(Oid type, Datum *elems, bool *nulls)
+batch_array_n(Oid type, Datum *elems, bool *nulls, int n)
 {
-	int			dims[1] = {bulk.nbatch};
+	int			dims[1] = {n};
 	int			lbs[1] = {1};
 
 	if (type == TEXTOID)
@@ -882,6 +883,13 @@ batch_array(Oid type, Datum *elems, bool *nulls)
 	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, type,
 											  sizeof(int64), FLOAT8PASSBYVAL,
 											  TYPALIGN_DOUBLE));
+}
+
+/* ... of all the rows of the batch */
+static Datum
+batch_array(Oid type, Datum *elems, bool *nulls)
+{
+	return batch_array_n(type, elems, nulls, bulk.nbatch);
 }
 
 /*
@@ -1024,27 +1032,60 @@ static void
 flush_connections(void)
 {
 	int			n = bulk.nbatch;
+	Imei	   *imeis = palloc(n * sizeof(Imei));
+	RegistryProbe *probes = palloc(n * sizeof(RegistryProbe));
+	PendingRow **rows = palloc(n * sizeof(PendingRow *));
+	Datum	   *imei_d = palloc(n * sizeof(Datum));
 	Datum	   *ops = palloc(n * sizeof(Datum));
 	Datum	   *ats = palloc(n * sizeof(Datum));
 	Datum		v[4];
 	SPITupleTable *result;
+	int			m = 0;
 	int			i;
 
 	sort_batch();
 	for (i = 0; i < n; i++)
-	{
-		ops[i] = bulk.batch[i].operator;
-		ats[i] = TimestampTzGetDatum(bulk.batch[i].at);
-	}
-	v[0] = batch_imeis();
-	v[1] = batch_array(TEXTOID, ops, NULL);
-	v[2] = batch_array(TIMESTAMPTZOID, ats, NULL);
-	v[3] = Int64GetDatum(bulk.import_id);
-	exec_plan(plan_connections, v, NULL);
-	result = batch_result("connection");
+		imeis[i] = bulk.batch[i].imei;
+
+	/*
+	 * A known IMEI with a first connection no later than the report's is
+	 * answered by its probe (registry_probe.c): already present.  The rest
+	 * go to the registry as report_connection()'s go, in one statement.
+	 */
+	registry_probe_first_seen(imeis, n, probes);
 	for (i = 0; i < n; i++)
 	{
-		PendingRow *row = result_row(result, i);
+		PendingRow *row = &bulk.batch[i];
+
+		if (probes[i].known && probes[i].has_first_seen &&
+			probes[i].first_seen_at <= row->at)
+		{
+			settle(row, ROW_PRESENT);
+			seen_delete(bulk.seen, row->imei);
+			continue;
+		}
+		rows[m] = row;
+		imei_d[m] = ImeiGetDatum(row->imei);
+		ops[m] = row->operator;
+		ats[m] = TimestampTzGetDatum(row->at);
+		m++;
+	}
+	if (m == 0)
+		return;
+	v[0] = batch_array_n(plans_imei_type, imei_d, NULL, m);
+	v[1] = batch_array_n(TEXTOID, ops, NULL, m);
+	v[2] = batch_array_n(TIMESTAMPTZOID, ats, NULL, m);
+	v[3] = Int64GetDatum(bulk.import_id);
+	exec_plan(plan_connections, v, NULL);
+	if (SPI_processed != (uint64) m)
+		elog(ERROR, "connection batch of %d rows returned %llu",
+			 m, (unsigned long long) SPI_processed);
+	result = SPI_tuptable;
+	for (i = 0; i < m; i++)
+	{
+		bool		isnull;
+		PendingRow *row = rows[DatumGetInt64(SPI_getbinval(result->vals[i], result->tupdesc,
+														   1, &isnull)) - 1];
 
 		if (result_bool(result, i, 2) || result_bool(result, i, 3))	/* inserted, changed */
 			settle(row, ROW_LOADED);

@@ -1,0 +1,97 @@
+/*
+ * registry_probe.c
+ *		The first connections of a batch of IMEIs, one primary-key probe of
+ *		imei_registry.registry each, with the index AM (as check_imei does):
+ *		no statement, no plan.
+ *
+ * A bulk load of reports asks this first: a known IMEI whose first
+ * connection is as early as the report's or earlier is answered here
+ * (already present), since a first connection is never cleared and only
+ * ever moves earlier (the transition trigger) -- what the probe saw cannot
+ * turn false.  Only the rest go to record_connections().  The latest
+ * snapshot is enough for that: a row it shows, committed or this
+ * transaction's, stays known.  A table with no local rows (a distributed
+ * one) answers "unknown", and its rows all take the executor's path.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_am.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/snapmgr.h"
+
+#include "registry_probe.h"
+#include "relcheck.h"
+
+void
+registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
+{
+	Oid			relid = ext_relation_oid(EXT_REGISTRY);
+	Oid			pkeyid;
+	Relation	rel;
+	Relation	idx;
+	const AttrNumber *att;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	Snapshot	snapshot;
+	ScanKeyData key;
+	int			i;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"imei_registry.registry\" does not exist")));
+	rel = table_open(relid, AccessShareLock);
+	att = ext_table_columns(rel, EXT_REGISTRY, "upload_connections");
+	pkeyid = get_relname_relid("registry_pkey", RelationGetNamespace(rel));
+	if (!OidIsValid(pkeyid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("index \"imei_registry.registry_pkey\" does not exist")));
+	idx = index_open(pkeyid, AccessShareLock);
+	if (idx->rd_index->indrelid != relid ||
+		idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indnkeyatts != 1 ||
+		idx->rd_index->indkey.values[0] != att[REG_IMEI])
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index \"%s\" is not the btree on imei_registry.registry (imei) that a bulk load reads",
+						RelationGetRelationName(idx))));
+
+	/* the rows of this import's earlier batches too */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	slot = table_slot_create(rel, NULL);
+	for (i = 0; i < n; i++)
+	{
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imeis[i]));
+		index_rescan(scan, &key, 1, NULL, 0);
+		out[i].known = index_getnext_slot(scan, ForwardScanDirection, slot);
+		out[i].has_first_seen = false;
+		out[i].first_seen_at = 0;
+		if (out[i].known)
+		{
+			bool		isnull;
+			Datum		d = slot_getattr(slot, att[REG_FIRST_SEEN_AT], &isnull);
+
+			out[i].has_first_seen = !isnull;
+			if (!isnull)
+				out[i].first_seen_at = DatumGetTimestampTz(d);
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+}
