@@ -1663,6 +1663,10 @@ become_owner(Relation rel, SavedUser *saved)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
+	/* a batch's statements are planned for its size and the tables' */
+	(void) set_config_option("plan_cache_mode", "force_custom_plan",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 }
 
 static void

@@ -40,6 +40,8 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	Relation	rel;
 	Relation	idx;
 	const AttrNumber *att;
+	AttrNumber	att_imei;
+	AttrNumber	att_first_seen;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
@@ -52,6 +54,9 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 				 errmsg("relation \"imei_registry.registry\" does not exist")));
 	rel = table_open(relid, AccessShareLock);
 	att = ext_table_columns(rel, EXT_REGISTRY, "upload_connections");
+	/* copies: opening the index may process invalidations, which free att */
+	att_imei = att[REG_IMEI];
+	att_first_seen = att[REG_FIRST_SEEN_AT];
 	pkeyid = get_relname_relid("registry_pkey", RelationGetNamespace(rel));
 	if (!OidIsValid(pkeyid))
 		ereport(ERROR,
@@ -61,7 +66,7 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	if (idx->rd_index->indrelid != relid ||
 		idx->rd_rel->relam != BTREE_AM_OID ||
 		idx->rd_index->indnkeyatts != 1 ||
-		idx->rd_index->indkey.values[0] != att[REG_IMEI])
+		idx->rd_index->indkey.values[0] != att_imei)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("index \"%s\" is not the btree on imei_registry.registry (imei) that a bulk load reads",
@@ -82,7 +87,7 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 		if (out[i].known)
 		{
 			bool		isnull;
-			Datum		d = slot_getattr(slot, att[REG_FIRST_SEEN_AT], &isnull);
+			Datum		d = slot_getattr(slot, att_first_seen, &isnull);
 
 			out[i].has_first_seen = !isnull;
 			if (!isnull)
