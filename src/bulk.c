@@ -36,6 +36,7 @@
 #include "rules.h"
 #include "relcheck.h"
 #include "registry.h"
+#include "registry_insert.h"
 #include "registry_probe.h"
 
 #include "access/detoast.h"
@@ -1043,12 +1044,16 @@ flush_reports(PendingRow **batch, int n)
 	Imei	   *imeis = palloc(n * sizeof(Imei));
 	RegistryProbe *probes = palloc(n * sizeof(RegistryProbe));
 	PendingRow **rows = palloc(n * sizeof(PendingRow *));
+	PendingRow **fresh = palloc(n * sizeof(PendingRow *));
+	Imei	   *fresh_imeis = palloc(n * sizeof(Imei));
+	TimestampTz *fresh_ats = palloc(n * sizeof(TimestampTz));
 	Datum	   *imei_d = palloc(n * sizeof(Datum));
 	Datum	   *ops = palloc(n * sizeof(Datum));
 	Datum	   *ats = palloc(n * sizeof(Datum));
 	Datum		v[4];
 	SPITupleTable *result;
 	int			m = 0;
+	int			nfresh = 0;
 	int			i;
 
 	if (n == 0)
@@ -1058,29 +1063,56 @@ flush_reports(PendingRow **batch, int n)
 
 	/*
 	 * A known IMEI with a first connection no later than the report's is
-	 * answered by its probe (registry_probe.c): already present.  The rest
-	 * go to the registry as report_connection()'s go, in one statement.
+	 * answered by its probe (registry_probe.c): already present.  The
+	 * unknown ones go through the multi-insert path (registry_insert.c);
+	 * the rest, and all of them if another session inserted one of them
+	 * meanwhile, go to the registry as report_connection()'s go, in one
+	 * statement.
 	 */
 	registry_probe_first_seen(imeis, n, probes);
 	for (i = 0; i < n; i++)
 	{
 		PendingRow *row = batch[i];
 
-		if (probes[i].known && probes[i].has_first_seen &&
-			probes[i].first_seen_at <= row->at)
+		if (!probes[i].known)
+		{
+			fresh[nfresh] = row;
+			fresh_imeis[nfresh] = row->imei;
+			fresh_ats[nfresh] = row->at;
+			ops[nfresh] = row->operator;
+			nfresh++;
+		}
+		else if (probes[i].has_first_seen && probes[i].first_seen_at <= row->at)
 		{
 			settle(row, row->sighted ? ROW_LOADED : ROW_PRESENT);
 			seen_delete(bulk.seen, row->imei);
-			continue;
 		}
-		rows[m] = row;
-		imei_d[m] = ImeiGetDatum(row->imei);
-		ops[m] = row->operator;
-		ats[m] = TimestampTzGetDatum(row->at);
-		m++;
+		else
+			rows[m++] = row;
+	}
+	if (nfresh > 0)
+	{
+		bulk_spi_ensure();		/* the registry's triggers run as its owner */
+		if (registry_insert_new(nfresh, fresh_imeis, fresh_ats, ops, bulk.import_id))
+		{
+			for (i = 0; i < nfresh; i++)
+			{
+				settle(fresh[i], ROW_LOADED);
+				seen_delete(bulk.seen, fresh[i]->imei);
+			}
+		}
+		else
+			for (i = 0; i < nfresh; i++)
+				rows[m++] = fresh[i];
 	}
 	if (m == 0)
 		return;
+	for (i = 0; i < m; i++)
+	{
+		imei_d[i] = ImeiGetDatum(rows[i]->imei);
+		ops[i] = rows[i]->operator;
+		ats[i] = TimestampTzGetDatum(rows[i]->at);
+	}
 	v[0] = batch_array_n(plans_imei_type, imei_d, NULL, m);
 	v[1] = batch_array_n(TEXTOID, ops, NULL, m);
 	v[2] = batch_array_n(TIMESTAMPTZOID, ats, NULL, m);
@@ -1661,10 +1693,6 @@ become_owner(Relation rel, SavedUser *saved)
 						   SECURITY_NOFORCE_RLS);
 	saved->guc_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	/* a batch's statements are planned for its size and the tables' */
-	(void) set_config_option("plan_cache_mode", "force_custom_plan",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 }

@@ -135,6 +135,20 @@ rules_entry(RegStatus from, RegStatus to, const char *base)
 	return NULL;
 }
 
+const TransitionRule *
+rules_first_connection(TimestampTz connected_at)
+{
+	uint32		condition = rules_before_start(connected_at) ?
+		RULE_CONNECTED_BEFORE_RULES : RULE_CONNECTED_SINCE_RULES;
+	int			i;
+
+	for (i = 0; i < lengthof(rules); i++)
+		if (rules[i].from == ST_NONE && rules[i].conditions == condition)
+			return &rules[i];
+	elog(ERROR, "the rules have no entry for a first connection");
+	return NULL;				/* not reached */
+}
+
 bool
 rules_leads_to(const char *base, RegStatus to)
 {

@@ -156,6 +156,13 @@ extern RegStatus rules_status_named(const char *name);
 extern bool rules_before_start(TimestampTz connected_at);
 
 /*
+ * The entry by which a device first connected at that moment enters the
+ * registry: the one from no row whose condition is the time of connection
+ * (grey unverified since rules_start, white grandfathered before).
+ */
+extern const TransitionRule *rules_first_connection(TimestampTz connected_at);
+
+/*
  * Does a submitted, undecided application hold this grey IMEI?  It holds
  * when it was submitted by the last day of the period, through the local
  * date of submission plus imei_registry.application_hold_days.

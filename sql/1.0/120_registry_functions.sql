@@ -66,9 +66,8 @@ COMMENT ON FUNCTION imei_registry.connected_before_rules(timestamptz) IS
 -- UPDATE, whose WHERE is checked again on the row version it locks, so of
 -- two concurrent reports the earlier wins.  For each row: its position, was
 -- it inserted, did it change a known row, and its status (NULL only after a
--- concurrent insert).  PL/pgSQL, so that report_connection() can keep a
--- generic plan (a LANGUAGE sql function plans its statement at every call);
--- a bulk load plans each batch for its size and the registry's.  Internal:
+-- concurrent insert).  PL/pgSQL, so that its plan is kept (a LANGUAGE sql
+-- function plans its statement at every call).  Internal:
 -- EXECUTE is revoked from PUBLIC (190_registry_roles.sql).
 CREATE FUNCTION imei_registry.record_connections(
     imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
@@ -76,10 +75,12 @@ CREATE FUNCTION imei_registry.record_connections(
 RETURNS TABLE (ord bigint, inserted boolean, changed boolean,
                status imei_registry.status)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
--- the registry is probed by its key, never scanned: a batch of 1,000 rows
--- against a registry of some 100,000 to 1,000,000 rows looks cheaper as a
--- hash join over a scan of all of it, once per batch
+-- One plan, kept for the session, in which the registry is probed by its
+-- key, never scanned: planned for the size of a batch, a hash join over a
+-- scan of a registry of 100,000 to 1,000,000 rows looks cheaper than 1,000
+-- probes, and a custom plan is planned again at every call.
 SET enable_seqscan = off
+SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -175,10 +176,6 @@ CREATE FUNCTION imei_registry.report_connection(
 RETURNS imei_registry.status
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
--- one IMEI: the generic plan of record_connections() is its plan, kept,
--- instead of one planned again at every call (a custom plan knows the
--- arrays' length and looks cheaper)
-SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     result imei_registry.status;

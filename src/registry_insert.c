@@ -1,0 +1,269 @@
+/*
+ * registry_insert.c
+ *		New registry rows of a bulk load through the executor's multi-insert
+ *		path, as COPY writes them.
+ *
+ * The rows of a batch of first connections go to the registry as COPY's
+ * multi-insert writes a table: each through the registry's BEFORE ROW
+ * triggers (the transition trigger: the rules, the grey period, the
+ * operator), its constraints, one heap multi-insert, its index entries,
+ * and its AFTER ROW and statement triggers (the foreign keys, and the
+ * history trigger, which writes the history rows from the transition table
+ * as for any INSERT).  Nothing is written around the triggers: only the
+ * ON CONFLICT arbiter and the per-row executor are skipped.
+ *
+ * Another session may insert one of the IMEIs meanwhile.  The primary key
+ * then waits for it and refuses the duplicate (23505): the batch's
+ * subtransaction is rolled back, and registry_insert_new() returns false so
+ * that the caller sends the batch to record_connections(), whose ON
+ * CONFLICT DO NOTHING answers as for any report.
+ *
+ * Only for the registry as the extension made it, a local heap table whose
+ * only BEFORE ROW INSERT trigger is the transition trigger (which reads
+ * nothing of other new rows): otherwise -- a site's own row trigger, a
+ * distributed table (Citus) -- registry_insert_usable() says no and the
+ * rows take the executor's path.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+
+#include "registry_insert.h"
+#include "relcheck.h"
+#include "rules.h"
+
+/* the relations the AFTER triggers opened (PostgreSQL 13: its own name) */
+#if PG_VERSION_NUM >= 140000
+#define close_trigger_relations(estate) ExecCloseResultRelations(estate)
+#else
+#define close_trigger_relations(estate) ExecCleanUpTriggerState(estate)
+#endif
+
+#if PG_VERSION_NUM >= 160000
+#define insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#elif PG_VERSION_NUM >= 140000
+#define insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#else
+#define insert_index_tuples(rri, slot, estate) \
+	((estate)->es_result_relation_info = (rri), \
+	 ExecInsertIndexTuples((slot), (estate), false, NULL, NIL))
+#endif
+
+/* The registry's columns this writer fills, by name */
+static const char *const filled[] = {
+	"imei", "status", "reason", "since", "first_seen_at", "first_operator", "import_id"
+};
+
+/*
+ * Is the registry as the extension made it: a local heap table, no default
+ * to evaluate in the columns this writer leaves NULL, and the transition
+ * trigger its only BEFORE ROW INSERT trigger?
+ */
+static bool
+registry_usable(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			nbefore = 0;
+	int			i;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		return false;
+	/* Citus keeps a distributed table's rows elsewhere: its executor's path */
+	if (OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return false;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(desc, i);
+
+		bool		is_filled = false;
+		int			c;
+
+		if (attr->attisdropped)
+			continue;
+		for (c = 0; c < lengthof(filled); c++)
+			if (strcmp(NameStr(attr->attname), filled[c]) == 0)
+				is_filled = true;
+		/* a column left NULL must be one whose INSERT would leave it NULL */
+		if (!is_filled && (attr->atthasdef || attr->attidentity || attr->attgenerated))
+			return false;
+	}
+	if (td == NULL)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+			TRIGGER_FOR_INSERT(t->tgtype) && t->tgenabled != TRIGGER_DISABLED)
+		{
+			if (strcmp(t->tgname, "registry_transition") != 0)
+				return false;
+			nbefore++;
+		}
+	}
+	return nbefore == 1;
+}
+
+bool
+registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
+					const Datum *operators, int64 import_id)
+{
+	Oid			relid = ext_relation_oid(EXT_REGISTRY);
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Relation	rel;
+	bool		ok = true;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, RowExclusiveLock);
+	if (!registry_usable(rel))
+	{
+		table_close(rel, RowExclusiveLock);
+		return false;
+	}
+	table_close(rel, NoLock);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		EState	   *estate;
+		ResultRelInfo *rri;
+		TransitionCaptureState *capture;
+		TupleTableSlot **slots;
+		BulkInsertState bistate;
+		TupleDesc	desc;
+		AttrNumber	atts[lengthof(filled)];
+		Oid			status_type;
+		Datum		status_values[REG_NSTATUS];
+		CommandId	cid;
+		int			nslots = 0;
+		int			i;
+		int			c;
+
+		rel = table_open(relid, RowExclusiveLock);
+		desc = RelationGetDescr(rel);
+		for (c = 0; c < lengthof(filled); c++)
+		{
+			atts[c] = InvalidAttrNumber;
+			for (i = 0; i < desc->natts; i++)
+				if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), filled[c]) == 0)
+					atts[c] = i + 1;
+			if (atts[c] == InvalidAttrNumber)
+				elog(ERROR, "imei_registry.registry has no column \"%s\"", filled[c]);
+		}
+		status_type = TupleDescAttr(desc, atts[1] - 1)->atttypid;
+		for (c = 0; c < REG_NSTATUS; c++)
+			status_values[c] = DirectFunctionCall2(enum_in,
+												   CStringGetDatum(reg_status_names[c]),
+												   ObjectIdGetDatum(status_type));
+
+		/* a statement of its own, as SPI runs one */
+		CommandCounterIncrement();
+		PushCopiedSnapshot(GetTransactionSnapshot());
+		UpdateActiveSnapshotCommandId();
+		cid = GetCurrentCommandId(true);
+
+		estate = CreateExecutorState();
+		estate->es_output_cid = cid;
+		rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(rri, rel, 0, NULL, 0);
+		ExecOpenIndices(rri, false);
+		AfterTriggerBeginQuery();
+		capture = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
+		ExecBSInsertTriggers(estate, rri);
+
+		slots = palloc(n * sizeof(TupleTableSlot *));
+		for (i = 0; i < n; i++)
+		{
+			TupleTableSlot *slot = table_slot_create(rel, &estate->es_tupleTable);
+			const TransitionRule *entry = rules_first_connection(at[i]);
+
+			ExecClearTuple(slot);
+			memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
+			slot->tts_values[atts[0] - 1] = ImeiGetDatum(imeis[i]);
+			slot->tts_values[atts[1] - 1] = status_values[entry->to];
+			slot->tts_values[atts[2] - 1] = CStringGetTextDatum(entry->reason);
+			/* the trigger stamps since, as the column's default would */
+			slot->tts_values[atts[3] - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
+			slot->tts_values[atts[4] - 1] = TimestampTzGetDatum(at[i]);
+			slot->tts_values[atts[5] - 1] = operators[i];
+			slot->tts_values[atts[6] - 1] = Int64GetDatum(import_id);
+			for (c = 0; c < lengthof(filled); c++)
+				slot->tts_isnull[atts[c] - 1] = false;
+			ExecStoreVirtualTuple(slot);
+
+			if (!ExecBRInsertTriggers(estate, rri, slot))
+				continue;		/* a trigger kept it out */
+			if (rel->rd_att->constr)
+				ExecConstraints(rri, slot, estate);
+			slots[nslots++] = slot;
+		}
+
+		bistate = GetBulkInsertState();
+		table_multi_insert(rel, slots, nslots, cid, 0, bistate);
+		FreeBulkInsertState(bistate);
+		for (i = 0; i < nslots; i++)
+		{
+			List	   *recheck = NIL;
+
+			if (rri->ri_NumIndices > 0)
+				recheck = insert_index_tuples(rri, slots[i], estate);
+			ExecARInsertTriggers(estate, rri, slots[i], recheck, capture);
+			list_free(recheck);
+		}
+		ExecASInsertTriggers(estate, rri, capture);
+		AfterTriggerEndQuery(estate);
+
+		ExecCloseIndices(rri);
+		ExecResetTupleTable(estate->es_tupleTable, false);
+		close_trigger_relations(estate);
+		FreeExecutorState(estate);
+		PopActiveSnapshot();
+		table_close(rel, NoLock);
+
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
