@@ -1082,7 +1082,7 @@ flush_reports(PendingRow **batch, int n)
 			ops[nfresh] = row->operator;
 			nfresh++;
 		}
-		else if (probes[i].has_first_seen && probes[i].first_seen_at <= row->at)
+		else if (registry_report_changes_nothing(&probes[i], row->at))
 		{
 			settle(row, row->sighted ? ROW_LOADED : ROW_PRESENT);
 			seen_delete(bulk.seen, row->imei);
@@ -1708,12 +1708,15 @@ restore_user(const SavedUser *saved)
 /*
  * The guards of the three triggers: fired as the target's triggers are, on
  * one of the extension's targets of the shape it made (relcheck.c), never
- * on a table that only has a target's name.  Returns the target.
+ * on a table that only has a target's name, and naming that target as the
+ * trigger's argument.  Returns the target.
  */
 static BulkTarget
 target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 {
 	TriggerData *trigdata = trigger_data(fcinfo, name);
+	BulkTarget	target;
+	Trigger    *tg;
 
 	StaticAssertStmt(EXT_UPLOAD_TAC - EXT_FIRST_UPLOAD == BULK_TAC &&
 					 EXT_UPLOAD_BLOCKLIST - EXT_FIRST_UPLOAD == BULK_BLOCKLIST &&
@@ -1721,8 +1724,20 @@ target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 					 EXT_UPLOAD_SIGHTINGS - EXT_FIRST_UPLOAD == BULK_SIGHTINGS,
 					 "upload targets out of step");
 	trigger_require(trigdata, name, TRIG_INSERT, before, row);
-	return (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
-						 EXT_FIRST_UPLOAD);
+	target = (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
+						   EXT_FIRST_UPLOAD);
+
+	/*
+	 * The trigger's argument chooses the target; the relation must be that
+	 * target (above: by OID and shape, never by a name alone).
+	 */
+	tg = trigdata->tg_trigger;
+	if (tg->tgnargs != 1 || strcmp(tg->tgargs[0], target_name(target)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" of function \"%s\" must name its target, \"%s\", as its one argument",
+						tg->tgname, name, target_name(target))));
+	return target;
 }
 
 PG_FUNCTION_INFO_V1(bulk_import_begin);

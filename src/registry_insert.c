@@ -131,10 +131,22 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 					const Datum *operators, int64 import_id)
 {
 	Oid			relid = ext_relation_oid(EXT_REGISTRY);
-	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext oldcxt;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TransitionCaptureState *capture;
+	TupleTableSlot **slots;
+	TupleDesc	desc;
+	AttrNumber	atts[lengthof(filled)];
+	Oid			status_type;
+	Datum		status_values[REG_NSTATUS];
+	CommandId	cid;
+	int			nslots = 0;
 	bool		ok = true;
+	int			i;
+	int			c;
 
 	if (!OidIsValid(relid))
 		return false;
@@ -144,86 +156,82 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 		table_close(rel, RowExclusiveLock);
 		return false;
 	}
-	table_close(rel, NoLock);
+	desc = RelationGetDescr(rel);
+	for (c = 0; c < lengthof(filled); c++)
+	{
+		atts[c] = InvalidAttrNumber;
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, i)->attname), filled[c]) == 0)
+				atts[c] = i + 1;
+		if (atts[c] == InvalidAttrNumber)
+			elog(ERROR, "imei_registry.registry has no column \"%s\"", filled[c]);
+	}
+	status_type = TupleDescAttr(desc, atts[1] - 1)->atttypid;
+	for (c = 0; c < REG_NSTATUS; c++)
+		status_values[c] = DirectFunctionCall2(enum_in,
+											   CStringGetDatum(reg_status_names[c]),
+											   ObjectIdGetDatum(status_type));
 
+	/* a statement of its own, as SPI runs one */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	cid = GetCurrentCommandId(true);
+
+	estate = CreateExecutorState();
+	estate->es_output_cid = cid;
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+
+	/*
+	 * The AFTER triggers' query level and its transition table are opened
+	 * outside the subtransaction below (a committed subtransaction that
+	 * allocated keeps its memory until the transaction ends); nothing is
+	 * queued in them before the rows and their index entries are in.
+	 */
+	AfterTriggerBeginQuery();
+	capture = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
+	ExecBSInsertTriggers(estate, rri);
+
+	/* each row through the BEFORE ROW trigger and the constraints */
+	slots = palloc(n * sizeof(TupleTableSlot *));
+	for (i = 0; i < n; i++)
+	{
+		TupleTableSlot *slot = table_slot_create(rel, &estate->es_tupleTable);
+		const TransitionRule *entry = rules_first_connection(at[i]);
+
+		ExecClearTuple(slot);
+		memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
+		slot->tts_values[atts[0] - 1] = ImeiGetDatum(imeis[i]);
+		slot->tts_values[atts[1] - 1] = status_values[entry->to];
+		slot->tts_values[atts[2] - 1] = CStringGetTextDatum(entry->reason);
+		/* the trigger stamps since, as the column's default would */
+		slot->tts_values[atts[3] - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
+		slot->tts_values[atts[4] - 1] = TimestampTzGetDatum(at[i]);
+		slot->tts_values[atts[5] - 1] = operators[i];
+		slot->tts_values[atts[6] - 1] = Int64GetDatum(import_id);
+		for (c = 0; c < lengthof(filled); c++)
+			slot->tts_isnull[atts[c] - 1] = false;
+		slot->tts_isnull[atts[6] - 1] = import_id == 0;	/* none: a report */
+		ExecStoreVirtualTuple(slot);
+
+		if (!ExecBRInsertTriggers(estate, rri, slot))
+			continue;			/* a trigger kept it out */
+		if (rel->rd_att->constr)
+			ExecConstraints(rri, slot, estate);
+		slots[nslots++] = slot;
+	}
+
+	/* the heap and index entries, undone if another session has an IMEI */
+	oldcxt = CurrentMemoryContext;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		EState	   *estate;
-		ResultRelInfo *rri;
-		TransitionCaptureState *capture;
-		TupleTableSlot **slots;
-		BulkInsertState bistate;
-		TupleDesc	desc;
-		AttrNumber	atts[lengthof(filled)];
-		Oid			status_type;
-		Datum		status_values[REG_NSTATUS];
-		CommandId	cid;
-		int			nslots = 0;
-		int			i;
-		int			c;
+		BulkInsertState bistate = GetBulkInsertState();
 
-		rel = table_open(relid, RowExclusiveLock);
-		desc = RelationGetDescr(rel);
-		for (c = 0; c < lengthof(filled); c++)
-		{
-			atts[c] = InvalidAttrNumber;
-			for (i = 0; i < desc->natts; i++)
-				if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), filled[c]) == 0)
-					atts[c] = i + 1;
-			if (atts[c] == InvalidAttrNumber)
-				elog(ERROR, "imei_registry.registry has no column \"%s\"", filled[c]);
-		}
-		status_type = TupleDescAttr(desc, atts[1] - 1)->atttypid;
-		for (c = 0; c < REG_NSTATUS; c++)
-			status_values[c] = DirectFunctionCall2(enum_in,
-												   CStringGetDatum(reg_status_names[c]),
-												   ObjectIdGetDatum(status_type));
-
-		/* a statement of its own, as SPI runs one */
-		CommandCounterIncrement();
-		PushCopiedSnapshot(GetTransactionSnapshot());
-		UpdateActiveSnapshotCommandId();
-		cid = GetCurrentCommandId(true);
-
-		estate = CreateExecutorState();
-		estate->es_output_cid = cid;
-		rri = makeNode(ResultRelInfo);
-		InitResultRelInfo(rri, rel, 0, NULL, 0);
-		ExecOpenIndices(rri, false);
-		AfterTriggerBeginQuery();
-		capture = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
-		ExecBSInsertTriggers(estate, rri);
-
-		slots = palloc(n * sizeof(TupleTableSlot *));
-		for (i = 0; i < n; i++)
-		{
-			TupleTableSlot *slot = table_slot_create(rel, &estate->es_tupleTable);
-			const TransitionRule *entry = rules_first_connection(at[i]);
-
-			ExecClearTuple(slot);
-			memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
-			slot->tts_values[atts[0] - 1] = ImeiGetDatum(imeis[i]);
-			slot->tts_values[atts[1] - 1] = status_values[entry->to];
-			slot->tts_values[atts[2] - 1] = CStringGetTextDatum(entry->reason);
-			/* the trigger stamps since, as the column's default would */
-			slot->tts_values[atts[3] - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
-			slot->tts_values[atts[4] - 1] = TimestampTzGetDatum(at[i]);
-			slot->tts_values[atts[5] - 1] = operators[i];
-			slot->tts_values[atts[6] - 1] = Int64GetDatum(import_id);
-			for (c = 0; c < lengthof(filled); c++)
-				slot->tts_isnull[atts[c] - 1] = false;
-			ExecStoreVirtualTuple(slot);
-
-			if (!ExecBRInsertTriggers(estate, rri, slot))
-				continue;		/* a trigger kept it out */
-			if (rel->rd_att->constr)
-				ExecConstraints(rri, slot, estate);
-			slots[nslots++] = slot;
-		}
-
-		bistate = GetBulkInsertState();
 		table_multi_insert(rel, slots, nslots, cid, 0, bistate);
 		FreeBulkInsertState(bistate);
 		for (i = 0; i < nslots; i++)
@@ -232,19 +240,8 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 
 			if (rri->ri_NumIndices > 0)
 				recheck = insert_index_tuples(rri, slots[i], estate);
-			ExecARInsertTriggers(estate, rri, slots[i], recheck, capture);
-			list_free(recheck);
+			list_free(recheck);	/* the registry has no deferred index */
 		}
-		ExecASInsertTriggers(estate, rri, capture);
-		AfterTriggerEndQuery(estate);
-
-		ExecCloseIndices(rri);
-		ExecResetTupleTable(estate->es_tupleTable, false);
-		close_trigger_relations(estate);
-		FreeExecutorState(estate);
-		PopActiveSnapshot();
-		table_close(rel, NoLock);
-
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -259,11 +256,29 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
+			edata->constraint_name == NULL ||
+			strcmp(edata->constraint_name, "registry_pkey") != 0)
 			ReThrowError(edata);
 		FreeErrorData(edata);
 		ok = false;
 	}
 	PG_END_TRY();
+
+	/* the AFTER triggers: foreign keys, and the history of the new rows */
+	if (ok)
+	{
+		for (i = 0; i < nslots; i++)
+			ExecARInsertTriggers(estate, rri, slots[i], NIL, capture);
+		ExecASInsertTriggers(estate, rri, capture);
+	}
+	AfterTriggerEndQuery(estate);
+
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	close_trigger_relations(estate);
+	FreeExecutorState(estate);
+	PopActiveSnapshot();
+	table_close(rel, NoLock);
 	return ok;
 }

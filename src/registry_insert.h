@@ -13,7 +13,8 @@
 
 /*
  * Insert the first connections of n IMEIs that the registry did not know
- * (operators[i]: text), as import_id, each by the entry of the rules for a
+ * (operators[i]: text), as import_id (0: none), each by the entry of the
+ * rules for a
  * first connection at at[i].  False, with nothing written, when another
  * session inserted one of them meanwhile or the registry is not one this
  * path may write: the caller takes the ON CONFLICT path.

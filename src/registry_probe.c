@@ -29,8 +29,11 @@
 #include "utils/timestamp.h"
 #include "utils/snapmgr.h"
 
+#include "registry_insert.h"
 #include "registry_probe.h"
 #include "relcheck.h"
+
+PG_FUNCTION_INFO_V1(report_without_statement);
 
 void
 registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
@@ -41,6 +44,7 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	Relation	idx;
 	const AttrNumber *att;
 	AttrNumber	att_imei;
+	AttrNumber	att_status;
 	AttrNumber	att_first_seen;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
@@ -56,6 +60,7 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	att = ext_table_columns(rel, EXT_REGISTRY, "upload_connections");
 	/* copies: opening the index may process invalidations, which free att */
 	att_imei = att[REG_IMEI];
+	att_status = att[REG_STATUS];
 	att_first_seen = att[REG_FIRST_SEEN_AT];
 	pkeyid = get_relname_relid("registry_pkey", RelationGetNamespace(rel));
 	if (!OidIsValid(pkeyid))
@@ -82,12 +87,16 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imeis[i]));
 		index_rescan(scan, &key, 1, NULL, 0);
 		out[i].known = index_getnext_slot(scan, ForwardScanDirection, slot);
+		out[i].status = (Datum) 0;
 		out[i].has_first_seen = false;
 		out[i].first_seen_at = 0;
 		if (out[i].known)
 		{
 			bool		isnull;
-			Datum		d = slot_getattr(slot, att_first_seen, &isnull);
+			Datum		d;
+
+			out[i].status = slot_getattr(slot, att_status, &isnull);	/* an OID */
+			d = slot_getattr(slot, att_first_seen, &isnull);
 
 			out[i].has_first_seen = !isnull;
 			if (!isnull)
@@ -99,4 +108,40 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	UnregisterSnapshot(snapshot);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
+}
+
+bool
+registry_report_changes_nothing(const RegistryProbe *probe, TimestampTz at)
+{
+	return probe->known && probe->has_first_seen && probe->first_seen_at <= at;
+}
+
+/*
+ * report_without_statement(imei, operator, connected_at) -> status: what
+ * report_connection() can answer without record_connections(): a known IMEI
+ * that the report leaves as it is (registry_report_changes_nothing()), by
+ * its probe; an unknown one, inserted through the multi-insert path
+ * (registry_insert.c) with the rules' entry for its first connection.  NULL
+ * when the report is for record_connections(): the first connection of a
+ * known IMEI moves, another session inserted the IMEI meanwhile, or the
+ * registry is not one the multi-insert path writes.  The caller has checked
+ * the operator and the time.
+ */
+Datum
+report_without_statement(PG_FUNCTION_ARGS)
+{
+	Imei		imei = PG_GETARG_IMEI(0);
+	Datum		operator = PG_GETARG_DATUM(1);
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
+	RegistryProbe probe;
+
+	registry_probe_first_seen(&imei, 1, &probe);
+	if (registry_report_changes_nothing(&probe, at))
+		PG_RETURN_DATUM(probe.status);
+	if (probe.known || !registry_insert_new(1, &imei, &at, &operator, 0))
+		PG_RETURN_NULL();
+	registry_probe_first_seen(&imei, 1, &probe);
+	if (!probe.known)
+		PG_RETURN_NULL();		/* a trigger kept it out */
+	PG_RETURN_DATUM(probe.status);
 }

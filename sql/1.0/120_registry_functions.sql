@@ -135,6 +135,20 @@ $$;
 COMMENT ON FUNCTION imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint) IS
     'internal: operators'' reports of devices, set-wise, the earliest connection winning (report_connection() and upload_connections)';
 
+-- What report_connection() answers without record_connections() (one
+-- IMEI, src/registry_probe.c, as upload_connections does for a batch): a
+-- known IMEI whose first connection stays (it is as early or earlier, and
+-- only ever moves earlier) by one probe of the registry's key; an unknown
+-- one inserted through the multi-insert path, the registry's triggers and
+-- the rules' entry for a first connection included.  NULL when the report
+-- is for record_connections().  Internal.
+CREATE FUNCTION imei_registry.report_without_statement(imei imei_registry.imei,
+                                                       operator text,
+                                                       connected_at timestamptz)
+    RETURNS imei_registry.status
+    AS 'MODULE_PATHNAME', 'report_without_statement'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
 -- May the session user report and load as this operator?  A member (with
 -- or without inheritance) of a role that imei_registry.operator_roles binds
 -- to it, or of imei_registry_admin (superusers are members of every role).
@@ -220,6 +234,13 @@ BEGIN
                   DETAIL = 'A subscriber is stored by its IMSI; the MSISDN goes with it.';
     END IF;
 
+    -- a known device whose first connection stays, or a new one
+    result := imei_registry.report_without_statement(report_connection.imei,
+                                                     report_connection.operator,
+                                                     report_connection.connected_at);
+    IF result IS NOT NULL THEN
+        RETURN result;
+    END IF;
     SELECT c.status INTO result
       FROM imei_registry.record_connections(ARRAY[report_connection.imei],
                                             ARRAY[report_connection.operator],

@@ -68,7 +68,8 @@ CREATE TABLE imei_registry.upload_sightings (
 COMMENT ON TABLE imei_registry.upload_sightings IS
     'COPY target: operators'' reports with IMSI and MSISDN; a home subscriber''s (or no IMSI) is a connection, every IMSI''s day goes to sightings';
 
--- The three triggers of every target.
+-- The three triggers of every target; the argument chooses the target (the
+-- relation must be it).
 DO $$
 DECLARE
     t text;
@@ -77,11 +78,11 @@ BEGIN
                              'upload_devices', 'upload_sightings'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.%1$I'
-            '    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();'
+            '    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin(%1$L);'
             'CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.%1$I'
-            '    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row();'
+            '    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row(%1$L);'
             'CREATE TRIGGER import_end AFTER INSERT ON imei_registry.%1$I'
-            '    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end();', t);
+            '    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_end(%1$L);', t);
     END LOOP;
 END
 $$;

@@ -96,6 +96,21 @@ SELECT regress_sec.try('regress_sec_admin', $$INSERT INTO imei_registry.upload_t
 RESET client_min_messages;
 SELECT tac, brand, model, sim_slots FROM imei_registry.tac WHERE tac = '86000014';
 
+-- The trigger's argument chooses the target, and must be the target it
+-- fires on: one naming another target, or none, is refused.
+BEGIN;
+DROP TRIGGER import_row ON imei_registry.upload_tac;
+CREATE TRIGGER import_row BEFORE INSERT ON imei_registry.upload_tac
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.bulk_import_row('upload_connections');
+SELECT regress_sec.try('regress_sec_admin', $$INSERT INTO imei_registry.upload_tac VALUES ('86000022', 'b', 'm', 'd', '2')$$) AS other_target;
+ROLLBACK;
+BEGIN;
+DROP TRIGGER import_begin ON imei_registry.upload_tac;
+CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.upload_tac
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin();
+SELECT regress_sec.try('regress_sec_admin', $$INSERT INTO imei_registry.upload_tac VALUES ('86000022', 'b', 'm', 'd', '2')$$) AS no_target;
+ROLLBACK;
+
 DELETE FROM imei_registry.tac WHERE tac = '86000014';
 SET client_min_messages = warning;
 DROP SCHEMA regress_sec CASCADE;
