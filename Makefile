@@ -13,6 +13,8 @@ BASE_VERSION = 1.0
 MODULE_big  = $(EXTENSION)
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 PG_CPPFLAGS = -Isrc
+# OpenSSL's libcrypto verifies signed applications (src/signature.c)
+SHLIB_LINK  = -lcrypto
 
 # The base install script is built from sql/$(BASE_VERSION)/; every other
 # sql/imei_registry--*.sql (upgrade scripts A--B) is written by hand and

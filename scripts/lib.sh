@@ -23,12 +23,14 @@ distribution_pg_major() {
 PG_MAJOR=${PG_MAJOR:-$(distribution_pg_major)}
 PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
 # clang links the fuzzer with compiler-rt, which it only recommends:
-# libclang-rt-dev names the version of the distribution's clang.
+# libclang-rt-dev names the version of the distribution's clang.  OpenSSL's
+# libcrypto verifies signed applications; the tests make their certificates
+# with the openssl command.
 DEBIAN_PACKAGES="build-essential clang libclang-rt-dev
     postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
     postgresql-$PG_MAJOR-cron postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
     python3 python3-psycopg nodejs default-jdk-headless libpostgresql-jdbc-java
-    valgrind"
+    valgrind libssl-dev openssl"
 # Debian's npm, unless the machine's Node.js brought its own (NodeSource's
 # nodejs package includes npm and conflicts with Debian's)
 command -v npm >/dev/null 2>&1 || DEBIAN_PACKAGES="$DEBIAN_PACKAGES npm"

@@ -43,19 +43,42 @@ SELECT imei, status, reason FROM imei_registry.registry WHERE imei = '3520990017
 SELECT min(imei), max(imei), count(*) FROM imei_registry.registry;
 EXPLAIN (COSTS OFF) SELECT * FROM imei_registry.registry WHERE imei = '352099001761481';
 
+-- Applications are signed by the applicant (an NCA RK certificate in
+-- production).  scripts/try made a demo CA and a certificate for IIN
+-- 901123300258 with the openssl command, and signed the two documents
+-- (in $TRY_DIR/pki); the database trusts the demo CA.
+\set ECHO none
+\echo 'INSERT INTO imei_registry.trusted_certificates (certificate, note) VALUES (:root, ...), (:intermediate, ...);'
+INSERT INTO imei_registry.trusted_certificates (certificate, note)
+VALUES (:'root', 'scripts/try demo root'), (:'intermediate', 'scripts/try demo intermediate');
+\set ECHO queries
+SELECT subject, note FROM imei_registry.trusted_certificates ORDER BY id;
+
 -- A traveller proves a personal import of a dual-SIM phone: both IMEIs.
-SELECT imei_registry.decide_application(imei_registry.submit_application('{
-  "applicant": {"kind": "individual", "id": "901123300258"},
-  "method": "accompanied_baggage", "import_date": "2025-06-01", "exporting_country": "AE",
-  "documents": [{"type": "border_crossing_certificate", "number": "BC-1", "holder_id": "901123300258"}],
-  "devices": [{"model": "Galaxy A55", "imeis": ["352099001761481", "352099001761499"]}]}'));
+-- (The document and its signature are long: psql shows their names.)
+\set ECHO none
+\echo 'SELECT imei_registry.decide_application(imei_registry.submit_application(:document, :signature));'
+\echo :baggage
+SELECT imei_registry.decide_application(imei_registry.submit_application(
+    convert_from(decode(:'baggage_hex', 'hex'), 'UTF8'), decode(:'baggage_sig', 'hex')));
+\set ECHO queries
+SELECT signer_subject, signer_issuer, verified_at FROM imei_registry.application_signatures;
 
 -- A cash receipt is never evidence: rejected, with every reason at once.
-SELECT jsonb_pretty(imei_registry.decide_application(imei_registry.submit_application('{
-  "applicant": {"kind": "individual", "id": "901123300258"},
-  "method": "parcel", "exporting_country": "CN",
-  "documents": [{"type": "cash_receipt", "number": "R-7"}],
-  "devices": [{"model": "Galaxy A55", "imeis": ["352099001761482"]}]}')));
+\set ECHO none
+\echo 'SELECT jsonb_pretty(imei_registry.decide_application(imei_registry.submit_application(:document, :signature)));'
+\echo :parcel
+SELECT jsonb_pretty(imei_registry.decide_application(imei_registry.submit_application(
+    convert_from(decode(:'parcel_hex', 'hex'), 'UTF8'), decode(:'parcel_sig', 'hex'))));
+
+-- The same document with one byte changed is refused: the signature no
+-- longer matches (SQLSTATE IR101), and nothing is stored.
+\echo 'SELECT imei_registry.submit_application(replace(:document, ''R-7'', ''R-8''), :signature);'
+\set ON_ERROR_STOP off
+SELECT imei_registry.submit_application(
+    replace(convert_from(decode(:'parcel_hex', 'hex'), 'UTF8'), 'R-7', 'R-8'), decode(:'parcel_sig', 'hex'));
+\set ON_ERROR_STOP on
+\set ECHO queries
 
 -- The grey period ends: a device first seen 45 days ago and never verified
 -- turns black when the expiry runs (pg_cron would CALL it every hour).

@@ -97,6 +97,13 @@ assign_rules_start(const char *newval, void *extra)
 	imei_rules_start = *((TimestampTz *) extra);
 }
 
+/*
+ * submit_application(jsonb), unsigned, works only where this is off.
+ * PGC_SUSET: a portal cannot turn it off for itself; a superuser turns it
+ * off for a test database (ALTER DATABASE ... SET).
+ */
+bool		imei_require_signature = true;
+
 void		_PG_init(void);
 
 void
@@ -130,6 +137,15 @@ _PG_init(void)
 							   PGC_SUSET,
 							   0,
 							   check_rules_start, assign_rules_start, NULL);
+
+	DefineCustomBoolVariable("imei_registry.require_signature",
+							 "Refuse applications that are not signed.",
+							 "When on, only submit_application(document text, signature bytea) stores an application.",
+							 &imei_require_signature,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	bulk_init();				/* imei_registry.import_atomic */
 	subscriber_init();			/* imei_registry.home_mccs */

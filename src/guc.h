@@ -16,4 +16,7 @@ extern int	imei_application_hold_days;
 /* imei_registry.rules_start: the moment from which the rules apply */
 extern TimestampTz imei_rules_start;
 
+/* imei_registry.require_signature: only signed applications are stored */
+extern bool imei_require_signature;
+
 #endif							/* IMEI_REGISTRY_GUC_H */

@@ -3,6 +3,8 @@
 -- official retailer as the importer's word, authorised service centres, and
 -- devices recorded with all their IMEIs (additional_imei linked to them).
 -- IMEIs use TACs 86200101-86200103, which no other test uses.
+-- Unsigned applications: scripts/test turns imei_registry.require_signature
+-- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
 SELECT plan(62);

@@ -1,9 +1,11 @@
 -- Applications: one scenario per rule (accepted and each rejection), one per
 -- common mistake of the registration rules, and the malformed documents.
 -- IMEIs use TACs 861001xx, which no other test uses.
+-- Unsigned applications: scripts/test turns imei_registry.require_signature
+-- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(77);
+SELECT plan(79);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -421,6 +423,14 @@ SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind
           '55000', NULL, 'a business cannot submit in a year without an MCI');
 SELECT lives_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind": "individual", "id": "901123300258"}, "method": "official_retailer"}')$$,
           'an individual pays nothing and needs no MCI');
+
+-- ---- signatures (the scenarios: test/sql/signatures.sql) ----
+SET LOCAL imei_registry.require_signature = on;
+SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind": "individual", "id": "901123300258"}, "method": "official_retailer"}')$$,
+          'IR109', NULL, 'an unsigned application is refused while imei_registry.require_signature is on');
+SELECT throws_ok($$SELECT imei_registry.submit_application('{"applicant": {"kind": "individual", "id": "901123300258"}, "method": "official_retailer"}', '\x3000')$$,
+          'IR100', NULL, 'a signature that is no CMS SignedData is refused');
+SET LOCAL imei_registry.require_signature = off;
 
 SELECT * FROM finish();
 ROLLBACK;

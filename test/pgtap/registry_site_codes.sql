@@ -4,6 +4,8 @@
 -- the block-list feed and the applications, and is refused by all of them
 -- where its base is.  transition_rules() is the table the trigger enforces.
 -- IMEIs: TAC 86000007.
+-- Unsigned applications: scripts/test turns imei_registry.require_signature
+-- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SELECT plan(55);
 SET LOCAL search_path = imei_registry, public;

@@ -192,6 +192,9 @@ SHOW imei_registry.application_hold_days;
 SELECT report_connection(pg_temp.t(17), 'dates_kcell', pg_temp.ago(35));   -- last day: 5 days ago
 SELECT report_connection(pg_temp.t(18), 'dates_kcell', pg_temp.ago(35));
 SELECT report_connection(pg_temp.t(19), 'dates_kcell', pg_temp.ago(35));
+-- unsigned applications: the setting is off for this session (signed
+-- applications: test/sql/signatures.sql)
+SET imei_registry.require_signature = off;
 CREATE TEMP TABLE apps AS
 SELECT n, submit_application(format('{"applicant": {"kind": "individual", "id": "871008401427"},
      "method": "parcel", "exporting_country": "CN", "delivery_service": "China Post",

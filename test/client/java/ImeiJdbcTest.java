@@ -230,6 +230,7 @@ public final class ImeiJdbcTest {
             + " \"documents\": [{\"type\": \"border_crossing_certificate\", \"number\": \"BC-1\","
             + " \"holder_id\": \"901123300258\", \"issued_on\": \"2025-06-01\"}],"
             + " \"devices\": [{\"model\": \"Duo\", \"imeis\": [\"" + a + "\", \"" + b + "\"]}]}";
+        // unsigned: scripts/test turns imei_registry.require_signature off for this database
         String id = one("SELECT imei_registry.submit_application(?::jsonb)", json);
         try (PreparedStatement ps = conn.prepareStatement(
                 "SELECT r ->> 'decision', jsonb_array_length(r -> 'reasons')"

@@ -213,7 +213,8 @@ test('an application submitted as JSON and decided: its IMEIs turn white', async
     }],
     devices: [{ model: 'Duo', imeis: devs }],
   };
-  // jsonb goes as JSON text; IMEIs in it are strings
+  // jsonb goes as JSON text; IMEIs in it are strings.  Unsigned: scripts/test
+  // turns imei_registry.require_signature off for this database.
   const sub = await client.query('SELECT imei_registry.submit_application($1) AS id',
     [JSON.stringify(application)]);
   const id = sub.rows[0].id;
