@@ -799,12 +799,48 @@ PG_FUNCTION_INFO_V1(transition_rules);
 PG_FUNCTION_INFO_V1(reasons_guard);
 PG_FUNCTION_INFO_V1(application_holds);
 PG_FUNCTION_INFO_V1(connected_before_rules);
+PG_FUNCTION_INFO_V1(first_connection_status);
+PG_FUNCTION_INFO_V1(first_connection_reason);
 
 /* connected_before_rules(timestamptz) -> boolean: rules_before_start() */
 Datum
 connected_before_rules(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(rules_before_start(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/*
+ * first_connection_status(timestamptz) -> status and
+ * first_connection_reason(timestamptz) -> text: the rules' entry for an
+ * IMEI first seen at that time (rules_first_connection()), for the
+ * statements that insert one.  The status's enum values are looked up once
+ * per call site.
+ */
+Datum
+first_connection_status(PG_FUNCTION_ARGS)
+{
+	const TransitionRule *entry = rules_first_connection(PG_GETARG_TIMESTAMPTZ(0));
+	Datum	   *values = fcinfo->flinfo->fn_extra;
+
+	if (values == NULL)
+	{
+		Oid			status_type = get_fn_expr_rettype(fcinfo->flinfo);
+		int			i;
+
+		values = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, REG_NSTATUS * sizeof(Datum));
+		for (i = 0; i < REG_NSTATUS; i++)
+			values[i] = DirectFunctionCall2(enum_in,
+											CStringGetDatum(reg_status_names[i]),
+											ObjectIdGetDatum(status_type));
+		fcinfo->flinfo->fn_extra = values;
+	}
+	PG_RETURN_DATUM(values[entry->to]);
+}
+
+Datum
+first_connection_reason(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(rules_first_connection(PG_GETARG_TIMESTAMPTZ(0))->reason));
 }
 
 /* application_holds(imei, grey_last_day date) -> boolean: rules_application_holds() */

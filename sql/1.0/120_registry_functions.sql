@@ -43,6 +43,21 @@ CREATE FUNCTION imei_registry.connected_before_rules(connected_at timestamptz) R
 COMMENT ON FUNCTION imei_registry.connected_before_rules(timestamptz) IS
     'is a connection before imei_registry.rules_start (the device then is white, grandfathered)?';
 
+-- The rules' entry for an IMEI first seen at a time (src/rules.c): grey
+-- unverified, or white grandfathered before imei_registry.rules_start.
+CREATE FUNCTION imei_registry.first_connection_status(connected_at timestamptz)
+    RETURNS imei_registry.status
+    AS 'MODULE_PATHNAME', 'first_connection_status'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.first_connection_status(timestamptz) IS
+    'the status the rules give an IMEI first seen at this time';
+CREATE FUNCTION imei_registry.first_connection_reason(connected_at timestamptz)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'first_connection_reason'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.first_connection_reason(timestamptz) IS
+    'the reason the rules give an IMEI first seen at this time';
+
 -- Operators' reports of devices seen in their networks, set-wise: the one
 -- implementation behind report_connection() (one row) and a batch of a COPY
 -- into imei_registry.upload_connections (src/bulk.c).  Row i is imeis[i]
@@ -95,10 +110,8 @@ WITH k AS (
 ), ins AS (
     INSERT INTO imei_registry.registry AS r
         (imei, status, reason, first_seen_at, first_operator, import_id)
-    SELECT k.imei,
-           CASE WHEN k.before_rules THEN 'white' ELSE 'grey' END::imei_registry.status,
-           CASE WHEN k.before_rules THEN 'grandfathered' ELSE 'unverified' END,
-           k.at, k.operator, $4
+    SELECT k.imei, imei_registry.first_connection_status(k.at),
+           imei_registry.first_connection_reason(k.at), k.at, k.operator, $4
       FROM k WHERE NOT k.known ORDER BY k.ord
     ON CONFLICT (imei) DO NOTHING
     RETURNING r.imei, r.status
