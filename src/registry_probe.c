@@ -23,7 +23,7 @@
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "executor/tuptable.h"
-#include "tcop/utility.h"
+#include "miscadmin.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
