@@ -31,6 +31,7 @@
 #include "imei_parse.h"
 #include "bulk.h"
 #include "bulk_check.h"
+#include "bulk_sightings.h"
 #include "grey.h"
 #include "rules.h"
 #include "relcheck.h"
@@ -80,8 +81,12 @@ typedef enum BulkTarget
 	BULK_CONNECTIONS,
 	BULK_TAC,
 	BULK_BLOCKLIST,
-	BULK_DEVICES
+	BULK_DEVICES,
+	BULK_SIGHTINGS				/* bulk_sightings.c */
 } BulkTarget;
+
+/* Operators' reports: upload_connections, and upload_sightings with the subscriber */
+#define is_report_target(t)	((t) == BULK_CONNECTIONS || (t) == BULK_SIGHTINGS)
 
 /* The target's table name (relcheck.c has them) */
 #define target_name(t)	ext_relation_name((ExtRelation) (EXT_FIRST_UPLOAD + (t)))
@@ -153,6 +158,9 @@ typedef struct PendingRow
 	Datum		operator;		/* text */
 	Datum		note;			/* text: the block list's line, as a note */
 	Datum		reason;			/* text: the block list's registry reason */
+	/* upload_sightings */
+	Subscriber	sub;
+	bool		sighted;		/* its sighting set a new day */
 	/* upload_devices */
 	int64		application_id;
 	Datum		model;			/* text, or 0 for none */
@@ -850,7 +858,7 @@ queue_row(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 
 	row->line = current_line(rel);
 	/* a report is never rejected once valid: it needs no raw values */
-	row->raw = bulk.target == BULK_CONNECTIONS ? (Datum) 0 : raw_values(tuple, desc);
+	row->raw = is_report_target(bulk.target) ? (Datum) 0 : raw_values(tuple, desc);
 	MemoryContextSwitchTo(old);
 	r->outcome = ROW_PENDING;
 	return row;
@@ -981,7 +989,7 @@ settle_row(PendingRow *row, const RowResult *r)
 {
 	int			c;
 
-	if (bulk.target == BULK_CONNECTIONS && r->outcome != ROW_REJECTED)
+	if (is_report_target(bulk.target) && r->outcome != ROW_REJECTED)
 		note_load_operator(row->operator);
 	if (r->outcome == ROW_PRESENT)
 	{
@@ -1023,16 +1031,16 @@ static void flush_batch(void);
 /* ---- the targets ---- */
 
 /*
- * Send the waiting connection rows to the registry, and count each: loaded
- * (inserted, or a known IMEI whose first connection it moved earlier or
- * set) or already present (changed nothing).  The seen set holds the IMEIs
+ * Send waiting reports (rows of upload_connections, home rows of
+ * upload_sightings) to the registry, and count each: loaded (inserted, or a
+ * known IMEI whose first connection it moved earlier or set, or its
+ * sighting set a new day) or already present (changed nothing).  The seen set holds the IMEIs
  * of one batch only: a later line of the same IMEI goes to the registry in
  * a later batch, which answers for it like for any report.
  */
 static void
-flush_connections(void)
+flush_reports(PendingRow **batch, int n)
 {
-	int			n = bulk.nbatch;
 	Imei	   *imeis = palloc(n * sizeof(Imei));
 	RegistryProbe *probes = palloc(n * sizeof(RegistryProbe));
 	PendingRow **rows = palloc(n * sizeof(PendingRow *));
@@ -1048,9 +1056,10 @@ flush_connections(void)
 	int			nfresh = 0;
 	int			i;
 
-	sort_batch();
+	if (n == 0)
+		return;
 	for (i = 0; i < n; i++)
-		imeis[i] = bulk.batch[i].imei;
+		imeis[i] = batch[i]->imei;
 
 	/*
 	 * A known IMEI with a first connection no later than the report's is
@@ -1063,7 +1072,7 @@ flush_connections(void)
 	registry_probe_first_seen(imeis, n, probes);
 	for (i = 0; i < n; i++)
 	{
-		PendingRow *row = &bulk.batch[i];
+		PendingRow *row = batch[i];
 
 		if (!probes[i].known)
 		{
@@ -1075,7 +1084,7 @@ flush_connections(void)
 		}
 		else if (registry_report_changes_nothing(&probes[i], row->at))
 		{
-			settle(row, ROW_PRESENT);
+			settle(row, row->sighted ? ROW_LOADED : ROW_PRESENT);
 			seen_delete(bulk.seen, row->imei);
 		}
 		else
@@ -1119,7 +1128,8 @@ flush_connections(void)
 		PendingRow *row = rows[DatumGetInt64(SPI_getbinval(result->vals[i], result->tupdesc,
 														   1, &isnull)) - 1];
 
-		if (result_bool(result, i, 2) || result_bool(result, i, 3))	/* inserted, changed */
+		if (result_bool(result, i, 2) || result_bool(result, i, 3) ||	/* inserted, changed */
+			row->sighted)
 			settle(row, ROW_LOADED);
 		else
 			settle(row, ROW_PRESENT);
@@ -1127,9 +1137,83 @@ flush_connections(void)
 	}
 }
 
+static void
+flush_connections(void)
+{
+	PendingRow **rows = palloc(bulk.nbatch * sizeof(PendingRow *));
+	int			i;
+
+	sort_batch();
+	for (i = 0; i < bulk.nbatch; i++)
+	{
+		rows[i] = &bulk.batch[i];
+		rows[i]->sighted = false;
+	}
+	flush_reports(rows, bulk.nbatch);
+}
+
 /*
- * operator, imei, connected_at: a report like report_connection()'s, the
- * earliest connection winning.  An IMEI twice in a batch first sends the
+ * A batch of upload_sightings: the sightings of the rows with an IMSI in
+ * one statement (bulk_sightings.c), then the home subscribers' rows and
+ * those without an IMSI as connections.  A visitor's row is loaded if its
+ * sighting set a new day, else already present.  No IMEI twice in a batch,
+ * so no sighting's key either.
+ */
+static void
+flush_sightings(void)
+{
+	int			n = bulk.nbatch;
+	Imei	   *imeis = palloc(n * sizeof(Imei));
+	Subscriber *subs = palloc(n * sizeof(Subscriber));
+	Datum	   *ops = palloc(n * sizeof(Datum));
+	TimestampTz *ats = palloc(n * sizeof(TimestampTz));
+	bool	   *changed = palloc(n * sizeof(bool));
+	PendingRow **with_imsi = palloc(n * sizeof(PendingRow *));
+	PendingRow **home = palloc(n * sizeof(PendingRow *));
+	int			m = 0;
+	int			h = 0;
+	int			i;
+
+	sort_batch();
+	for (i = 0; i < n; i++)
+	{
+		PendingRow *row = &bulk.batch[i];
+
+		row->sighted = false;
+		if (!row->sub.has_imsi)
+			continue;
+		with_imsi[m] = row;
+		imeis[m] = row->imei;
+		subs[m] = row->sub;
+		ops[m] = row->operator;
+		ats[m] = row->at;
+		m++;
+	}
+	if (m > 0)
+	{
+		bulk_spi_ensure();
+		sightings_record(plans_imei_type, m, imeis, subs, ops, ats, changed);
+		for (i = 0; i < m; i++)
+			with_imsi[i]->sighted = changed[i];
+	}
+	for (i = 0; i < n; i++)
+	{
+		PendingRow *row = &bulk.batch[i];
+
+		if (row->sub.home)
+			home[h++] = row;
+		else
+		{
+			settle(row, row->sighted ? ROW_LOADED : ROW_PRESENT);
+			seen_delete(bulk.seen, row->imei);
+		}
+	}
+	flush_reports(home, h);
+}
+
+/*
+ * operator, imei, connected_at (upload_sightings: and imsi, msisdn): a
+ * report like report_connection()'s, the earliest connection winning.  An IMEI twice in a batch first sends the
  * batch, so that each line meets the registry as the earlier lines left it.
  */
 static void
@@ -1143,6 +1227,7 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	PendingRow *row;
 	const char *problem;
 	bool		mine;
+	Subscriber	sub = {false, true, 0, 0};
 
 	if (!bulk_require(r, operator, "operator") || !bulk_require(r, imei_s, "imei") ||
 		!bulk_require(r, at_s, "connected_at") ||
@@ -1155,6 +1240,10 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 					at_s, problem);
 		return;
 	}
+	/* upload_sightings: the subscriber (bulk_sightings.c) */
+	if (bulk.target == BULK_SIGHTINGS &&
+		!sightings_parse_subscriber(r, tuple, desc, &sub))
+		return;
 	if (!operator_exists(operator, &mine))
 	{
 		bulk_reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators", operator);
@@ -1176,6 +1265,7 @@ load_connection(RowResult *r, Relation rel, HeapTuple tuple, TupleDesc desc)
 	row->imei = imei;
 	row->at = at;
 	row->operator = batch_text(operator);
+	row->sub = sub;
 }
 
 /*
@@ -1571,6 +1661,8 @@ flush_batch(void)
 	old = MemoryContextSwitchTo(bulk.batchcxt);
 	if (bulk.target == BULK_CONNECTIONS)
 		flush_connections();
+	else if (bulk.target == BULK_SIGHTINGS)
+		flush_sightings();
 	else if (bulk.target == BULK_BLOCKLIST)
 		flush_blocklist();
 	else if (bulk.target == BULK_DEVICES)
@@ -1628,7 +1720,8 @@ target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 
 	StaticAssertStmt(EXT_UPLOAD_TAC - EXT_FIRST_UPLOAD == BULK_TAC &&
 					 EXT_UPLOAD_BLOCKLIST - EXT_FIRST_UPLOAD == BULK_BLOCKLIST &&
-					 EXT_UPLOAD_DEVICES - EXT_FIRST_UPLOAD == BULK_DEVICES,
+					 EXT_UPLOAD_DEVICES - EXT_FIRST_UPLOAD == BULK_DEVICES &&
+					 EXT_UPLOAD_SIGHTINGS - EXT_FIRST_UPLOAD == BULK_SIGHTINGS,
 					 "upload targets out of step");
 	trigger_require(trigdata, name, TRIG_INSERT, before, row);
 	target = (BulkTarget) (ext_upload_target(trigdata->tg_relation, name) -
@@ -1740,6 +1833,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 		switch (bulk.target)
 		{
 			case BULK_CONNECTIONS:
+			case BULK_SIGHTINGS:
 				load_connection(&r, rel, tuple, desc);
 				break;
 			case BULK_TAC:

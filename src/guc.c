@@ -18,6 +18,7 @@
 #include "bulk.h"
 #include "compat.h"
 #include "guc.h"
+#include "subscriber.h"
 
 /*
  * The grey period lasts this many local calendar days after the date of
@@ -147,6 +148,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	bulk_init();				/* imei_registry.import_atomic */
+	subscriber_init();			/* imei_registry.home_mccs */
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("imei_registry");

@@ -98,6 +98,9 @@ static const RelationSpec specs[EXT_NRELATIONS] = {
 	[EXT_UPLOAD_DEVICES] = {"upload_devices", true, 6, {
 			{"application_id", CT_TEXT}, {"model", CT_TEXT}, {"imei_1", CT_TEXT},
 			{"imei_2", CT_TEXT}, {"imei_3", CT_TEXT}, {"imei_4", CT_TEXT}}},
+	[EXT_UPLOAD_SIGHTINGS] = {"upload_sightings", true, 5, {
+			{"operator", CT_TEXT}, {"imei", CT_TEXT}, {"connected_at", CT_TEXT},
+			{"imsi", CT_TEXT}, {"msisdn", CT_TEXT}}},
 };
 
 /* What this backend knows; InvalidOid: not looked up (or forgotten) */

@@ -22,11 +22,12 @@ typedef enum ExtRelation
 	EXT_UPLOAD_TAC,
 	EXT_UPLOAD_BLOCKLIST,
 	EXT_UPLOAD_DEVICES,
+	EXT_UPLOAD_SIGHTINGS,
 	EXT_NRELATIONS
 } ExtRelation;
 
 #define EXT_FIRST_UPLOAD	EXT_UPLOAD_CONNECTIONS
-#define EXT_LAST_UPLOAD		EXT_UPLOAD_DEVICES
+#define EXT_LAST_UPLOAD		EXT_UPLOAD_SIGHTINGS
 
 /*
  * The columns of the registry that C reads, in the order of the array that

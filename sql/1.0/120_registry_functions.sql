@@ -183,21 +183,37 @@ $$;
 COMMENT ON FUNCTION imei_registry.operator_is_mine(text) IS
     'may the session user report and load as this operator (imei_registry.operator_roles, or the admin)?';
 
--- An operator reports a device seen in its network (record_connections):
--- a new IMEI becomes grey with its grey period (white, grandfathered, if it
--- connected before the rules); an earlier connection of a known one moves
--- its first connection.  connected_at must be plausible (22023).  Returns
--- the status.
+-- An operator reports a device seen in its network, with the subscriber
+-- (IMSI, MSISDN) when it has it.  A report without an IMSI, or with a home
+-- network's (imei_registry.home_mccs), is a home connection
+-- (record_connections): a new IMEI becomes grey with its grey period
+-- (white, grandfathered, if it connected before the rules); an earlier
+-- connection of a known one moves its first connection.  A report with an
+-- IMSI also sets that day in the subscriber's sightings row
+-- (record_sightings); a visitor's (another MCC) does nothing else: it
+-- starts no grey period, moves none, grandfathers nothing.  connected_at
+-- must be plausible (22023); an MSISDN needs its IMSI.  Returns the status
+-- (NULL for a device seen only with visitors' IMSIs: not registered).
+-- Not STRICT: a STRICT function called with a defaulted NULL would return
+-- NULL without running; the body checks its NULLs instead.
 CREATE FUNCTION imei_registry.report_connection(
     imei imei_registry.imei, operator text,
-    connected_at timestamptz DEFAULT pg_catalog.now())
+    connected_at timestamptz DEFAULT pg_catalog.now(),
+    imsi text DEFAULT NULL, msisdn text DEFAULT NULL)
 RETURNS imei_registry.status
-LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
     result imei_registry.status;
+    imsi_n bigint;
+    msisdn_n bigint;
 BEGIN
+    IF report_connection.imei IS NULL OR report_connection.operator IS NULL
+       OR report_connection.connected_at IS NULL THEN
+        RAISE EXCEPTION 'report_connection needs an IMEI, an operator and a time of connection'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     PERFORM FROM imei_registry.operators o WHERE o.code = report_connection.operator;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown operator "%"', operator
@@ -212,6 +228,24 @@ BEGIN
                   HINT = 'The registry''s admin binds roles to operators in imei_registry.operator_roles.';
     END IF;
     PERFORM imei_registry.check_connected_at(report_connection.connected_at);
+
+    IF report_connection.imsi IS NOT NULL THEN
+        imsi_n := imei_registry.parse_imsi(report_connection.imsi);
+        msisdn_n := imei_registry.parse_msisdn(report_connection.msisdn);
+        PERFORM imei_registry.record_sightings(ARRAY[report_connection.imei],
+                                               ARRAY[imsi_n], ARRAY[msisdn_n],
+                                               ARRAY[report_connection.operator],
+                                               ARRAY[report_connection.connected_at]);
+        IF NOT imei_registry.imsi_is_home(imsi_n) THEN
+            SELECT r.status INTO result FROM imei_registry.registry r
+             WHERE r.imei OPERATOR(pg_catalog.=) report_connection.imei;
+            RETURN result;
+        END IF;
+    ELSIF report_connection.msisdn IS NOT NULL THEN
+        RAISE EXCEPTION 'MSISDN "%" without an IMSI', msisdn
+            USING ERRCODE = 'null_value_not_allowed',
+                  DETAIL = 'A subscriber is stored by its IMSI; the MSISDN goes with it.';
+    END IF;
 
     -- a known device whose first connection stays, or a new one
     result := imei_registry.report_without_statement(report_connection.imei,
@@ -236,16 +270,23 @@ BEGIN
     RETURN result;
 END
 $$;
-COMMENT ON FUNCTION imei_registry.report_connection(imei_registry.imei, text, timestamptz) IS
-    'an operator reports a device seen in its network: a new IMEI becomes grey; returns the status';
+COMMENT ON FUNCTION imei_registry.report_connection(imei_registry.imei, text, timestamptz, text, text) IS
+    'an operator reports a device seen in its network, with its subscriber''s IMSI and MSISDN when known: a new IMEI seen by a home subscriber becomes grey; returns the status';
 
 CREATE FUNCTION imei_registry.report_connection(
     imeisv imei_registry.imeisv, operator text,
-    connected_at timestamptz DEFAULT pg_catalog.now())
+    connected_at timestamptz DEFAULT pg_catalog.now(),
+    imsi text DEFAULT NULL, msisdn text DEFAULT NULL)
 RETURNS imei_registry.status
-LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
-AS $$ SELECT imei_registry.report_connection(imei_registry.imei(imeisv), operator, connected_at) $$;
-COMMENT ON FUNCTION imei_registry.report_connection(imei_registry.imeisv, text, timestamptz) IS
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    RETURN imei_registry.report_connection(imei_registry.imei(imeisv), operator,
+                                           connected_at, imsi, msisdn);
+END
+$$;
+COMMENT ON FUNCTION imei_registry.report_connection(imei_registry.imeisv, text, timestamptz, text, text) IS
     'report_connection() for the IMEISV a network reports';
 
 -- An importer registers officially imported devices: new IMEIs start white

@@ -28,8 +28,8 @@ REVOKE EXECUTE ON FUNCTION
     imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint),
     imei_registry.report_without_statement(imei_registry.imei, text, timestamptz),
     imei_registry.application_holds(imei_registry.imei, date),
-    imei_registry.report_connection(imei_registry.imei, text, timestamptz),
-    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
+    imei_registry.report_connection(imei_registry.imei, text, timestamptz, text, text),
+    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz, text, text),
     imei_registry.register_import(imei_registry.imei[], text, text),
     imei_registry.check_imei(imei_registry.imei),
     imei_registry.block(imei_registry.imei, text, text),
@@ -41,8 +41,8 @@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION imei_registry.check_imei(imei_registry.imei)
     TO imei_registry_reader;
 GRANT EXECUTE ON FUNCTION
-    imei_registry.report_connection(imei_registry.imei, text, timestamptz),
-    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz),
+    imei_registry.report_connection(imei_registry.imei, text, timestamptz, text, text),
+    imei_registry.report_connection(imei_registry.imeisv, text, timestamptz, text, text),
     imei_registry.changes(bigint, integer)
 TO imei_registry_operator;
 GRANT EXECUTE ON FUNCTION

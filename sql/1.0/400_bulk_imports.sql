@@ -20,7 +20,9 @@ INSERT INTO imei_registry.import_reject_reasons (code, description) VALUES
     ('unknown_application',  'no such application'),
     ('forbidden_transition', 'the status change is forbidden by the rules (SQLSTATE IR001)'),
     ('operator_not_yours',   'the row names an operator that imei_registry.operator_roles does not bind to the loading login'),
-    ('too_long',             'the row is over 8192 bytes, or a value would make a registry note over 500 characters');
+    ('too_long',             'the row is over 8192 bytes, or a value would make a registry note over 500 characters'),
+    ('bad_imsi',             'not an IMSI: 6 to 15 digits, a 3-digit MCC (2 to 9 first), a 2- or 3-digit MNC and the MSIN (ITU-T E.212)'),
+    ('bad_msisdn',           'not an MSISDN: 7 to 15 E.164 digits, country code first, "+" optional');
 
 CREATE TABLE imei_registry.import_rejects (
     import_id   bigint NOT NULL REFERENCES imei_registry.imports ON DELETE CASCADE,

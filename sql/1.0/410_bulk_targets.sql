@@ -56,6 +56,18 @@ CREATE TABLE imei_registry.upload_devices (
 COMMENT ON TABLE imei_registry.upload_devices IS
     'COPY target: the devices of a submitted application, IMEIs in slot order';
 
+-- Operators' reports with the subscriber (130_sightings.sql): the columns of
+-- upload_connections, then the IMSI and the MSISDN, both optional.
+CREATE TABLE imei_registry.upload_sightings (
+    operator     text,
+    imei         text,
+    connected_at text,
+    imsi         text,
+    msisdn       text
+);
+COMMENT ON TABLE imei_registry.upload_sightings IS
+    'COPY target: operators'' reports with IMSI and MSISDN; a home subscriber''s (or no IMSI) is a connection, every IMSI''s day goes to sightings';
+
 -- The three triggers of every target; the argument chooses the target (the
 -- relation must be it).
 DO $$
@@ -63,7 +75,7 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['upload_connections', 'upload_tac', 'upload_blocklist',
-                             'upload_devices'] LOOP
+                             'upload_devices', 'upload_sightings'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER import_begin BEFORE INSERT ON imei_registry.%1$I'
             '    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.bulk_import_begin(%1$L);'

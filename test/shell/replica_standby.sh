@@ -221,8 +221,8 @@ compare "after a paused replay"
 app=$(q "$primary" postgres -c "SELECT max(id) FROM imei_registry.applications")
 writes() {
     cat <<SQL
-replica_operator|imei_registry.report_connection(imei_registry.imei,text,timestamp with time zone)|SELECT imei_registry.report_connection('860002300000507', 'replica_op')
-replica_operator|imei_registry.report_connection(imei_registry.imeisv,text,timestamp with time zone)|SELECT imei_registry.report_connection('8600023000005012'::imei_registry.imeisv, 'replica_op')
+replica_operator|imei_registry.report_connection(imei_registry.imei,text,timestamp with time zone,text,text)|SELECT imei_registry.report_connection('860002300000507', 'replica_op', now(), '401011234567890', '77011234567')
+replica_operator|imei_registry.report_connection(imei_registry.imeisv,text,timestamp with time zone,text,text)|SELECT imei_registry.report_connection('8600023000005012'::imei_registry.imeisv, 'replica_op')
 replica_admin|imei_registry.register_import(imei_registry.imei[],text,text)|SELECT * FROM imei_registry.register_import(ARRAY['860002300000515']::imei_registry.imei[], 'replica importer')
 replica_admin|imei_registry.block(imei_registry.imei,text,text)|SELECT imei_registry.block(imei_registry.imei_from_body('86000230000019'), 'counterfeit')
 replica_admin|imei_registry.reinstate(imei_registry.imei,text)|SELECT imei_registry.reinstate('860002300000226', 'a written reason')
@@ -233,6 +233,7 @@ replica_admin|imei_registry.decide_application(bigint)|SELECT imei_registry.deci
 replica_admin|imei_registry.schedule_grey_expiry(text)|SELECT imei_registry.schedule_grey_expiry()
 replica_admin|imei_registry.expire_grey_period(integer)|CALL imei_registry.expire_grey_period()
 replica_operator|COPY upload_connections|COPY imei_registry.upload_connections FROM STDIN
+replica_operator|COPY upload_sightings|COPY imei_registry.upload_sightings FROM STDIN
 replica_admin|COPY upload_blocklist|COPY imei_registry.upload_blocklist FROM STDIN
 replica_admin|COPY upload_devices|COPY imei_registry.upload_devices FROM STDIN
 replica_admin|COPY upload_tac|COPY imei_registry.upload_tac FROM STDIN

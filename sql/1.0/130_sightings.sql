@@ -1,0 +1,130 @@
+-- Sightings: who used an IMEI, on which network, on which days, from the
+-- operators' reports that carry the subscriber (IMSI, MSISDN).  One row per
+-- (IMEI, IMSI, MSISDN, month, operator) with a bitmask of the local days
+-- (Asia/Almaty) of that month it was seen: a daily report of the same
+-- subscribers sets one bit in each of their rows instead of adding a row
+-- per line.  Keyed by imei first, so it distributes with the registry.
+-- docs/operators.md: what operators send and read back, and the sizes.
+
+-- The subscriber's values (src/subscriber.c): an IMSI (ITU-T E.212, 6 to 15
+-- digits, MCC first) and an MSISDN (E.164, up to 15 digits, without "+") as
+-- numbers; 22P02 naming the value and the rule.  The loaders reject such a
+-- row as bad_imsi or bad_msisdn with the same sentence.
+CREATE FUNCTION imei_registry.parse_imsi(imsi text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'subscriber_imsi'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.parse_imsi(text) IS
+    'an IMSI (ITU-T E.212: 6 to 15 digits, a 3-digit MCC, a 2- or 3-digit MNC, the MSIN) as its number';
+CREATE FUNCTION imei_registry.parse_msisdn(msisdn text) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'subscriber_msisdn'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.parse_msisdn(text) IS
+    'an MSISDN (E.164, 7 to 15 digits, country code first, "+" optional) as its number';
+
+-- Is this IMSI a home network's (its MCC in imei_registry.home_mccs)?  A
+-- visitor's sighting neither starts nor moves a grey period.  STABLE: it
+-- reads the setting.
+CREATE FUNCTION imei_registry.imsi_is_home(imsi bigint) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'subscriber_imsi_is_home'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.imsi_is_home(bigint) IS
+    'is the IMSI''s mobile country code one of imei_registry.home_mccs (a home subscriber, not a visitor)?';
+
+-- msisdn 0: the report gave none (E.164 numbers never start with 0, and a
+-- key column cannot be NULL).  days: bit d - 1 is day d of the month.
+-- operator needs no foreign key: operators are never deleted and their
+-- codes never change (operators_guard), and only the loaders and
+-- report_connection() write here, after checking it.  Half of each page is
+-- kept free (fillfactor) so that a day's bit is set by a HOT update, with
+-- no new index entry, for every row of a page.
+CREATE TABLE imei_registry.sightings (
+    imei     imei_registry.imei NOT NULL,
+    imsi     bigint NOT NULL CHECK (imsi BETWEEN 200000 AND 999999999999999),
+    msisdn   bigint NOT NULL DEFAULT 0
+             CHECK (msisdn = 0 OR msisdn BETWEEN 1000000 AND 999999999999999),
+    month    date NOT NULL CHECK (pg_catalog.date_part('day', month) = 1),
+    days     integer NOT NULL CHECK (days > 0),
+    operator text NOT NULL,
+    PRIMARY KEY (imei, imsi, msisdn, month, operator)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE imei_registry.sightings IS
+    'who used an IMEI: one row per (imei, imsi, msisdn, month, operator), days a bitmask of the local days seen (bit d-1: day d); msisdn 0 when not reported';
+
+-- The local dates of a row's bitmask.
+CREATE FUNCTION imei_registry.sighting_days(month date, days integer) RETURNS date[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+SELECT ARRAY(SELECT $1 OPERATOR(pg_catalog.+) d
+               FROM pg_catalog.generate_series(0, 30) AS d
+              WHERE ($2 OPERATOR(pg_catalog.&) (1 OPERATOR(pg_catalog.<<) d)) OPERATOR(pg_catalog.<>) 0
+              ORDER BY d)
+$$;
+COMMENT ON FUNCTION imei_registry.sighting_days(date, integer) IS
+    'the local dates (Asia/Almaty) that a sightings row''s days bitmask marks';
+
+-- Operators' reports with a subscriber, set-wise: the one writer of
+-- sightings, behind report_connection() (one row) and a batch of a COPY into
+-- imei_registry.upload_sightings.  Row i is imeis[i] used by imsis[i]
+-- (msisdns[i], NULL: not reported) on operators[i]'s network at
+-- connected_at[i]; no (imei, imsi, msisdn, operator, local month) twice.
+-- Its local day's bit is set in the month's row, which is added if new.
+-- Returns the positions of the rows that changed something (a new row or a
+-- new day); a repeat of a known day changes nothing.  Internal: EXECUTE is
+-- revoked from PUBLIC.  PL/pgSQL, not SQL, so that a distributed table
+-- (Citus) can run it.
+CREATE FUNCTION imei_registry.record_sightings(
+    imeis imei_registry.imei[], imsis bigint[], msisdns bigint[],
+    operators text[], connected_at timestamptz[])
+RETURNS TABLE (ord bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH u AS (
+        SELECT v.imei, v.imsi, coalesce(v.msisdn, 0) AS msisdn, v.operator, v.ord,
+               imei_registry.local_date(v.at) AS day
+          FROM ROWS FROM (unnest(imeis), unnest(imsis), unnest(msisdns),
+                          unnest(operators), unnest(connected_at))
+               WITH ORDINALITY AS v(imei, imsi, msisdn, operator, at, ord)
+    ), k AS (
+        SELECT u.imei, u.imsi, u.msisdn, u.operator, u.ord,
+               (u.day - (date_part('day', u.day)::integer - 1)) AS month,
+               1 << (date_part('day', u.day)::integer - 1) AS bit
+          FROM u
+    ), w AS (
+        INSERT INTO imei_registry.sightings AS s (imei, imsi, msisdn, month, days, operator)
+        SELECT k.imei, k.imsi, k.msisdn, k.month, k.bit, k.operator
+          FROM k ORDER BY k.imei, k.imsi
+        ON CONFLICT (imei, imsi, msisdn, month, operator)
+        DO UPDATE SET days = s.days | excluded.days
+              WHERE s.days & excluded.days = 0
+        RETURNING s.imei, s.imsi, s.msisdn, s.month, s.operator
+    )
+    SELECT k.ord FROM k JOIN w
+        ON w.imei = k.imei AND w.imsi = k.imsi AND w.msisdn = k.msisdn
+       AND w.month = k.month AND w.operator = k.operator;
+END
+$$;
+COMMENT ON FUNCTION imei_registry.record_sightings(imei_registry.imei[], bigint[], bigint[], text[], timestamptz[]) IS
+    'internal: operators'' reports with a subscriber, set-wise: the day''s bit of each (imei, imsi, msisdn, month, operator)';
+
+-- Privacy: IMSI and MSISDN are personal data.  Readers and the portal have
+-- no right on the table; an operator's logins see the rows of the
+-- operators they are bound to (operator_roles, as for reports), the admin
+-- every row.  The list is computed once per query (an InitPlan).
+CREATE FUNCTION imei_registry.my_operators() RETURNS text[]
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+SELECT coalesce(array_agg(o.code ORDER BY o.code), '{}')
+  FROM imei_registry.operators o
+ WHERE imei_registry.operator_is_mine(o.code)
+$$;
+COMMENT ON FUNCTION imei_registry.my_operators() IS
+    'the operators the session user reports and reads as (operator_roles; every operator for the admin)';
+
+-- The policy and the grants: 195_sightings_roles.sql.
+ALTER TABLE imei_registry.sightings ENABLE ROW LEVEL SECURITY;
+
+SELECT pg_catalog.pg_extension_config_dump('imei_registry.sightings', '');
