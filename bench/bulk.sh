@@ -30,46 +30,13 @@ chmod 755 "$work"
 trap 'rm -rf "$work"; dropdb --if-exists "$DB" >/dev/null 2>&1 || true;
       dropdb --if-exists "$FDB" >/dev/null 2>&1 || true' EXIT
 
-psql_in() { local db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-psql_db() { psql_in "$DB" "$@"; }
-now() { date +%s.%N; }
-
-# timed DB SQL-FILE: after a checkpoint, runs the file in one session and
-# polls the backend's RssAnon; prints "seconds peak_kB"
-timed() {
-    local db=$1 script=$2 pidfile=$work/pid peak=0 t0 t1 pid rss job
-    psql_in "$db" -c CHECKPOINT >/dev/null
-    rm -f "$pidfile"
-    t0=$(now)
-    psql_in "$db" -c "SELECT pg_backend_pid()" -At -o "$pidfile" -f "$script" >/dev/null &
-    job=$!
-    while kill -0 "$job" 2>/dev/null; do
-        if [ -s "$pidfile" ]; then
-            pid=$(head -1 "$pidfile")
-            rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-            [ "${rss:-0}" -gt "$peak" ] && peak=$rss
-        fi
-        sleep 0.1
-    done
-    wait "$job"
-    t1=$(now)
-    echo "$(echo "$t1 - $t0" | bc) $peak"
-}
-
-# copy_sql FILE TABLE [COLUMNS]: a script that \copies a CSV file into TABLE
-copy_sql() {
-    printf 'SET client_min_messages = warning;\n\\copy %s from %s with (format csv, header true)\n' \
-        "$2" "'$1'"
-}
+. "$(dirname "$0")/lib/loads.sh"
 
 # floor_sql NAME TABLE COLUMNS QUERY: exports what a load wrote (QUERY, in
 # $DB) and prints a script that COPYs it into TABLE of $FDB, user triggers off
 floor_sql() {
-    local name=$1 table=$2 cols=$3 query=$4
-    psql_db -c "\\copy ($query) to '$work/$name.csv' with (format csv, header true)"
-    printf 'BEGIN;\nALTER TABLE %s DISABLE TRIGGER USER;\n' "$table"
-    printf '\\copy %s (%s) from %s with (format csv, header true)\n' "$table" "$cols" "'$work/$name.csv'"
-    printf 'ALTER TABLE %s ENABLE TRIGGER USER;\nCOMMIT;\n' "$table"
+    export_rows "$1" "$4"
+    floor_copy "$1" "$2" "$3"
 }
 
 setup_db() {
@@ -133,8 +100,6 @@ report_import() {
         || ' loaded, ' || rows_rejected || ' rejected, ' || rows_already_present || ' already present'
         FROM imei_registry.imports WHERE import_id = $1"
 }
-REG_COLS='imei, status, reason, reason_base, since, first_seen_at, first_operator, grey_last_day, grey_period_days, device_id, application_id, import_id, note'
-HIST_COLS='imei, from_status, to_status, reason, actor, changed_at, application_id, import_id, note, first_seen_at, first_operator, grey_last_day'
 
 # line TITLE LOAD_S LOAD_KB PLAIN_S FLOOR_S [TARGET]
 line() {
