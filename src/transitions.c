@@ -52,6 +52,7 @@
 #include "utils/xid8.h"
 
 #include "grey.h"
+#include "history_insert.h"
 #include "guc.h"
 #include "imei.h"
 #include "operators.h"
@@ -1022,12 +1023,124 @@ static const char *const history_sql[2] = {
 };
 
 /*
- * The new versions of the rows whose status an UPDATE changed, plus their
- * old status as from_status: a tuplestore registered for SPI as
- * "changed_rows".  A grey row that kept its status and reason but whose
- * first connection moved earlier is there too, as the history-only change
- * earlier_connection, made now.  Returns it (the caller ends it) and its
- * row count.
+ * The columns of the history's source rows, as registry_history hands them
+ * on: the registry's, then from_status (NULL for a new row).
+ */
+static const char *const source_cols[] = {"imei", "status", "reason", "since",
+	"application_id", "import_id", "note", "first_seen_at", "first_operator",
+"grey_last_day"};
+static const int source_regcols[lengthof(source_cols)] = {REG_IMEI, REG_STATUS,
+	REG_REASON, REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE,
+REG_FIRST_SEEN_AT, REG_FIRST_OPERATOR, REG_GREY_LAST_DAY};
+
+#define NSOURCE (lengthof(source_cols) + 1)
+
+typedef void (*HistorySink) (void *arg, Datum *values, bool *nulls);
+
+/*
+ * Hands each row of the statement that needs a history row to sink, as
+ * NSOURCE values: for an INSERT every new row; for an UPDATE the new
+ * versions of the rows whose status it changed, with their old status as
+ * from_status -- and a grey row that kept its status and reason but whose
+ * first connection moved earlier, as the history-only change
+ * earlier_connection, made now.  Returns how many.
+ */
+static uint64
+history_rows_each(TriggerData *trigdata, HistorySink sink, void *arg)
+{
+	TupleDesc	reldesc = RelationGetDescr(trigdata->tg_relation);
+	const AttrNumber *reg = ext_columns(trigdata->tg_relation, EXT_REGISTRY,
+										"registry_history");
+	int			atts[lengthof(source_cols)];
+	int			att_status = reg[REG_STATUS];
+	int			att_reason = reg[REG_REASON];
+	int			att_imei = reg[REG_IMEI];
+	int			att_seen = reg[REG_FIRST_SEEN_AT];
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	TupleTableSlot *oldslot = NULL;
+	TupleTableSlot *newslot;
+	uint64		n = 0;
+	int			i;
+
+	for (i = 0; i < lengthof(source_cols); i++)
+		atts[i] = reg[source_regcols[i]];
+	newslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(trigdata->tg_newtable);
+	if (!is_insert)
+	{
+		oldslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
+		tuplestore_rescan(trigdata->tg_oldtable);
+	}
+	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, newslot))
+	{
+		Datum		values[NSOURCE];
+		bool		nulls[NSOURCE];
+		bool		isnull;
+		bool		oldnull;
+		Datum		oldstatus = (Datum) 0;
+		Datum		oldseen;
+		bool		earlier = false;
+
+		if (!is_insert)
+		{
+			if (!tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, oldslot) ||
+				DatumGetImei(slot_getattr(oldslot, att_imei, &isnull)) !=
+				DatumGetImei(slot_getattr(newslot, att_imei, &isnull)))
+				elog(ERROR, "registry_history: old and new rows out of step");
+			oldstatus = slot_getattr(oldslot, att_status, &isnull);
+			if (DatumGetObjectId(oldstatus) ==
+				DatumGetObjectId(slot_getattr(newslot, att_status, &isnull)) &&
+				DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
+													 slot_getattr(oldslot, att_reason, &isnull),
+													 slot_getattr(newslot, att_reason, &isnull))))
+			{
+				/* neither status nor reason changed: did the period move? */
+				oldseen = slot_getattr(oldslot, att_seen, &oldnull);
+				if (!oldnull &&
+					DatumGetTimestampTz(slot_getattr(newslot, att_seen, &isnull)) <
+					DatumGetTimestampTz(oldseen))
+					earlier = true;
+				else
+					continue;
+			}
+		}
+		for (i = 0; i < lengthof(source_cols); i++)
+			values[i] = slot_getattr(newslot, atts[i], &nulls[i]);
+		if (earlier)
+		{
+			values[2] = CStringGetTextDatum("earlier_connection");
+			values[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+		}
+		values[lengthof(source_cols)] = oldstatus;
+		nulls[lengthof(source_cols)] = is_insert;
+		sink(arg, values, nulls);
+		n++;
+	}
+	if (oldslot)
+		ExecDropSingleTupleTableSlot(oldslot);
+	ExecDropSingleTupleTableSlot(newslot);
+	return n;
+}
+
+/* The INSERT statement's source: a tuplestore registered as "changed_rows" */
+typedef struct ChangedRows
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+} ChangedRows;
+
+static void
+changed_rows_sink(void *arg, Datum *values, bool *nulls)
+{
+	ChangedRows *c = arg;
+
+	tuplestore_putvalues(c->store, c->desc, values, nulls);
+}
+
+/*
+ * The rows of an UPDATE that need a history row (history_rows_each), in a
+ * tuplestore registered for SPI as "changed_rows".  Returns it (the caller
+ * ends it) and its row count.
  */
 static Tuplestorestate *
 register_changed_rows(TriggerData *trigdata, uint64 *count)
@@ -1035,99 +1148,65 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	TupleDesc	reldesc = RelationGetDescr(trigdata->tg_relation);
 	const AttrNumber *reg = ext_columns(trigdata->tg_relation, EXT_REGISTRY,
 										"registry_history");
-	const char *const cols[] = {"imei", "status", "reason", "since",
-	"application_id", "import_id", "note", "first_seen_at", "first_operator",
-	"grey_last_day"};
-	const int	regcols[lengthof(cols)] = {REG_IMEI, REG_STATUS, REG_REASON,
-		REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE, REG_FIRST_SEEN_AT,
-		REG_FIRST_OPERATOR, REG_GREY_LAST_DAY};
-	int			atts[lengthof(cols)];
-	int			att_status = reg[REG_STATUS];
-	int			att_reason = reg[REG_REASON];
-	int			att_imei = reg[REG_IMEI];
-	int			att_seen = reg[REG_FIRST_SEEN_AT];
-	TupleDesc	desc;
-	Tuplestorestate *changed;
-	TupleTableSlot *oldslot;
-	TupleTableSlot *newslot;
+	ChangedRows c;
 	EphemeralNamedRelation enr;
-	uint64		n = 0;
+	uint64		n;
 	int			i;
 	int			ret;
 
-	desc = CreateTemplateTupleDesc(lengthof(cols) + 1);
-	for (i = 0; i < lengthof(cols); i++)
-	{
-		atts[i] = reg[regcols[i]];
-		TupleDescInitEntry(desc, i + 1, cols[i],
-						   TupleDescAttr(reldesc, atts[i] - 1)->atttypid, -1, 0);
-	}
-	TupleDescInitEntry(desc, lengthof(cols) + 1, "from_status",
-					   TupleDescAttr(reldesc, att_status - 1)->atttypid, -1, 0);
-
-	changed = tuplestore_begin_heap(false, false, work_mem);
-	oldslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
-	newslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
-	tuplestore_rescan(trigdata->tg_oldtable);
-	tuplestore_rescan(trigdata->tg_newtable);
-	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, newslot))
-	{
-		Datum		values[lengthof(cols) + 1];
-		bool		nulls[lengthof(cols) + 1];
-		bool		isnull;
-		bool		oldnull;
-		Datum		oldstatus;
-		Datum		oldseen;
-		bool		earlier = false;
-
-		if (!tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, oldslot) ||
-			DatumGetImei(slot_getattr(oldslot, att_imei, &isnull)) !=
-			DatumGetImei(slot_getattr(newslot, att_imei, &isnull)))
-			elog(ERROR, "registry_history: old and new rows out of step");
-		oldstatus = slot_getattr(oldslot, att_status, &isnull);
-		if (DatumGetObjectId(oldstatus) ==
-			DatumGetObjectId(slot_getattr(newslot, att_status, &isnull)) &&
-			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
-												 slot_getattr(oldslot, att_reason, &isnull),
-												 slot_getattr(newslot, att_reason, &isnull))))
-		{
-			/* neither status nor reason changed: did the period move? */
-			oldseen = slot_getattr(oldslot, att_seen, &oldnull);
-			if (!oldnull &&
-				DatumGetTimestampTz(slot_getattr(newslot, att_seen, &isnull)) <
-				DatumGetTimestampTz(oldseen))
-				earlier = true;
-			else
-				continue;
-		}
-		for (i = 0; i < lengthof(cols); i++)
-			values[i] = slot_getattr(newslot, atts[i], &nulls[i]);
-		if (earlier)
-		{
-			values[2] = CStringGetTextDatum("earlier_connection");
-			values[3] = TimestampTzGetDatum(GetCurrentTimestamp());
-		}
-		values[lengthof(cols)] = oldstatus;
-		nulls[lengthof(cols)] = false;
-		tuplestore_putvalues(changed, desc, values, nulls);
-		n++;
-	}
-	ExecDropSingleTupleTableSlot(oldslot);
-	ExecDropSingleTupleTableSlot(newslot);
+	c.desc = CreateTemplateTupleDesc(NSOURCE);
+	for (i = 0; i < lengthof(source_cols); i++)
+		TupleDescInitEntry(c.desc, i + 1, source_cols[i],
+						   TupleDescAttr(reldesc, reg[source_regcols[i]] - 1)->atttypid,
+						   -1, 0);
+	TupleDescInitEntry(c.desc, NSOURCE, "from_status",
+					   TupleDescAttr(reldesc, reg[REG_STATUS] - 1)->atttypid, -1, 0);
+	c.store = tuplestore_begin_heap(false, false, work_mem);
+	n = history_rows_each(trigdata, changed_rows_sink, &c);
 
 	enr = palloc0(sizeof(EphemeralNamedRelationData));
 	enr->md.name = "changed_rows";
 	enr->md.reliddesc = InvalidOid;
-	enr->md.tupdesc = desc;
+	enr->md.tupdesc = c.desc;
 	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
 	enr->md.enrtuples = n;
-	enr->reldata = changed;
+	enr->reldata = c.store;
 	ret = SPI_register_relation(enr);
 	if (ret != SPI_OK_REL_REGISTER)
 		elog(ERROR, "registry_history: SPI_register_relation failed: %s",
 			 SPI_result_code_string(ret));
 	*count = n;
-	return changed;
+	return c.store;
+}
+
+/* The multi-insert path's sink: the history row of a source row */
+typedef struct WriterSink
+{
+	HistoryWriter *writer;
+	Datum		actor;
+} WriterSink;
+
+static void
+writer_sink(void *arg, Datum *v, bool *isnull)
+{
+	WriterSink *w = arg;
+	/* history column <- source column (source_cols, then from_status) */
+	static const int from[HC_NCOLUMNS] = {
+		[HC_IMEI] = 0, [HC_FROM_STATUS] = NSOURCE - 1, [HC_TO_STATUS] = 1,
+		[HC_REASON] = 2, [HC_ACTOR] = -1, [HC_CHANGED_AT] = 3,
+		[HC_APPLICATION_ID] = 4, [HC_IMPORT_ID] = 5, [HC_NOTE] = 6,
+		[HC_FIRST_SEEN_AT] = 7, [HC_FIRST_OPERATOR] = 8, [HC_GREY_LAST_DAY] = 9
+	};
+	Datum		values[HC_NCOLUMNS];
+	bool		nulls[HC_NCOLUMNS];
+	int			c;
+
+	for (c = 0; c < HC_NCOLUMNS; c++)
+	{
+		values[c] = from[c] < 0 ? w->actor : v[from[c]];
+		nulls[c] = from[c] < 0 ? false : isnull[from[c]];
+	}
+	history_writer_add(w->writer, values, nulls);
 }
 
 /*
@@ -1197,6 +1276,7 @@ registry_history(PG_FUNCTION_ARGS)
 	Oid			save_userid;
 	int			save_sec_context;
 	int			save_nestlevel;
+	WriterSink	sink;
 
 	trigger_require(trigdata, "registry_history", TRIG_INSERT | TRIG_UPDATE,
 					false, false);
@@ -1221,6 +1301,29 @@ registry_history(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(rel->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
+
+	/* the multi-insert path (history_insert.c), when the history allows it */
+	sink.writer = history_writer_open();
+	if (sink.writer != NULL)
+	{
+		sink.actor = args[0];
+		/* history_insert_guard lets only this writer through */
+		registry_writing_history = true;
+		PG_TRY();
+		{
+			(void) history_rows_each(trigdata, writer_sink, &sink);
+			history_writer_end(sink.writer);
+		}
+		PG_FINALLY();
+		{
+			registry_writing_history = false;
+		}
+		PG_END_TRY();
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		return PointerGetDatum(NULL);
+	}
+
+	/* else one INSERT ... SELECT, planned once */
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
