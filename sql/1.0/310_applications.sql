@@ -770,8 +770,10 @@ BEGIN
     WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
 
     WITH dev AS (
+        -- the IMEI's row and, for a board replacement, the old IMEI's: two
+        -- probes of the key each (not one probe for an array of both)
         SELECT ai.device_ord,
-               min(r.device_id) AS known,
+               min(least(r.device_id, ro.device_id)) AS known,
                coalesce((array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1],
                         min(d.model)) AS model,
                max(t.sim_slots) AS sim_slots
@@ -779,8 +781,8 @@ BEGIN
         JOIN imei_registry.application_devices d USING (application_id, device_ord)
         LEFT JOIN imei_registry.application_replacements rp
                ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.registry r
-               ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+        LEFT JOIN imei_registry.registry ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
         LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
         WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
         GROUP BY ai.device_ord
