@@ -8,6 +8,7 @@
 #   BENCH_DEVICE_LINES=N  dual-SIM device lines (default 200000)
 #   BENCH_SECONDS=N       per pgbench run (default 10)
 #
+# The block list: BENCH_LINES lines, half of them known white IMEIs.
 # Each load is timed beside:
 #   * plain: the same file COPYed into a table with a bigint primary key;
 #   * floor: the rows the load wrote (exported from the registry after it)
@@ -160,7 +161,46 @@ read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
 results+=("$(line "upload_devices, dual-SIM:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
 echo "${results[-1]}"
 
-# 5. report_connection() and check_imei() by pgbench, -M prepared
+# 5. a block list, half of its lines known white IMEIs (made white here, as
+# set-up, with the triggers off: in both databases), half new ones
+half=$((LINES / 2))
+for db in "$DB" "$FDB"; do
+    psql_in "$db" <<SQL
+ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;
+INSERT INTO imei_registry.registry (imei, status, reason)
+SELECT imei_registry.imei_from_body((37000000000000 + g)::text), 'white', 'lawful_import'
+FROM generate_series(1, $half) g;
+ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;
+VACUUM ANALYZE imei_registry.registry;
+SQL
+done
+psql_db -c "CREATE TABLE plain_blocklist (imei bigint PRIMARY KEY, listed_on date, reason text)"
+psql_db -c "\\copy (SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN 37000000000000 ELSE 38000000000000 END) + (g + 1) / 2)::text)::text AS imei, '2026-11-30' AS listed_on, 'stolen, GSMA' AS reason FROM generate_series(1, $((2 * half))) g) to '$work/blocklist.csv' with (format csv, header true)"
+copy_sql "$work/blocklist.csv" plain_blocklist > "$work/plain.sql"
+copy_sql "$work/blocklist.csv" imei_registry.upload_blocklist > "$work/load.sql"
+read -r plain_s _ < <(timed "$DB" "$work/plain.sql")
+read -r load_s load_kb < <(timed "$DB" "$work/load.sql")
+id=$(last_import); report_import "$id"
+# the floor: the same status change of the known rows (one UPDATE, as the
+# load wrote them), the new rows and every history row COPYed, triggers off
+read -r bl_reason bl_note < <(psql_db -At -F ' ' -c "SELECT reason, replace(note, ' ', '~')
+    FROM imei_registry.registry WHERE import_id = $id LIMIT 1")
+{ printf 'BEGIN;\nALTER TABLE imei_registry.registry DISABLE TRIGGER USER;\n'
+  printf "UPDATE imei_registry.registry SET status = 'black', reason = %s, note = %s, import_id = %s, since = now()\n" \
+      "\$q\$$bl_reason\$q\$" "\$q\$${bl_note//\~/ }\$q\$" "$id"
+  printf "WHERE imei BETWEEN imei_registry.imei_from_body('37000000000001') AND imei_registry.imei_from_body('%s');\n" \
+      "$((37000000000000 + half))"
+  printf 'ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;\nCOMMIT;\n'
+  floor_sql reg_block imei_registry.registry "$REG_COLS" \
+      "SELECT $REG_COLS FROM imei_registry.registry WHERE import_id = $id
+       AND imei OPERATOR(pg_catalog.>=) imei_registry.imei_from_body('38000000000001')"
+  floor_sql hist_block imei_registry.history "$HIST_COLS" \
+      "SELECT $HIST_COLS FROM imei_registry.history WHERE import_id = $id"; } > "$work/floor.sql"
+read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
+results+=("$(line "upload_blocklist, half known white:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
+echo "${results[-1]}"
+
+# 6. report_connection() and check_imei() by pgbench, -M prepared
 cat > "$work/insert.sql" <<'SQL'
 \set n random(1, 9999999999)
 INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at, first_operator)
