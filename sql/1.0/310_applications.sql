@@ -652,22 +652,27 @@ BEGIN
                  authorised, imei_registry.local_date(app.submitted_at)))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
-        SELECT 1, d.device_ord, 0, x.n, x.reason
-        FROM devices d LEFT JOIN links l USING (device_ord),
-             jsonb_array_elements(imei_registry.application_device_reasons(
-                 d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
-                 d.linked_devices, l.device_imeis, l.adding,
-                 coalesce(l.device_slots, d.sim_slots), l.verified))
-             WITH ORDINALITY AS x(reason, n)
+        -- (each device's and each IMEI's reasons computed once, OFFSET 0
+        -- keeping them so, and expanded only where there are some: most
+        -- have none, and a function scan per row costs more than the rule)
+        SELECT 1, dr.device_ord, 0, x.n, x.reason
+        FROM (SELECT d.device_ord, imei_registry.application_device_reasons(
+                  d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
+                  d.linked_devices, l.device_imeis, l.adding,
+                  coalesce(l.device_slots, d.sim_slots), l.verified) AS reasons
+              FROM devices d LEFT JOIN links l USING (device_ord) OFFSET 0) dr,
+             jsonb_array_elements(dr.reasons) WITH ORDINALITY AS x(reason, n)
+        WHERE dr.reasons IS NOT NULL
         UNION ALL
-        SELECT 1, i.device_ord, i.ord, x.n, x.reason
-        FROM facts i JOIN devices d USING (device_ord),
-             jsonb_array_elements(imei_registry.application_imei_reasons(
-                 i.imei_text, i.duplicate, i.status, i.status_reason,
-                 d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
-                 app.method, i.entered, app.import_date, i.first_seen_on,
-                 i.other_application))
-             WITH ORDINALITY AS x(reason, n)
+        SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
+        FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
+                  i.imei_text, i.duplicate, i.status, i.status_reason,
+                  d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
+                  app.method, i.entered, app.import_date, i.first_seen_on,
+                  i.other_application) AS reasons
+              FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
+             jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
+        WHERE ir.reasons IS NOT NULL
         UNION ALL
         SELECT 2, rp.ord, 0, x.n, x.reason
         FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
