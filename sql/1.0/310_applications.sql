@@ -816,7 +816,9 @@ BEGIN
         UNION ALL
         SELECT f.device_ord, f.device_id FROM fresh f
     )
-    SELECT array_agg(t.device_ord ORDER BY t.device_ord), array_agg(t.device_id ORDER BY t.device_ord)
+    -- (the two aggregates read the same rows in the same order: the pairs
+    -- stay aligned without sorting them)
+    SELECT array_agg(t.device_ord), array_agg(t.device_id)
     INTO dev_ords, dev_ids
     FROM target t;
 
