@@ -585,7 +585,7 @@ sightings_write_direct(PG_FUNCTION_ARGS)
 		msisdns[i] = nulls[2][i] ? 0 : DatumGetInt64(elems[2][i]);
 		ats[i] = DatumGetTimestampTz(elems[4][i]);
 	}
-	if (n > 0 && !sightings_write(n, imeis, imsis, msisdns, elems[3], ats, changed))
+	if (!sightings_write(n, imeis, imsis, msisdns, elems[3], ats, changed))
 		PG_RETURN_NULL();
 	out = palloc(Max(n, 1) * sizeof(Datum));
 	for (i = 0; i < n; i++)

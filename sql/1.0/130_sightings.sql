@@ -95,9 +95,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
-    changed bigint[] := imei_registry.sightings_write_direct(imeis, imsis, msisdns,
-                                                             operators, connected_at);
+    changed bigint[];
 BEGIN
+    changed := imei_registry.sightings_write_direct(imeis, imsis, msisdns, operators,
+                                                    connected_at);
     IF changed IS NOT NULL THEN
         RETURN QUERY SELECT c.ord FROM unnest(changed) AS c(ord);
         RETURN;
