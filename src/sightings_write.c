@@ -118,6 +118,7 @@ typedef struct Writer
 	TupleTableSlot *found;		/* the probe's */
 	TupleTableSlot *locked;		/* a latest version, locked */
 	TupleTableSlot *newslot;	/* an updated row */
+	int			days_off;		/* days' offset in a tuple without NULLs; -1: none */
 } Writer;
 
 static int
@@ -175,11 +176,12 @@ usable_pkey(Relation rel)
 			natts++;
 	if (natts != SIGHT_NCOLUMNS)
 		return NULL;
-	pkeyid = RelationGetPrimaryKeyIndex(rel);
+	pkeyid = get_relname_relid("sightings_pkey", RelationGetNamespace(rel));
 	if (!OidIsValid(pkeyid))
 		return NULL;
 	idx = index_open(pkeyid, RowExclusiveLock);
-	if (idx->rd_rel->relam != BTREE_AM_OID || idx->rd_index->indnkeyatts != NKEYS)
+	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisprimary ||
+		idx->rd_rel->relam != BTREE_AM_OID || idx->rd_index->indnkeyatts != NKEYS)
 	{
 		index_close(idx, RowExclusiveLock);
 		return NULL;
@@ -217,6 +219,26 @@ writer_begin(Writer *w, Relation rel, Relation pkey)
 	w->found = table_slot_create(rel, &w->estate->es_tupleTable);
 	w->locked = table_slot_create(rel, &w->estate->es_tupleTable);
 	w->newslot = table_slot_create(rel, &w->estate->es_tupleTable);
+
+	/*
+	 * The columns before days are fixed-width (dropped ones too keep their
+	 * width), so a tuple without NULLs has days at a fixed offset: an update
+	 * copies the tuple and sets its days there instead of forming it again.
+	 */
+	w->days_off = 0;
+	for (k = 0; k < w->att[SIGHT_DAYS]; k++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(rel), k);
+
+		if (attr->attlen <= 0)
+		{
+			w->days_off = -1;
+			break;
+		}
+		w->days_off = att_align_nominal(w->days_off, attr->attalign);
+		if (k < w->att[SIGHT_DAYS] - 1)
+			w->days_off += attr->attlen;
+	}
 }
 
 static void
@@ -273,14 +295,32 @@ set_day(Writer *w, const Sighting *s, TupleTableSlot *slot, bool *gone)
 
 		tid = slot->tts_tid;
 		ExecClearTuple(w->newslot);
-		slot_getallattrs(slot);
-		memcpy(w->newslot->tts_values, slot->tts_values,
-			   slot->tts_tupleDescriptor->natts * sizeof(Datum));
-		memcpy(w->newslot->tts_isnull, slot->tts_isnull,
-			   slot->tts_tupleDescriptor->natts * sizeof(bool));
-		w->newslot->tts_values[att_days - 1] = Int32GetDatum((isnull ? 0 : days) | s->bit);
-		w->newslot->tts_isnull[att_days - 1] = false;
-		ExecStoreVirtualTuple(w->newslot);
+		if (!isnull && w->days_off >= 0)
+		{
+			HeapTuple	old = ExecFetchSlotHeapTuple(slot, false, NULL);
+
+			if (!HeapTupleHasNulls(old) &&
+				HeapTupleHeaderGetNatts(old->t_data) >= att_days)
+			{
+				HeapTuple	copy = heap_copytuple(old);
+				char	   *p = (char *) copy->t_data + copy->t_data->t_hoff + w->days_off;
+				int32		newdays = days | s->bit;
+
+				memcpy(p, &newdays, sizeof(int32));
+				ExecForceStoreHeapTuple(copy, w->newslot, true);
+			}
+		}
+		if (TTS_EMPTY(w->newslot))
+		{
+			slot_getallattrs(slot);
+			memcpy(w->newslot->tts_values, slot->tts_values,
+				   slot->tts_tupleDescriptor->natts * sizeof(Datum));
+			memcpy(w->newslot->tts_isnull, slot->tts_isnull,
+				   slot->tts_tupleDescriptor->natts * sizeof(bool));
+			w->newslot->tts_values[att_days - 1] = Int32GetDatum((isnull ? 0 : days) | s->bit);
+			w->newslot->tts_isnull[att_days - 1] = false;
+			ExecStoreVirtualTuple(w->newslot);
+		}
 		if (w->rel->rd_att->constr)
 			ExecConstraints(w->rri, w->newslot, w->estate);
 
