@@ -181,7 +181,8 @@ usable_pkey(Relation rel)
 		return NULL;
 	idx = index_open(pkeyid, RowExclusiveLock);
 	if (idx->rd_index->indrelid != RelationGetRelid(rel) || !idx->rd_index->indisprimary ||
-		idx->rd_rel->relam != BTREE_AM_OID || idx->rd_index->indnkeyatts != NKEYS)
+		!idx->rd_index->indimmediate || idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indnkeyatts != NKEYS)
 	{
 		index_close(idx, RowExclusiveLock);
 		return NULL;
@@ -335,7 +336,7 @@ set_day(Writer *w, const Sighting *s, TupleTableSlot *slot, bool *gone)
 										   update_indexes));
 				return true;
 			case TM_SelfModified:
-				/* the call's keys are distinct: an earlier command's row */
+				/* not reached: a call's keys are distinct, earlier commands' visible */
 				elog(ERROR, "sightings row updated by this command already");
 				break;
 			case TM_Updated:
@@ -499,8 +500,10 @@ sightings_write(int n, const Imei *imeis, const int64 *imsis, const int64 *msisd
 	}
 	/* the executor's checks, which this path does not go through */
 	PreventCommandIfReadOnly("an insert into imei_registry.sightings");
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT | ACL_INSERT | ACL_UPDATE) != ACLCHECK_OK)
+	if (pg_class_aclmask(relid, GetUserId(), ACL_SELECT | ACL_INSERT | ACL_UPDATE,
+						 ACLMASK_ALL) != (ACL_SELECT | ACL_INSERT | ACL_UPDATE))
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, RelationGetRelationName(rel));
+	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
 	writer_begin(&w, rel, pkey);
 
 	todo = palloc(n * sizeof(Sighting));
