@@ -42,7 +42,7 @@ SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 BEGIN
     IF operator IS NULL THEN
-        RAISE EXCEPTION '% needs an operator', what
+        RAISE EXCEPTION 'an operator is needed to read %', what
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM FROM imei_registry.operators o WHERE o.code = check_operator_reader.operator;

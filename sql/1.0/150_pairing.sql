@@ -73,7 +73,8 @@ COMMENT ON TABLE imei_registry.pair_history IS
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.pair_history', '');
 SELECT pg_catalog.pg_extension_config_dump('imei_registry.pair_history_id_seq', '');
 
--- The guard: UPDATE, DELETE and TRUNCATE refused in every mode; under
+-- The guard: UPDATE, DELETE and TRUNCATE refused in every mode (whether
+-- they would touch a row or not); under
 -- session_replication_role = replica (a restore, a logical subscriber) a
 -- row gets the local transaction's xid, as history_stamp_xid does for
 -- history.
@@ -85,7 +86,7 @@ BEGIN
     IF TG_TABLE_SCHEMA <> 'imei_registry' OR TG_TABLE_NAME <> 'pair_history' THEN
         RAISE EXCEPTION 'pair_history_guard() fires only on imei_registry.pair_history, not on %.%',
             TG_TABLE_SCHEMA, TG_TABLE_NAME
-            USING ERRCODE = 'object_not_in_prerequisite_state';
+            USING ERRCODE = 'trigger_protocol_violated';
     END IF;
     IF TG_OP = 'INSERT' THEN
         NEW.xid := pg_catalog.pg_current_xact_id();
@@ -98,16 +99,12 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION imei_registry.pair_history_guard() FROM PUBLIC;
 CREATE TRIGGER pair_history_append_only
-    BEFORE UPDATE OR DELETE ON imei_registry.pair_history
-    FOR EACH ROW EXECUTE FUNCTION imei_registry.pair_history_guard();
-CREATE TRIGGER pair_history_no_truncate
-    BEFORE TRUNCATE ON imei_registry.pair_history
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON imei_registry.pair_history
     FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.pair_history_guard();
 CREATE TRIGGER pair_history_stamp_xid
     BEFORE INSERT ON imei_registry.pair_history
     FOR EACH ROW EXECUTE FUNCTION imei_registry.pair_history_guard();
 ALTER TABLE imei_registry.pair_history ENABLE ALWAYS TRIGGER pair_history_append_only;
-ALTER TABLE imei_registry.pair_history ENABLE ALWAYS TRIGGER pair_history_no_truncate;
 ALTER TABLE imei_registry.pair_history ENABLE REPLICA TRIGGER pair_history_stamp_xid;
 
 -- Does this application prove that its applicant owns the IMEI?  It is
