@@ -69,9 +69,10 @@ COMMENT ON FUNCTION imei_registry.check_operator_reader(text, text) IS
 -- device's latest day of home sightings, on this operator's network, is a
 -- row; a device whose latest home day was on another network is that
 -- network's, and a device seen that day on both is on both lists.  A
--- visitor's sighting is nobody's reminder.  The grey IMEIs come from the
--- partial index on grey_last_day, sorted by imei, so that their sightings
--- are read in key order and the latest day needs no sort.
+-- visitor's sighting is nobody's reminder.  "Latest" is an anti-join (no
+-- home sighting of the device on a later day): no sort and no window over
+-- the due devices' sightings.  In no particular order (ORDER BY imei if
+-- needed).
 -- Its rows are a type rather than OUT parameters: an argument and a result
 -- column are both days_left, which PL/pgSQL cannot tell apart.
 CREATE TYPE imei_registry.grey_reminder AS (
@@ -81,6 +82,8 @@ CREATE FUNCTION imei_registry.grey_reminders(operator text, days_left integer)
 RETURNS SETOF imei_registry.grey_reminder
 LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
+-- JIT compiles for longer than these queries run
+SET jit = off
 AS $$
 DECLARE
     op   constant text := grey_reminders.operator;
@@ -94,22 +97,16 @@ BEGIN
     END IF;
     last_day := imei_registry.grey_last_day_for(left_days);
     RETURN QUERY
-    WITH g AS MATERIALIZED (
-        SELECT r.imei FROM imei_registry.registry r
-         WHERE r.status = 'grey' AND r.grey_last_day = last_day
-         ORDER BY r.imei
-    ), s AS (
-        SELECT s.imei, s.imsi, s.msisdn, s.operator,
-               imei_registry.sighting_last_day(s.month, s.days) AS day
-          FROM g JOIN imei_registry.sightings s ON s.imei OPERATOR(pg_catalog.=) g.imei
-         WHERE imei_registry.imsi_is_home(s.imsi)
-    ), l AS (
-        SELECT s.*, max(s.day) OVER (PARTITION BY s.imei) AS latest FROM s
-    )
-    SELECT l.imei, l.imsi, NULLIF(l.msisdn, 0), last_day, left_days
-      FROM l
-     WHERE l.day = l.latest AND l.operator = op
-     ORDER BY l.imei, l.imsi, l.msisdn;
+    SELECT g.imei, s.imsi, NULLIF(s.msisdn, 0), last_day, left_days
+      FROM imei_registry.registry g
+      JOIN imei_registry.sightings s ON s.imei OPERATOR(pg_catalog.=) g.imei
+     WHERE g.status = 'grey' AND g.grey_last_day = last_day
+       AND s.operator = op AND imei_registry.imsi_is_home(s.imsi)
+       AND NOT EXISTS (
+             SELECT FROM imei_registry.sightings t
+              WHERE t.imei OPERATOR(pg_catalog.=) s.imei AND imei_registry.imsi_is_home(t.imsi)
+                AND imei_registry.sighting_last_day(t.month, t.days)
+                    > imei_registry.sighting_last_day(s.month, s.days));
 END
 $$;
 COMMENT ON FUNCTION imei_registry.grey_reminders(text, integer) IS
@@ -131,6 +128,8 @@ RETURNS TABLE (imei imei_registry.imei, imsis integer, operators text[],
                first_seen date, last_seen date)
 LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
+-- JIT compiles for longer than these queries run
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -175,16 +174,22 @@ BEGIN
     )
     SELECT per.imei, per.imsis, per.operators, per.first_seen, per.last_seen
       FROM per
-     WHERE per.home_imsis >= min_imsis
-        OR (pg_catalog.cardinality(per.operators) >= 2 AND EXISTS (
-              SELECT FROM imei_registry.sightings a
-                JOIN imei_registry.sightings b
-                  ON b.imei OPERATOR(pg_catalog.=) a.imei AND b.month = a.month
-                 AND b.operator <> a.operator AND b.imsi <> a.imsi
-               WHERE a.imei OPERATOR(pg_catalog.=) per.imei
-                 AND a.month >= m_first AND a.month <= d_last
-                 AND imei_registry.sighting_days_within(a.month, a.days & b.days,
-                                                        d_first, d_last) <> 0))
+      -- LATERAL with LIMIT: probed by key for each candidate, never a
+      -- hashed self-join of the whole window
+      LEFT JOIN LATERAL (
+            SELECT true AS found
+              FROM imei_registry.sightings a
+              JOIN imei_registry.sightings b
+                ON b.imei OPERATOR(pg_catalog.=) a.imei AND b.month = a.month
+               AND b.operator <> a.operator AND b.imsi <> a.imsi
+             WHERE pg_catalog.cardinality(per.operators) >= 2
+               AND per.home_imsis < min_imsis
+               AND a.imei OPERATOR(pg_catalog.=) per.imei
+               AND a.month >= m_first AND a.month <= d_last
+               AND imei_registry.sighting_days_within(a.month, a.days & b.days,
+                                                      d_first, d_last) <> 0
+             LIMIT 1) same_day ON true
+     WHERE per.home_imsis >= min_imsis OR same_day.found
      ORDER BY per.imei;
 END
 $$;
@@ -201,6 +206,8 @@ RETURNS TABLE (imei imei_registry.imei, reason text, black_since timestamptz,
                last_seen date, imsi bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
+-- JIT compiles for longer than these queries run
+SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE

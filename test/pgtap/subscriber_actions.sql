@@ -48,17 +48,17 @@ SELECT pg_temp.seen(11, 'a19_kcell', 27, '401021000000011');
 
 SELECT results_eq(
     $$SELECT imei, imsi, msisdn, grey_last_day, days_left FROM grey_reminders('a19_kcell', 3)
-       WHERE imei_tac(imei) = '86001900'$$,
+       WHERE imei_tac(imei) = '86001900' ORDER BY imei$$,
     $$VALUES (pg_temp.t(1), 401021000000001::bigint, 77021000001::bigint, pg_temp.today() + 3, 3),
              (pg_temp.t(11), 401021000000011::bigint, NULL::bigint, pg_temp.today() + 3, 3)$$,
     'Kcell''s reminders with 3 days left: its subscribers, with the latest sighting''s MSISDN (NULL: none)');
 SELECT is((SELECT days_left FROM check_imei(pg_temp.t(1))), 3, 'the days left that check_imei() gives');
 SELECT results_eq(
-    $$SELECT imei, imsi, msisdn FROM grey_reminders('a19_beeline', 3) WHERE imei_tac(imei) = '86001900'$$,
+    $$SELECT imei, imsi, msisdn FROM grey_reminders('a19_beeline', 3) WHERE imei_tac(imei) = '86001900' ORDER BY imei$$,
     $$VALUES (pg_temp.t(2), 401011000000002::bigint, 77011000002::bigint)$$,
     'a device last seen at home on Beeline is on Beeline''s list, with the Beeline subscriber, not on Kcell''s');
 SELECT results_eq(
-    $$SELECT imei FROM grey_reminders('a19_kcell', 4) WHERE imei_tac(imei) = '86001900'$$,
+    $$SELECT imei FROM grey_reminders('a19_kcell', 4) WHERE imei_tac(imei) = '86001900' ORDER BY imei$$,
     $$VALUES (pg_temp.t(7))$$, 'the right day only: 4 days left is another list');
 SELECT is((SELECT count(*)::int FROM grey_reminders('a19_kcell', 2) WHERE imei_tac(imei) = '86001900'), 0,
     'nobody with 2 days left');
