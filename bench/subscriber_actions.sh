@@ -92,6 +92,18 @@ t_copy=$(best "\\copy (SELECT * FROM imei_registry.grey_reminders('kcell', 3)) t
 t_index=$(best "SELECT count(*) FROM imei_registry.registry WHERE status = 'grey' AND grey_last_day = imei_registry.grey_last_day_for(3)")
 printf 'grey_reminders(kcell, 3): %s rows; count(*) %.2f s, rows to the client %.2f s (target <= 2 s); the index scan alone %.2f s\n' \
     "$answered" "$t_count" "$t_copy" "$t_index"
+# The backend's own CPU time (utime + stime of /proc/self/stat, in ticks),
+# serial: what the call costs whatever the machine's other load
+cpu=$(psql_db -At <<'SQL'
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE t0 AS SELECT split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint AS ticks
+  FROM pg_read_file('/proc/self/stat') s;
+SELECT count(*) FROM imei_registry.grey_reminders('kcell', 3) \g /dev/null
+SELECT round(((split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint - t0.ticks) / 100.0)::numeric, 2)
+  FROM pg_read_file('/proc/self/stat') s, t0;
+SQL
+)
+echo "grey_reminders(kcell, 3), serial: $cpu s of the backend's CPU"
 
 clones=$(psql_db -At -c "SELECT count(*) FROM imei_registry.suspected_clones()")
 t_clones=$(best "SELECT count(*) FROM imei_registry.suspected_clones()")
