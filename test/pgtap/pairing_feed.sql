@@ -42,15 +42,8 @@ INSERT INTO imei_registry.operator_roles VALUES ('p19_kcell', 'regress_p19_kcell
 -- and blocked; the owner's application was approved
 SELECT imei_registry.report_connection(pg_temp.t(1), 'p19_kcell', now() - interval '5 days', '401771000000001');
 SELECT imei_registry.block(pg_temp.t(1), 'counterfeit');
-WITH a AS (
-    INSERT INTO imei_registry.applications (applicant_kind, applicant_id, method, state, decided_at, decided_by)
-    VALUES ('individual', '901123300258', 'parcel', 'approved', now(), 'test') RETURNING id
-), d AS (
-    INSERT INTO imei_registry.application_devices SELECT id, 1, NULL FROM a RETURNING application_id
-)
-INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
-SELECT application_id, 1, 1, pg_temp.t(1)::text, pg_temp.t(1) FROM d;
-CREATE TEMP TABLE owner_app AS SELECT max(id) AS id FROM imei_registry.applications;
+\i test/fixtures/approved.sql
+CREATE TEMP TABLE owner_app AS SELECT pg_temp.approved(pg_temp.t(1)) AS id;
 GRANT SELECT ON owner_app TO PUBLIC;
 SELECT is(imei_registry.feed_horizon() IS NOT NULL, true, 'a horizon');
 

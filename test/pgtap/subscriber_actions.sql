@@ -146,18 +146,20 @@ SELECT is((SELECT count(*)::int FROM black_in_use('a19_kcell', pg_temp.today() +
     'since tomorrow: none');
 
 -- ---- Pairing: the rules (the feed: pairing_feed.sql) ----
-INSERT INTO applications (applicant_kind, applicant_id, method, state, decided_at, decided_by)
-VALUES ('individual', '901123300258', 'parcel', 'approved', now() - interval '2 days', 'test'),
-       ('individual', '901123300258', 'parcel', 'submitted', NULL, NULL),
-       ('individual', '871008401427', 'parcel', 'approved', now() - interval '1 day', 'test');
-CREATE TEMP TABLE apps AS
-SELECT id, row_number() OVER (ORDER BY id) AS k
-  FROM (SELECT id FROM applications ORDER BY id DESC LIMIT 3) a;
-INSERT INTO application_devices SELECT id, 1, NULL FROM apps;
--- the first lists 9 and 10; the second (undecided) 9; the third, newer, 10
+\i test/fixtures/approved.sql
+-- 1 lists 9 and 10; 2, undecided, lists 9; 3, approved after 1, lists 10
+CREATE TEMP TABLE apps (k int, id bigint);
+INSERT INTO apps VALUES (1, pg_temp.approved(pg_temp.t(9)));
 INSERT INTO application_imeis (application_id, device_ord, ord, imei_text, imei)
-SELECT a.id, 1, x.ord, pg_temp.t(x.n)::text, pg_temp.t(x.n)
-  FROM apps a JOIN (VALUES (1, 1, 9), (1, 2, 10), (2, 1, 9), (3, 1, 10)) x(k, ord, n) ON x.k = a.k;
+SELECT id, 1, 2, pg_temp.t(10)::text, pg_temp.t(10) FROM apps WHERE k = 1;
+WITH a AS (
+    INSERT INTO applications (applicant_kind, applicant_id, method) VALUES ('individual', '901123300258', 'parcel')
+    RETURNING id
+), d AS (INSERT INTO application_devices SELECT id, 1, NULL FROM a RETURNING application_id)
+INSERT INTO application_imeis (application_id, device_ord, ord, imei_text, imei)
+SELECT application_id, 1, 1, pg_temp.t(9)::text, pg_temp.t(9) FROM d;
+INSERT INTO apps VALUES (2, (SELECT max(id) FROM applications));
+INSERT INTO apps VALUES (3, pg_temp.approved(pg_temp.t(10)));
 GRANT SELECT ON apps TO PUBLIC;
 
 SELECT is(pair_subscriber(pg_temp.t(9), '401021000000091'), true, 'the admin pairs without an application');
