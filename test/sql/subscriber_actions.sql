@@ -70,13 +70,13 @@ SELECT pg_temp.err($$SELECT unpair_subscriber(NULL, '401021000000001')$$);
 SELECT pg_temp.err($$SELECT pair_subscriber('359919010000014', '401021000000001', -5)$$);
 INSERT INTO applications (applicant_kind, applicant_id, method, state, decided_at, decided_by)
 VALUES ('individual', '901123300258', 'parcel', 'rejected', now(), 'test');
-SELECT replace(pg_temp.err(format($$SELECT pair_subscriber('359919010000014', '401021000000001', %s)$$,
-                                  (SELECT max(id) FROM applications))),
-               (SELECT max(id) FROM applications)::text, '<id>') AS err;
+SELECT regexp_replace(pg_temp.err(format($$SELECT pair_subscriber('359919010000014', '401021000000001', %s)$$,
+                                         (SELECT max(id) FROM applications))),
+                      'application [0-9]+', 'application <id>', 'g') AS err;
 UPDATE applications SET state = 'approved' WHERE id = (SELECT max(id) FROM applications);
-SELECT replace(pg_temp.err(format($$SELECT pair_subscriber('359919010000014', '401021000000001', %s)$$,
-                                  (SELECT max(id) FROM applications))),
-               (SELECT max(id) FROM applications)::text, '<id>') AS err;
+SELECT regexp_replace(pg_temp.err(format($$SELECT pair_subscriber('359919010000014', '401021000000001', %s)$$,
+                                         (SELECT max(id) FROM applications))),
+                      'application [0-9]+', 'application <id>', 'g') AS err;
 SET SESSION AUTHORIZATION regress_r19_portal;
 SELECT pg_temp.err($$SELECT imei_registry.pair_subscriber('359919010000014', '401021000000001')$$);
 RESET SESSION AUTHORIZATION;
