@@ -6,6 +6,8 @@
 #   BENCH_LINES=N         operator report lines (default 1000000): new IMEIs,
 #                         then a daily report of as many lines, 95 % known
 #   BENCH_DEVICE_LINES=N  dual-SIM device lines (default 200000)
+#   BENCH_BLOCK_LINES=N   block-list lines (default 1000000), half of them
+#                         known white IMEIs, half new
 #   BENCH_SECONDS=N       per pgbench run (default 10)
 #
 # Each load is timed beside:
@@ -22,6 +24,7 @@
 set -euo pipefail
 LINES=${BENCH_LINES:-1000000}
 DEVICE_LINES=${BENCH_DEVICE_LINES:-200000}
+BLOCK_LINES=${BENCH_BLOCK_LINES:-1000000}
 PGB_SECONDS=${BENCH_SECONDS:-10}
 DB=imei_bulk_bench
 FDB=imei_bulk_floor
@@ -56,6 +59,7 @@ CREATE TABLE plain_connections (operator text, imei bigint PRIMARY KEY, connecte
 CREATE TABLE plain_daily (operator text, imei bigint PRIMARY KEY, connected_at timestamptz);
 CREATE TABLE plain_devices (application_id bigint, model text, imei_1 bigint PRIMARY KEY,
                             imei_2 bigint, imei_3 bigint, imei_4 bigint);
+CREATE TABLE plain_blocklist (imei bigint PRIMARY KEY, listed_on date, reason text);
 SQL
 
 # Operator report: 14-digit IMEI bodies (a network form), all unknown.
@@ -89,8 +93,25 @@ out.write("application_id,model,imei_1,imei_2,imei_3,imei_4\n")
 for i in range(int(sys.argv[1])):
     out.write("1,Phone,%s,%s,,\n" % (luhn("86%012d" % (2 * i)), luhn("86%012d" % (2 * i + 1))))
 PY
+# The block list: even lines name the white IMEIs 37..., odd lines new ones 38...
+/usr/bin/python3 - "$BLOCK_LINES" > "$work/blocklist.csv" <<'PY'
+import sys
+def luhn(body):
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+out = sys.stdout
+out.write("imei,listed_on,reason\n")
+for i in range(int(sys.argv[1])):
+    body = ("37%012d" if i % 2 == 0 else "38%012d") % (i // 2 + 1)
+    out.write("%s,2026-03-%02d,%s\n" % (luhn(body), i % 28 + 1, ("lost", "stolen", "")[i % 3]))
+PY
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "files: connections $LINES lines, daily $LINES lines (95 % known), devices $DEVICE_LINES lines"
+echo "files: connections $LINES lines, daily $LINES lines (95 % known), devices $DEVICE_LINES lines, block list $BLOCK_LINES lines (half known white)"
 
 last_import() {
     psql_db -At -c "SELECT import_id FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1"
@@ -159,7 +180,28 @@ read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
 results+=("$(line "upload_devices, dual-SIM:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
 echo "${results[-1]}"
 
-# 5. report_connection() and check_imei() by pgbench, -M prepared
+# 5. the block list: half of it known white IMEIs (entered white by an
+# INSERT through the registry's triggers, not timed), half new
+psql_db -c "WITH i AS (INSERT INTO imei_registry.imports (importer) VALUES ('bench importer')
+                 RETURNING import_id)
+    INSERT INTO imei_registry.registry (imei, status, reason, import_id)
+    SELECT imei_registry.imei_from_body((37000000000000 + g)::text), 'white', 'lawful_import',
+           (SELECT import_id FROM i)
+    FROM generate_series(1, ($BLOCK_LINES + 1) / 2) g" -c "VACUUM ANALYZE imei_registry.registry"
+copy_sql "$work/blocklist.csv" plain_blocklist > "$work/plain.sql"
+copy_sql "$work/blocklist.csv" imei_registry.upload_blocklist > "$work/load.sql"
+read -r plain_s _ < <(timed "$DB" "$work/plain.sql")
+read -r load_s load_kb < <(timed "$DB" "$work/load.sql")
+id=$(last_import); report_import "$id"
+{ floor_sql reg_block imei_registry.registry "$REG_COLS" \
+      "SELECT $REG_COLS FROM imei_registry.registry WHERE import_id = $id"
+  floor_sql hist_block imei_registry.history "$HIST_COLS" \
+      "SELECT $HIST_COLS FROM imei_registry.history WHERE import_id = $id"; } > "$work/floor.sql"
+read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
+results+=("$(line "upload_blocklist, half known white:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
+echo "${results[-1]}"
+
+# 6. report_connection() and check_imei() by pgbench, -M prepared
 cat > "$work/insert.sql" <<'SQL'
 \set n random(1, 9999999999)
 INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at, first_operator)
@@ -201,5 +243,5 @@ results+=("$(printf 'check_imei, 2 clients: PK lookup %7.0f tps  check_imei %7.0
 echo "${results[-1]}"
 
 echo
-echo "summary ($LINES / $DEVICE_LINES lines; load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo "summary ($LINES / $DEVICE_LINES / $BLOCK_LINES lines; load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
 printf '%s\n' "${results[@]}"

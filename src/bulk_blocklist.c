@@ -23,8 +23,14 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "access/table.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "utils/rel.h"
+
 #include "bulk_target.h"
 #include "registry.h"
+#include "registry_insert.h"
 #include "rules.h"
 
 /* A block-list row in the batch; its key is the IMEI */
@@ -113,8 +119,8 @@ plan_registry_get(void)
 
 /*
  * The known rows of a batch, locked in IMEI order before the batch changes
- * them: the order of the locks does not depend on the plan of the change
- * (a LockRows node above the sort).
+ * them (the order of the locks does not depend on the plan of the change:
+ * a LockRows node above the sort), and what they are once locked.
  */
 static SPIPlanPtr
 plan_lock_batch(void)
@@ -125,9 +131,35 @@ plan_lock_batch(void)
 	{
 		Oid			a[] = {bulk_imei_array_type()};
 
-		bulk_plan_prepare(&plan, "SELECT 1 FROM imei_registry.registry r"
+		bulk_plan_prepare(&plan, "SELECT r.imei, r.status::pg_catalog.text, r.reason, r.import_id"
+						  " FROM imei_registry.registry r"
 						  " WHERE r.imei OPERATOR(pg_catalog.=) ANY ($1)"
 						  " ORDER BY r.imei FOR UPDATE", 1, a);
+	}
+	return plan.plan;
+}
+
+/*
+ * Known rows that this load has locked and that the rules let go black
+ * (imeis, notes, import_id, reasons), in one statement: no subtransaction,
+ * since nothing can refuse them (see flush_blocklist).
+ */
+static SPIPlanPtr
+plan_black_batch(void)
+{
+	static BulkPlan plan;
+
+	if (!bulk_plan_ready(&plan))
+	{
+		Oid			a[] = {bulk_imei_array_type(), TEXTARRAYOID, INT8OID, TEXTARRAYOID};
+
+		bulk_plan_prepare(&plan, "UPDATE imei_registry.registry r"
+						  " SET status = 'black', reason = u.reason,"
+						  "  grey_last_day = NULL, application_id = NULL,"
+						  "  import_id = $3, note = u.note"
+						  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						  "  pg_catalog.unnest($4)) AS u(imei, note, reason)"
+						  " WHERE r.imei OPERATOR(pg_catalog.=) u.imei", 4, a);
 	}
 	return plan.plan;
 }
@@ -321,15 +353,58 @@ blocklist_imei_cmp(const void *a, const void *b)
 }
 
 /*
- * Send the waiting rows to the registry, in IMEI order (see
- * report_sort_batch), and settle each: loaded (black now), already present
- * (black already, for a reason that no application can lift), or a
- * duplicate (changed by this import in an earlier batch).
+ * Can nothing but the rules refuse a change of the registry, and do they
+ * allow this one without a condition on its cause (which only the trigger
+ * evaluates)?  Then it needs no subtransaction.  The registry's triggers
+ * that fire on kind (TRIGGER_TYPE_INSERT or _UPDATE) must be the
+ * extension's own (a site's trigger may refuse anything) or internal (its
+ * foreign keys).
+ */
+static bool
+registry_only_rules(int16 kind)
+{
+	Relation	rel = table_open(ext_relation_oid(EXT_REGISTRY), AccessShareLock);
+	TriggerDesc *td = rel->trigdesc;
+	bool		only = true;
+	int			i;
+
+	for (i = 0; td != NULL && i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (t->tgenabled == TRIGGER_DISABLED || t->tgisinternal ||
+			!(t->tgtype & kind))
+			continue;
+		if (strcmp(t->tgname, "registry_transition") != 0 &&
+			strcmp(t->tgname, "registry_history_insert") != 0 &&
+			strcmp(t->tgname, "registry_history_update") != 0 &&
+			strcmp(t->tgname, "registry_no_copy") != 0)
+			only = false;
+	}
+	table_close(rel, AccessShareLock);
+	return only;
+}
+
+static bool
+rules_certain(RegStatus from, const char *from_reason, const char *reason)
+{
+	const char *base = rules_reason_base(reason);
+	const TransitionRule *entry;
+
+	if (base == NULL || !rules_allows_change(from, from_reason, ST_BLACK, reason))
+		return false;
+	entry = rules_entry(from, ST_BLACK, base);
+	return entry != NULL && (entry->conditions & RULE_CAUSE_CONDITIONS) == 0;
+}
+
+/*
+ * The rows of a batch that may meet a refusal, in one statement in one
+ * subtransaction.  If the registry refuses any change of them (IR001),
+ * they are undone and go one by one, each refusal a rejected row.
  */
 static void
-flush_blocklist(BulkLoad *load)
+flush_blocklist_statement(BulkLoad *load, BlocklistRow **rows, int n)
 {
-	int			n = load->nbatch;
 	Datum	   *imeis = palloc(n * sizeof(Datum));
 	Datum	   *notes = palloc(n * sizeof(Datum));
 	Datum	   *reasons = palloc(n * sizeof(Datum));
@@ -338,30 +413,31 @@ flush_blocklist(BulkLoad *load)
 	SPITupleTable *result;
 	int			i;
 
-	qsort(load->batch, n, sizeof(BlocklistRow), blocklist_imei_cmp);
 	for (i = 0; i < n; i++)
 	{
-		BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
-
-		imeis[i] = ImeiGetDatum(row->imei);
-		notes[i] = row->note;
-		reasons[i] = row->reason;
+		imeis[i] = ImeiGetDatum(rows[i]->imei);
+		notes[i] = rows[i]->note;
+		reasons[i] = rows[i]->reason;
 	}
 	v[0] = bulk_array(bulk_imei_type(), imeis, NULL, n);
 	v[1] = bulk_array(TEXTOID, notes, NULL, n);
 	v[2] = Int64GetDatum(load->import_id);
 	v[3] = bulk_array(TEXTOID, reasons, NULL, n);
-	bulk_exec(plan_lock_batch(), v, NULL);
 	if (!bulk_exec_transition(plan_blocklist(), v, &refusal))
 	{
 		for (i = 0; i < n; i++)
-			apply_blocklist_row(load, (BlocklistRow *) bulk_batch_row(load, i));
+			apply_blocklist_row(load, rows[i]);
 		return;
 	}
-	result = bulk_batch_result(load, "block-list");
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "block-list batch of %d rows returned %llu",
+			 n, (unsigned long long) SPI_processed);
+	result = SPI_tuptable;
 	for (i = 0; i < n; i++)
 	{
-		BlocklistRow *row = (BlocklistRow *) bulk_result_row(load, result, i);
+		bool		isnull;
+		BlocklistRow *row = rows[DatumGetInt64(SPI_getbinval(result->vals[i], result->tupdesc,
+															 1, &isnull)) - 1];
 
 		if (bulk_result_bool(result, i, 2)) /* changed */
 			bulk_settle(load, &row->base, ROW_LOADED);
@@ -371,6 +447,190 @@ flush_blocklist(BulkLoad *load)
 			bulk_settle(load, &row->base, ROW_PRESENT);	/* blocked already */
 		else
 			apply_blocklist_row(load, row); /* changed meanwhile elsewhere */
+	}
+}
+
+/* What the lock of a batch found of a row */
+typedef struct KnownRow
+{
+	bool		known;
+	RegStatus	status;
+	char	   *reason;
+	bool		mine;			/* this import changed it last */
+} KnownRow;
+
+/* Where a row of a batch goes */
+typedef enum BlocklistPath
+{
+	BLOCK_DUPLICATE,			/* this import changed it in an earlier batch */
+	BLOCK_PRESENT,				/* blocked already */
+	BLOCK_INSERT,				/* new: the multi-insert path */
+	BLOCK_UPDATE,				/* known: one UPDATE of the batch */
+	BLOCK_STATEMENT				/* may be refused: flush_blocklist_statement */
+} BlocklistPath;
+
+/*
+ * Send the waiting rows to the registry, in IMEI order (see
+ * report_sort_batch), and settle each: loaded (black now), already present
+ * (black already, for a reason that no application can lift), or a
+ * duplicate (changed by this import in an earlier batch).
+ *
+ * The known rows are locked first, and read as locked: nothing changes
+ * them until the load ends.  A change that the rules allow with no
+ * condition on its cause cannot be refused when nothing but the rules can
+ * refuse (registry_only_rules): the unknown IMEIs then go through the
+ * multi-insert path (registry_insert.c), as upload_connections' new ones
+ * do, and the known ones in one UPDATE, both without a subtransaction.  A
+ * batch with a row that may be refused (and every batch on a registry with
+ * a site's trigger) goes to one statement in a subtransaction instead
+ * (flush_blocklist_statement).
+ */
+static void
+flush_blocklist(BulkLoad *load)
+{
+	int			n = load->nbatch;
+	KnownRow   *known = palloc0(n * sizeof(KnownRow));
+	BlocklistPath *path = palloc(n * sizeof(BlocklistPath));
+	BlocklistRow **rows = palloc(n * sizeof(BlocklistRow *));
+	RegistryNewRow *fresh = palloc(n * sizeof(RegistryNewRow));
+	Datum	   *imeis = palloc(n * sizeof(Datum));
+	Datum	   *notes = palloc(n * sizeof(Datum));
+	Datum	   *reasons = palloc(n * sizeof(Datum));
+	Datum		v[4];
+	bool		insert_certain;
+	bool		update_certain;
+	bool		any_refusable = false;
+	int			m;
+	uint64		k;
+	int			i;
+
+	qsort(load->batch, n, sizeof(BlocklistRow), blocklist_imei_cmp);
+	for (i = 0; i < n; i++)
+		imeis[i] = ImeiGetDatum(((BlocklistRow *) bulk_batch_row(load, i))->imei);
+	v[0] = bulk_array(bulk_imei_type(), imeis, NULL, n);
+	bulk_exec(plan_lock_batch(), v, NULL);
+	for (k = 0; k < SPI_processed; k++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[k];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Imei		imei = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		Datum		import_id = SPI_getbinval(tup, desc, 4, &isnull);
+		int			lo = 0;
+		int			hi = n - 1;
+
+		/* its row: the batch is in IMEI order */
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (((BlocklistRow *) bulk_batch_row(load, mid))->imei < imei)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (((BlocklistRow *) bulk_batch_row(load, lo))->imei != imei)
+			elog(ERROR, "block-list batch: IMEI %015lld locked but not in the batch",
+				 (long long) imei);
+		known[lo].known = true;
+		known[lo].status = rules_status_named(SPI_getvalue(tup, desc, 2));
+		known[lo].reason = SPI_getvalue(tup, desc, 3);
+		known[lo].mine = !isnull && DatumGetInt64(import_id) == load->import_id;
+	}
+
+	insert_certain = registry_only_rules(TRIGGER_TYPE_INSERT);
+	update_certain = registry_only_rules(TRIGGER_TYPE_UPDATE);
+	for (i = 0; i < n; i++)
+	{
+		BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
+		char	   *reason = TextDatumGetCString(row->reason);
+
+		if (!known[i].known)
+			path[i] = insert_certain && rules_certain(ST_NONE, NULL, reason) ?
+				BLOCK_INSERT : BLOCK_STATEMENT;
+		else if (known[i].mine)
+			path[i] = BLOCK_DUPLICATE;
+		else if (known[i].status == ST_BLACK &&
+				 !rules_allows_change(ST_BLACK, known[i].reason, ST_WHITE,
+									  "application_approved"))
+			path[i] = BLOCK_PRESENT;
+		else
+			path[i] = update_certain &&
+				rules_certain(known[i].status, known[i].reason, reason) ?
+				BLOCK_UPDATE : BLOCK_STATEMENT;
+		any_refusable |= (path[i] == BLOCK_STATEMENT);
+	}
+
+	/* a row that may be refused takes the batch with it: one statement, as one */
+	if (any_refusable)
+	{
+		for (i = 0, m = 0; i < n; i++)
+			if (path[i] != BLOCK_DUPLICATE && path[i] != BLOCK_PRESENT)
+				rows[m++] = (BlocklistRow *) bulk_batch_row(load, i);
+		flush_blocklist_statement(load, rows, m);
+	}
+
+	/* new IMEIs, unless another session has one of them */
+	for (i = 0, m = 0; i < n && !any_refusable; i++)
+		if (path[i] == BLOCK_INSERT)
+		{
+			BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
+
+			rows[m] = row;
+			fresh[m].imei = row->imei;
+			fresh[m].status = ST_BLACK;
+			fresh[m].reason = row->reason;
+			fresh[m].has_first_seen = false;
+			fresh[m].first_seen_at = 0;
+			fresh[m].operator = (Datum) 0;
+			fresh[m].note = row->note;
+			m++;
+		}
+	if (m > 0)
+	{
+		bulk_spi_ensure();		/* the registry's triggers run as its owner */
+		if (registry_insert_rows(m, fresh, load->import_id))
+			for (i = 0; i < m; i++)
+				bulk_settle(load, &rows[i]->base, ROW_LOADED);
+		else
+			flush_blocklist_statement(load, rows, m);
+	}
+
+	/* known IMEIs, locked above */
+	for (i = 0, m = 0; i < n && !any_refusable; i++)
+		if (path[i] == BLOCK_UPDATE)
+		{
+			BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
+
+			rows[m] = row;
+			imeis[m] = ImeiGetDatum(row->imei);
+			notes[m] = row->note;
+			reasons[m] = row->reason;
+			m++;
+		}
+	if (m > 0)
+	{
+		v[0] = bulk_array(bulk_imei_type(), imeis, NULL, m);
+		v[1] = bulk_array(TEXTOID, notes, NULL, m);
+		v[2] = Int64GetDatum(load->import_id);
+		v[3] = bulk_array(TEXTOID, reasons, NULL, m);
+		bulk_exec(plan_black_batch(), v, NULL);
+		if (SPI_processed != (uint64) m)
+			elog(ERROR, "block-list batch changed %llu of %d locked rows",
+				 (unsigned long long) SPI_processed, m);
+		for (i = 0; i < m; i++)
+			bulk_settle(load, &rows[i]->base, ROW_LOADED);
+	}
+
+	/* the rest: settled without a write */
+	for (i = 0; i < n; i++)
+	{
+		BulkRow    *row = bulk_batch_row(load, i);
+
+		if (path[i] == BLOCK_DUPLICATE)
+			bulk_settle_duplicate(load, row);
+		else if (path[i] == BLOCK_PRESENT)
+			bulk_settle(load, row, ROW_PRESENT);
 	}
 }
 
