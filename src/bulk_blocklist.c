@@ -332,7 +332,11 @@ apply_blocklist_row(BulkLoad *load, BlocklistRow *row)
 	v[2] = row->note;
 	v[3] = row->reason;
 	if (!registry_get(load, row->imei, &status, &reason, &mine))
-		bulk_exec(plan_black_new(), v, NULL);
+	{
+		/* a reason that leads to black, but not for a new IMEI (grey_expired) */
+		if (!bulk_exec_transition(plan_black_new(), v, &refusal))
+			bulk_reject(&r, "forbidden_transition", "%s", refusal);
+	}
 	else if (mine)
 		bulk_reject_duplicate(&r, row->imei);
 	else if (strcmp(status, "black") == 0 &&
