@@ -27,22 +27,7 @@ CREATE FUNCTION pg_temp.grey(VARIADIC imeis text[]) RETURNS void LANGUAGE sql AS
     INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
     SELECT i::imei_registry.imei, 'grey', 'unverified', now() - interval '40 days' FROM unnest(imeis) i
 $$;
--- An application approved in this transaction that lists the IMEI, as
--- decide_application() makes one: the cause application_approved needs.
-CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    a bigint;
-BEGIN
-    INSERT INTO imei_registry.applications
-        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
-    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
-    RETURNING id INTO a;
-    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
-    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
-    VALUES (a, 1, 1, i::text, i);
-    RETURN a;
-END $$;
+\i test/fixtures/approved.sql
 -- a registry status as a fixture, with the cause its reason needs
 CREATE FUNCTION pg_temp.set_status(imei text, status imei_registry.status, reason text)
 RETURNS void LANGUAGE sql AS $$

@@ -6,22 +6,7 @@ SET LOCAL search_path = imei_registry, public;
 
 CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
     LANGUAGE sql AS $$ SELECT imei_registry.imei_from_body('86000006' || lpad(n::text, 6, '0')) $$;
--- An application approved in this transaction that lists the IMEI, as
--- decide_application() makes one: the cause application_approved needs.
-CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    a bigint;
-BEGIN
-    INSERT INTO imei_registry.applications
-        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
-    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
-    RETURNING id INTO a;
-    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
-    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
-    VALUES (a, 1, 1, i::text, i);
-    RETURN a;
-END $$;
+\i test/fixtures/approved.sql
 
 -- Tables and columns others code against.
 SELECT has_table('imei_registry', t, t || ' exists')

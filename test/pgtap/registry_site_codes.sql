@@ -17,23 +17,8 @@ CREATE FUNCTION pg_temp.row_of(n int) RETURNS text LANGUAGE sql AS $$
     SELECT r.status || '/' || r.reason || '/' || coalesce(r.reason_base, '-')
     FROM imei_registry.registry r WHERE r.imei OPERATOR(pg_catalog.=) pg_temp.t(n)
 $$;
--- An application approved in this transaction that lists the IMEI, and an
--- importer's registration: the causes application_approved and
--- lawful_import need (as decide_application() and register_import() make them).
-CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    a bigint;
-BEGIN
-    INSERT INTO imei_registry.applications
-        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
-    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
-    RETURNING id INTO a;
-    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
-    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
-    VALUES (a, 1, 1, i::text, i);
-    RETURN a;
-END $$;
+\i test/fixtures/approved.sql
+-- an importer's registration: the cause lawful_import needs, as register_import() makes one
 CREATE FUNCTION pg_temp.registration() RETURNS bigint LANGUAGE sql AS $$
     INSERT INTO imei_registry.imports (importer) VALUES ('site codes test') RETURNING import_id
 $$;

@@ -10,22 +10,7 @@ CREATE FUNCTION pg_temp.grey_imei(serial int) RETURNS imei_registry.imei
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT imei_registry.imei_from_body('01990417' || lpad(serial::text, 6, '0')) $$;
 
--- An application approved in this transaction that lists the IMEI, as
--- decide_application() makes one: the cause application_approved needs.
-CREATE FUNCTION pg_temp.approved(i imei_registry.imei) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    a bigint;
-BEGIN
-    INSERT INTO imei_registry.applications
-        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
-    VALUES ('individual', '000000000000', 'parcel', 'approved', now(), 'test')
-    RETURNING id INTO a;
-    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
-    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
-    VALUES (a, 1, 1, i::text, i);
-    RETURN a;
-END $$;
+\i test/fixtures/approved.sql
 
 -- the procedure follows pg_cron's rules: no SET clause, not SECURITY DEFINER
 SELECT p.oid::regprocedure, p.prokind, p.prosecdef, p.proconfig, l.lanname

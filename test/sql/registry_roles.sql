@@ -23,21 +23,7 @@ GRANT USAGE, CREATE ON SCHEMA regress_reg_evil TO PUBLIC;
 SELECT report_connection(pg_temp.t(1), 'reg_roles_op', '2025-05-01 10:00+00');
 SELECT block(pg_temp.t(2), 'counterfeit');
 
--- Tries one statement as a role; prints ok or the SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(who text, stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', who);
-    BEGIN
-        EXECUTE stmt;
-        RESET ROLE;
-        RETURN 'ok';
-    EXCEPTION WHEN OTHERS THEN
-        RESET ROLE;
-        RETURN SQLSTATE || ' ' || SQLERRM;
-    END;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.try(text, text) TO PUBLIC;
+\i test/fixtures/try_as.sql
 
 CREATE TEMP TABLE jobs (job int, stmt text);
 INSERT INTO jobs VALUES

@@ -15,24 +15,7 @@ CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
 INSERT INTO imei_registry.imports (importer) VALUES ('transitions test importer');
 CREATE FUNCTION pg_temp.registration() RETURNS bigint LANGUAGE sql AS
 $$ SELECT max(import_id) FROM imei_registry.imports WHERE importer = 'transitions test importer' $$;
-CREATE FUNCTION pg_temp.approved(i imei_registry.imei, method text DEFAULT 'parcel')
-RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    a bigint;
-BEGIN
-    INSERT INTO imei_registry.applications
-        (applicant_kind, applicant_id, method, state, decided_at, decided_by)
-    VALUES ('individual', '000000000000', method, 'approved', now(), 'test')
-    RETURNING id INTO a;
-    INSERT INTO imei_registry.application_devices VALUES (a, 1, NULL);
-    INSERT INTO imei_registry.application_imeis (application_id, device_ord, ord, imei_text, imei)
-    VALUES (a, 1, 1, i::text, i);
-    IF method = 'commercial_import' THEN
-        INSERT INTO imei_registry.application_documents (application_id, ord, type)
-        VALUES (a, 1, 'goods_declaration');
-    END IF;
-    RETURN a;
-END $$;
+\i test/fixtures/approved.sql
 
 CREATE FUNCTION pg_temp.cause(reason text, i imei_registry.imei) RETURNS bigint
 LANGUAGE plpgsql AS $$

@@ -11,23 +11,7 @@ CREATE ROLE regress_sec_nobody LOGIN;
 CREATE ROLE regress_sec_operator LOGIN IN ROLE imei_registry_operator;
 CREATE ROLE regress_sec_admin LOGIN IN ROLE imei_registry_admin;
 
--- One statement as a role (NULL: as the superuser); ok, or SQLSTATE and message.
-CREATE FUNCTION pg_temp.try(who text, stmt text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF who IS NOT NULL THEN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-    END IF;
-    BEGIN
-        EXECUTE stmt;
-        RESET ROLE;
-        RETURN 'ok';
-    EXCEPTION WHEN OTHERS THEN
-        RESET ROLE;
-        RETURN SQLSTATE || ' ' || SQLERRM;
-    END;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.try(text, text) TO PUBLIC;
+\i test/fixtures/try_as.sql
 
 -- No trigger function of the extension is executable by PUBLIC or a group
 -- role; CREATE TRIGGER needs EXECUTE, firing does not.
