@@ -10,10 +10,12 @@
  * (the rules: black only for an expired grey period); other black ones
  * stay as they are (already present: no application can lift them).
  *
- * A batch goes to the registry in one statement in one subtransaction,
- * its known rows locked first in IMEI order.  If the registry refuses any
- * change of the batch (IR001), the batch is undone and its rows go one by
- * one, each refusal a rejected row (forbidden_transition).
+ * A batch locks its known rows first, in IMEI order.  When nothing can
+ * refuse its changes, its new IMEIs go through the multi-insert path and
+ * its known ones in one UPDATE (flush_blocklist); otherwise it goes to the
+ * registry in one statement in one subtransaction, and if the registry
+ * refuses any change of it (IR001), the batch is undone and its rows go
+ * one by one, each refusal a rejected row (forbidden_transition).
  */
 #include "compat.h"
 

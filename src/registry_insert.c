@@ -3,8 +3,9 @@
  *		New registry rows of a bulk load through the executor's multi-insert
  *		path, as COPY writes them.
  *
- * The rows of a batch of first connections go to the registry as COPY's
- * multi-insert writes a table: each through the registry's BEFORE ROW
+ * The rows of a batch of first connections (and the new IMEIs of a block
+ * list, registry_insert_rows) go to the registry as COPY's multi-insert
+ * writes a table: each through the registry's BEFORE ROW
  * triggers (the transition trigger: the rules, the grey period, the
  * operator), its constraints, one heap multi-insert, its index entries,
  * and its AFTER ROW and statement triggers (the foreign keys, and the
