@@ -6,10 +6,9 @@
 #   BENCH_LINES=N         operator report lines (default 1000000): new IMEIs,
 #                         then a daily report of as many lines, 95 % known
 #   BENCH_DEVICE_LINES=N  dual-SIM device lines (default 200000)
-#   BENCH_BLOCK_LINES=N   block-list lines (default 1000000), half of them
-#                         known white IMEIs, half new
 #   BENCH_SECONDS=N       per pgbench run (default 10)
 #
+# The block list: BENCH_LINES lines, half of them known white IMEIs.
 # Each load is timed beside:
 #   * plain: the same file COPYed into a table with a bigint primary key;
 #   * floor: the rows the load wrote (exported from the registry after it)
@@ -24,7 +23,6 @@
 set -euo pipefail
 LINES=${BENCH_LINES:-1000000}
 DEVICE_LINES=${BENCH_DEVICE_LINES:-200000}
-BLOCK_LINES=${BENCH_BLOCK_LINES:-1000000}
 PGB_SECONDS=${BENCH_SECONDS:-10}
 DB=imei_bulk_bench
 FDB=imei_bulk_floor
@@ -34,6 +32,7 @@ trap 'rm -rf "$work"; dropdb --if-exists "$DB" >/dev/null 2>&1 || true;
       dropdb --if-exists "$FDB" >/dev/null 2>&1 || true' EXIT
 
 . "$(dirname "$0")/lib/loads.sh"
+. "$(dirname "$0")/lib/check.sh"
 
 # floor_sql NAME TABLE COLUMNS QUERY: exports what a load wrote (QUERY, in
 # $DB) and prints a script that COPYs it into TABLE of $FDB, user triggers off
@@ -59,7 +58,6 @@ CREATE TABLE plain_connections (operator text, imei bigint PRIMARY KEY, connecte
 CREATE TABLE plain_daily (operator text, imei bigint PRIMARY KEY, connected_at timestamptz);
 CREATE TABLE plain_devices (application_id bigint, model text, imei_1 bigint PRIMARY KEY,
                             imei_2 bigint, imei_3 bigint, imei_4 bigint);
-CREATE TABLE plain_blocklist (imei bigint PRIMARY KEY, listed_on date, reason text);
 SQL
 
 # Operator report: 14-digit IMEI bodies (a network form), all unknown.
@@ -93,25 +91,8 @@ out.write("application_id,model,imei_1,imei_2,imei_3,imei_4\n")
 for i in range(int(sys.argv[1])):
     out.write("1,Phone,%s,%s,,\n" % (luhn("86%012d" % (2 * i)), luhn("86%012d" % (2 * i + 1))))
 PY
-# The block list: even lines name the white IMEIs 37..., odd lines new ones 38...
-/usr/bin/python3 - "$BLOCK_LINES" > "$work/blocklist.csv" <<'PY'
-import sys
-def luhn(body):
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return body + str((10 - total % 10) % 10)
-out = sys.stdout
-out.write("imei,listed_on,reason\n")
-for i in range(int(sys.argv[1])):
-    body = ("37%012d" if i % 2 == 0 else "38%012d") % (i // 2 + 1)
-    out.write("%s,2026-03-%02d,%s\n" % (luhn(body), i % 28 + 1, ("lost", "stolen", "")[i % 3]))
-PY
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "files: connections $LINES lines, daily $LINES lines (95 % known), devices $DEVICE_LINES lines, block list $BLOCK_LINES lines (half known white)"
+echo "files: connections $LINES lines, daily $LINES lines (95 % known), devices $DEVICE_LINES lines"
 
 last_import() {
     psql_db -At -c "SELECT import_id FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1"
@@ -180,21 +161,39 @@ read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
 results+=("$(line "upload_devices, dual-SIM:" "$load_s" "$load_kb" "$plain_s" "$floor_s")")
 echo "${results[-1]}"
 
-# 5. the block list: half of it known white IMEIs (entered white by an
-# INSERT through the registry's triggers, not timed), half new
-psql_db -c "WITH i AS (INSERT INTO imei_registry.imports (importer) VALUES ('bench importer')
-                 RETURNING import_id)
-    INSERT INTO imei_registry.registry (imei, status, reason, import_id)
-    SELECT imei_registry.imei_from_body((37000000000000 + g)::text), 'white', 'lawful_import',
-           (SELECT import_id FROM i)
-    FROM generate_series(1, ($BLOCK_LINES + 1) / 2) g" -c "VACUUM ANALYZE imei_registry.registry"
+# 5. a block list, half of its lines known white IMEIs (made white here, as
+# set-up, with the triggers off: in both databases), half new ones
+half=$((LINES / 2))
+for db in "$DB" "$FDB"; do
+    psql_in "$db" <<SQL
+ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;
+INSERT INTO imei_registry.registry (imei, status, reason)
+SELECT imei_registry.imei_from_body((37000000000000 + g)::text), 'white', 'lawful_import'
+FROM generate_series(1, $half) g;
+ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;
+VACUUM ANALYZE imei_registry.registry;
+SQL
+done
+psql_db -c "CREATE TABLE plain_blocklist (imei bigint PRIMARY KEY, listed_on date, reason text)"
+psql_db -c "\\copy (SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN 37000000000000 ELSE 38000000000000 END) + (g + 1) / 2)::text)::text AS imei, '2026-11-30' AS listed_on, 'stolen, GSMA' AS reason FROM generate_series(1, $((2 * half))) g) to '$work/blocklist.csv' with (format csv, header true)"
 copy_sql "$work/blocklist.csv" plain_blocklist > "$work/plain.sql"
 copy_sql "$work/blocklist.csv" imei_registry.upload_blocklist > "$work/load.sql"
 read -r plain_s _ < <(timed "$DB" "$work/plain.sql")
 read -r load_s load_kb < <(timed "$DB" "$work/load.sql")
 id=$(last_import); report_import "$id"
-{ floor_sql reg_block imei_registry.registry "$REG_COLS" \
-      "SELECT $REG_COLS FROM imei_registry.registry WHERE import_id = $id"
+# the floor: the same status change of the known rows (one UPDATE, as the
+# load wrote them), the new rows and every history row COPYed, triggers off
+read -r bl_reason bl_note < <(psql_db -At -F ' ' -c "SELECT reason, replace(note, ' ', '~')
+    FROM imei_registry.registry WHERE import_id = $id LIMIT 1")
+{ printf 'BEGIN;\nALTER TABLE imei_registry.registry DISABLE TRIGGER USER;\n'
+  printf "UPDATE imei_registry.registry SET status = 'black', reason = %s, note = %s, import_id = %s, since = now()\n" \
+      "\$q\$$bl_reason\$q\$" "\$q\$${bl_note//\~/ }\$q\$" "$id"
+  printf "WHERE imei BETWEEN imei_registry.imei_from_body('37000000000001') AND imei_registry.imei_from_body('%s');\n" \
+      "$((37000000000000 + half))"
+  printf 'ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;\nCOMMIT;\n'
+  floor_sql reg_block imei_registry.registry "$REG_COLS" \
+      "SELECT $REG_COLS FROM imei_registry.registry WHERE import_id = $id
+       AND imei OPERATOR(pg_catalog.>=) imei_registry.imei_from_body('38000000000001')"
   floor_sql hist_block imei_registry.history "$HIST_COLS" \
       "SELECT $HIST_COLS FROM imei_registry.history WHERE import_id = $id"; } > "$work/floor.sql"
 read -r floor_s _ < <(timed "$FDB" "$work/floor.sql")
@@ -216,14 +215,6 @@ cat > "$work/rc_known.sql" <<SQL
 \\set n random(1, $LINES)
 SELECT imei_registry.report_connection(imei_registry.imei_from_body((35000000000000 + :n)::text), 'kcell', now());
 SQL
-cat > "$work/pk.sql" <<SQL
-\\set n random(1, $LINES)
-SELECT status, reason, since, grey_last_day FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) imei_registry.imei_from_body((35000000000000 + :n)::text);
-SQL
-cat > "$work/check.sql" <<SQL
-\\set n random(1, $LINES)
-SELECT * FROM imei_registry.check_imei(imei_registry.imei_from_body((35000000000000 + :n)::text));
-SQL
 psql_db -c 'VACUUM ANALYZE imei_registry.registry' -c CHECKPOINT
 tps() {
     pgbench -n -M prepared -c "$1" -j "$1" -T "$PGB_SECONDS" -f "$2" "$DB" 2>/dev/null |
@@ -237,11 +228,12 @@ for c in 1 2; do
         "$c" "$ins" "$new" "$(echo "$ins / $new" | bc -l)" "$known" "$(echo "$ins / $known" | bc -l)")")
     echo "${results[-1]}"
 done
-pk=$(tps 2 "$work/pk.sql"); ck=$(tps 2 "$work/check.sql")
-results+=("$(printf 'check_imei, 2 clients: PK lookup %7.0f tps  check_imei %7.0f tps  (check/PK %.2f)' \
-    "$pk" "$ck" "$(echo "$ck / $pk" | bc -l)")")
+# the rows of the daily report: grey, all past their last day (connected in
+# April-May 2026), so check_imei() also asks for each whether a pending
+# application holds it
+results+=("$(check_vs_pk "$DB" 35000000000000 "$LINES" 2 "$PGB_SECONDS")")
 echo "${results[-1]}"
 
 echo
-echo "summary ($LINES / $DEVICE_LINES / $BLOCK_LINES lines; load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo "summary ($LINES / $DEVICE_LINES lines; load average now $(cut -d' ' -f1-3 /proc/loadavg)):"
 printf '%s\n' "${results[@]}"

@@ -4,10 +4,13 @@
 # Measures, best of ROUNDS, interleaved:
 #   COPY of N IMEIs into imei PRIMARY KEY / bigint PRIMARY KEY / text domain
 #   (regex + SQL Luhn) PRIMARY KEY; text -> imei vs text -> bigint casts;
-#   index sizes.  Prints times and ratios; asserts nothing.
+#   LOOKUPS indexed lookups (one executor run each, as a prepared query) in
+#   the imei and the bigint key; index sizes.  Prints times and ratios;
+#   asserts nothing.
 set -euo pipefail
 N=${N:-2000000}
 ROUNDS=${ROUNDS:-3}
+LOOKUPS=${LOOKUPS:-200000}
 DB=bench_imei
 FILE=/tmp/imei_bench_$$.txt
 trap 'rm -f "$FILE"' EXIT
@@ -64,11 +67,27 @@ done
 cast_imei=$(printf '%s' "$cast_imei" | best)
 cast_bigint=$(printf '%s' "$cast_bigint" | best)
 
+# An indexed lookup per PL/pgSQL loop iteration: a cached plan, one executor
+# run each, which looks the "=" operator's function up (src/int64_ops.c).
+# The keys come from the table itself, read the same way for both.
+lookup_sql() {
+    printf 'DO $$ DECLARE k %s; BEGIN FOR k IN SELECT imei FROM %s LIMIT %d LOOP PERFORM 1 FROM %s WHERE imei = k; END LOOP; END $$' \
+        "$2" "$1" "$LOOKUPS" "$1"
+}
+q -c "VACUUM ANALYZE t_imei" -c "VACUUM ANALYZE t_bigint"
+look_imei=""; look_bigint=""
+for ((r = 1; r <= ROUNDS; r++)); do
+    look_imei+="$(ms "$(lookup_sql t_imei imei_registry.imei)")"$'\n'
+    look_bigint+="$(ms "$(lookup_sql t_bigint bigint)")"$'\n'
+done
+look_imei=$(printf '%s' "$look_imei" | best)
+look_bigint=$(printf '%s' "$look_bigint" | best)
+
 read -r idx_imei idx_bigint idx_text < <(q -F ' ' -c "SELECT pg_relation_size('t_imei_pkey'),
     pg_relation_size('t_bigint_pkey'), pg_relation_size('t_text_pkey')")
 
 awk -v n="$N" -v ci="$copy_imei" -v cb="$copy_bigint" -v ct="$copy_text" \
-    -v xi="$cast_imei" -v xb="$cast_bigint" \
+    -v xi="$cast_imei" -v xb="$cast_bigint" -v lk="$LOOKUPS" -v li="$look_imei" -v lb="$look_bigint" \
     -v ii="$idx_imei" -v ib="$idx_bigint" -v it="$idx_text" 'BEGIN {
     printf "imei benchmark, N = %d IMEIs, best of rounds\n", n
     printf "COPY into PRIMARY KEY:  imei %.0f ms   bigint %.0f ms   text domain %.0f ms\n", ci, cb, ct
@@ -76,6 +95,7 @@ awk -v n="$N" -v ci="$copy_imei" -v cb="$copy_bigint" -v ct="$copy_text" \
     printf "  text domain / imei = %.2f   (target >= 3)\n", ct / ci
     printf "cast text -> imei %.0f ms, text -> bigint %.0f ms: ratio %.2f\n", xi, xb, xi / xb
     printf "  imei casts per second: %.0f\n", n / (xi / 1000)
+    printf "indexed lookups (%d): imei %.0f ms, bigint %.0f ms: ratio %.2f   (target <= 1.10)\n", lk, li, lb, li / lb
     printf "primary key size: imei %d, bigint %d, text domain %d bytes (imei / bigint = %.2f)\n", ii, ib, it, ii / ib
 }'
 dropdb "$DB"

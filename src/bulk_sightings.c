@@ -28,6 +28,7 @@
 
 #include "bulk_connections.h"
 #include "bulk_sightings.h"
+#include "sightings_write.h"
 #include "subscriber.h"
 
 bool
@@ -90,11 +91,22 @@ sightings_record(Oid imei_type, int n, const Imei *imeis, const Subscriber *subs
 	Datum	   *d_imsi = palloc(n * sizeof(Datum));
 	Datum	   *d_msisdn = palloc(n * sizeof(Datum));
 	Datum	   *d_at = palloc(n * sizeof(Datum));
+	int64	   *imsis = palloc(n * sizeof(int64));
+	int64	   *msisdns = palloc(n * sizeof(int64));
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	Datum		v[5];
 	int			rc;
 	uint64		i;
+
+	/* record_sightings()'s own path, straight from here (sightings_write.c) */
+	for (i = 0; i < (uint64) n; i++)
+	{
+		imsis[i] = subs[i].imsi;
+		msisdns[i] = subs[i].msisdn;	/* 0: none */
+	}
+	if (sightings_write(n, imeis, imsis, msisdns, operators, ats, changed))
+		return;
 
 	if (plan_sightings == NULL || plan_imei_type != imei_type)
 	{

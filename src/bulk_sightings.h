@@ -32,8 +32,9 @@ extern bool sightings_parse_subscriber(RowResult *r, HeapTuple tuple, TupleDesc 
 									   Subscriber *sub);
 
 /*
- * The sightings of n reports with an IMSI, in one statement
- * (record_sightings()), in the caller's SPI connection; no (IMEI, IMSI,
+ * The sightings of n reports with an IMSI, by record_sightings()'s writer
+ * (sightings_write.c), or by record_sightings() in the caller's SPI
+ * connection for a table that writer does not write; no (IMEI, IMSI,
  * MSISDN, operator) twice.  changed[i]: report i set a new day.
  */
 extern void sightings_record(Oid imei_type, int n, const Imei *imeis,

@@ -101,6 +101,13 @@ static const RelationSpec specs[EXT_NRELATIONS] = {
 	[EXT_UPLOAD_SIGHTINGS] = {"upload_sightings", true, 5, {
 			{"operator", CT_TEXT}, {"imei", CT_TEXT}, {"connected_at", CT_TEXT},
 			{"imsi", CT_TEXT}, {"msisdn", CT_TEXT}}},
+	[EXT_SIGHTINGS] = {"sightings", true, SIGHT_NCOLUMNS, {
+			[SIGHT_IMEI] = {"imei", CT_IMEI},
+			[SIGHT_IMSI] = {"imsi", CT_INT8},
+			[SIGHT_MSISDN] = {"msisdn", CT_INT8},
+			[SIGHT_MONTH] = {"month", CT_DATE},
+			[SIGHT_DAYS] = {"days", CT_INT4},
+			[SIGHT_OPERATOR] = {"operator", CT_TEXT}}},
 };
 
 /* What this backend knows; InvalidOid: not looked up (or forgotten) */

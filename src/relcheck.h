@@ -23,6 +23,7 @@ typedef enum ExtRelation
 	EXT_UPLOAD_BLOCKLIST,
 	EXT_UPLOAD_DEVICES,
 	EXT_UPLOAD_SIGHTINGS,
+	EXT_SIGHTINGS,
 	EXT_NRELATIONS
 } ExtRelation;
 
@@ -48,6 +49,18 @@ enum
 	REG_FIRST_SEEN_AT,
 	REG_FIRST_OPERATOR,
 	REG_NCOLUMNS
+};
+
+/* ... of the sightings (all of them, in order) */
+enum
+{
+	SIGHT_IMEI,
+	SIGHT_IMSI,
+	SIGHT_MSISDN,
+	SIGHT_MONTH,
+	SIGHT_DAYS,
+	SIGHT_OPERATOR,
+	SIGHT_NCOLUMNS
 };
 
 /* ... and of the history */

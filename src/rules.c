@@ -18,9 +18,14 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
@@ -31,10 +36,12 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "grey.h"
@@ -429,93 +436,181 @@ rules_before_start(TimestampTz connected_at)
 
 /* ---- the hold of a pending application ---- */
 
-static Oid	applications_owner = InvalidOid;
-static Oid	applications_relid = InvalidOid;
-static SPIPlanPtr hold_plan = NULL;
-static Oid	hold_imei_type = InvalidOid;
+/*
+ * The relations the hold reads, found once per backend in the extension's
+ * schema and forgotten on a relcache invalidation of any of them: the IMEIs
+ * of applications through their index on imei, and the applications
+ * through their primary key.
+ */
+typedef struct HoldRelations
+{
+	Oid			imeis;			/* application_imeis */
+	Oid			imeis_by_imei;	/* application_imeis_imei */
+	AttrNumber	imei_att;
+	AttrNumber	application_att;
+	Oid			applications;
+	Oid			applications_pkey;
+	AttrNumber	state_att;
+	AttrNumber	submitted_at_att;
+} HoldRelations;
+
+static HoldRelations hold = {InvalidOid};
 
 static void
 forget_applications(Datum arg, Oid relid)
 {
-	if (!OidIsValid(relid) || relid == applications_relid)
-		applications_relid = InvalidOid;
+	if (!OidIsValid(relid) || relid == hold.imeis || relid == hold.imeis_by_imei ||
+		relid == hold.applications || relid == hold.applications_pkey)
+		hold.imeis = InvalidOid;
 }
 
-/*
- * Read as the owner of imei_registry.applications (the check's callers have
- * no right on it), with a saved, fully qualified statement.
- */
-bool
-rules_application_holds(Imei imei, DateADT grey_last_day)
+/* The attribute number of a column, or an error naming it */
+static AttrNumber
+hold_column(Oid relid, const char *name, Oid type)
+{
+	AttrNumber	att = get_attnum(relid, name);
+
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("imei_registry.%s has no column \"%s\" of the type the grey period's hold reads",
+						get_rel_name(relid), name)));
+	return att;
+}
+
+/* Is idx a btree whose first key is rel's column att? */
+static Relation
+hold_index_open(Oid idxid, Oid relid, AttrNumber att)
+{
+	Relation	idx = index_open(idxid, AccessShareLock);
+
+	if (idx->rd_index->indrelid != relid || idx->rd_rel->relam != BTREE_AM_OID ||
+		idx->rd_index->indkey.values[0] != att)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index \"%s\" is not the btree that the grey period's hold reads",
+						RelationGetRelationName(idx))));
+	return idx;
+}
+
+static void
+find_hold_relations(void)
 {
 	static bool callback_registered = false;
-	Oid			save_userid;
-	int			save_sec_context;
-	Datum		args[4];
-	bool		held;
+	Oid			ns;
+	HoldRelations h;
+	const char *missing = NULL;
 
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(forget_applications, (Datum) 0);
 		callback_registered = true;
 	}
-	if (!OidIsValid(applications_relid))
+	if (OidIsValid(hold.imeis))
+		return;
+	ns = get_namespace_oid("imei_registry", false);
+	h.imeis = get_relname_relid("application_imeis", ns);
+	h.imeis_by_imei = get_relname_relid("application_imeis_imei", ns);
+	h.applications = get_relname_relid("applications", ns);
+	h.applications_pkey = get_relname_relid("applications_pkey", ns);
+	if (!OidIsValid(h.imeis))
+		missing = "application_imeis";
+	else if (!OidIsValid(h.imeis_by_imei))
+		missing = "application_imeis_imei";
+	else if (!OidIsValid(h.applications))
+		missing = "applications";
+	else if (!OidIsValid(h.applications_pkey))
+		missing = "applications_pkey";
+	if (missing)
+		elog(ERROR, "imei_registry: relation imei_registry.%s does not exist", missing);
+	h.imei_att = get_attnum(h.imeis, "imei");
+	if (h.imei_att == InvalidAttrNumber)
+		elog(ERROR, "imei_registry: imei_registry.application_imeis has no column imei");
+	h.application_att = hold_column(h.imeis, "application_id", INT8OID);
+	h.state_att = hold_column(h.applications, "state", TEXTOID);
+	h.submitted_at_att = hold_column(h.applications, "submitted_at", TIMESTAMPTZOID);
+	hold = h;
+}
+
+/*
+ * Is a grey IMEI past its last day held by a pending application: one that
+ * lists it, is still submitted, was submitted by its last day, and not
+ * longer ago than imei_registry.application_hold_days?  One probe of the
+ * IMEIs of applications by their index (most IMEIs have none) and one of
+ * the primary key of applications per application found, with the index
+ * AM as check_imei() does: no statement, and no right needed on the
+ * tables (the check's callers have none).
+ */
+bool
+rules_application_holds(Imei imei, DateADT grey_last_day)
+{
+	HoldRelations h;
+	Relation	imeis;
+	Relation	by_imei;
+	Relation	apps = NULL;
+	Relation	apps_pkey = NULL;
+	IndexScanDesc scan;
+	IndexScanDesc app_scan = NULL;
+	TupleTableSlot *slot;
+	TupleTableSlot *app_slot = NULL;
+	ScanKeyData key;
+	Snapshot	snapshot = GetActiveSnapshot();
+	DateADT		today = almaty_today();
+	bool		held = false;
+
+	find_hold_relations();
+	h = hold;					/* a copy: opening may forget it */
+	imeis = table_open(h.imeis, AccessShareLock);
+	by_imei = hold_index_open(h.imeis_by_imei, h.imeis, h.imei_att);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, ImeiGetDatum(imei));
+	scan = index_beginscan(imeis, by_imei, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(imeis, NULL);
+	while (!held && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
-		HeapTuple	tup;
-		Oid			relid = get_relname_relid("applications",
-											  get_namespace_oid("imei_registry", false));
+		bool		isnull;
+		Datum		app = slot_getattr(slot, h.application_att, &isnull);
+		ScanKeyData app_key;
 
-		if (!OidIsValid(relid))
-			elog(ERROR, "imei_registry: relation imei_registry.applications does not exist");
-		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for relation %u", relid);
-		applications_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		ReleaseSysCache(tup);
-		if (hold_plan != NULL)
-			SPI_freeplan(hold_plan);
-		hold_plan = NULL;
-		hold_imei_type = DatumGetObjectId(DirectFunctionCall1(regtypein,
-															  CStringGetDatum("imei_registry.imei")));
-		applications_relid = relid;
+		if (isnull)
+			continue;
+		if (apps == NULL)
+		{
+			apps = table_open(h.applications, AccessShareLock);
+			apps_pkey = hold_index_open(h.applications_pkey, h.applications,
+										get_attnum(h.applications, "id"));
+			app_scan = index_beginscan(apps, apps_pkey, snapshot, 1, 0);
+			app_slot = table_slot_create(apps, NULL);
+		}
+		ScanKeyInit(&app_key, 1, BTEqualStrategyNumber, F_INT8EQ, app);
+		index_rescan(app_scan, &app_key, 1, NULL, 0);
+		if (index_getnext_slot(app_scan, ForwardScanDirection, app_slot))
+		{
+			Datum		state = slot_getattr(app_slot, h.state_att, &isnull);
+			Datum		at;
+			DateADT		submitted_on;
+
+			if (isnull || strcmp(TextDatumGetCString(state), "submitted") != 0)
+				continue;
+			at = slot_getattr(app_slot, h.submitted_at_att, &isnull);
+			if (isnull)
+				continue;
+			submitted_on = almaty_local_date(DatumGetTimestampTz(at));
+			held = submitted_on <= grey_last_day &&
+				today <= submitted_on + imei_application_hold_days;
+		}
 	}
-
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(applications_owner,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "imei_registry: SPI_connect failed");
-	if (hold_plan == NULL)
+	if (apps != NULL)
 	{
-		Oid			argtypes[4] = {hold_imei_type, DATEOID, DATEOID, INT4OID};
-		SPIPlanPtr	p;
-
-		p = SPI_prepare("SELECT FROM imei_registry.application_imeis i"
-						" JOIN imei_registry.applications a"
-						"   ON a.id OPERATOR(pg_catalog.=) i.application_id"
-						" WHERE i.imei OPERATOR(pg_catalog.=) $1"
-						"   AND a.state OPERATOR(pg_catalog.=) 'submitted'"
-						"   AND imei_registry.local_date(a.submitted_at) OPERATOR(pg_catalog.<=) $2"
-						"   AND $3 OPERATOR(pg_catalog.<=)"
-						"       (imei_registry.local_date(a.submitted_at) OPERATOR(pg_catalog.+) $4)"
-						" LIMIT 1",
-						4, argtypes);
-		if (p == NULL)
-			elog(ERROR, "imei_registry: SPI_prepare failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		hold_plan = p;
+		ExecDropSingleTupleTableSlot(app_slot);
+		index_endscan(app_scan);
+		index_close(apps_pkey, AccessShareLock);
+		table_close(apps, AccessShareLock);
 	}
-	args[0] = ImeiGetDatum(imei);
-	args[1] = DateADTGetDatum(grey_last_day);
-	args[2] = DateADTGetDatum(almaty_today());
-	args[3] = Int32GetDatum(imei_application_hold_days);
-	if (SPI_execute_plan(hold_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "imei_registry: reading imei_registry.applications failed");
-	held = SPI_processed > 0;
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(by_imei, AccessShareLock);
+	table_close(imeis, AccessShareLock);
 	return held;
 }
 

@@ -39,7 +39,9 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "mb/pg_wchar.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
@@ -50,6 +52,7 @@
 #include "utils/xid8.h"
 
 #include "grey.h"
+#include "history_insert.h"
 #include "guc.h"
 #include "imei.h"
 #include "operators.h"
@@ -190,6 +193,8 @@ typedef struct StoredCauses
 static Oid	cause_plans_imei_type = InvalidOid;
 static SPIPlanPtr plan_import = NULL;
 static SPIPlanPtr plan_application = NULL;
+static SPIPlanPtr plan_listed = NULL;
+static SPIPlanPtr plan_listed_all = NULL;
 
 /*
  * lawful_import rows of one statement usually share their import: the last
@@ -197,16 +202,47 @@ static SPIPlanPtr plan_application = NULL;
  */
 static int64 import_found = -1;
 
+/*
+ * The rows of one statement that cite an application (a decision's UPDATE
+ * of 20,000 IMEIs) share it: its facts are read once per statement, and the
+ * IMEIs it lists are read once, as a set, when a second row asks; the first
+ * row probes for its own IMEI.  "One statement" is one command id of this
+ * transaction: a write in between (a trigger's, say) makes a new one, and
+ * the facts are read again.  Kept until the (sub)transaction ends.  The
+ * application row is this transaction's own (approved in it), so no other
+ * transaction changes it meanwhile.
+ */
+typedef struct ApplicationFacts
+{
+	bool		valid;
+	int64		id;
+	CommandId	cid;
+	bool		found;
+	char	   *state;
+	bool		this_transaction;	/* its row was written by this transaction */
+	char	   *method;
+	bool		goods_declaration;
+	bool		probed;			/* a row of the statement probed for its IMEI */
+	HTAB	   *listed;			/* the IMEIs it lists (NULL: not read yet) */
+} ApplicationFacts;
+
+static ApplicationFacts app_facts;
+static MemoryContext app_facts_context = NULL;
+
 static void
-forget_import_found(void)
+forget_causes_found(void)
 {
 	import_found = -1;
+	app_facts.valid = false;
+	app_facts.listed = NULL;
+	/* the context is a child of TopTransactionContext: it goes with it */
+	app_facts_context = NULL;
 }
 
 static void
 cause_xact_callback(XactEvent event, void *arg)
 {
-	forget_import_found();
+	forget_causes_found();
 }
 
 static void
@@ -214,8 +250,28 @@ cause_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
-		forget_import_found();
+		forget_causes_found();
 }
+
+static SPIPlanPtr
+keep_plan(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+	if (p == NULL || SPI_keepplan(p) != 0)
+		elog(ERROR, "registry_transition: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	return p;
+}
+
+/*
+ * What lists an IMEI in an application: one of its IMEIs, and for a board
+ * replacement also the new IMEI of one of its replacements.
+ */
+#define APPLICATION_LISTS(imei) \
+	" EXISTS (SELECT FROM imei_registry.application_replacements rp" \
+	"  WHERE rp.application_id OPERATOR(pg_catalog.=) a.id" \
+	"  AND rp.new_imei OPERATOR(pg_catalog.=) " imei ")"
 
 static void
 prepare_cause_plans(Oid imei_type)
@@ -223,7 +279,9 @@ prepare_cause_plans(Oid imei_type)
 	static bool callbacks_registered = false;
 	Oid			a1[1] = {INT8OID};
 	Oid			a2[2] = {INT8OID, imei_type};
-	SPIPlanPtr	p;
+	SPIPlanPtr *plans[] = {&plan_import, &plan_application, &plan_listed,
+	&plan_listed_all};
+	int			i;
 
 	if (!callbacks_registered)
 	{
@@ -233,46 +291,152 @@ prepare_cause_plans(Oid imei_type)
 	}
 	if (cause_plans_imei_type == imei_type)
 		return;
-	if (plan_import)
-		SPI_freeplan(plan_import);
-	if (plan_application)
-		SPI_freeplan(plan_application);
-	plan_import = plan_application = NULL;
+	for (i = 0; i < lengthof(plans); i++)
+	{
+		if (*plans[i])
+			SPI_freeplan(*plans[i]);
+		*plans[i] = NULL;
+	}
 	cause_plans_imei_type = InvalidOid;
 
 	/* an importer's registration: not the imports row of a COPY */
-	p = SPI_prepare("SELECT 1 FROM imei_registry.imports i"
-					" WHERE i.import_id OPERATOR(pg_catalog.=) $1"
-					" AND i.target IS NULL", 1, a1);
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "registry_transition: SPI_prepare failed: %s",
-			 SPI_result_code_string(SPI_result));
-	plan_import = p;
+	plan_import = keep_plan("SELECT 1 FROM imei_registry.imports i"
+							" WHERE i.import_id OPERATOR(pg_catalog.=) $1"
+							" AND i.target IS NULL", 1, a1);
+
+	/* its state, the transaction that wrote it last, its kind */
+	plan_application = keep_plan("SELECT a.state, a.xmin, a.method,"
+								 " EXISTS (SELECT FROM imei_registry.application_documents d"
+								 "  WHERE d.application_id OPERATOR(pg_catalog.=) a.id"
+								 "  AND d.type OPERATOR(pg_catalog.=) 'goods_declaration')"
+								 " FROM imei_registry.applications a"
+								 " WHERE a.id OPERATOR(pg_catalog.=) $1", 1, a1);
 
 	/*
-	 * Its state, the transaction that wrote it last, does it list the IMEI.
-	 * The IMEI is looked up through application_imeis_imei: "+ 0" keeps the
-	 * planner off the primary key, whose prefix application_id matches
-	 * every IMEI of a large application (one probe per row, not a scan).
+	 * Does it list one IMEI.  The IMEI is looked up through
+	 * application_imeis_imei: "+ 0" keeps the planner off the primary key,
+	 * whose prefix application_id matches every IMEI of a large application
+	 * (one probe, not a scan).
 	 */
-	p = SPI_prepare("SELECT a.state, a.xmin, a.method,"
-					" EXISTS (SELECT FROM imei_registry.application_imeis ai"
-					"  WHERE ai.imei OPERATOR(pg_catalog.=) $2"
-					"  AND (ai.application_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) a.id)"
-					" AND (a.method OPERATOR(pg_catalog.<>) 'board_replacement'"
-					"  OR EXISTS (SELECT FROM imei_registry.application_replacements rp"
-					"   WHERE rp.application_id OPERATOR(pg_catalog.=) a.id"
-					"   AND rp.new_imei OPERATOR(pg_catalog.=) $2)),"
-					" EXISTS (SELECT FROM imei_registry.application_documents d"
-					"  WHERE d.application_id OPERATOR(pg_catalog.=) a.id"
-					"  AND d.type OPERATOR(pg_catalog.=) 'goods_declaration')"
-					" FROM imei_registry.applications a"
-					" WHERE a.id OPERATOR(pg_catalog.=) $1", 2, a2);
-	if (p == NULL || SPI_keepplan(p) != 0)
-		elog(ERROR, "registry_transition: SPI_prepare failed: %s",
-			 SPI_result_code_string(SPI_result));
-	plan_application = p;
+	plan_listed = keep_plan("SELECT EXISTS (SELECT FROM imei_registry.application_imeis ai"
+							"  WHERE ai.imei OPERATOR(pg_catalog.=) $2"
+							"  AND (ai.application_id OPERATOR(pg_catalog.+) 0) OPERATOR(pg_catalog.=) a.id)"
+							" AND (a.method OPERATOR(pg_catalog.<>) 'board_replacement' OR"
+							APPLICATION_LISTS("$2") ")"
+							" FROM imei_registry.applications a"
+							" WHERE a.id OPERATOR(pg_catalog.=) $1", 2, a2);
+
+	/* every IMEI it lists, as the same condition */
+	plan_listed_all = keep_plan("SELECT ai.imei FROM imei_registry.applications a"
+								" JOIN imei_registry.application_imeis ai"
+								"  ON ai.application_id OPERATOR(pg_catalog.=) a.id"
+								" WHERE a.id OPERATOR(pg_catalog.=) $1 AND ai.imei IS NOT NULL"
+								" AND (a.method OPERATOR(pg_catalog.<>) 'board_replacement' OR"
+								APPLICATION_LISTS("ai.imei") ")", 1, a1);
 	cause_plans_imei_type = imei_type;
+}
+
+static void
+execute_cause_plan(SPIPlanPtr plan, Datum *args)
+{
+	int			ret = SPI_execute_plan(plan, args, NULL, false, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "registry_transition: SPI_execute_plan failed: %s",
+			 SPI_result_code_string(ret));
+}
+
+/* The facts of application id for this statement (SPI connected) */
+static ApplicationFacts *
+application_facts(int64 id)
+{
+	CommandId	cid = GetCurrentCommandId(false);
+	Datum		args[1];
+	MemoryContext old;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+
+	if (app_facts.valid && app_facts.id == id && app_facts.cid == cid)
+		return &app_facts;
+
+	if (app_facts_context == NULL)
+		app_facts_context = AllocSetContextCreate(TopTransactionContext,
+												  "imei_registry application facts",
+												  ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(app_facts_context);
+	app_facts.valid = false;
+	app_facts.probed = false;
+	app_facts.listed = NULL;
+
+	args[0] = Int64GetDatum(id);
+	execute_cause_plan(plan_application, args);
+	old = MemoryContextSwitchTo(app_facts_context);
+	app_facts.found = SPI_processed > 0;
+	if (app_facts.found)
+	{
+		tup = SPI_tuptable->vals[0];
+		desc = SPI_tuptable->tupdesc;
+		app_facts.state = SPI_getvalue(tup, desc, 1);
+		app_facts.this_transaction =
+			TransactionIdIsCurrentTransactionId(DatumGetTransactionId(SPI_getbinval(tup, desc, 2, &isnull)));
+		app_facts.method = SPI_getvalue(tup, desc, 3);
+		app_facts.goods_declaration = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+	}
+	MemoryContextSwitchTo(old);
+	app_facts.id = id;
+	app_facts.cid = cid;
+	app_facts.valid = true;
+	return &app_facts;
+}
+
+/*
+ * Does the application list the IMEI: the first row of a statement that
+ * asks probes for its own IMEI, the next one reads the set (SPI connected).
+ */
+static bool
+application_lists(ApplicationFacts *facts, Imei imei)
+{
+	Datum		args[2];
+	bool		isnull;
+	bool		found;
+	uint64		i;
+
+	args[0] = Int64GetDatum(facts->id);
+	if (!facts->probed)
+	{
+		facts->probed = true;
+		args[1] = ImeiGetDatum(imei);
+		execute_cause_plan(plan_listed, args);
+		return SPI_processed > 0 &&
+			DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull));
+	}
+	if (facts->listed == NULL)
+	{
+		HASHCTL		ctl;
+		HTAB	   *listed;
+
+		execute_cause_plan(plan_listed_all, args);
+		ctl.keysize = sizeof(Imei);
+		ctl.entrysize = sizeof(Imei);
+		ctl.hcxt = app_facts_context;
+		listed = hash_create("imei_registry listed IMEIs",
+							 Max(SPI_processed, 16), &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			Imei		value = DatumGetImei(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc,
+														   1, &isnull));
+
+			(void) hash_search(listed, &value, HASH_ENTER, NULL);
+		}
+		facts->listed = listed;
+	}
+	(void) hash_search(facts->listed, &imei, HASH_FIND, &found);
+	return found;
 }
 
 static void
@@ -294,6 +458,47 @@ no_cause(Imei imei, RegStatus from, RegStatus to, const char *reason,
 }
 
 /*
+ * The application a change cites (application_id) is approved in this
+ * transaction, lists the IMEI, and is of the kind the rule names.  SPI is
+ * connected unless the facts have the set of listed IMEIs.
+ */
+static void
+check_application(ApplicationFacts *facts, const TransitionRule *rule,
+				  Imei imei, RegStatus from)
+{
+	const char *reason = rule->reason;
+	long long	id = (long long) facts->id;
+
+	if (!facts->found)
+		no_cause(imei, from, rule->to, reason,
+				 psprintf("There is no application %lld.", id));
+	if (strcmp(facts->state, "approved") != 0)
+		no_cause(imei, from, rule->to, reason,
+				 psprintf("Application %lld is %s, not approved.", id, facts->state));
+	if (!facts->this_transaction)
+		no_cause(imei, from, rule->to, reason,
+				 psprintf("Application %lld was not approved in this transaction: an approval changes its IMEIs when it is decided.",
+						  id));
+	if (!application_lists(facts, imei))
+		no_cause(imei, from, rule->to, reason,
+				 strcmp(facts->method, "board_replacement") == 0 ?
+				 psprintf("Application %lld does not list IMEI %s as the new IMEI of a board replacement.",
+						  id, imei_string(imei)) :
+				 psprintf("Application %lld does not list IMEI %s.",
+						  id, imei_string(imei)));
+	if ((rule->conditions & RULE_COMMERCIAL_IMPORT) &&
+		(strcmp(facts->method, "commercial_import") != 0 || !facts->goods_declaration))
+		no_cause(imei, from, rule->to, reason,
+				 psprintf("Reason \"%s\" makes a grey IMEI white only by a commercial-import application with a goods declaration; application %lld is not one.",
+						  reason, id));
+	if ((rule->conditions & RULE_BOARD_REPLACEMENT) &&
+		strcmp(facts->method, "board_replacement") != 0)
+		no_cause(imei, from, rule->to, reason,
+				 psprintf("Reason \"%s\" starts a new IMEI white only as the new IMEI of a board replacement; application %lld is a %s.",
+						  reason, id, facts->method));
+}
+
+/*
  * A reason whose entry names a cause that needs a look-up (RULE_IMPORT,
  * RULE_APPLICATION in rules.c) needs that cause to exist, and to be of the
  * kind the entry names (RULE_COMMERCIAL_IMPORT, RULE_BOARD_REPLACEMENT).  The
@@ -307,9 +512,9 @@ check_cause(Relation rel, int att_imei, const TransitionRule *rule, Imei imei,
 	const char *reason = rule->reason;
 	Oid			save_userid;
 	int			save_sec_context;
-	Datum		args[2];
-	int			ret;
+	Datum		args[1];
 	bool		need_import;
+	bool		need_application;
 
 	if (rule->conditions & RULE_IMPORT)
 	{
@@ -329,8 +534,17 @@ check_cause(Relation rel, int att_imei, const TransitionRule *rule, Imei imei,
 							  reason));
 	}
 	need_import = (rule->conditions & RULE_IMPORT) && c->import_id != import_found;
-	if (!need_import && !(rule->conditions & RULE_APPLICATION))
+	need_application = (rule->conditions & RULE_APPLICATION) != 0;
+	if (!need_import && !need_application)
 		return;
+
+	/* a statement's later rows: the facts and the set are at hand */
+	if (!need_import && app_facts.valid && app_facts.id == c->application_id &&
+		app_facts.cid == GetCurrentCommandId(false) && app_facts.listed != NULL)
+	{
+		check_application(&app_facts, rule, imei, from);
+		return;
+	}
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(rel->rd_rel->relowner,
@@ -342,70 +556,24 @@ check_cause(Relation rel, int att_imei, const TransitionRule *rule, Imei imei,
 	if (need_import)
 	{
 		args[0] = Int64GetDatum(c->import_id);
-		ret = SPI_execute_plan(plan_import, args, NULL, false, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "registry_transition: SPI_execute_plan failed: %s",
-				 SPI_result_code_string(ret));
+		execute_cause_plan(plan_import, args);
 		if (SPI_processed == 0)
 			no_cause(imei, from, rule->to, reason,
 					 psprintf("Import %lld is not an importer's registration in imei_registry.imports.",
 							  (long long) c->import_id));
 		import_found = c->import_id;
 	}
-	if (rule->conditions & RULE_APPLICATION)
-	{
-		bool		isnull;
-		HeapTuple	tup;
-		TupleDesc	desc;
-		char	   *state;
-		TransactionId xmin;
-		bool		listed;
-
-		args[0] = Int64GetDatum(c->application_id);
-		args[1] = ImeiGetDatum(imei);
-		ret = SPI_execute_plan(plan_application, args, NULL, false, 1);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "registry_transition: SPI_execute_plan failed: %s",
-				 SPI_result_code_string(ret));
-		if (SPI_processed == 0)
-			no_cause(imei, from, rule->to, reason,
-					 psprintf("There is no application %lld.",
-							  (long long) c->application_id));
-		tup = SPI_tuptable->vals[0];
-		desc = SPI_tuptable->tupdesc;
-		state = SPI_getvalue(tup, desc, 1);
-		xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 2, &isnull));
-		listed = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
-		if (strcmp(state, "approved") != 0 ||
-			!TransactionIdIsCurrentTransactionId(xmin))
-			no_cause(imei, from, rule->to, reason,
-					 strcmp(state, "approved") != 0 ?
-					 psprintf("Application %lld is %s, not approved.",
-							  (long long) c->application_id, state) :
-					 psprintf("Application %lld was not approved in this transaction: an approval changes its IMEIs when it is decided.",
-							  (long long) c->application_id));
-		if (!listed)
-			no_cause(imei, from, rule->to, reason,
-					 strcmp(SPI_getvalue(tup, desc, 3), "board_replacement") == 0 ?
-					 psprintf("Application %lld does not list IMEI %s as the new IMEI of a board replacement.",
-							  (long long) c->application_id, imei_string(imei)) :
-					 psprintf("Application %lld does not list IMEI %s.",
-							  (long long) c->application_id, imei_string(imei)));
-		if ((rule->conditions & RULE_COMMERCIAL_IMPORT) &&
-			(strcmp(SPI_getvalue(tup, desc, 3), "commercial_import") != 0 ||
-			 !DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull))))
-			no_cause(imei, from, rule->to, reason,
-					 psprintf("Reason \"%s\" makes a grey IMEI white only by a commercial-import application with a goods declaration; application %lld is not one.",
-							  reason, (long long) c->application_id));
-		if ((rule->conditions & RULE_BOARD_REPLACEMENT) &&
-			strcmp(SPI_getvalue(tup, desc, 3), "board_replacement") != 0)
-			no_cause(imei, from, rule->to, reason,
-					 psprintf("Reason \"%s\" starts a new IMEI white only as the new IMEI of a board replacement; application %lld is a %s.",
-							  reason, (long long) c->application_id,
-							  SPI_getvalue(tup, desc, 3)));
-	}
+	if (need_application)
+		check_application(application_facts(c->application_id), rule, imei, from);
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
+
+	/*
+	 * The look-ups' own step of the command counter (SPI's, before its
+	 * first query in this statement) is no write: the facts stay.
+	 */
+	if (app_facts.valid)
+		app_facts.cid = GetCurrentCommandId(false);
 }
 
 /* A note longer than the registry keeps: 22001, naming the IMEI and the limit */
@@ -855,12 +1023,124 @@ static const char *const history_sql[2] = {
 };
 
 /*
- * The new versions of the rows whose status an UPDATE changed, plus their
- * old status as from_status: a tuplestore registered for SPI as
- * "changed_rows".  A grey row that kept its status and reason but whose
- * first connection moved earlier is there too, as the history-only change
- * earlier_connection, made now.  Returns it (the caller ends it) and its
- * row count.
+ * The columns of the history's source rows, as registry_history hands them
+ * on: the registry's, then from_status (NULL for a new row).
+ */
+static const char *const source_cols[] = {"imei", "status", "reason", "since",
+	"application_id", "import_id", "note", "first_seen_at", "first_operator",
+"grey_last_day"};
+static const int source_regcols[lengthof(source_cols)] = {REG_IMEI, REG_STATUS,
+	REG_REASON, REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE,
+REG_FIRST_SEEN_AT, REG_FIRST_OPERATOR, REG_GREY_LAST_DAY};
+
+#define NSOURCE (lengthof(source_cols) + 1)
+
+typedef void (*HistorySink) (void *arg, Datum *values, bool *nulls);
+
+/*
+ * Hands each row of the statement that needs a history row to sink, as
+ * NSOURCE values: for an INSERT every new row; for an UPDATE the new
+ * versions of the rows whose status it changed, with their old status as
+ * from_status -- and a grey row that kept its status and reason but whose
+ * first connection moved earlier, as the history-only change
+ * earlier_connection, made now.  Returns how many.
+ */
+static uint64
+history_rows_each(TriggerData *trigdata, HistorySink sink, void *arg)
+{
+	TupleDesc	reldesc = RelationGetDescr(trigdata->tg_relation);
+	const AttrNumber *reg = ext_columns(trigdata->tg_relation, EXT_REGISTRY,
+										"registry_history");
+	int			atts[lengthof(source_cols)];
+	int			att_status = reg[REG_STATUS];
+	int			att_reason = reg[REG_REASON];
+	int			att_imei = reg[REG_IMEI];
+	int			att_seen = reg[REG_FIRST_SEEN_AT];
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	TupleTableSlot *oldslot = NULL;
+	TupleTableSlot *newslot;
+	uint64		n = 0;
+	int			i;
+
+	for (i = 0; i < lengthof(source_cols); i++)
+		atts[i] = reg[source_regcols[i]];
+	newslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(trigdata->tg_newtable);
+	if (!is_insert)
+	{
+		oldslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
+		tuplestore_rescan(trigdata->tg_oldtable);
+	}
+	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, newslot))
+	{
+		Datum		values[NSOURCE];
+		bool		nulls[NSOURCE];
+		bool		isnull;
+		bool		oldnull;
+		Datum		oldstatus = (Datum) 0;
+		Datum		oldseen;
+		bool		earlier = false;
+
+		if (!is_insert)
+		{
+			if (!tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, oldslot) ||
+				DatumGetImei(slot_getattr(oldslot, att_imei, &isnull)) !=
+				DatumGetImei(slot_getattr(newslot, att_imei, &isnull)))
+				elog(ERROR, "registry_history: old and new rows out of step");
+			oldstatus = slot_getattr(oldslot, att_status, &isnull);
+			if (DatumGetObjectId(oldstatus) ==
+				DatumGetObjectId(slot_getattr(newslot, att_status, &isnull)) &&
+				DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
+													 slot_getattr(oldslot, att_reason, &isnull),
+													 slot_getattr(newslot, att_reason, &isnull))))
+			{
+				/* neither status nor reason changed: did the period move? */
+				oldseen = slot_getattr(oldslot, att_seen, &oldnull);
+				if (!oldnull &&
+					DatumGetTimestampTz(slot_getattr(newslot, att_seen, &isnull)) <
+					DatumGetTimestampTz(oldseen))
+					earlier = true;
+				else
+					continue;
+			}
+		}
+		for (i = 0; i < lengthof(source_cols); i++)
+			values[i] = slot_getattr(newslot, atts[i], &nulls[i]);
+		if (earlier)
+		{
+			values[2] = CStringGetTextDatum("earlier_connection");
+			values[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+		}
+		values[lengthof(source_cols)] = oldstatus;
+		nulls[lengthof(source_cols)] = is_insert;
+		sink(arg, values, nulls);
+		n++;
+	}
+	if (oldslot)
+		ExecDropSingleTupleTableSlot(oldslot);
+	ExecDropSingleTupleTableSlot(newslot);
+	return n;
+}
+
+/* The INSERT statement's source: a tuplestore registered as "changed_rows" */
+typedef struct ChangedRows
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+} ChangedRows;
+
+static void
+changed_rows_sink(void *arg, Datum *values, bool *nulls)
+{
+	ChangedRows *c = arg;
+
+	tuplestore_putvalues(c->store, c->desc, values, nulls);
+}
+
+/*
+ * The rows of an UPDATE that need a history row (history_rows_each), in a
+ * tuplestore registered for SPI as "changed_rows".  Returns it (the caller
+ * ends it) and its row count.
  */
 static Tuplestorestate *
 register_changed_rows(TriggerData *trigdata, uint64 *count)
@@ -868,99 +1148,65 @@ register_changed_rows(TriggerData *trigdata, uint64 *count)
 	TupleDesc	reldesc = RelationGetDescr(trigdata->tg_relation);
 	const AttrNumber *reg = ext_columns(trigdata->tg_relation, EXT_REGISTRY,
 										"registry_history");
-	const char *const cols[] = {"imei", "status", "reason", "since",
-	"application_id", "import_id", "note", "first_seen_at", "first_operator",
-	"grey_last_day"};
-	const int	regcols[lengthof(cols)] = {REG_IMEI, REG_STATUS, REG_REASON,
-		REG_SINCE, REG_APPLICATION_ID, REG_IMPORT_ID, REG_NOTE, REG_FIRST_SEEN_AT,
-		REG_FIRST_OPERATOR, REG_GREY_LAST_DAY};
-	int			atts[lengthof(cols)];
-	int			att_status = reg[REG_STATUS];
-	int			att_reason = reg[REG_REASON];
-	int			att_imei = reg[REG_IMEI];
-	int			att_seen = reg[REG_FIRST_SEEN_AT];
-	TupleDesc	desc;
-	Tuplestorestate *changed;
-	TupleTableSlot *oldslot;
-	TupleTableSlot *newslot;
+	ChangedRows c;
 	EphemeralNamedRelation enr;
-	uint64		n = 0;
+	uint64		n;
 	int			i;
 	int			ret;
 
-	desc = CreateTemplateTupleDesc(lengthof(cols) + 1);
-	for (i = 0; i < lengthof(cols); i++)
-	{
-		atts[i] = reg[regcols[i]];
-		TupleDescInitEntry(desc, i + 1, cols[i],
-						   TupleDescAttr(reldesc, atts[i] - 1)->atttypid, -1, 0);
-	}
-	TupleDescInitEntry(desc, lengthof(cols) + 1, "from_status",
-					   TupleDescAttr(reldesc, att_status - 1)->atttypid, -1, 0);
-
-	changed = tuplestore_begin_heap(false, false, work_mem);
-	oldslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
-	newslot = MakeSingleTupleTableSlot(reldesc, &TTSOpsMinimalTuple);
-	tuplestore_rescan(trigdata->tg_oldtable);
-	tuplestore_rescan(trigdata->tg_newtable);
-	while (tuplestore_gettupleslot(trigdata->tg_newtable, true, false, newslot))
-	{
-		Datum		values[lengthof(cols) + 1];
-		bool		nulls[lengthof(cols) + 1];
-		bool		isnull;
-		bool		oldnull;
-		Datum		oldstatus;
-		Datum		oldseen;
-		bool		earlier = false;
-
-		if (!tuplestore_gettupleslot(trigdata->tg_oldtable, true, false, oldslot) ||
-			DatumGetImei(slot_getattr(oldslot, att_imei, &isnull)) !=
-			DatumGetImei(slot_getattr(newslot, att_imei, &isnull)))
-			elog(ERROR, "registry_history: old and new rows out of step");
-		oldstatus = slot_getattr(oldslot, att_status, &isnull);
-		if (DatumGetObjectId(oldstatus) ==
-			DatumGetObjectId(slot_getattr(newslot, att_status, &isnull)) &&
-			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID,
-												 slot_getattr(oldslot, att_reason, &isnull),
-												 slot_getattr(newslot, att_reason, &isnull))))
-		{
-			/* neither status nor reason changed: did the period move? */
-			oldseen = slot_getattr(oldslot, att_seen, &oldnull);
-			if (!oldnull &&
-				DatumGetTimestampTz(slot_getattr(newslot, att_seen, &isnull)) <
-				DatumGetTimestampTz(oldseen))
-				earlier = true;
-			else
-				continue;
-		}
-		for (i = 0; i < lengthof(cols); i++)
-			values[i] = slot_getattr(newslot, atts[i], &nulls[i]);
-		if (earlier)
-		{
-			values[2] = CStringGetTextDatum("earlier_connection");
-			values[3] = TimestampTzGetDatum(GetCurrentTimestamp());
-		}
-		values[lengthof(cols)] = oldstatus;
-		nulls[lengthof(cols)] = false;
-		tuplestore_putvalues(changed, desc, values, nulls);
-		n++;
-	}
-	ExecDropSingleTupleTableSlot(oldslot);
-	ExecDropSingleTupleTableSlot(newslot);
+	c.desc = CreateTemplateTupleDesc(NSOURCE);
+	for (i = 0; i < lengthof(source_cols); i++)
+		TupleDescInitEntry(c.desc, i + 1, source_cols[i],
+						   TupleDescAttr(reldesc, reg[source_regcols[i]] - 1)->atttypid,
+						   -1, 0);
+	TupleDescInitEntry(c.desc, NSOURCE, "from_status",
+					   TupleDescAttr(reldesc, reg[REG_STATUS] - 1)->atttypid, -1, 0);
+	c.store = tuplestore_begin_heap(false, false, work_mem);
+	n = history_rows_each(trigdata, changed_rows_sink, &c);
 
 	enr = palloc0(sizeof(EphemeralNamedRelationData));
 	enr->md.name = "changed_rows";
 	enr->md.reliddesc = InvalidOid;
-	enr->md.tupdesc = desc;
+	enr->md.tupdesc = c.desc;
 	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
 	enr->md.enrtuples = n;
-	enr->reldata = changed;
+	enr->reldata = c.store;
 	ret = SPI_register_relation(enr);
 	if (ret != SPI_OK_REL_REGISTER)
 		elog(ERROR, "registry_history: SPI_register_relation failed: %s",
 			 SPI_result_code_string(ret));
 	*count = n;
-	return changed;
+	return c.store;
+}
+
+/* The multi-insert path's sink: the history row of a source row */
+typedef struct WriterSink
+{
+	HistoryWriter *writer;
+	Datum		actor;
+} WriterSink;
+
+static void
+writer_sink(void *arg, Datum *v, bool *isnull)
+{
+	WriterSink *w = arg;
+	/* history column <- source column (source_cols, then from_status) */
+	static const int from[HC_NCOLUMNS] = {
+		[HC_IMEI] = 0, [HC_FROM_STATUS] = NSOURCE - 1, [HC_TO_STATUS] = 1,
+		[HC_REASON] = 2, [HC_ACTOR] = -1, [HC_CHANGED_AT] = 3,
+		[HC_APPLICATION_ID] = 4, [HC_IMPORT_ID] = 5, [HC_NOTE] = 6,
+		[HC_FIRST_SEEN_AT] = 7, [HC_FIRST_OPERATOR] = 8, [HC_GREY_LAST_DAY] = 9
+	};
+	Datum		values[HC_NCOLUMNS];
+	bool		nulls[HC_NCOLUMNS];
+	int			c;
+
+	for (c = 0; c < HC_NCOLUMNS; c++)
+	{
+		values[c] = from[c] < 0 ? w->actor : v[from[c]];
+		nulls[c] = from[c] < 0 ? false : isnull[from[c]];
+	}
+	history_writer_add(w->writer, values, nulls);
 }
 
 /*
@@ -1030,6 +1276,7 @@ registry_history(PG_FUNCTION_ARGS)
 	Oid			save_userid;
 	int			save_sec_context;
 	int			save_nestlevel;
+	WriterSink	sink;
 
 	trigger_require(trigdata, "registry_history", TRIG_INSERT | TRIG_UPDATE,
 					false, false);
@@ -1054,6 +1301,29 @@ registry_history(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(rel->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
+
+	/* the multi-insert path (history_insert.c), when the history allows it */
+	sink.writer = history_writer_open();
+	if (sink.writer != NULL)
+	{
+		sink.actor = args[0];
+		/* history_insert_guard lets only this writer through */
+		registry_writing_history = true;
+		PG_TRY();
+		{
+			(void) history_rows_each(trigdata, writer_sink, &sink);
+			history_writer_end(sink.writer);
+		}
+		PG_FINALLY();
+		{
+			registry_writing_history = false;
+		}
+		PG_END_TRY();
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		return PointerGetDatum(NULL);
+	}
+
+	/* else one INSERT ... SELECT, planned once */
 	save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,

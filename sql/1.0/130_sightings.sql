@@ -62,6 +62,19 @@ $$;
 COMMENT ON FUNCTION imei_registry.sighting_days(date, integer) IS
     'the local dates (Asia/Almaty) that a sightings row''s days bitmask marks';
 
+-- The writer's own path (src/sightings_write.c): a primary-key probe per
+-- report, the days updated only when the day is new, the new rows in one
+-- multi-insert; NULL when the table is not one it writes (a site's
+-- trigger, a column added, a distributed table).  Internal.
+CREATE FUNCTION imei_registry.sightings_write_direct(
+    imeis imei_registry.imei[], imsis bigint[], msisdns bigint[],
+    operators text[], connected_at timestamptz[])
+RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'sightings_write_direct'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION imei_registry.sightings_write_direct(imei_registry.imei[], bigint[], bigint[], text[], timestamptz[]) IS
+    'internal: record_sightings() written straight into the table; the positions that changed, NULL if the table is not one it writes';
+
 -- Operators' reports with a subscriber, set-wise: the one writer of
 -- sightings, behind report_connection() (one row) and a batch of a COPY into
 -- imei_registry.upload_sightings.  Row i is imeis[i] used by imsis[i]
@@ -69,9 +82,11 @@ COMMENT ON FUNCTION imei_registry.sighting_days(date, integer) IS
 -- connected_at[i]; no (imei, imsi, msisdn, operator, local month) twice.
 -- Its local day's bit is set in the month's row, which is added if new.
 -- Returns the positions of the rows that changed something (a new row or a
--- new day); a repeat of a known day changes nothing.  Internal: EXECUTE is
--- revoked from PUBLIC.  PL/pgSQL, not SQL, so that a distributed table
--- (Citus) can run it.
+-- new day); a repeat of a known day changes nothing.  The table as the
+-- extension made it is written by sightings_write_direct(); any other
+-- (a distributed one) by the INSERT ... ON CONFLICT DO UPDATE below, the
+-- same rule.  Internal: EXECUTE is revoked from PUBLIC.  PL/pgSQL, not
+-- SQL, so that a distributed table (Citus) can run it.
 CREATE FUNCTION imei_registry.record_sightings(
     imeis imei_registry.imei[], imsis bigint[], msisdns bigint[],
     operators text[], connected_at timestamptz[])
@@ -79,7 +94,15 @@ RETURNS TABLE (ord bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
+DECLARE
+    changed bigint[];
 BEGIN
+    changed := imei_registry.sightings_write_direct(imeis, imsis, msisdns, operators,
+                                                    connected_at);
+    IF changed IS NOT NULL THEN
+        RETURN QUERY SELECT c.ord FROM unnest(changed) AS c(ord);
+        RETURN;
+    END IF;
     RETURN QUERY
     WITH u AS (
         SELECT v.imei, v.imsi, coalesce(v.msisdn, 0) AS msisdn, v.operator, v.ord,

@@ -12,6 +12,7 @@ GRANT SELECT ON imei_registry.sightings TO imei_registry_operator;
 
 REVOKE EXECUTE ON FUNCTION
     imei_registry.record_sightings(imei_registry.imei[], bigint[], bigint[], text[], timestamptz[]),
+    imei_registry.sightings_write_direct(imei_registry.imei[], bigint[], bigint[], text[], timestamptz[]),
     imei_registry.my_operators()
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION imei_registry.my_operators() TO imei_registry_operator;

@@ -292,6 +292,28 @@ SELECT pg_temp.approved(pg_temp.t(3002), 'board_replacement') AS board_app \gset
 UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :board_app
  WHERE imei = pg_temp.t(3002);
 ROLLBACK;
+-- Many rows citing one application in one statement (a decision's UPDATE):
+-- the trigger reads the application once per statement and the IMEIs it
+-- lists as a set, and still refuses the row of an IMEI it does not list, in
+-- whatever row of the statement; a later statement reads the application
+-- again.
+BEGIN;
+SELECT count(pg_temp.make(n, 'grey')) AS made FROM generate_series(3020, 3024) n;
+SELECT pg_temp.approved(pg_temp.t(3020)) AS many_app \gset
+INSERT INTO application_imeis (application_id, device_ord, ord, imei_text, imei)
+SELECT :many_app, 1, n - 3019, pg_temp.t(n)::text, pg_temp.t(n) FROM generate_series(3021, 3023) n;
+SAVEPOINT s;
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :many_app
+ WHERE imei IN (SELECT pg_temp.t(n) FROM generate_series(3020, 3024) n);
+ROLLBACK TO s;
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :many_app
+ WHERE imei IN (SELECT pg_temp.t(n) FROM generate_series(3020, 3022) n);
+SELECT count(*) AS white FROM registry
+ WHERE imei IN (SELECT pg_temp.t(n) FROM generate_series(3020, 3024) n) AND status = 'white';
+UPDATE applications SET state = 'rejected' WHERE id = :many_app;
+UPDATE registry SET status = 'white', reason = 'application_approved', application_id = :many_app
+ WHERE imei = pg_temp.t(3023);
+ROLLBACK;
 \set VERBOSITY terse
 UPDATE registry SET status = 'white', reason = 'application_approved',
        application_id = pg_temp.approved(pg_temp.t(3002))

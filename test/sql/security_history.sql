@@ -113,6 +113,30 @@ SELECT imei_registry.block(regress_sec.t(5), 'counterfeit');
 RESET ROLE;
 SELECT * FROM regress_sec.truth WHERE n = 5;
 
+-- 6. Two writers of the history rows: the multi-insert path
+-- (src/history_insert.c) and, when the history has a row trigger of the
+-- site's that that path would not run, the INSERT statement.  Both write
+-- the same true rows, and the site's trigger sees each of them.
+CREATE TABLE regress_sec.seen (imei imei_registry.imei, to_status imei_registry.status);
+CREATE FUNCTION regress_sec.seen() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO regress_sec.seen VALUES (NEW.imei, NEW.to_status); RETURN NULL; END $$;
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at, first_operator)
+SELECT regress_sec.t(n), 'grey', 'unverified', '2025-06-03 10:00+05', 'sec_beeline'
+FROM generate_series(40, 42) n;
+CREATE TRIGGER site_audit AFTER INSERT ON imei_registry.history
+    FOR EACH ROW EXECUTE FUNCTION regress_sec.seen();
+UPDATE imei_registry.registry SET status = 'black', reason = 'counterfeit'
+WHERE imei IN (SELECT regress_sec.t(n) FROM generate_series(40, 42) n);
+DROP TRIGGER site_audit ON imei_registry.history;
+SELECT imei_registry.imei_snr(imei)::int AS n, to_status FROM regress_sec.seen ORDER BY 1;
+SELECT imei_registry.imei_snr(h.imei)::int AS n, h.from_status, h.to_status, h.reason,
+       h.actor = session_user AS actor_true, h.first_seen_at, h.first_operator, h.grey_last_day,
+       h.xid IS NOT NULL AS has_xid
+FROM imei_registry.history h
+WHERE h.imei IN (SELECT regress_sec.t(n) FROM generate_series(40, 42) n)
+ORDER BY h.id;
+SELECT * FROM regress_sec.truth WHERE n BETWEEN 40 AND 42 ORDER BY n;
+
 -- After all this, every history row of the file is true.
 SELECT count(*) AS rows, bool_and(status_true AND reason_true AND changed_at_true) AS all_true
 FROM regress_sec.truth;

@@ -1,0 +1,333 @@
+/*
+ * history_insert.c
+ *		The history rows of a registry statement through the executor's
+ *		multi-insert path, as COPY writes them: no INSERT statement, no plan.
+ *
+ * registry_history (transitions.c) computes each history row, as it always
+ * has, and hands it here: its columns are stored as given, the others get
+ * their defaults (id from its identity, xid the writing transaction), the
+ * history's statement trigger runs (history_from_registry_only, which lets
+ * only the history trigger write), then the NOT NULL checks, one heap
+ * multi-insert per batch, and the index entries, unique key included.
+ *
+ * Only for the history as the extension made it: a local heap table with
+ * no row trigger that fires on INSERT in this mode and no AFTER INSERT
+ * trigger; otherwise (a site's own trigger, a distributed table)
+ * history_writer_begin() says no and the caller takes the INSERT statement.
+ * The defaults and the checks are planned once per backend and made again
+ * after any relcache invalidation of the history.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "nodes/execnodes.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "history_insert.h"
+#include "registry.h"
+#include "relcheck.h"
+
+#if PG_VERSION_NUM >= 160000
+#define insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#elif PG_VERSION_NUM >= 140000
+#define insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#else
+#define insert_index_tuples(rri, slot, estate) \
+	((estate)->es_result_relation_info = (rri), \
+	 ExecInsertIndexTuples((slot), (estate), false, NULL, NIL))
+#endif
+
+/* rows per heap multi-insert */
+#define HISTORY_BATCH 1000
+
+/* The history's columns the trigger fills, in HistoryColumn order */
+static const char *const filled[HC_NCOLUMNS] = {
+	"imei", "from_status", "to_status", "reason", "actor", "changed_at",
+	"application_id", "import_id", "note", "first_seen_at", "first_operator",
+	"grey_last_day"
+};
+
+/* What this backend knows of the history: see history_shape() */
+typedef struct HistoryShape
+{
+	Oid			relid;			/* InvalidOid: not known (or forgotten) */
+	bool		usable;			/* has the columns the writer fills */
+	MemoryContext context;
+	AttrNumber	atts[HC_NCOLUMNS];
+	int			ndefaults;
+	AttrNumber *default_atts;	/* the other columns that have a default */
+	ExprState **defaults;
+	ExprState **checks;			/* its CHECK constraints, if any */
+} HistoryShape;
+
+static HistoryShape shape;
+
+struct HistoryWriter
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	CommandId	cid;
+	BulkInsertState bistate;
+	TupleTableSlot *slots[HISTORY_BATCH];
+	int			nslots;
+	int			nmade;			/* slots made so far (they are reused) */
+};
+
+static void
+forget_shape(Datum arg, Oid relid)
+{
+	/* freed at the next use: a writer may be using it right now */
+	if (!OidIsValid(relid) || relid == shape.relid)
+		shape.relid = InvalidOid;
+}
+
+/*
+ * Is the history as the extension made it, for this writer: a local heap
+ * table, our columns, no generated column, and no trigger of its that this
+ * path would have to run but its BEFORE INSERT statement trigger?  Row
+ * triggers are looked at as they fire now (history_stamp_xid fires only in
+ * replica mode, where the registry's history trigger does not).
+ */
+static bool
+history_usable(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		return false;
+	/* Citus keeps a distributed table's rows elsewhere: its executor's path */
+	if (OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+		return false;
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped && TupleDescAttr(desc, i)->attgenerated)
+			return false;
+	if (td == NULL)
+		return true;
+	if (td->trig_insert_after_row || td->trig_insert_instead_row ||
+		td->trig_insert_after_statement || td->trig_insert_new_table)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (!TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_INSERT(t->tgtype))
+			continue;
+		/* would it fire now (commands/trigger.c's TriggerEnabled)? */
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA ?
+			(t->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+			 t->tgenabled == TRIGGER_FIRES_ALWAYS) :
+			(t->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
+			 t->tgenabled == TRIGGER_FIRES_ALWAYS))
+			return false;
+	}
+	return true;
+}
+
+/* The shape of rel (the history), made again if rel is not the one known */
+static HistoryShape *
+history_shape(Relation rel)
+{
+	static bool callback_registered = false;
+	TupleDesc	desc = RelationGetDescr(rel);
+	TupleConstr *constr = desc->constr;
+	MemoryContext old;
+	int			i;
+	int			c;
+
+	if (shape.relid == RelationGetRelid(rel))
+		return &shape;
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_shape, (Datum) 0);
+		callback_registered = true;
+	}
+	if (shape.context != NULL)
+		MemoryContextDelete(shape.context);
+	memset(&shape, 0, sizeof(shape));
+	shape.context = AllocSetContextCreate(CacheMemoryContext,
+										  "imei_registry history shape",
+										  ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(shape.context);
+	shape.usable = true;
+	for (c = 0; c < HC_NCOLUMNS && shape.usable; c++)
+	{
+		shape.atts[c] = InvalidAttrNumber;
+		for (i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(desc, i)->attname), filled[c]) == 0)
+				shape.atts[c] = i + 1;
+		if (shape.atts[c] == InvalidAttrNumber)
+			shape.usable = false;
+	}
+	if (shape.usable)
+	{
+		shape.default_atts = palloc(desc->natts * sizeof(AttrNumber));
+		shape.defaults = palloc(desc->natts * sizeof(ExprState *));
+		for (i = 0; i < desc->natts; i++)
+		{
+			Node	   *def;
+			bool		is_filled = false;
+
+			if (TupleDescAttr(desc, i)->attisdropped)
+				continue;
+			for (c = 0; c < HC_NCOLUMNS; c++)
+				if (shape.atts[c] == i + 1)
+					is_filled = true;
+			if (is_filled || (def = build_column_default(rel, i + 1)) == NULL)
+				continue;
+			shape.default_atts[shape.ndefaults] = i + 1;
+			shape.defaults[shape.ndefaults] =
+				ExecInitExpr(expression_planner((Expr *) def), NULL);
+			shape.ndefaults++;
+		}
+		if (constr != NULL && constr->num_check > 0)
+		{
+			shape.checks = palloc(constr->num_check * sizeof(ExprState *));
+			for (i = 0; i < constr->num_check; i++)
+				shape.checks[i] =
+					ExecInitExpr(expression_planner((Expr *) stringToNode(constr->check[i].ccbin)),
+								 NULL);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	shape.relid = RelationGetRelid(rel);
+	return &shape;
+}
+
+HistoryWriter *
+history_writer_open(void)
+{
+	Oid			relid = ext_relation_oid(EXT_HISTORY);
+	Relation	rel;
+	HistoryWriter *w;
+
+	if (!OidIsValid(relid))
+		return NULL;
+	rel = table_open(relid, RowExclusiveLock);
+	(void) ext_columns(rel, EXT_HISTORY, "registry_history");
+	/* its triggers as they fire now; its columns as known */
+	if (!history_usable(rel) || !history_shape(rel)->usable)
+	{
+		table_close(rel, RowExclusiveLock);
+		return NULL;
+	}
+	w = palloc0(sizeof(HistoryWriter));
+	w->rel = rel;
+	return w;
+}
+
+/* Before the first row: the insert's statement, its trigger fired */
+static void
+history_writer_start(HistoryWriter *w)
+{
+	/* a statement of its own, as SPI runs one */
+	CommandCounterIncrement();
+	w->cid = GetCurrentCommandId(true);
+	w->estate = CreateExecutorState();
+	w->estate->es_output_cid = w->cid;
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 0, NULL, 0);
+	ExecOpenIndices(w->rri, false);
+	w->rri->ri_ConstraintExprs = shape.checks;
+	/* a ring of buffers, as COPY, for full batches (none for a few rows) */
+	w->bistate = NULL;
+
+	/* history_from_registry_only: the caller says that it is writing */
+	ExecBSInsertTriggers(w->estate, w->rri);
+}
+
+static void
+history_writer_flush(HistoryWriter *w)
+{
+	int			i;
+
+	if (w->nslots == 0)
+		return;
+	if (w->bistate == NULL && w->nslots == HISTORY_BATCH)
+		w->bistate = GetBulkInsertState();
+	table_multi_insert(w->rel, w->slots, w->nslots, w->cid, 0, w->bistate);
+	for (i = 0; i < w->nslots; i++)
+	{
+		if (w->rri->ri_NumIndices > 0)
+			list_free(insert_index_tuples(w->rri, w->slots[i], w->estate));
+	}
+	w->nslots = 0;
+}
+
+void
+history_writer_add(HistoryWriter *w, const Datum *values, const bool *nulls)
+{
+	TupleDesc	desc = RelationGetDescr(w->rel);
+	ExprContext *econtext;
+	TupleTableSlot *slot;
+	MemoryContext old;
+	int			c;
+
+	if (w->estate == NULL)
+		history_writer_start(w);
+	econtext = GetPerTupleExprContext(w->estate);
+	ResetPerTupleExprContext(w->estate);
+	if (w->nslots == w->nmade)
+		w->slots[w->nmade++] = table_slot_create(w->rel, &w->estate->es_tupleTable);
+	slot = w->slots[w->nslots];
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
+	for (c = 0; c < HC_NCOLUMNS; c++)
+	{
+		slot->tts_values[shape.atts[c] - 1] = values[c];
+		slot->tts_isnull[shape.atts[c] - 1] = nulls[c];
+	}
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
+	for (c = 0; c < shape.ndefaults; c++)
+	{
+		AttrNumber	att = shape.default_atts[c];
+
+		slot->tts_values[att - 1] = ExecEvalExpr(shape.defaults[c], econtext,
+												 &slot->tts_isnull[att - 1]);
+	}
+	MemoryContextSwitchTo(old);
+	ExecStoreVirtualTuple(slot);
+	/* the slot's own copy: the values given may go with the caller's row */
+	ExecMaterializeSlot(slot);
+	if (desc->constr)
+		ExecConstraints(w->rri, slot, w->estate);
+	if (++w->nslots == HISTORY_BATCH)
+		history_writer_flush(w);
+}
+
+void
+history_writer_end(HistoryWriter *w)
+{
+	if (w->estate != NULL)
+	{
+		history_writer_flush(w);
+		if (w->bistate)
+			FreeBulkInsertState(w->bistate);
+		ExecCloseIndices(w->rri);
+		ExecResetTupleTable(w->estate->es_tupleTable, false);
+		FreeExecutorState(w->estate);
+	}
+	table_close(w->rel, NoLock);
+	pfree(w);
+}
