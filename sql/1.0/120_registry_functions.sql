@@ -368,11 +368,17 @@ COMMENT ON FUNCTION imei_registry.register_import(imei_registry.imei[], text, te
 -- (application_holds()): then grey, days_left 0, application_pending.
 -- In C (src/check.c): one index probe, no SQL.  It reads the table without
 -- a privilege check of its own, so EXECUTE on it is the gate; it is not
--- SECURITY DEFINER and resolves no name through search_path.
-CREATE FUNCTION imei_registry.check_imei(imei imei_registry.imei,
-    OUT status imei_registry.status, OUT reason text, OUT since timestamptz,
-    OUT grey_last_day date, OUT days_left integer,
-    OUT application_pending boolean)
+-- SECURITY DEFINER and resolves no name through search_path.  Its row is
+-- a named type, not OUT parameters: the executor builds an OUT parameter
+-- list's row type from pg_proc at every execution of a query that calls
+-- the function (about a third of a check's cost), a named type's comes
+-- from the type cache.
+CREATE TYPE imei_registry.check_result AS (
+    status imei_registry.status, reason text, since timestamptz,
+    grey_last_day date, days_left integer, application_pending boolean);
+COMMENT ON TYPE imei_registry.check_result IS 'the row check_imei() answers';
+CREATE FUNCTION imei_registry.check_imei(imei imei_registry.imei)
+RETURNS imei_registry.check_result
 AS 'MODULE_PATHNAME', 'check_imei'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION imei_registry.check_imei(imei_registry.imei) IS
