@@ -181,6 +181,88 @@ decode_datetime(const char *s, struct pg_tm *tm, fsec_t *fsec, int *tz)
 	return dtype == DTK_DATE;
 }
 
+/* n decimal digits at s, or -1 */
+static int
+digits(const char *s, int n)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * The spelling operators' files use, read without the general parser:
+ * YYYY-MM-DD, a space or T, HH:MM[:SS[.ffffff]], and an explicit offset (Z,
+ * +HH, +HHMM or +HH:MM).  Decoding a line's timestamp with ParseDateTime()
+ * and DecodeDateTime() was a tenth of a daily load's instructions.  Any
+ * other text, and any value this would not take exactly as timestamptz_in
+ * takes it (a leap second, 24:00, a zone name, no offset: the session's
+ * TimeZone), returns false and goes to the general path, which is the one
+ * that decides.
+ */
+static bool
+parse_iso_with_offset(const char *s, struct pg_tm *tm, fsec_t *fsec, int *tz)
+{
+	const char *p = s;
+	int			sign;
+	int			oh,
+				om = 0;
+
+	memset(tm, 0, sizeof(*tm));
+	*fsec = 0;
+	if ((tm->tm_year = digits(p, 4)) < 1 || p[4] != '-' ||
+		(tm->tm_mon = digits(p + 5, 2)) < 1 || tm->tm_mon > MONTHS_PER_YEAR ||
+		p[7] != '-' || (tm->tm_mday = digits(p + 8, 2)) < 1 ||
+		tm->tm_mday > day_tab[isleap(tm->tm_year)][tm->tm_mon - 1] ||
+		(p[10] != ' ' && p[10] != 'T') ||
+		(tm->tm_hour = digits(p + 11, 2)) < 0 || tm->tm_hour > 23 ||
+		p[13] != ':' || (tm->tm_min = digits(p + 14, 2)) < 0 || tm->tm_min > 59)
+		return false;
+	p += 16;
+	if (*p == ':')
+	{
+		if ((tm->tm_sec = digits(p + 1, 2)) < 0 || tm->tm_sec > 59)
+			return false;
+		p += 3;
+		if (*p == '.')
+		{
+			int			scale = 100000;
+
+			if (p[1] < '0' || p[1] > '9')
+				return false;
+			for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			{
+				if (scale == 0)
+					return false;	/* more than microseconds: rounding */
+				*fsec += (*p - '0') * scale;
+			}
+		}
+	}
+	if (*p == 'Z' && p[1] == '\0')
+	{
+		*tz = 0;
+		return true;
+	}
+	if (*p != '+' && *p != '-')
+		return false;
+	sign = (*p == '+') ? -1 : 1;	/* tz counts seconds west of Greenwich */
+	if ((oh = digits(p + 1, 2)) < 0 || oh > MAX_TZDISP_HOUR)
+		return false;
+	p += 3;
+	if (*p == ':')
+		p++;
+	if (*p != '\0' && ((om = digits(p, 2)) < 0 || om > 59 || p[2] != '\0'))
+		return false;
+	*tz = sign * (oh * SECS_PER_HOUR + om * SECS_PER_MINUTE);
+	return true;
+}
+
 bool
 bulk_parse_timestamptz(RowResult *r, const char *s, const char *column,
 					   TimestampTz *result)
@@ -189,6 +271,9 @@ bulk_parse_timestamptz(RowResult *r, const char *s, const char *column,
 	fsec_t		fsec;
 	int			tz = 0;
 
+	if (parse_iso_with_offset(s, &tt, &fsec, &tz) &&
+		tm2timestamp(&tt, fsec, &tz, result) == 0)
+		return true;
 	if (decode_datetime(s, &tt, &fsec, &tz) &&
 		tm2timestamp(&tt, fsec, &tz, result) == 0)
 		return true;

@@ -12,6 +12,10 @@
  * one writer, shared with report_connection()).  A visitor's row touches
  * nothing else.  The row is loaded if either changed something, already
  * present if neither did.
+ *
+ * The target's routine is at the end of this file; the check of the first
+ * three columns and the connections of a batch are upload_connections'
+ * (bulk_connections.c).
  */
 #include "compat.h"
 
@@ -22,6 +26,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "bulk_connections.h"
 #include "bulk_sightings.h"
 #include "sightings_write.h"
 #include "subscriber.h"
@@ -148,3 +153,99 @@ sightings_record(Oid imei_type, int n, const Imei *imeis, const Subscriber *subs
 		changed[ord - 1] = true;
 	}
 }
+
+/* ---- the target ---- */
+
+/* A row of upload_sightings in the batch */
+typedef struct SightingRow
+{
+	ReportRow	report;			/* first: a connection to report_flush() */
+	Subscriber	sub;
+} SightingRow;
+
+/*
+ * operator, imei, connected_at, imsi, msisdn: checked as upload_connections
+ * checks its columns, the subscriber between the time and the operator.
+ */
+static void
+load_sighting(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc)
+{
+	ReportValues v;
+	Subscriber	sub;
+	SightingRow *row;
+
+	if (!report_parse(r, tuple, desc, &v) ||
+		!sightings_parse_subscriber(r, tuple, desc, &sub))
+		return;
+	row = (SightingRow *) report_queue(load, r, tuple, desc, &v);
+	if (row != NULL)
+		row->sub = sub;
+}
+
+/*
+ * A batch of upload_sightings: the sightings of the rows with an IMSI in
+ * one statement (sightings_record()), then the home subscribers' rows and
+ * those without an IMSI as connections.  A visitor's row is loaded if its
+ * sighting set a new day, else already present.  No IMEI twice in a batch,
+ * so no sighting's key either.
+ */
+static void
+flush_sightings(BulkLoad *load)
+{
+	int			n = load->nbatch;
+	Imei	   *imeis = palloc(n * sizeof(Imei));
+	Subscriber *subs = palloc(n * sizeof(Subscriber));
+	Datum	   *ops = palloc(n * sizeof(Datum));
+	TimestampTz *ats = palloc(n * sizeof(TimestampTz));
+	bool	   *changed = palloc(n * sizeof(bool));
+	SightingRow **with_imsi = palloc(n * sizeof(SightingRow *));
+	ReportRow **home = palloc(n * sizeof(ReportRow *));
+	int			m = 0;
+	int			h = 0;
+	int			i;
+
+	report_sort_batch(load);
+	for (i = 0; i < n; i++)
+	{
+		SightingRow *row = (SightingRow *) bulk_batch_row(load, i);
+
+		row->report.sighted = false;
+		if (!row->sub.has_imsi)
+			continue;
+		with_imsi[m] = row;
+		imeis[m] = row->report.imei;
+		subs[m] = row->sub;
+		ops[m] = row->report.operator;
+		ats[m] = row->report.at;
+		m++;
+	}
+	if (m > 0)
+	{
+		bulk_spi_ensure();
+		sightings_record(bulk_imei_type(), m, imeis, subs, ops, ats, changed);
+		for (i = 0; i < m; i++)
+			with_imsi[i]->report.sighted = changed[i];
+	}
+	for (i = 0; i < n; i++)
+	{
+		SightingRow *row = (SightingRow *) bulk_batch_row(load, i);
+
+		if (row->sub.home)
+			home[h++] = &row->report;
+		else
+			report_settle(load, &row->report,
+						  row->report.sighted ? ROW_LOADED : ROW_PRESENT);
+	}
+	report_flush(load, home, h);
+}
+
+const BulkTargetRoutine bulk_sightings_target = {
+	.name = "upload_sightings",
+	.relation = EXT_UPLOAD_SIGHTINGS,
+	.ncolumns = 5,
+	.row_size = sizeof(SightingRow),
+	.keep_raw = false,			/* a report is never rejected once valid */
+	.begin = report_begin,
+	.load_row = load_sighting,
+	.flush = flush_sightings
+};

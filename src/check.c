@@ -213,11 +213,11 @@ check_imei(PG_FUNCTION_ARGS)
 			rules_status_of(DatumGetObjectId(result[0])) == ST_GREY)
 		{
 			DateADT		last = DatumGetDateADT(result[3]);
-			DateADT		today = almaty_today();
+			int			left = grey_days_left(last);
 
-			if (last >= today)
+			if (left >= 0)
 			{
-				result[4] = Int32GetDatum(last - today);
+				result[4] = Int32GetDatum(left);
 				nulls[4] = false;
 			}
 			else if (rules_application_holds(imei, last))

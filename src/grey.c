@@ -29,6 +29,7 @@
 PG_FUNCTION_INFO_V1(imei_local_date);
 PG_FUNCTION_INFO_V1(imei_grey_last_day);
 PG_FUNCTION_INFO_V1(imei_check_connected_at);
+PG_FUNCTION_INFO_V1(imei_grey_last_day_for);
 
 /*
  * The zone, looked up once per backend.  pg_tzset() keeps what it loads for
@@ -111,6 +112,13 @@ almaty_today(void)
 	return cached_day;
 }
 
+/* Days left of a grey period whose last day is last, today in Almaty */
+int
+grey_days_left(DateADT last)
+{
+	return last - almaty_today();
+}
+
 /* The first moment of a local date in Almaty */
 TimestampTz
 almaty_day_start(DateADT day)
@@ -184,4 +192,22 @@ Datum
 imei_grey_last_day(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATEADT(grey_last_day(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/*
+ * grey_last_day_for(days_left integer) -> date: the last day of the grey
+ * periods that have this many days left today (grey_days_left's inverse),
+ * so that a query finds them by the index on grey_last_day.
+ */
+Datum
+imei_grey_last_day_for(PG_FUNCTION_ARGS)
+{
+	int32		days_left = PG_GETARG_INT32(0);
+
+	if (days_left < 0 || days_left > 3650)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("days_left %d is out of range", days_left),
+				 errdetail("A grey IMEI has from 0 days left (its last day) to the length of its grey period, at most 3650 days.")));
+	PG_RETURN_DATEADT(almaty_today() + days_left);
 }

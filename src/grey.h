@@ -15,6 +15,13 @@ extern DateADT almaty_local_date(TimestampTz t);
 extern DateADT almaty_today(void);
 extern TimestampTz almaty_day_start(DateADT day);
 
+/*
+ * Days left of a grey period that ends on local date last: 0 on its last
+ * day, negative after it (the one definition, for check_imei() and the
+ * operators' reminders).
+ */
+extern int	grey_days_left(DateADT last);
+
 /* the last day of a period of this many days from a first connection */
 extern DateADT grey_period_last_day(TimestampTz connected_at, int days);
 

@@ -3,8 +3,9 @@
  *		New registry rows of a bulk load through the executor's multi-insert
  *		path, as COPY writes them.
  *
- * The rows of a batch of first connections go to the registry as COPY's
- * multi-insert writes a table: each through the registry's BEFORE ROW
+ * The rows of a batch of first connections (and the new IMEIs of a block
+ * list, registry_insert_rows) go to the registry as COPY's multi-insert
+ * writes a table: each through the registry's BEFORE ROW
  * triggers (the transition trigger: the rules, the grey period, the
  * operator), its constraints, one heap multi-insert, its index entries,
  * and its AFTER ROW and statement triggers (the foreign keys, and the
@@ -73,7 +74,8 @@
 
 /* The registry's columns this writer fills, by name */
 static const char *const filled[] = {
-	"imei", "status", "reason", "since", "first_seen_at", "first_operator", "import_id"
+	"imei", "status", "reason", "since", "first_seen_at", "first_operator", "import_id",
+	"note"
 };
 
 /*
@@ -188,6 +190,30 @@ bool
 registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 					const Datum *operators, int64 import_id)
 {
+	RegistryNewRow *rows = palloc(n * sizeof(RegistryNewRow));
+	bool		ok;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const TransitionRule *entry = rules_first_connection(at[i]);
+
+		rows[i].imei = imeis[i];
+		rows[i].status = entry->to;
+		rows[i].reason = CStringGetTextDatum(entry->reason);
+		rows[i].has_first_seen = true;
+		rows[i].first_seen_at = at[i];
+		rows[i].operator = operators[i];
+		rows[i].note = (Datum) 0;
+	}
+	ok = registry_insert_rows(n, rows, import_id);
+	pfree(rows);
+	return ok;
+}
+
+bool
+registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id)
+{
 	Oid			relid = ext_relation_oid(EXT_REGISTRY);
 	MemoryContext oldcxt;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -261,21 +287,25 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 	for (i = 0; i < n; i++)
 	{
 		TupleTableSlot *slot = table_slot_create(rel, &estate->es_tupleTable);
-		const TransitionRule *entry = rules_first_connection(at[i]);
+		const RegistryNewRow *row = &rows[i];
 
 		ExecClearTuple(slot);
 		memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
-		slot->tts_values[atts[0] - 1] = ImeiGetDatum(imeis[i]);
-		slot->tts_values[atts[1] - 1] = status_values[entry->to];
-		slot->tts_values[atts[2] - 1] = CStringGetTextDatum(entry->reason);
+		slot->tts_values[atts[0] - 1] = ImeiGetDatum(row->imei);
+		slot->tts_values[atts[1] - 1] = status_values[row->status];
+		slot->tts_values[atts[2] - 1] = row->reason;
 		/* the trigger stamps since, as the column's default would */
 		slot->tts_values[atts[3] - 1] = TimestampTzGetDatum(GetCurrentTimestamp());
-		slot->tts_values[atts[4] - 1] = TimestampTzGetDatum(at[i]);
-		slot->tts_values[atts[5] - 1] = operators[i];
+		slot->tts_values[atts[4] - 1] = TimestampTzGetDatum(row->first_seen_at);
+		slot->tts_values[atts[5] - 1] = row->operator;
 		slot->tts_values[atts[6] - 1] = Int64GetDatum(import_id);
-		for (c = 0; c < lengthof(filled); c++)
-			slot->tts_isnull[atts[c] - 1] = false;
+		slot->tts_values[atts[7] - 1] = row->note;
+		for (c = 0; c < 4; c++)
+			slot->tts_isnull[atts[c] - 1] = false;	/* imei, status, reason, since */
+		slot->tts_isnull[atts[4] - 1] = !row->has_first_seen;
+		slot->tts_isnull[atts[5] - 1] = row->operator == (Datum) 0;
 		slot->tts_isnull[atts[6] - 1] = import_id == 0;	/* none: a report */
+		slot->tts_isnull[atts[7] - 1] = row->note == (Datum) 0;
 		ExecStoreVirtualTuple(slot);
 
 		if (!ExecBRInsertTriggers(estate, rri, slot))

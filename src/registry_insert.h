@@ -10,6 +10,7 @@
 #include "datatype/timestamp.h"
 
 #include "imei.h"
+#include "rules.h"
 
 /*
  * Insert the first connections of n IMEIs that the registry did not know
@@ -21,5 +22,24 @@
  */
 extern bool registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 								const Datum *operators, int64 import_id);
+
+/*
+ * A new registry row of another load (the block list): status and reason
+ * (text), and what else it has (0, false: none).  The transition trigger
+ * checks it against the rules as for any INSERT.
+ */
+typedef struct RegistryNewRow
+{
+	Imei		imei;
+	RegStatus	status;
+	Datum		reason;			/* text */
+	bool		has_first_seen;
+	TimestampTz first_seen_at;
+	Datum		operator;		/* text, 0: none */
+	Datum		note;			/* text, 0: none */
+} RegistryNewRow;
+
+/* registry_insert_new() for such rows */
+extern bool registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id);
 
 #endif							/* IMEI_REGISTRY_REGISTRY_INSERT_H */

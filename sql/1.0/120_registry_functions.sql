@@ -445,6 +445,17 @@ $$;
 COMMENT ON FUNCTION imei_registry.reinstate(imei_registry.imei, text) IS
     'registry decision: a black IMEI back to white, with its written reason';
 
+-- The horizon of the commit-safe feeds (changes() here, exceptions() of
+-- 150_pairing.sql): the xmin of the current snapshot.  Every transaction
+-- below it has ended, so a feed row whose xid is below it is committed (or
+-- never will be), and every row still to become visible will have an xid at
+-- or above it.  Internal: EXECUTE is revoked from PUBLIC.
+CREATE FUNCTION imei_registry.feed_horizon() RETURNS xid8
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) $$;
+COMMENT ON FUNCTION imei_registry.feed_horizon() IS
+    'internal: the xid below which the commit-safe feeds return rows (xmin of the current snapshot)';
+
 -- The operators' feed of status changes, in commit-safe order.
 --
 -- Identity values are taken before commit, so transactions commit out of id
@@ -465,7 +476,7 @@ LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
-    horizon xid8 := pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot());
+    horizon xid8 := imei_registry.feed_horizon();
     after_xid xid8 := '0';
 BEGIN
     IF max_rows < 1 OR after < 0 THEN

@@ -35,6 +35,7 @@ REVOKE EXECUTE ON FUNCTION
     imei_registry.block(imei_registry.imei, text, text),
     imei_registry.reinstate(imei_registry.imei, text),
     imei_registry.changes(bigint, integer),
+    imei_registry.feed_horizon(),
     imei_registry.operator_is_mine(text)
 FROM PUBLIC;
 

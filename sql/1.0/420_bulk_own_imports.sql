@@ -5,13 +5,17 @@
 -- says so; the extension's own C and functions read and write them as
 -- their owner, whom it does not restrict.
 
+-- PL/pgSQL, not SQL: Citus cannot run a LANGUAGE sql function with
+-- parameters.
 CREATE FUNCTION imei_registry.import_is_mine(importer text, operator text)
-    RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+    RETURNS boolean LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
     SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
-SELECT pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
-    OR $1 OPERATOR(pg_catalog.=) SESSION_USER
-    OR coalesce(imei_registry.operator_is_mine($2), false)
+BEGIN
+    RETURN pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
+        OR import_is_mine.importer OPERATOR(pg_catalog.=) SESSION_USER
+        OR coalesce(imei_registry.operator_is_mine(import_is_mine.operator), false);
+END
 $$;
 COMMENT ON FUNCTION imei_registry.import_is_mine(text, text) IS
     'may the session user read this import (loaded by it, for an operator bound to it, or the admin)?';

@@ -93,6 +93,7 @@ CREATE ROLE replica_admin LOGIN IN ROLE imei_registry_admin;
 GRANT USAGE ON SCHEMA cron TO replica_admin;
 INSERT INTO operators VALUES ('replica_op', 'Replica test operator');
 INSERT INTO operator_roles VALUES ('replica_op', 'replica_operator');
+INSERT INTO operator_networks VALUES ('40101', 'replica_op');
 -- grey (1-20), white by import (21-30), black and reinstated
 SELECT report_connection(imei_from_body('86000230' || lpad(g::text, 6, '0')), 'replica_op',
                          now() - interval '3 days')
@@ -232,6 +233,8 @@ replica_admin|imei_registry.load_crl(bytea)|SELECT imei_registry.load_crl(decode
 replica_admin|imei_registry.decide_application(bigint)|SELECT imei_registry.decide_application($app)
 replica_admin|imei_registry.schedule_grey_expiry(text)|SELECT imei_registry.schedule_grey_expiry()
 replica_admin|imei_registry.expire_grey_period(integer)|CALL imei_registry.expire_grey_period()
+replica_admin|imei_registry.pair_subscriber(imei_registry.imei,text,bigint)|SELECT imei_registry.pair_subscriber('860002300000507', '401011234567890')
+replica_admin|imei_registry.unpair_subscriber(imei_registry.imei,text)|SELECT imei_registry.unpair_subscriber('860002300000507', '401011234567890')
 replica_operator|COPY upload_connections|COPY imei_registry.upload_connections FROM STDIN
 replica_operator|COPY upload_sightings|COPY imei_registry.upload_sightings FROM STDIN
 replica_admin|COPY upload_blocklist|COPY imei_registry.upload_blocklist FROM STDIN
