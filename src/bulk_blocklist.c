@@ -477,7 +477,7 @@ typedef enum BlocklistPath
 
 /*
  * Send the waiting rows to the registry, in IMEI order (see
- * report_sort_batch), and settle each: loaded (black now), already present
+ * report_sorted_batch), and settle each: loaded (black now), already present
  * (black already, for a reason that no application can lift), or a
  * duplicate (changed by this import in an earlier batch).
  *

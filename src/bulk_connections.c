@@ -234,16 +234,22 @@ report_settle(BulkLoad *load, ReportRow *row, RowOutcome outcome)
 static int
 report_imei_cmp(const void *a, const void *b)
 {
-	Imei		x = ((const ReportRow *) a)->imei;
-	Imei		y = ((const ReportRow *) b)->imei;
+	Imei		x = (*(ReportRow *const *) a)->imei;
+	Imei		y = (*(ReportRow *const *) b)->imei;
 
 	return (x > y) - (x < y);
 }
 
-void
-report_sort_batch(BulkLoad *load)
+/* The rows are sorted by pointer: swapping whole rows cost more than the sort */
+ReportRow **
+report_sorted_batch(BulkLoad *load)
 {
-	qsort(load->batch, load->nbatch, load->target->row_size, report_imei_cmp);
+	ReportRow **rows = palloc(load->nbatch * sizeof(ReportRow *));
+
+	for (int i = 0; i < load->nbatch; i++)
+		rows[i] = (ReportRow *) bulk_batch_row(load, i);
+	qsort(rows, load->nbatch, sizeof(ReportRow *), report_imei_cmp);
+	return rows;
 }
 
 void
@@ -338,13 +344,7 @@ report_flush(BulkLoad *load, ReportRow **batch, int n)
 static void
 flush_connections(BulkLoad *load)
 {
-	ReportRow **rows = palloc(load->nbatch * sizeof(ReportRow *));
-	int			i;
-
-	report_sort_batch(load);
-	for (i = 0; i < load->nbatch; i++)
-		rows[i] = (ReportRow *) bulk_batch_row(load, i);
-	report_flush(load, rows, load->nbatch);
+	report_flush(load, report_sorted_batch(load), load->nbatch);
 }
 
 const BulkTargetRoutine bulk_connections_target = {

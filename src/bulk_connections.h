@@ -55,8 +55,12 @@ extern ReportRow *report_queue(BulkLoad *load, RowResult *r, HeapTuple tuple,
  */
 extern void report_flush(BulkLoad *load, ReportRow **rows, int n);
 
-/* Sort the batch of reports by IMEI (the order the registry is written in) */
-extern void report_sort_batch(BulkLoad *load);
+/*
+ * The batch's reports sorted by IMEI (the order the registry is written in),
+ * as an array of pointers into the batch (a row of upload_sightings starts
+ * with its ReportRow).
+ */
+extern ReportRow **report_sorted_batch(BulkLoad *load);
 
 /* Settle a report: it names its operator, and leaves the seen set */
 extern void report_settle(BulkLoad *load, ReportRow *row, RowOutcome outcome);

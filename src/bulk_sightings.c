@@ -200,14 +200,14 @@ flush_sightings(BulkLoad *load)
 	bool	   *changed = palloc(n * sizeof(bool));
 	SightingRow **with_imsi = palloc(n * sizeof(SightingRow *));
 	ReportRow **home = palloc(n * sizeof(ReportRow *));
+	SightingRow **sorted = (SightingRow **) report_sorted_batch(load);
 	int			m = 0;
 	int			h = 0;
 	int			i;
 
-	report_sort_batch(load);
 	for (i = 0; i < n; i++)
 	{
-		SightingRow *row = (SightingRow *) bulk_batch_row(load, i);
+		SightingRow *row = sorted[i];
 
 		row->report.sighted = false;
 		if (!row->sub.has_imsi)
@@ -228,7 +228,7 @@ flush_sightings(BulkLoad *load)
 	}
 	for (i = 0; i < n; i++)
 	{
-		SightingRow *row = (SightingRow *) bulk_batch_row(load, i);
+		SightingRow *row = sorted[i];
 
 		if (row->sub.home)
 			home[h++] = &row->report;
