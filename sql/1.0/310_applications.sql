@@ -604,11 +604,11 @@ BEGIN
         SELECT d.device_ord, d.model,
                (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
                max(i.sim_slots) AS sim_slots,
+               -- (the TAC's names only for a device declared without a model)
                coalesce(d.model,
-                        min(concat_ws(' ', i.tac_brand, i.tac_model))) AS expected_model,
+                        min(concat_ws(' ', i.tac_brand, i.tac_model))
+                            FILTER (WHERE d.model IS NULL)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
-               (count(DISTINCT i.device_id) FILTER (WHERE i.status = 'white'))::integer
-                   AS linked_devices,
                min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device
         FROM imei_registry.application_devices d
         LEFT JOIN facts i USING (device_ord)
@@ -616,7 +616,10 @@ BEGIN
         GROUP BY d.device_ord, d.model
     ), links AS (
         -- additional_imei: the recorded device its white IMEIs belong to
+        -- (how many devices they belong to counted here, for this method
+        -- only, and without a sort per device)
         SELECT d.device_ord, dv.sim_slots AS device_slots,
+               coalesce(ld.n, 0)::integer AS linked_devices,
                (SELECT count(*) FROM imei_registry.registry r
                 WHERE r.device_id = d.linked_device
                   AND NOT (r.status = 'black'
@@ -634,6 +637,10 @@ BEGIN
                                  = imei_registry.kzid_key(app.applicant_id))) AS verified
         FROM devices d
         LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
+        LEFT JOIN (SELECT w.device_ord, count(*) AS n
+                   FROM (SELECT DISTINCT f.device_ord, f.device_id FROM facts f
+                         WHERE f.status = 'white' AND f.device_id IS NOT NULL) w
+                   GROUP BY w.device_ord) ld USING (device_ord)
         WHERE app.method = 'additional_imei'
     ), all_reasons AS (
         SELECT 0 AS part, 0 AS k1, 0 AS k2, x.n AS k3, x.reason
@@ -652,22 +659,27 @@ BEGIN
                  authorised, imei_registry.local_date(app.submitted_at)))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
-        SELECT 1, d.device_ord, 0, x.n, x.reason
-        FROM devices d LEFT JOIN links l USING (device_ord),
-             jsonb_array_elements(imei_registry.application_device_reasons(
-                 d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
-                 d.linked_devices, l.device_imeis, l.adding,
-                 coalesce(l.device_slots, d.sim_slots), l.verified))
-             WITH ORDINALITY AS x(reason, n)
+        -- (each device's and each IMEI's reasons computed once, OFFSET 0
+        -- keeping them so, and expanded only where there are some: most
+        -- have none, and a function scan per row costs more than the rule)
+        SELECT 1, dr.device_ord, 0, x.n, x.reason
+        FROM (SELECT d.device_ord, imei_registry.application_device_reasons(
+                  d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
+                  l.linked_devices, l.device_imeis, l.adding,
+                  coalesce(l.device_slots, d.sim_slots), l.verified) AS reasons
+              FROM devices d LEFT JOIN links l USING (device_ord) OFFSET 0) dr,
+             jsonb_array_elements(dr.reasons) WITH ORDINALITY AS x(reason, n)
+        WHERE dr.reasons IS NOT NULL
         UNION ALL
-        SELECT 1, i.device_ord, i.ord, x.n, x.reason
-        FROM facts i JOIN devices d USING (device_ord),
-             jsonb_array_elements(imei_registry.application_imei_reasons(
-                 i.imei_text, i.duplicate, i.status, i.status_reason,
-                 d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
-                 app.method, i.entered, app.import_date, i.first_seen_on,
-                 i.other_application))
-             WITH ORDINALITY AS x(reason, n)
+        SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
+        FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
+                  i.imei_text, i.duplicate, i.status, i.status_reason,
+                  d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
+                  app.method, i.entered, app.import_date, i.first_seen_on,
+                  i.other_application) AS reasons
+              FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
+             jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
+        WHERE ir.reasons IS NOT NULL
         UNION ALL
         SELECT 2, rp.ord, 0, x.n, x.reason
         FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
@@ -804,7 +816,9 @@ BEGIN
         UNION ALL
         SELECT f.device_ord, f.device_id FROM fresh f
     )
-    SELECT array_agg(t.device_ord ORDER BY t.device_ord), array_agg(t.device_id ORDER BY t.device_ord)
+    -- (the two aggregates read the same rows in the same order: the pairs
+    -- stay aligned without sorting them)
+    SELECT array_agg(t.device_ord), array_agg(t.device_id)
     INTO dev_ords, dev_ids
     FROM target t;
 

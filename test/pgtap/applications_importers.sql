@@ -7,7 +7,7 @@
 -- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(62);
+SELECT plan(63);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -300,6 +300,12 @@ INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES 
 SELECT pg_temp.connect(pg_temp.imei('86200101', 51));
 SELECT matches(pg_temp.decide(pg_temp.additional('901123300258', pg_temp.imei('86200101', 50), pg_temp.imei('86200101', 51))) -> 'reasons' -> 0 ->> 'message',
           'belongs to no recorded device', 'a white IMEI of no recorded device links nothing');
+-- white IMEIs of two recorded devices (a flat register_import) name one device
+SELECT imei_registry.register_import(ARRAY[pg_temp.imei('86200101', 52), pg_temp.imei('86200101', 53)]::imei_registry.imei[], 'Acme Distribution');
+SELECT is(pg_temp.decide(pg_temp.additional('901123300258', pg_temp.imei('86200101', 52), pg_temp.imei('86200101', 53))) -> 'reasons',
+          jsonb_build_array(jsonb_build_object('code', 'additional_imei_not_linked',
+              'message', 'Device 1: its IMEIs on the white list belong to 2 different devices.')),
+          'white IMEIs of two recorded devices link to neither');
 
 -- ---- devices: a three-slot model through the CSV ----
 SELECT pg_temp.connect(pg_temp.imei('86200103', 1), pg_temp.imei('86200103', 2), pg_temp.imei('86200103', 3));
