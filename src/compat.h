@@ -37,4 +37,22 @@
 #define guc_extra_malloc(size)	malloc(size)
 #endif
 
+/*
+ * The index entries of a tuple just inserted by heap multi-insert (no
+ * update, no deferred uniqueness): ExecInsertIndexTuples() read the result
+ * relation from the EState before PostgreSQL 14 and gained onlySummarizing
+ * in 16.  The caller includes executor/executor.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#elif PG_VERSION_NUM >= 140000
+#define insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#else
+#define insert_index_tuples(rri, slot, estate) \
+	((estate)->es_result_relation_info = (rri), \
+	 ExecInsertIndexTuples((slot), (estate), false, NULL, NIL))
+#endif
+
 #endif							/* IMEI_REGISTRY_COMPAT_H */

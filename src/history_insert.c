@@ -17,7 +17,7 @@
  * The defaults and the checks are planned once per backend and made again
  * after any relcache invalidation of the history.
  */
-#include "postgres.h"
+#include "compat.h"
 
 #include "access/heapam.h"
 #include "access/tableam.h"
@@ -41,18 +41,6 @@
 #include "history_insert.h"
 #include "registry.h"
 #include "relcheck.h"
-
-#if PG_VERSION_NUM >= 160000
-#define insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
-#elif PG_VERSION_NUM >= 140000
-#define insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
-#else
-#define insert_index_tuples(rri, slot, estate) \
-	((estate)->es_result_relation_info = (rri), \
-	 ExecInsertIndexTuples((slot), (estate), false, NULL, NIL))
-#endif
 
 /* rows per heap multi-insert */
 #define HISTORY_BATCH 1000

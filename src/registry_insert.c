@@ -25,7 +25,7 @@
  * distributed table (Citus) -- registry_insert_usable() says no and the
  * rows take the executor's path.
  */
-#include "postgres.h"
+#include "compat.h"
 
 #include "access/heapam.h"
 #include "access/tableam.h"
@@ -58,18 +58,6 @@
 #define close_trigger_relations(estate) ExecCloseResultRelations(estate)
 #else
 #define close_trigger_relations(estate) ExecCleanUpTriggerState(estate)
-#endif
-
-#if PG_VERSION_NUM >= 160000
-#define insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
-#elif PG_VERSION_NUM >= 140000
-#define insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
-#else
-#define insert_index_tuples(rri, slot, estate) \
-	((estate)->es_result_relation_info = (rri), \
-	 ExecInsertIndexTuples((slot), (estate), false, NULL, NIL))
 #endif
 
 /* The registry's columns this writer fills, by name */
