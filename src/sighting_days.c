@@ -2,16 +2,21 @@
  * sighting_days.c
  *		Reading a sightings row's days: its month (the first local day of a
  *		month, Asia/Almaty) and the bitmask of the days seen, bit d - 1 for
- *		day d (sql/1.0/130_sightings.sql).  Set-wise readers (reminders,
- *		clones, black devices in use) call these once per row, so they are
- *		C: a few instructions, no array.
+ *		day d (sql/1.0/130_sightings.sql).  The one reader of that layout:
+ *		the dates of a row (sighting_days), and for the set-wise readers
+ *		(reminders, clones, black devices in use), which call them once per
+ *		row, its first and last day and its days within a range, in a few
+ *		instructions and no array.
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "port/pg_bitutils.h"
+#include "utils/array.h"
 #include "utils/date.h"
 
+PG_FUNCTION_INFO_V1(sighting_days);
 PG_FUNCTION_INFO_V1(sighting_first_day);
 PG_FUNCTION_INFO_V1(sighting_last_day);
 PG_FUNCTION_INFO_V1(sighting_days_within);
@@ -21,6 +26,23 @@ static uint32
 days_mask(int32 days)
 {
 	return (uint32) days & 0x7FFFFFFFu;
+}
+
+/* sighting_days(month date, days integer) -> date[]: the days seen, in order */
+Datum
+sighting_days(PG_FUNCTION_ARGS)
+{
+	DateADT		month = PG_GETARG_DATEADT(0);
+	uint32		mask = days_mask(PG_GETARG_INT32(1));
+	Datum		elems[31];
+	int			n = 0;
+
+	if (!DATE_NOT_FINITE(month))
+		for (int d = 0; d < 31; d++)
+			if (mask & ((uint32) 1 << d))
+				elems[n++] = DateADTGetDatum(month + d);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, DATEOID, sizeof(DateADT),
+										  true, TYPALIGN_INT));
 }
 
 /* sighting_first_day(month date, days integer) -> date: NULL if no day */

@@ -50,15 +50,11 @@ CREATE TABLE imei_registry.sightings (
 COMMENT ON TABLE imei_registry.sightings IS
     'who used an IMEI: one row per (imei, imsi, msisdn, month, operator), days a bitmask of the local days seen (bit d-1: day d); msisdn 0 when not reported';
 
--- The local dates of a row's bitmask.
+-- The local dates of a row's bitmask (src/sighting_days.c, the one reader
+-- of the layout).
 CREATE FUNCTION imei_registry.sighting_days(month date, days integer) RETURNS date[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-SELECT ARRAY(SELECT $1 OPERATOR(pg_catalog.+) d
-               FROM pg_catalog.generate_series(0, 30) AS d
-              WHERE ($2 OPERATOR(pg_catalog.&) (1 OPERATOR(pg_catalog.<<) d)) OPERATOR(pg_catalog.<>) 0
-              ORDER BY d)
-$$;
+    AS 'MODULE_PATHNAME', 'sighting_days'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION imei_registry.sighting_days(date, integer) IS
     'the local dates (Asia/Almaty) that a sightings row''s days bitmask marks';
 
