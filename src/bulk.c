@@ -34,6 +34,7 @@
 #include "bulk.h"
 #include "bulk_target.h"
 #include "rules.h"
+#include "subxact.h"
 
 #include "access/detoast.h"
 #include "access/xact.h"
@@ -255,42 +256,28 @@ bulk_exec(SPIPlanPtr plan, Datum *values, const char *nulls)
  * registry rows, once per batch, and once per row only for the rows of a
  * batch that was refused.
  */
+typedef struct PlanRun
+{
+	SPIPlanPtr	plan;
+	Datum	   *values;
+} PlanRun;
+
+static void
+run_plan(void *arg)
+{
+	PlanRun    *run = arg;
+
+	bulk_exec(run->plan, run->values, NULL);
+}
+
 bool
 bulk_exec_transition(SPIPlanPtr plan, Datum *values, char **refusal)
 {
-	MemoryContext oldcxt;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	bool		ok = true;
+	PlanRun		run = {plan, values};
 
 	bulk_spi_ensure();			/* the connection outlives the subtransaction */
-	oldcxt = CurrentMemoryContext;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		bulk_exec(plan, values, NULL);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_IR_TRANSITION_FORBIDDEN)
-			ReThrowError(edata);
-		*refusal = pstrdup(edata->message);
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	return subxact_run(run_plan, &run, ERRCODE_IR_TRANSITION_FORBIDDEN, NULL,
+					   refusal);
 }
 
 /* The engine's own statements: the imports row and the rejects */

@@ -52,6 +52,7 @@
 #include "registry_insert.h"
 #include "relcheck.h"
 #include "rules.h"
+#include "subxact.h"
 
 /* the relations the AFTER triggers opened (PostgreSQL 13: its own name) */
 #if PG_VERSION_NUM >= 140000
@@ -199,12 +200,43 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 	return ok;
 }
 
+/* The heap multi-insert of a batch's slots and their index entries */
+typedef struct InsertRun
+{
+	Relation	rel;
+	ResultRelInfo *rri;
+	EState	   *estate;
+	TupleTableSlot **slots;
+	int			nslots;
+	CommandId	cid;
+} InsertRun;
+
+static void
+insert_slots(void *arg)
+{
+	InsertRun  *run = arg;
+
+	/* a batch through a ring of buffers, as COPY; one row (a report) not */
+	BulkInsertState bistate = run->nslots > 1 ? GetBulkInsertState() : NULL;
+
+	table_multi_insert(run->rel, run->slots, run->nslots, run->cid, 0, bistate);
+	if (bistate)
+		FreeBulkInsertState(bistate);
+	for (int i = 0; i < run->nslots; i++)
+	{
+		List	   *recheck = NIL;
+
+		if (run->rri->ri_NumIndices > 0)
+			recheck = insert_index_tuples(run->rri, run->slots[i], run->estate);
+		list_free(recheck);		/* the registry has no deferred index */
+	}
+}
+
 bool
 registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id)
 {
 	Oid			relid = ext_relation_oid(EXT_REGISTRY);
-	MemoryContext oldcxt;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	InsertRun	run;
 	Relation	rel;
 	EState	   *estate;
 	ResultRelInfo *rri;
@@ -216,7 +248,7 @@ registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id)
 	Datum		status_values[REG_NSTATUS];
 	CommandId	cid;
 	int			nslots = 0;
-	bool		ok = true;
+	bool		ok;
 	int			i;
 	int			c;
 
@@ -304,47 +336,14 @@ registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id)
 	}
 
 	/* the heap and index entries, undone if another session has an IMEI */
-	oldcxt = CurrentMemoryContext;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		/* a batch through a ring of buffers, as COPY; one row (a report) not */
-		BulkInsertState bistate = nslots > 1 ? GetBulkInsertState() : NULL;
-
-		table_multi_insert(rel, slots, nslots, cid, 0, bistate);
-		if (bistate)
-			FreeBulkInsertState(bistate);
-		for (i = 0; i < nslots; i++)
-		{
-			List	   *recheck = NIL;
-
-			if (rri->ri_NumIndices > 0)
-				recheck = insert_index_tuples(rri, slots[i], estate);
-			list_free(recheck);	/* the registry has no deferred index */
-		}
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
-			edata->constraint_name == NULL ||
-			strcmp(edata->constraint_name, "registry_pkey") != 0)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
+	run.rel = rel;
+	run.rri = rri;
+	run.estate = estate;
+	run.slots = slots;
+	run.nslots = nslots;
+	run.cid = cid;
+	ok = subxact_run(insert_slots, &run, ERRCODE_UNIQUE_VIOLATION,
+					 "registry_pkey", NULL);
 
 	/* the AFTER triggers: foreign keys, and the history of the new rows */
 	if (ok)

@@ -65,6 +65,7 @@
 #include "imei.h"
 #include "relcheck.h"
 #include "sightings_write.h"
+#include "subxact.h"
 
 #if PG_VERSION_NUM >= 160000
 typedef TU_UpdateIndexes UpdateIndexes;
@@ -405,6 +406,28 @@ probe_and_update(Writer *w, Sighting *todo, int n, bool *changed,
 	index_endscan(scan);
 }
 
+/* The heap multi-insert of the new rows' slots and their index entries */
+typedef struct InsertRun
+{
+	Writer	   *w;
+	TupleTableSlot **slots;
+	int			n;
+} InsertRun;
+
+static void
+insert_slots(void *arg)
+{
+	InsertRun  *run = arg;
+	Writer	   *w = run->w;
+	BulkInsertState bistate = GetBulkInsertState();
+
+	table_multi_insert(w->rel, run->slots, run->n, w->cid, 0, bistate);
+	FreeBulkInsertState(bistate);
+	for (int i = 0; i < run->n; i++)
+		if (w->rri->ri_NumIndices > 0)
+			list_free(index_tuples(w->rri, run->slots[i], w->estate, false, false));
+}
+
 /*
  * Insert the new rows in one multi-insert, in a subtransaction: false,
  * with nothing written, if another session inserted one of them meanwhile.
@@ -413,10 +436,9 @@ static bool
 insert_new(Writer *w, const Sighting *rows, int n)
 {
 	TupleDesc	desc = RelationGetDescr(w->rel);
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	TupleTableSlot **slots = palloc(n * sizeof(TupleTableSlot *));
-	bool		ok = true;
+	InsertRun	run;
+	bool		ok;
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -437,39 +459,11 @@ insert_new(Writer *w, const Sighting *rows, int n)
 		slots[i] = slot;
 	}
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		BulkInsertState bistate = GetBulkInsertState();
-
-		table_multi_insert(w->rel, slots, n, w->cid, 0, bistate);
-		FreeBulkInsertState(bistate);
-		for (i = 0; i < n; i++)
-			if (w->rri->ri_NumIndices > 0)
-				list_free(index_tuples(w->rri, slots[i], w->estate, false, false));
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
-			edata->constraint_name == NULL ||
-			strcmp(edata->constraint_name, RelationGetRelationName(w->pkey)) != 0)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		ok = false;
-	}
-	PG_END_TRY();
+	run.w = w;
+	run.slots = slots;
+	run.n = n;
+	ok = subxact_run(insert_slots, &run, ERRCODE_UNIQUE_VIOLATION,
+					 RelationGetRelationName(w->pkey), NULL);
 	for (i = 0; i < n; i++)
 		ExecDropSingleTupleTableSlot(slots[i]);
 	pfree(slots);
