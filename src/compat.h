@@ -38,21 +38,27 @@
 #endif
 
 /*
- * The index entries of a tuple just inserted by heap multi-insert (no
- * update, no deferred uniqueness): ExecInsertIndexTuples() read the result
- * relation from the EState before PostgreSQL 14 and gained onlySummarizing
- * in 16.  The caller includes executor/executor.h.
+ * The index entries of a tuple written outside the executor's ModifyTable:
+ * ExecInsertIndexTuples() read the result relation from the EState and had
+ * no update flag before PostgreSQL 14, and gained onlySummarizing (an
+ * update that changed only summarizing indexes' columns) in 16.  No
+ * deferred uniqueness, no arbiter indexes.  insert_index_tuples() is the
+ * common case, a tuple just inserted.  The caller includes
+ * executor/executor.h.
  */
 #if PG_VERSION_NUM >= 160000
-#define insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#define exec_index_tuples(rri, slot, estate, update, only_summarizing) \
+	ExecInsertIndexTuples((rri), (slot), (estate), (update), false, NULL, NIL, \
+						  (only_summarizing))
 #elif PG_VERSION_NUM >= 140000
-#define insert_index_tuples(rri, slot, estate) \
-	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#define exec_index_tuples(rri, slot, estate, update, only_summarizing) \
+	ExecInsertIndexTuples((rri), (slot), (estate), (update), false, NULL, NIL)
 #else
-#define insert_index_tuples(rri, slot, estate) \
+#define exec_index_tuples(rri, slot, estate, update, only_summarizing) \
 	((estate)->es_result_relation_info = (rri), \
 	 ExecInsertIndexTuples((slot), (estate), false, NULL, NIL))
 #endif
+#define insert_index_tuples(rri, slot, estate) \
+	exec_index_tuples((rri), (slot), (estate), false, false)
 
 #endif							/* IMEI_REGISTRY_COMPAT_H */

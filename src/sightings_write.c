@@ -67,23 +67,15 @@
 #include "sightings_write.h"
 #include "subxact.h"
 
+/* what heap_update says of the indexes: which entries the new version needs */
 #if PG_VERSION_NUM >= 160000
 typedef TU_UpdateIndexes UpdateIndexes;
 #define update_needs_indexes(u)	((u) != TU_None)
-#define index_tuples(rri, slot, estate, update, u) \
-	ExecInsertIndexTuples((rri), (slot), (estate), (update), false, NULL, NIL, \
-						  (u) == TU_Summarizing)
+#define update_only_summarizing(u)	((u) == TU_Summarizing)
 #else
 typedef bool UpdateIndexes;
 #define update_needs_indexes(u)	(u)
-#if PG_VERSION_NUM >= 140000
-#define index_tuples(rri, slot, estate, update, u) \
-	ExecInsertIndexTuples((rri), (slot), (estate), (update), false, NULL, NIL)
-#else
-#define index_tuples(rri, slot, estate, update, u) \
-	((estate)->es_result_relation_info = (rri), \
-	 ExecInsertIndexTuples((slot), (estate), false, NULL, NIL))
-#endif
+#define update_only_summarizing(u)	false
 #endif
 
 /* The primary key's columns, in its order */
@@ -333,8 +325,8 @@ set_day(Writer *w, const Sighting *s, TupleTableSlot *slot, bool *gone)
 		{
 			case TM_Ok:
 				if (update_needs_indexes(update_indexes) && w->rri->ri_NumIndices > 0)
-					list_free(index_tuples(w->rri, w->newslot, w->estate, true,
-										   update_indexes));
+					list_free(exec_index_tuples(w->rri, w->newslot, w->estate, true,
+												update_only_summarizing(update_indexes)));
 				return true;
 			case TM_SelfModified:
 				/* not reached: a call's keys are distinct, earlier commands' visible */
@@ -425,7 +417,7 @@ insert_slots(void *arg)
 	FreeBulkInsertState(bistate);
 	for (int i = 0; i < run->n; i++)
 		if (w->rri->ri_NumIndices > 0)
-			list_free(index_tuples(w->rri, run->slots[i], w->estate, false, false));
+			list_free(insert_index_tuples(w->rri, run->slots[i], w->estate));
 }
 
 /*
