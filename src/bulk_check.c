@@ -4,13 +4,15 @@
  *		yields the value or marks the row rejected with a reason code (an
  *		imei_registry.import_reject_reasons code) and a message.  Nothing
  *		here raises an error or reads a table, so a bad row costs no
- *		subtransaction.
+ *		subtransaction (but for a time outside the operators' usual
+ *		spelling before PostgreSQL 16: see decode_datetime).
  */
 #include "compat.h"
 
 #include "imei.h"
 #include "imei_parse.h"
 #include "bulk_check.h"
+#include "subxact.h"
 
 #include "access/htup_details.h"
 #include "lib/stringinfo.h"
@@ -146,6 +148,29 @@ bad_grouping:
  * and date_in, which report errors by return code.  Special values (now,
  * today, infinity, epoch, ...) are not dates a file may carry.
  */
+#if PG_VERSION_NUM < 160000
+typedef struct DecodeRun
+{
+	char	  **field;
+	int		   *ftype;
+	int			nf;
+	int		   *dtype;
+	struct pg_tm *tm;
+	fsec_t	   *fsec;
+	int		   *tz;
+	int			result;
+} DecodeRun;
+
+static void
+decode_step(void *arg)
+{
+	DecodeRun  *run = arg;
+
+	run->result = DecodeDateTime(run->field, run->ftype, run->nf, run->dtype,
+								 run->tm, run->fsec, run->tz);
+}
+#endif
+
 static bool
 decode_datetime(const char *s, struct pg_tm *tm, fsec_t *fsec, int *tz)
 {
@@ -175,8 +200,18 @@ decode_datetime(const char *s, struct pg_tm *tm, fsec_t *fsec, int *tz)
 	if (DecodeDateTime(field, ftype, nf, &dtype, tm, fsec, tz, &extra) != 0)
 		return false;
 #else
-	if (DecodeDateTime(field, ftype, nf, &dtype, tm, fsec, tz) != 0)
-		return false;
+	{
+		DecodeRun	run = {field, ftype, nf, &dtype, tm, fsec, tz, 0};
+
+		/*
+		 * Before 16, DecodeDateTime() raises an error for a zone name it does
+		 * not know (22023) instead of returning one: caught, so that such a
+		 * line is a rejected row and not the end of the load.
+		 */
+		if (!subxact_run(decode_step, &run, ERRCODE_INVALID_PARAMETER_VALUE,
+						 NULL, NULL) || run.result != 0)
+			return false;
+	}
 #endif
 	return dtype == DTK_DATE;
 }

@@ -3,7 +3,7 @@
 -- path of their own (src/bulk_check.c), every other spelling by the general
 -- parser.  Each line's stored first_seen_at is compared with its text cast
 -- to timestamptz, and a text the cast refuses is a bad_date reject.
--- IMEIs of TAC 35990041 belong to this file.
+-- IMEIs of TAC 35990057 belong to this file.
 SET client_min_messages = warning;
 SET timezone = 'Asia/Almaty';
 INSERT INTO imei_registry.operators (code, name) VALUES ('kz_ts_op', 'Timestamp test operator');
@@ -22,9 +22,12 @@ INSERT INTO spellings VALUES
     -- not timestamps, whichever path
     (17, '2026-02-29 10:00:00+05'), (18, '2026-13-03 01:01:00+05'), (19, '2026-11-03 01:61:00+05'),
     (20, '2026-11-03 01:01:00+05:60'), (21, '2026-11-03 01:01:00+'), (22, '2026-11-03 01:01:00.+05'),
-    (23, '2026-11-03 01:01:00+05 '), (24, '0000-11-03 01:01:00+05');
+    (23, '2026-11-03 01:01:00+05 '), (24, '0000-11-03 01:01:00+05'),
+    -- a zone name nobody knows: before PostgreSQL 16 the parser raised an
+    -- error for it, which aborted the whole load instead of rejecting the line
+    (25, '2026-11-03 01:01:00 Mars/Phobos');
 CREATE FUNCTION pg_temp.imei_of(n int) RETURNS imei_registry.imei LANGUAGE sql AS
-$$ SELECT imei_registry.imei_from_body('35990041' || lpad(n::text, 6, '0')) $$;
+$$ SELECT imei_registry.imei_from_body('35990057' || lpad(n::text, 6, '0')) $$;
 CREATE FUNCTION pg_temp.cast_or_null(s text) RETURNS timestamptz LANGUAGE plpgsql AS
 $$ BEGIN RETURN s::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 
