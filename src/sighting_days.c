@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "port/pg_bitutils.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/date.h"
 
 PG_FUNCTION_INFO_V1(sighting_days);
@@ -28,6 +29,26 @@ days_mask(int32 days)
 	return (uint32) days & 0x7FFFFFFFu;
 }
 
+/*
+ * Day d (0-based) of the row's month.  The table's months are firsts of a
+ * month, but the functions take any date: past the end of the date range
+ * the answer is an error, as for date + integer, not an invalid date.
+ */
+static DateADT
+day_of(DateADT month, int d)
+{
+	DateADT		day = month + d;
+
+	if (!IS_VALID_DATE(day))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("date out of range: day %d of the month starting %s",
+						d + 1,
+						DatumGetCString(DirectFunctionCall1(date_out,
+															DateADTGetDatum(month))))));
+	return day;
+}
+
 /* sighting_days(month date, days integer) -> date[]: the days seen, in order */
 Datum
 sighting_days(PG_FUNCTION_ARGS)
@@ -40,7 +61,7 @@ sighting_days(PG_FUNCTION_ARGS)
 	if (!DATE_NOT_FINITE(month))
 		for (int d = 0; d < 31; d++)
 			if (mask & ((uint32) 1 << d))
-				elems[n++] = DateADTGetDatum(month + d);
+				elems[n++] = DateADTGetDatum(day_of(month, d));
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, DATEOID, sizeof(DateADT),
 										  true, TYPALIGN_INT));
 }
@@ -54,7 +75,7 @@ sighting_first_day(PG_FUNCTION_ARGS)
 
 	if (mask == 0 || DATE_NOT_FINITE(month))
 		PG_RETURN_NULL();
-	PG_RETURN_DATEADT(month + pg_rightmost_one_pos32(mask));
+	PG_RETURN_DATEADT(day_of(month, pg_rightmost_one_pos32(mask)));
 }
 
 /* sighting_last_day(month date, days integer) -> date: NULL if no day */
@@ -66,7 +87,7 @@ sighting_last_day(PG_FUNCTION_ARGS)
 
 	if (mask == 0 || DATE_NOT_FINITE(month))
 		PG_RETURN_NULL();
-	PG_RETURN_DATEADT(month + pg_leftmost_one_pos32(mask));
+	PG_RETURN_DATEADT(day_of(month, pg_leftmost_one_pos32(mask)));
 }
 
 /*

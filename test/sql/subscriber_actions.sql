@@ -32,6 +32,11 @@ SELECT sighting_first_day('2026-11-01', (1 << 4) | (1 << 29)), sighting_last_day
 SELECT sighting_days_within('2026-11-01', (1 << 4) | (1 << 29), '2026-11-05', '2026-11-29') = 1 << 4 AS first_only,
        sighting_days_within('2026-11-01', (1 << 4) | (1 << 29), '-infinity', 'infinity') AS both,
        sighting_days_within('2026-11-01', (1 << 4) | (1 << 29), '2026-12-01', 'infinity') AS none;
+-- at the end of the date range: the last date, then an error, never an invalid date
+SELECT sighting_days('5874897-12-01', 1 << 30), sighting_last_day('5874897-12-01', 1 << 30);
+SELECT pg_temp.err($$SELECT sighting_days('5874897-12-31', 1 << 1)$$);
+SELECT pg_temp.err($$SELECT sighting_last_day('5874897-12-31', 1 << 1)$$);
+SELECT pg_temp.err($$SELECT sighting_first_day('5874897-12-31', 1 << 1)$$);
 -- days_left and the last day: check_imei's arithmetic, inverted
 SELECT grey_last_day_for(0) = local_date(now()) AS today, grey_last_day_for(30) - grey_last_day_for(0) AS thirty;
 SELECT pg_temp.err($$SELECT grey_last_day_for(-1)$$);
