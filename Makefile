@@ -22,6 +22,11 @@ SHLIB_LINK  = -lcrypto
 INT8_TYPES  = imei imeisv iin bin
 SQL_GEN     = $(foreach t,$(INT8_TYPES),sql/$(BASE_VERSION)/010_$(t)_type.sql \
                                         sql/$(BASE_VERSION)/020_$(t)_ops.sql)
+# The data tables' DDL (sql/$(BASE_VERSION)/registry/) is the body of
+# create_registry(), last in the script (sql/create_registry.sql.in).
+REGISTRY_PARTS = $(sort $(wildcard sql/$(BASE_VERSION)/registry/*.sql))
+REGISTRY_GEN   = sql/$(BASE_VERSION)/999_create_registry.sql
+SQL_GEN     += $(REGISTRY_GEN)
 SQL_PARTS   = $(sort $(wildcard sql/$(BASE_VERSION)/*.sql) $(SQL_GEN))
 DATA_built  = sql/$(EXTENSION)--$(BASE_VERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
@@ -55,6 +60,11 @@ sql/$(BASE_VERSION)/010_%_type.sql: sql/int8_type.sql.in Makefile
 
 sql/$(BASE_VERSION)/020_%_ops.sql: sql/int8_ops.sql.in
 	sed 's/@T@/$*/g' $< > $@
+
+$(REGISTRY_GEN): sql/create_registry.sql.in $(REGISTRY_PARTS)
+	! grep -l 'registry_ddl' $(REGISTRY_PARTS)
+	{ sed '/^@REGISTRY_DDL@$$/,$$d' $<; cat $(REGISTRY_PARTS); \
+	  sed '1,/^@REGISTRY_DDL@$$/d' $<; } > $@
 
 $(DATA_built): $(SQL_PARTS)
 	cat $^ > $@

@@ -61,4 +61,15 @@
 #define insert_index_tuples(rri, slot, estate) \
 	exec_index_tuples((rri), (slot), (estate), false, false)
 
+/*
+ * Is the current user the owner of a relation (or a superuser)?  The
+ * per-catalog ownercheck functions became object_ownercheck() in 16.  The
+ * caller includes utils/acl.h.
+ */
+#if PG_VERSION_NUM >= 160000
+#define rel_ownercheck(relid)	object_ownercheck(RelationRelationId, (relid), GetUserId())
+#else
+#define rel_ownercheck(relid)	pg_class_ownercheck((relid), GetUserId())
+#endif
+
 #endif							/* IMEI_REGISTRY_COMPAT_H */

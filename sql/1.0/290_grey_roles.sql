@@ -6,4 +6,3 @@ REVOKE ALL ON PROCEDURE imei_registry.expire_grey_period(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION imei_registry.schedule_grey_expiry(text) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE imei_registry.expire_grey_period(integer) TO imei_registry_admin;
 GRANT EXECUTE ON FUNCTION imei_registry.schedule_grey_expiry(text) TO imei_registry_admin;
-GRANT SELECT, INSERT, UPDATE ON imei_registry.grey_expiry_runs TO imei_registry_admin;

@@ -24,15 +24,3 @@ GRANT EXECUTE ON FUNCTION
 TO imei_registry_portal;
 GRANT EXECUTE ON FUNCTION imei_registry.decide_application(bigint)
     TO imei_registry_admin;
-
--- The TAC table, the MCI and the authorised service centres are public
--- facts; the registry maintains them.
-GRANT SELECT ON imei_registry.tac, imei_registry.mci, imei_registry.service_centres
-    TO imei_registry_reader;
-GRANT SELECT, INSERT, UPDATE, DELETE
-    ON imei_registry.tac, imei_registry.mci, imei_registry.service_centres
-    TO imei_registry_admin;
-GRANT SELECT ON imei_registry.applications, imei_registry.application_documents,
-    imei_registry.application_devices, imei_registry.application_imeis,
-    imei_registry.application_replacements, imei_registry.application_payments
-    TO imei_registry_admin;

@@ -20,8 +20,3 @@ GRANT EXECUTE ON FUNCTION
     imei_registry.verify_application_signature(bigint),
     imei_registry.load_crl(bytea)
 TO imei_registry_admin;
-
-GRANT SELECT, INSERT, UPDATE, DELETE
-    ON imei_registry.trusted_certificates, imei_registry.revoked_certificates
-    TO imei_registry_admin;
-GRANT SELECT ON imei_registry.application_signatures TO imei_registry_admin;

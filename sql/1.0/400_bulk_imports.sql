@@ -23,15 +23,3 @@ INSERT INTO imei_registry.import_reject_reasons (code, description) VALUES
     ('too_long',             'the row is over 8192 bytes, or a value would make a registry note over 500 characters'),
     ('bad_imsi',             'not an IMSI: 6 to 15 digits, a 3-digit MCC (2 to 9 first), a 2- or 3-digit MNC and the MSIN (ITU-T E.212)'),
     ('bad_msisdn',           'not an MSISDN: 7 to 15 E.164 digits, country code first, "+" optional');
-
-CREATE TABLE imei_registry.import_rejects (
-    import_id   bigint NOT NULL REFERENCES imei_registry.imports ON DELETE CASCADE,
-    line_number bigint NOT NULL,    -- physical line in the file, header counted
-    raw         text[] NOT NULL,    -- the row's values as read, in column order
-                                    -- (a too_long row: each cut to 256 bytes)
-    reason      text NOT NULL REFERENCES imei_registry.import_reject_reasons,
-    message     text NOT NULL,
-    PRIMARY KEY (import_id, line_number)
-);
-
-SELECT pg_catalog.pg_extension_config_dump('imei_registry.import_rejects', '');

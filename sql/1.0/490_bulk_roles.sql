@@ -9,5 +9,4 @@ GRANT INSERT ON imei_registry.upload_devices TO imei_registry_portal;
 GRANT INSERT ON imei_registry.upload_connections, imei_registry.upload_tac,
     imei_registry.upload_blocklist, imei_registry.upload_devices,
     imei_registry.upload_sightings TO imei_registry_admin;
-GRANT SELECT ON imei_registry.import_rejects, imei_registry.import_reject_reasons
-    TO imei_registry_admin;
+GRANT SELECT ON imei_registry.import_reject_reasons TO imei_registry_admin;

@@ -1,0 +1,169 @@
+-- The layout (docs/registry.md, "Layout"): CREATE EXTENSION makes no table
+-- that holds a site's rows; imei_registry.create_registry() (built from
+-- sql/create_registry.sql.in and sql/1.0/registry/, at the end of this
+-- script) makes them, as ordinary tables.  The members that stay tables
+-- are the COPY targets upload_* (they never hold a row) and
+-- import_reject_reasons (the shipped reject codes; a site adds none).
+
+-- The data tables: the ordinary tables of the extension's schema (what
+-- create_registry() made, or a restore brought back).
+CREATE FUNCTION imei_registry.registry_tables() RETURNS SETOF regclass
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT c.oid::regclass
+  FROM pg_catalog.pg_class c
+ WHERE c.relnamespace OPERATOR(pg_catalog.=) 'imei_registry'::regnamespace
+   AND c.relkind OPERATOR(pg_catalog.=) 'r'
+   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+                      AND d.objid OPERATOR(pg_catalog.=) c.oid
+                      AND d.deptype OPERATOR(pg_catalog.=) 'e')
+ ORDER BY c.relname
+$$;
+COMMENT ON FUNCTION imei_registry.registry_tables() IS
+    'the data tables: the tables of the extension''s schema that are not its members (made by create_registry())';
+
+-- Internal (src/layout.c): a data table depends on the extension, so that
+-- DROP EXTENSION is refused while it exists and drops it whole with
+-- CASCADE.
+CREATE FUNCTION imei_registry.registry_table_depend(tbl regclass) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'registry_table_depend'
+    LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION imei_registry.registry_table_depend(regclass) FROM PUBLIC;
+
+-- The Citus step of create_registry(distributed => true): distribute the
+-- tables by imei and make the small ones reference tables
+-- (docs/scale-out.md, "Citus").  Not in this version: it refuses, and
+-- create_registry() with it makes nothing.
+CREATE FUNCTION imei_registry.distribute_registry() RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'imei_registry does not distribute its tables in this version'
+        USING ERRCODE = 'feature_not_supported',
+              HINT = 'Call imei_registry.create_registry() without distributed => true; see docs/scale-out.md, "Citus".';
+END
+$$;
+REVOKE ALL ON FUNCTION imei_registry.distribute_registry() FROM PUBLIC;
+
+-- ---- After a restore ----
+-- The feeds (changes(), exceptions()) order rows by (xid, id), xid the
+-- writing transaction.  A restored dump brings the xids of the old
+-- cluster, which mean nothing here: higher than this cluster's, its rows
+-- would be held back, lower, they would sort before rows written since.
+-- restore_registry() gives every restored row an xid of this cluster in
+-- the same order, so that a reader resumes after its last id and gets
+-- exactly the rows after it: the rows are grouped, in (xid, id) order, into
+-- runs that are in id order too (a run ends where a transaction wrote a
+-- lower id than one before it, i.e. committed out of id order), and each
+-- run gets the xid of a transaction of its own, in order.  A run is first
+-- marked with a placeholder xid above any real one (held back by the
+-- horizon meanwhile), then stamped; so a run cut short is resumed by
+-- calling it again.
+
+-- The placeholder of run 0: 2^63 (an xid8 this cluster never reaches).
+CREATE FUNCTION imei_registry.feed_rebase_base() RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 9223372036854775808::numeric $$;
+
+-- Mark the runs of one feed table (history or pair_history).  The
+-- append-only guard is disabled for this transaction's UPDATE only (ALTER
+-- TABLE is transactional and locks out every other writer meanwhile).
+CREATE FUNCTION imei_registry.feed_rebase_mark(tbl text, guard text) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF tbl NOT IN ('history', 'pair_history') THEN
+        RAISE EXCEPTION 'feed_rebase_mark(%): not a feed table', tbl
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format('ALTER TABLE imei_registry.%I DISABLE TRIGGER %I', tbl, guard);
+    EXECUTE format($q$
+        WITH x AS (
+            SELECT h.xid, min(h.id) AS lo, max(h.id) AS hi
+              FROM imei_registry.%1$I h GROUP BY h.xid
+        ), b AS (
+            SELECT x.xid, x.lo < max(x.hi) OVER (ORDER BY x.xid ROWS BETWEEN
+                                   UNBOUNDED PRECEDING AND 1 PRECEDING) AS brk
+              FROM x
+        ), r AS (
+            SELECT b.xid, count(*) FILTER (WHERE b.brk) OVER (ORDER BY b.xid) AS run
+              FROM b
+        )
+        UPDATE imei_registry.%1$I h
+           SET xid = ((imei_registry.feed_rebase_base() + r.run)::text)::xid8
+          FROM r WHERE h.xid = r.xid$q$, tbl);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXECUTE format('ALTER TABLE imei_registry.%I ENABLE ALWAYS TRIGGER %I', tbl, guard);
+    RETURN n;
+END
+$$;
+
+-- Stamp the first marked run of one feed table with this transaction's
+-- xid; false when none is left.
+CREATE FUNCTION imei_registry.feed_rebase_stamp(tbl text, guard text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    first xid8;
+BEGIN
+    IF tbl NOT IN ('history', 'pair_history') THEN
+        RAISE EXCEPTION 'feed_rebase_stamp(%): not a feed table', tbl
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format('SELECT min(h.xid) FROM imei_registry.%I h WHERE h.xid >= $1', tbl)
+        INTO first USING (imei_registry.feed_rebase_base()::text)::xid8;
+    IF first IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE format('ALTER TABLE imei_registry.%I DISABLE TRIGGER %I', tbl, guard);
+    EXECUTE format('UPDATE imei_registry.%I h SET xid = pg_catalog.pg_current_xact_id() WHERE h.xid = $1', tbl)
+        USING first;
+    EXECUTE format('ALTER TABLE imei_registry.%I ENABLE ALWAYS TRIGGER %I', tbl, guard);
+    RETURN true;
+END
+$$;
+
+-- Run once after restoring a dump (docs/registry.md, "Dump and restore"),
+-- before the feeds are read and before writes: links the data tables to
+-- the extension again (pg_dump does not keep that) and re-bases the feeds.
+-- A procedure, each run its own transaction: CALL it outside a transaction
+-- block.  Harmless on a registry that was not restored (the order is kept).
+CREATE PROCEDURE imei_registry.restore_registry()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t regclass;
+    more boolean;
+BEGIN
+    IF pg_catalog.to_regclass('imei_registry.registry') IS NULL THEN
+        RAISE EXCEPTION 'imei_registry has no tables in this database to restore'
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Restore a dump first, or make new tables with SELECT imei_registry.create_registry().';
+    END IF;
+    FOR t IN SELECT * FROM imei_registry.registry_tables() LOOP
+        PERFORM imei_registry.registry_table_depend(t);
+    END LOOP;
+    PERFORM imei_registry.feed_rebase_mark('history', 'history_append_only');
+    PERFORM imei_registry.feed_rebase_mark('pair_history', 'pair_history_append_only');
+    COMMIT;
+    LOOP
+        more := imei_registry.feed_rebase_stamp('history', 'history_append_only');
+        more := imei_registry.feed_rebase_stamp('pair_history', 'pair_history_append_only') OR more;
+        EXIT WHEN NOT more;
+        COMMIT;
+    END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE imei_registry.restore_registry() IS
+    'after restoring a dump: re-bases the feeds'' positions (xids of the old cluster) and links the tables to the extension';
+REVOKE ALL ON FUNCTION imei_registry.feed_rebase_base(),
+    imei_registry.feed_rebase_mark(text, text),
+    imei_registry.feed_rebase_stamp(text, text) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE imei_registry.restore_registry() FROM PUBLIC;
