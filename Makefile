@@ -33,9 +33,11 @@ DATA        = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(SQL_GEN) test/fuzz/imei_fuzz results/ output_iso/ regression.* tmp_check/
 
 # pg_regress expects test/expected; it is a link to the top-level expected/.
-REGRESS      = $(basename $(notdir $(sort $(wildcard test/sql/*.sql))))
+# layout first: it makes the data tables (create_registry()) for the rest
+REGRESS      = layout $(filter-out layout,$(basename $(notdir $(sort $(wildcard test/sql/*.sql)))))
 REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
-ISOLATION      = $(basename $(notdir $(sort $(wildcard test/specs/*.spec))))
+# layout_concurrent first: two concurrent create_registry() calls
+ISOLATION      = layout_concurrent $(filter-out layout_concurrent,$(basename $(notdir $(sort $(wildcard test/specs/*.spec)))))
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

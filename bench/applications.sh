@@ -26,6 +26,7 @@ psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 psql -c "ALTER DATABASE $DB SET imei_registry.require_signature = off"
 psql <<SQL
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 SET search_path = public, imei_registry;
 INSERT INTO imei_registry.mci
 SELECT extract(year FROM now() AT TIME ZONE 'Asia/Almaty'), 4325 ON CONFLICT DO NOTHING;

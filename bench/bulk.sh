@@ -46,6 +46,7 @@ setup_db() {
     createdb "$1"
     psql_in "$1" <<'SQL'
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell'), ('beeline', 'Beeline'), ('tele2', 'Tele2');
 INSERT INTO imei_registry.applications (id, applicant_kind, applicant_id, method, mci_tenge)
     OVERRIDING SYSTEM VALUE VALUES (1, 'legal_entity', '990340000027', 'commercial_import', 3932);

@@ -39,6 +39,7 @@ t0=$(now_ms)
 # the last 30 days.
 $psql -d "$DB" <<SQL
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 SET session_replication_role = replica;
 INSERT INTO imei_registry.registry
        (imei, status, reason, first_seen_at, grey_last_day, grey_period_days)

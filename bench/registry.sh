@@ -27,7 +27,7 @@ q() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
 dropdb --if-exists "$DB" >/dev/null
 createdb "$DB"
-q -c 'CREATE EXTENSION imei_registry'
+q -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry()'
 echo "loading $ROWS IMEIs ..."
 # The load is set-up, not measured: the triggers would only add history.
 q <<SQL

@@ -34,7 +34,7 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
 dropdb --if-exists "$DB" >/dev/null
 createdb "$DB"
-q -c 'CREATE EXTENSION imei_registry'
+q -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry()'
 echo "loading $ROWS IMEIs ..."
 q <<SQL
 ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;

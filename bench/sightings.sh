@@ -58,6 +58,7 @@ setup_db() {
     createdb "$1"
     psql_in "$1" <<'SQL'
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell'), ('beeline', 'Beeline'), ('tele2', 'Tele2');
 CREATE UNLOGGED TABLE staging (imei imei_registry.imei, imsi bigint, msisdn bigint, month date,
                                days integer, operator text);

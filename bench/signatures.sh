@@ -49,7 +49,7 @@ chain=$(hex <"$work/chain.sig")
 dropdb --if-exists "$DB" >/dev/null
 createdb "$DB"
 q -c "ALTER DATABASE $DB SET imei_registry.require_signature = off"   # the unsigned baseline
-q -c 'CREATE EXTENSION imei_registry'
+q -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry()'
 for f in "$work"/root.pem "$work"/intermediate.pem "$work"/extra*.pem; do
     q -v pem="$(cat "$f")" <<<"INSERT INTO imei_registry.trusted_certificates (certificate) VALUES (:'pem');"
 done

@@ -3,6 +3,7 @@
 -- imei_registry.name; the operators, ORDER BY and min/max need nothing.
 \set ECHO queries
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 
 -- The type: typos are caught at the door.
 SELECT '35-209900-176148-1'::imei_registry.imei AS printed_form, '001013001234568'::imei_registry.imei AS leading_zeros;

@@ -75,7 +75,8 @@ find_registry(void)
 		if (!OidIsValid(relid))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"imei_registry.registry\" does not exist")));
+					 errmsg("relation \"imei_registry.registry\" does not exist"),
+					 errhint("Make the tables once with SELECT imei_registry.create_registry().")));
 		/*
 		 * A registry that Citus distributes has no rows in this node's
 		 * heap: a probe here would answer not_registered for every IMEI.

@@ -33,6 +33,7 @@ class BulkCopyTest(unittest.TestCase):
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
         cls.conn = psycopg.connect(dbname=DB, autocommit=True)
         cls.conn.execute("CREATE EXTENSION imei_registry")
+        cls.conn.execute("SELECT imei_registry.create_registry()")
         cls.conn.execute("INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell')")
         cls.conn.execute("SET timezone = 'UTC'")
 
@@ -177,6 +178,7 @@ class SessionTest(unittest.TestCase):
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB2)))
         with psycopg.connect(dbname=DB2, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION imei_registry")
+            conn.execute("SELECT imei_registry.create_registry()")
             text = "tac,brand,model,device_type,sim_slots\n35990054,Acme,Phone,,1\n"
             for _ in range(2):
                 with conn.cursor() as cur:
@@ -184,6 +186,8 @@ class SessionTest(unittest.TestCase):
                         copy.write(text.encode())
                 conn.execute("DROP EXTENSION imei_registry CASCADE")
                 conn.execute("CREATE EXTENSION imei_registry")
+                conn.execute("SELECT imei_registry.create_registry()")
+            conn.execute("SELECT imei_registry.create_registry()")
             conn.execute("INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell')")
             with conn.cursor() as cur:
                 with cur.copy("COPY imei_registry.upload_connections FROM STDIN (FORMAT csv, HEADER true)") as copy:

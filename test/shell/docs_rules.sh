@@ -14,7 +14,7 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
-q -c 'CREATE EXTENSION imei_registry'
+q -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry()'
 
 # The rows of the markdown table between <!-- NAME --> and <!-- end NAME -->,
 # without its header and separator.

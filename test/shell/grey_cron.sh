@@ -24,6 +24,7 @@ trap cleanup EXIT
 "${psql[@]}" <<'SQL'
 CREATE EXTENSION pg_cron;
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 CREATE ROLE grey_cron_admin LOGIN IN ROLE imei_registry_admin;
 GRANT USAGE ON SCHEMA cron TO grey_cron_admin;
 -- serials 1-3 due (last day before today in Almaty), 4 on its last day

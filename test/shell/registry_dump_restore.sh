@@ -22,6 +22,7 @@ for d in "$src" "$dst" "$bad"; do dropdb --if-exists "$d" 2>/dev/null; done
 createdb "$src"
 q "$src" >/dev/null <<'SQL'
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 SET search_path = imei_registry;
 INSERT INTO operators VALUES ('dump_op', 'Dump test operator');
 INSERT INTO operator_roles VALUES ('dump_op', 'dump_op_login');

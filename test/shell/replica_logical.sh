@@ -64,6 +64,7 @@ $b"
 createdb -h "$pub" -U postgres registry
 q "$pub" registry >/dev/null <<'SQL'
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 SET search_path = imei_registry;
 INSERT INTO operators VALUES ('mirror_op', 'Mirror test operator');
 INSERT INTO operator_roles VALUES ('mirror_op', 'postgres');
@@ -145,6 +146,7 @@ SQL
 createdb -h "$sub" -U postgres mirror
 q "$sub" mirror >/dev/null <<'SQL'
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 DO $$ BEGIN
     FOR i IN 1..2000 LOOP PERFORM pg_catalog.pg_current_xact_id(); COMMIT; END LOOP;
 END $$;

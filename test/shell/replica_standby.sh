@@ -83,6 +83,7 @@ q "$primary" postgres -v root="$(cat "$base/pki/root.pem")" \
     -v intermediate="$(cat "$base/pki/intermediate.pem")" >/dev/null <<'SQL'
 CREATE EXTENSION pg_cron;
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 SET search_path = imei_registry;
 INSERT INTO trusted_certificates (certificate, note)
 VALUES (:'root', 'test root'), (:'intermediate', 'test intermediate');

@@ -35,6 +35,7 @@ make_pki "$dir"
 createdb "$db"
 q -v root="$(cat "$dir/root.pem")" -v intermediate="$(cat "$dir/intermediate.pem")" <<SQL
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 CREATE ROLE $login LOGIN IN ROLE imei_registry_portal;
 INSERT INTO imei_registry.trusted_certificates (certificate) VALUES (:'root'), (:'intermediate');
 SQL

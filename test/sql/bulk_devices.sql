@@ -47,6 +47,5 @@ RESET imei_registry.import_atomic;
 
 -- Cleanup: the tables go with the extension.
 SET client_min_messages = warning;
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 RESET client_min_messages;

@@ -33,6 +33,5 @@ SELECT block(pg_temp.t(6)::imei, 'counterfeit', repeat('n', 500));
 SELECT reinstate(pg_temp.t(6)::imei, repeat('n', 501));
 
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 RESET client_min_messages;

@@ -125,6 +125,5 @@ SELECT status, reason, note FROM registry WHERE imei = pg_temp.t(41);
 
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 SET client_min_messages = warning;
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 RESET client_min_messages;

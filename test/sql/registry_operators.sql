@@ -131,7 +131,6 @@ DELETE FROM public.not_operators;
 DROP TABLE public.not_operators;
 
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 DROP ROLE regress_op_a, regress_op_b, regress_op_b_staff, regress_op_admin, regress_op_other;
 RESET client_min_messages;

@@ -134,8 +134,7 @@ ORDER BY 1;
 DROP SCHEMA regress_reg_evil CASCADE;
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 SET client_min_messages = warning;
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 RESET client_min_messages;
 DROP ROLE regress_reg_reader, regress_reg_portal, regress_reg_operator, regress_reg_admin,
           regress_reg_nobody;

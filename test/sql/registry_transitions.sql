@@ -346,6 +346,5 @@ SELECT length(note) FROM history WHERE imei = pg_temp.t(3020) AND reason = 'rein
 
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 SET client_min_messages = warning;
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 RESET client_min_messages;

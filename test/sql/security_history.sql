@@ -147,7 +147,6 @@ DROP SCHEMA regress_sec CASCADE;
 RESET client_min_messages;
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 SET client_min_messages = warning;
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 RESET client_min_messages;
 DROP ROLE regress_sec_operator, regress_sec_admin;

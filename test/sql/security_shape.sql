@@ -36,6 +36,5 @@ ROLLBACK;
 SELECT status, reason FROM imei_registry.check_imei('860000150000015');
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 SET client_min_messages = warning;
-DROP EXTENSION imei_registry CASCADE;
-CREATE EXTENSION imei_registry;
+\i test/fixtures/fresh_registry.sql
 RESET client_min_messages;

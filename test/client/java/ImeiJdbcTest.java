@@ -88,6 +88,9 @@ public final class ImeiJdbcTest {
     static void fixtures(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("CREATE EXTENSION IF NOT EXISTS imei_registry");
+            // the data tables, once per database (imei_registry.create_registry())
+            st.execute("SELECT imei_registry.create_registry()"
+                       + " WHERE pg_catalog.to_regclass('imei_registry.registry') IS NULL");
             st.execute("SET search_path = \"$user\", public, imei_registry");
             st.execute("INSERT INTO imei_registry.operators VALUES ('" + OPERATOR + "', 'Kcell')"
                        + " ON CONFLICT DO NOTHING");

@@ -37,6 +37,9 @@ function imei(tac, n) {
 // deployment grants imei_registry_operator / _portal / _admin instead.
 async function fixtures(c) {
   await c.query('CREATE EXTENSION IF NOT EXISTS imei_registry');
+  // the data tables, once per database (imei_registry.create_registry())
+  await c.query(`SELECT imei_registry.create_registry()
+                  WHERE pg_catalog.to_regclass('imei_registry.registry') IS NULL`);
   await c.query('SET search_path = "$user", public, imei_registry');
   await c.query(`INSERT INTO imei_registry.operators VALUES ($1, 'Kcell')
                  ON CONFLICT DO NOTHING`, [OPERATOR]);

@@ -9,6 +9,7 @@ due_grey_database() {
     trap "dropdb --if-exists '$db'" EXIT
     "${psql[@]}" <<SQL
 CREATE EXTENSION imei_registry;
+SELECT imei_registry.create_registry();
 INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
 SELECT imei_registry.imei_from_body('$tac' || lpad(s::text, 6, '0')), 'grey', 'unverified',
        (imei_registry.local_date(now()) - 31 - s % 30 + time '00:00') AT TIME ZONE 'Asia/Almaty'

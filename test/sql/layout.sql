@@ -1,0 +1,52 @@
+-- The layout (docs/registry.md, "Layout"): CREATE EXTENSION makes no data
+-- table; imei_registry.create_registry() makes them, once, as ordinary
+-- tables that depend on the extension.  First of the suite: it leaves the
+-- registry made for the tests after it (pg_regress --load-extension made
+-- the extension alone).
+\set VERBOSITY terse
+-- before create_registry(): the functions that read the tables say so
+SELECT imei_registry.check_imei('352099001761481');
+SELECT * FROM imei_registry.changes(0);
+SELECT count(*) FROM imei_registry.registry_tables();
+-- the members that are tables: the COPY targets and the reject codes
+SELECT c.relname FROM pg_class c JOIN pg_depend d
+    ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'imei_registry')
+   AND c.relkind = 'r' ORDER BY 1;
+-- EXECUTE is the owner's and the superusers' only
+SELECT has_function_privilege('public', 'imei_registry.create_registry(boolean)', 'EXECUTE') AS public_may,
+       has_function_privilege('imei_registry_admin', 'imei_registry.create_registry(boolean)', 'EXECUTE') AS admin_may;
+CREATE ROLE regress_layout_nobody;
+SET ROLE regress_layout_nobody;
+SELECT imei_registry.create_registry();
+RESET ROLE;
+DROP ROLE regress_layout_nobody;
+-- the Citus step is not in this version: nothing is made
+SELECT imei_registry.create_registry(distributed => true);
+SELECT count(*) FROM imei_registry.registry_tables();
+
+SELECT imei_registry.create_registry();
+-- once: a second call is refused (42P07)
+SELECT imei_registry.create_registry();
+-- the data tables, owned by the extension's owner, ordinary (not members),
+-- each depending on the extension
+SELECT t AS data_table,
+       pg_get_userbyid(c.relowner) = pg_get_userbyid(e.extowner) AS owned_by_extension_owner,
+       EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                  AND d.refobjid = e.oid AND d.deptype = 'n') AS depends
+  FROM imei_registry.registry_tables() t
+  JOIN pg_class c ON c.oid = t, pg_extension e
+ WHERE e.extname = 'imei_registry';
+-- history keyed for co-location: (imei, id), the distribution column first
+SELECT pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = 'imei_registry.history'::regclass AND contype = 'p';
+SELECT * FROM imei_registry.check_imei('352099001761481');
+
+-- DROP EXTENSION: refused while the tables exist; CASCADE drops them whole
+DROP EXTENSION imei_registry;
+BEGIN;
+SET LOCAL client_min_messages = warning;
+DROP EXTENSION imei_registry CASCADE;
+SELECT count(*) AS tables_left FROM pg_class WHERE relnamespace = 'imei_registry'::regnamespace;
+ROLLBACK;
+SELECT count(*) FROM imei_registry.registry_tables();
