@@ -2,7 +2,10 @@
 # The operators, operator classes and min/max aggregates that the extension
 # creates in pg_catalog are members of it like every other object: pg_dump
 # prints only CREATE EXTENSION for them (and the dump restores), DROP
-# EXTENSION removes every one, and CREATE EXTENSION makes them again.
+# EXTENSION removes every one, and CREATE EXTENSION makes them again.  The
+# data tables that create_registry() makes are not members: pg_dump prints
+# them as tables, and DROP EXTENSION is refused while they exist (CASCADE
+# drops them with the rest).
 set -euo pipefail
 db=pg_catalog_members
 dump=$(mktemp /tmp/pg_catalog_members.XXXXXX)
@@ -29,7 +32,7 @@ ours="SELECT (SELECT count(*) FROM pg_operator WHERE oprnamespace = 'pg_catalog'
 dropdb --if-exists "$db" 2>/dev/null; dropdb --if-exists "${db}_dst" 2>/dev/null
 createdb "$db"
 before=$(q "$db" -c "$catalog")
-q "$db" -c 'CREATE EXTENSION imei_registry'
+q "$db" -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry()' >/dev/null
 # 6 operators, 3 classes (btree, hash, BRIN) and their 3 families, min and
 # max, for each of imei, imeisv, iin and bin.
 [ "$(q "$db" -c "$ours")" = "24 12 12 8" ] \
@@ -44,12 +47,23 @@ grep -q '^CREATE EXTENSION IF NOT EXISTS imei_registry' "$dump" || fail "no CREA
 if grep -nE 'CREATE (OPERATOR|AGGREGATE)|pg_catalog\.(min|max)\(' "$dump"; then
     fail "the dump recreates extension members by hand"
 fi
+grep -q '^CREATE TABLE imei_registry.registry ' "$dump" || fail "the dump does not create the registry as a table"
+if grep -n '^ALTER EXTENSION imei_registry ADD TABLE imei_registry.registry' "$dump"; then
+    fail "the registry is a member of the extension"
+fi
 createdb "${db}_dst"
 q "${db}_dst" -f "$dump" >/dev/null || fail "the dump does not restore"
 [ "$(q "${db}_dst" -c "SELECT '358476310000013'::imei_registry.imei = '358476310000013'")" = t ] \
     || fail "the restored database has no imei ="
 
-q "$db" -c 'DROP EXTENSION imei_registry'
+if q "$db" -c 'DROP EXTENSION imei_registry' 2>/dev/null; then
+    fail "DROP EXTENSION dropped the extension while its data tables exist"
+fi
+[ "$(q "$db" -c "SELECT count(*) FROM imei_registry.registry_tables()")" -gt 20 ] \
+    || fail "a refused DROP EXTENSION left fewer data tables"
+q "$db" -c 'SET client_min_messages = warning' -c 'DROP EXTENSION imei_registry CASCADE'
+[ "$(q "$db" -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'imei_registry'::regnamespace")" = 0 ] \
+    || fail "DROP EXTENSION ... CASCADE left relations in the schema"
 [ "$(q "$db" -c "$catalog")" = "$before" ] \
     || fail "DROP EXTENSION left objects in pg_catalog: $before -> $(q "$db" -c "$catalog")"
 

@@ -8,7 +8,13 @@
 #     CREATE EXTENSION for members; this prints every member's definition),
 #     without OIDs, transaction ids and pg_dump's random \restrict key,
 #   * the extension's configuration tables by name and filter, and every row
-#     the scripts put in them (shipped reason codes).
+#     the scripts put in them;
+#   * the data tables that create_registry() makes (ordinary tables, not
+#     members: docs/registry.md, "Layout"): each made by the old version's
+#     create_registry() before the update, against the new version's; their
+#     definitions (triggers, indexes, policies, grants) are in pg_dump's
+#     output, and here their dependency on the extension and every row
+#     (the shipped reason codes and MCI years).
 # With a single version there is nothing to compare: it says so and passes.
 set -euo pipefail
 ext=imei_registry
@@ -48,6 +54,16 @@ describe() {
         echo "-- rows of $t"
         q "$db" -c "SELECT r::text FROM $t r ORDER BY 1"
     done
+    echo "-- data tables (create_registry()) and their dependency on the extension"
+    q "$db" -c "SELECT t, d.deptype
+                FROM $ext.registry_tables() t
+                LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = t
+                 AND d.refclassid = 'pg_extension'::regclass
+                ORDER BY t::text"
+    for t in $(q "$db" -c "SELECT t FROM $ext.registry_tables() t ORDER BY t::text"); do
+        echo "-- rows of $t"
+        q "$db" -c "SELECT r::text FROM $t r ORDER BY 1"
+    done
     echo "-- pg_dump --schema-only --binary-upgrade"
     pg_dump --schema-only --binary-upgrade "$db" |
         grep -v -e 'binary_upgrade_set_next_' -e 'binary_upgrade_create_empty_extension' \
@@ -63,8 +79,10 @@ for old in "${sources[@]}"; do
     createdb upgrade_old
     createdb upgrade_new
     q upgrade_old -c "CREATE EXTENSION $ext VERSION '$old'" \
-        -c "ALTER EXTENSION $ext UPDATE TO '$new'" || fail "update from $old to $new failed"
-    q upgrade_new -c "CREATE EXTENSION $ext VERSION '$new'" || fail "fresh install of $new failed"
+        -c "SELECT $ext.create_registry()" \
+        -c "ALTER EXTENSION $ext UPDATE TO '$new'" >/dev/null || fail "update from $old to $new failed"
+    q upgrade_new -c "CREATE EXTENSION $ext VERSION '$new'" \
+        -c "SELECT $ext.create_registry()" >/dev/null || fail "fresh install of $new failed"
     describe upgrade_old >"$work/updated"
     describe upgrade_new >"$work/fresh"
     grep -q "^ALTER EXTENSION $ext ADD" "$work/fresh" || fail "pg_dump shows no member of $ext"
