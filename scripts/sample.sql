@@ -3,6 +3,7 @@
 -- imei_registry.name; the operators, ORDER BY and min/max need nothing.
 \set ECHO queries
 CREATE EXTENSION imei_registry;
+-- the data tables, once per database (docs/registry.md, "Layout")
 SELECT imei_registry.create_registry();
 
 -- The type: typos are caught at the door.

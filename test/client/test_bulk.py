@@ -187,7 +187,6 @@ class SessionTest(unittest.TestCase):
                 conn.execute("DROP EXTENSION imei_registry CASCADE")
                 conn.execute("CREATE EXTENSION imei_registry")
                 conn.execute("SELECT imei_registry.create_registry()")
-            conn.execute("SELECT imei_registry.create_registry()")
             conn.execute("INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell')")
             with conn.cursor() as cur:
                 with cur.copy("COPY imei_registry.upload_connections FROM STDIN (FORMAT csv, HEADER true)") as copy:
