@@ -369,10 +369,16 @@ blocklist_imei_cmp(const void *a, const void *b)
 static bool
 registry_only_rules(int16 kind)
 {
-	Relation	rel = table_open(ext_relation_oid(EXT_REGISTRY), AccessShareLock);
-	TriggerDesc *td = rel->trigdesc;
+	Oid			relid = ext_relation_oid(EXT_REGISTRY);
+	Relation	rel;
+	TriggerDesc *td;
 	bool		only = true;
 	int			i;
+
+	if (!OidIsValid(relid))
+		ext_missing_table("registry");
+	rel = table_open(relid, AccessShareLock);
+	td = rel->trigdesc;
 
 	for (i = 0; td != NULL && i < td->numtriggers; i++)
 	{

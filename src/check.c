@@ -73,10 +73,7 @@ find_registry(void)
 		Oid			pkey;
 
 		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_TABLE),
-					 errmsg("relation \"imei_registry.registry\" does not exist"),
-					 errhint("Make the tables once with SELECT imei_registry.create_registry().")));
+			ext_missing_table("registry");
 		/*
 		 * A registry that Citus distributes has no rows in this node's
 		 * heap: a probe here would answer not_registered for every IMEI.

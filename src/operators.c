@@ -38,6 +38,7 @@
 #include "utils/snapmgr.h"
 
 #include "operators.h"
+#include "relcheck.h"
 
 #ifndef HASH_STRINGS
 #define HASH_STRINGS 0			/* PostgreSQL 13: string keys are the default */
@@ -103,7 +104,7 @@ load_codes(const char *code)
 	ListCell   *lc;
 
 	if (!OidIsValid(relid))
-		elog(ERROR, "imei_registry.operators does not exist");
+		ext_missing_table("operators");
 	rel = table_open(relid, AccessShareLock);
 	if (RelationGetDescr(rel)->natts < 1 ||
 		TupleDescAttr(RelationGetDescr(rel), 0)->atttypid != TEXTOID)

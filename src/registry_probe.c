@@ -54,9 +54,7 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	int			i;
 
 	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"imei_registry.registry\" does not exist")));
+		ext_missing_table("registry");
 	rel = table_open(relid, AccessShareLock);
 	att = ext_table_columns(rel, EXT_REGISTRY, "upload_connections");
 	/* copies: opening the index may process invalidations, which free att */

@@ -203,6 +203,16 @@ ext_relation_oid(ExtRelation which)
 	return known[which].relid;
 }
 
+void
+ext_missing_table(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_TABLE),
+			 errmsg("relation \"%s.%s\" does not exist", EXTENSION_NAME, name),
+			 errhint("The data tables are made once per database by SELECT %s.create_registry().",
+					 EXTENSION_NAME)));
+}
+
 /*
  * The table itself, for now.  Once the register is distributed (Citus),
  * its shards belong here too: a relation that Citus's metadata names as a

@@ -77,6 +77,12 @@ extern const char *ext_relation_name(ExtRelation which);
 extern Oid	ext_relation_oid(ExtRelation which);
 
 /*
+ * A data table is missing (create_registry() not called yet, or the table
+ * dropped): 42P01 naming it, with the hint.  name without the schema.
+ */
+extern void ext_missing_table(const char *name) pg_attribute_noreturn();
+
+/*
  * Does Citus distribute this relation (pg_catalog.pg_dist_partition lists
  * it)?  Its rows are then on the workers' shards, not in this node's heap.
  */

@@ -47,6 +47,7 @@
 #include "grey.h"
 #include "guc.h"
 #include "rules.h"
+#include "relcheck.h"
 #include "registry.h"
 
 const char *const reg_status_names[REG_NSTATUS] = {"white", "grey", "black"};
@@ -341,7 +342,7 @@ find_reasons(void)
 	reasons_relid = get_relname_relid("reasons",
 									  get_namespace_oid("imei_registry", false));
 	if (!OidIsValid(reasons_relid))
-		elog(ERROR, "imei_registry: relation imei_registry.reasons does not exist");
+		ext_missing_table("reasons");
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(reasons_relid));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", reasons_relid);
@@ -522,7 +523,7 @@ find_hold_relations(void)
 	else if (!OidIsValid(h.applications_pkey))
 		missing = "applications_pkey";
 	if (missing)
-		elog(ERROR, "imei_registry: relation imei_registry.%s does not exist", missing);
+		ext_missing_table(missing);
 	h.imei_att = get_attnum(h.imeis, "imei");
 	if (h.imei_att == InvalidAttrNumber)
 		elog(ERROR, "imei_registry: imei_registry.application_imeis has no column imei");

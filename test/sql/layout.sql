@@ -4,9 +4,20 @@
 -- registry made for the tests after it (pg_regress --load-extension made
 -- the extension alone).
 \set VERBOSITY terse
--- before create_registry(): the functions that read the tables say so
+-- before create_registry(): the functions that read the tables say so,
+-- 42P01 naming the table (C: with a hint)
+\set VERBOSITY default
 SELECT imei_registry.check_imei('352099001761481');
+\set VERBOSITY terse
 SELECT * FROM imei_registry.changes(0);
+SELECT imei_registry.reason_base('stolen');
+SELECT imei_registry.reason_base('counterfeit');   -- a shipped code needs no table
+SELECT imei_registry.application_holds('352099001761481', current_date);
+SELECT imei_registry.report_connection('352099001761481', 'kcell', '2025-05-01 10:00+05');
+SELECT imei_registry.register_import(ARRAY['352099001761481']::imei_registry.imei[], 'Acme LLP');
+INSERT INTO imei_registry.upload_connections VALUES ('kcell', '352099001761481', '2025-05-01');
+SELECT imei_registry.transition_allowed('grey', 'black', 'stolen');
+CALL imei_registry.restore_registry();
 SELECT count(*) FROM imei_registry.registry_tables();
 -- the members that are tables: the COPY targets and the reject codes
 SELECT c.relname FROM pg_class c JOIN pg_depend d
@@ -41,6 +52,10 @@ SELECT t AS data_table,
 SELECT pg_get_constraintdef(oid) FROM pg_constraint
  WHERE conrelid = 'imei_registry.history'::regclass AND contype = 'p';
 SELECT * FROM imei_registry.check_imei('352099001761481');
+-- after a restore (test/shell/registry_dump_restore.sh); on a registry that
+-- was not restored it changes nothing
+CALL imei_registry.restore_registry();
+SELECT count(*) FROM imei_registry.registry_tables();
 
 -- DROP EXTENSION: refused while the tables exist; CASCADE drops them whole
 DROP EXTENSION imei_registry;
