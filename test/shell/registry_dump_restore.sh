@@ -15,6 +15,7 @@
 #     read up to the first of them resumes with exactly the rest: nothing
 #     delivered twice, nothing skipped; a change made after the restore
 #     comes after them;
+#   * exceptions(), the operators' feed of pairs, likewise;
 #   * restore_registry() again changes nothing in that order; the tables
 #     depend on the extension again (DROP EXTENSION refused);
 #   * the rules hold on the restored rows.
@@ -74,6 +75,11 @@ SELECT reinstate(imei_from_body('86000005000021'), 'lab report withdrawn');
 SELECT block(imei_from_body('86000005000023'), 'site_blocked', 'blocked by the site''s code');
 UPDATE registry SET device_id = (SELECT max(device_id) FROM devices)
 WHERE imei = imei_from_body('86000005000022');
+-- the operator's feed of pairs (exceptions()), re-based like the history's
+INSERT INTO operator_networks VALUES ('40177', 'dump_op');
+SELECT pair_subscriber(imei_from_body('86000005000023'), '401770000000001');
+SELECT pair_subscriber(imei_from_body('86000005000023'), '401770000000002');
+SELECT unpair_subscriber(imei_from_body('86000005000023'), '401770000000001');
 SQL
 
 # Two transactions that commit out of id order: t1 takes its xid first,
@@ -99,6 +105,8 @@ t1_id=$(q "$src" -c "SELECT max(id) FROM imei_registry.history WHERE imei = imei
 t2_id=$(q "$src" -c "SELECT max(id) FROM imei_registry.history WHERE imei = imei_registry.imei_from_body('86000005000025')")
 [ "$t1_id" -gt "$t2_id" ] || fail "the test's transactions did not commit out of id order"
 feed_src=$(q "$src" -c "SELECT id FROM imei_registry.changes(0, 100000)")
+pairs_src=$(q "$src" -c "SELECT id FROM imei_registry.exceptions('dump_op', 0, 1000)")
+[ "$(echo "$pairs_src" | wc -l)" = 3 ] || fail "the source's exceptions() feed: $pairs_src"
 # the feed as the source serves it: t1's row before t2's
 [ "$(echo "$feed_src" | grep -n -x -e "$t1_id" -e "$t2_id" | cut -d: -f2 | tr '\n' ' ')" = "$t1_id $t2_id " ] \
     || fail "the source's feed does not give the later id first"
@@ -126,9 +134,16 @@ check_restore() {
         || fail "$db: the restored xids are not above the new cluster's (the test proves nothing)"
     [ "$(qn "$db" -c "SELECT count(*) FROM imei_registry.changes(0, 100000)")" = 0 ] \
         || fail "$db: the feed served rows before restore_registry()"
+    [ "$(qn "$db" -c "SELECT count(*) FROM imei_registry.exceptions('dump_op', 0, 1000)")" = 0 ] \
+        || fail "$db: exceptions() served rows before restore_registry()"
     qn "$db" -c "CALL imei_registry.restore_registry()" || fail "$db: restore_registry() failed"
-    [ "$(qn "$db" -c "SELECT count(*) FROM imei_registry.history WHERE xid >= pg_current_xact_id()")" = 0 ] \
-        || fail "$db: history rows left with xids of the old cluster"
+    [ "$(qn "$db" -c "SELECT (SELECT count(*) FROM imei_registry.history WHERE xid >= pg_current_xact_id())
+                           + (SELECT count(*) FROM imei_registry.pair_history WHERE xid >= pg_current_xact_id())")" = 0 ] \
+        || fail "$db: feed rows left with xids of the old cluster"
+    [ "$(qn "$db" -c "SELECT id FROM imei_registry.exceptions('dump_op', 0, 1000)")" = "$pairs_src" ] \
+        || fail "$db: exceptions() after restore is not the source's feed"
+    [ "$(qn "$db" -c "SELECT id FROM imei_registry.exceptions('dump_op', $(echo "$pairs_src" | head -n 1), 1000)")" = "$(echo "$pairs_src" | tail -n +2)" ] \
+        || fail "$db: a reader of exceptions() resuming after its first row does not get exactly the rest"
 
     # Same rows in every table (history without xid, which is per cluster).
     for t in "registry ORDER BY imei" "history ORDER BY id" "operators ORDER BY code" \
