@@ -34,6 +34,7 @@ RESET ROLE;
 DROP ROLE regress_layout_nobody;
 -- the Citus step is not in this version: nothing is made
 SELECT imei_registry.create_registry(distributed => true);
+SELECT imei_registry.create_registry(NULL);
 SELECT count(*) FROM imei_registry.registry_tables();
 
 SELECT imei_registry.create_registry();
