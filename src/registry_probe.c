@@ -107,8 +107,9 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	/* the locks stay until the end of the transaction, as check_imei()'s */
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
 }
 
 bool

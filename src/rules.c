@@ -604,13 +604,14 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 	{
 		ExecDropSingleTupleTableSlot(app_slot);
 		index_endscan(app_scan);
-		index_close(apps_pkey, AccessShareLock);
-		table_close(apps, AccessShareLock);
+		index_close(apps_pkey, NoLock);
+		table_close(apps, NoLock);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
-	index_close(by_imei, AccessShareLock);
-	table_close(imeis, AccessShareLock);
+	/* the locks stay until the end of the transaction, as check_imei()'s */
+	index_close(by_imei, NoLock);
+	table_close(imeis, NoLock);
 	return held;
 }
 
