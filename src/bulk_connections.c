@@ -39,6 +39,7 @@
 typedef struct KnownOperator
 {
 	char	   *code;
+	Datum		text;			/* code as text, for the load's rows */
 	bool		exists;
 	bool		mine;			/* the session user may load as it */
 } KnownOperator;
@@ -118,7 +119,7 @@ plan_connections(void)
  * too)?
  */
 static bool
-operator_exists(BulkLoad *load, const char *code, bool *mine)
+operator_exists(BulkLoad *load, const char *code, bool *mine, Datum *text)
 {
 	ReportState *state = (ReportState *) load->private;
 	int			i;
@@ -130,8 +131,10 @@ operator_exists(BulkLoad *load, const char *code, bool *mine)
 		if (strcmp(state->operators[i].code, code) == 0)
 		{
 			*mine = state->operators[i].mine;
+			*text = state->operators[i].text;
 			return state->operators[i].exists;
 		}
+	*text = (Datum) 0;
 	v[0] = CStringGetTextDatum(code);
 	bulk_exec(plan_operator(), v, NULL);
 	exists = SPI_processed > 0;
@@ -146,7 +149,12 @@ operator_exists(BulkLoad *load, const char *code, bool *mine)
 	{
 		KnownOperator *k = &state->operators[state->noperators++];
 
-		k->code = MemoryContextStrdup(load->cxt, code);
+		MemoryContext old = MemoryContextSwitchTo(load->cxt);
+
+		k->code = pstrdup(code);
+		k->text = CStringGetTextDatum(code);
+		MemoryContextSwitchTo(old);
+		*text = k->text;
 		k->exists = exists;
 		k->mine = *mine;
 	}
@@ -181,8 +189,9 @@ report_queue(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc,
 {
 	ReportRow  *row;
 	bool		mine;
+	Datum		operator;
 
-	if (!operator_exists(load, v->operator, &mine))
+	if (!operator_exists(load, v->operator, &mine, &operator))
 	{
 		bulk_reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators",
 					v->operator);
@@ -202,7 +211,8 @@ report_queue(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc,
 	row = (ReportRow *) bulk_queue_row(load, r, tuple, desc, 1, &v->imei);
 	row->imei = v->imei;
 	row->at = v->at;
-	row->operator = bulk_batch_text(load, v->operator);
+	/* the load's text of a known operator, else one for the batch */
+	row->operator = operator ? operator : bulk_batch_text(load, v->operator);
 	return row;
 }
 
