@@ -83,3 +83,14 @@ RESET ROLE;
 SELECT importer, target, rows_loaded FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1;
 SELECT status, first_operator FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) '359900400000152';
 DROP ROLE regress_bulk_loader;
+
+-- blanks, tabs and a carriage return around a value are not part of it; a
+-- value of blanks alone is missing
+INSERT INTO imei_registry.upload_connections (operator, imei, connected_at)
+    VALUES (E' kz_test_op\t', E'\t 359900400000178  ', E'2026-01-11 09:00+05\r'),
+           ('kz_test_op', E' \t ', '2026-01-11 09:00+05'),
+           ('   ', '359900400000186', '2026-01-11 09:00+05');
+SELECT * FROM last_import;
+SELECT line_number, reason, message FROM last_rejects;
+SELECT status, first_seen_at, first_operator FROM imei_registry.registry
+ WHERE imei OPERATOR(pg_catalog.=) '359900400000178';
