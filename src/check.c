@@ -33,6 +33,7 @@
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -158,6 +159,23 @@ black_datum(Oid status_type)
 	return cached;
 }
 
+/* A reason the check answers with, made once for the backend */
+static text *not_registered = NULL;
+static text *grey_expired = NULL;
+
+static Datum
+reason_datum(const char *code, text **cached)
+{
+	if (*cached == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		*cached = cstring_to_text(code);
+		MemoryContextSwitchTo(old);
+	}
+	return PointerGetDatum(*cached);
+}
+
 /*
  * The answer of this node's registry: one probe of its primary key, into
  * result and nulls (status, reason, since, grey_last_day, days_left,
@@ -257,7 +275,7 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 		{
 			/* what the expiry will write: black since the period ended */
 			result[0] = black_datum(TupleDescAttr(resultdesc, 0)->atttypid);
-			result[1] = CStringGetTextDatum("grey_expired");
+			result[1] = reason_datum("grey_expired", &grey_expired);
 			result[2] = TimestampTzGetDatum(almaty_day_start(last + 1));
 			nulls[2] = false;
 			nulls[3] = true;
@@ -282,7 +300,7 @@ check_imei(PG_FUNCTION_ARGS)
 	Datum		result[6];
 	bool		nulls[6] = {true, false, true, true, true, false};
 
-	result[1] = CStringGetTextDatum("not_registered");
+	result[1] = reason_datum("not_registered", &not_registered);
 	result[5] = BoolGetDatum(false);
 	check_local(imei, resultdesc, result, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resultdesc, result, nulls)));

@@ -539,7 +539,9 @@ find_hold_relations(void)
  * IMEIs of applications by their index (most IMEIs have none) and one of
  * the primary key of applications per application found, with the index
  * AM as check_imei() does: no statement, and no right needed on the
- * tables (the check's callers have none).
+ * tables (the check's callers have none).  No probe at all when the last
+ * day is more than application_hold_days ago: an application submitted by
+ * then holds no longer than that, whichever lists the IMEI.
  */
 bool
 rules_application_holds(Imei imei, DateADT grey_last_day)
@@ -557,6 +559,11 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 	Snapshot	snapshot = GetActiveSnapshot();
 	DateADT		today = almaty_today();
 	bool		held = false;
+
+	/* submitted_on <= grey_last_day and today <= submitted_on + hold days */
+	if (!DATE_NOT_FINITE(grey_last_day) &&
+		(int64) today > (int64) grey_last_day + imei_application_hold_days)
+		return false;
 
 	find_hold_relations();
 	h = hold;					/* a copy: opening may forget it */
