@@ -241,6 +241,7 @@ report_settle(BulkLoad *load, ReportRow *row, RowOutcome outcome)
  * same order wait for one another instead of deadlocking (a deadlock would
  * abort the whole COPY).
  */
+#if PG_VERSION_NUM < 140000
 static int
 report_imei_cmp(const void *a, const void *b)
 {
@@ -249,6 +250,19 @@ report_imei_cmp(const void *a, const void *b)
 
 	return (x > y) - (x < y);
 }
+#endif
+
+#if PG_VERSION_NUM >= 140000
+/* ... with the comparison inlined (a fifth of the sort's cost was the calls) */
+typedef ReportRow *ReportRowPtr;
+
+#define ST_SORT sort_report_rows
+#define ST_ELEMENT_TYPE ReportRowPtr
+#define ST_COMPARE(a, b) (((*(a))->imei > (*(b))->imei) - ((*(a))->imei < (*(b))->imei))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+#endif
 
 /* The rows are sorted by pointer: swapping whole rows cost more than the sort */
 ReportRow **
@@ -258,7 +272,11 @@ report_sorted_batch(BulkLoad *load)
 
 	for (int i = 0; i < load->nbatch; i++)
 		rows[i] = (ReportRow *) bulk_batch_row(load, i);
+#if PG_VERSION_NUM >= 140000
+	sort_report_rows(rows, load->nbatch);
+#else
 	qsort(rows, load->nbatch, sizeof(ReportRow *), report_imei_cmp);
+#endif
 	return rows;
 }
 
