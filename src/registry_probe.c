@@ -1,8 +1,9 @@
 /*
  * registry_probe.c
- *		The first connections of a batch of IMEIs, one primary-key probe of
- *		imei_registry.registry each, with the index AM (as check_imei does):
- *		no statement, no plan.
+ *		The first connections of a batch of IMEIs from the primary key of
+ *		imei_registry.registry, with the index AM (as check_imei does): no
+ *		statement, no plan.  One probe each, or one range scan for a run of
+ *		nearby IMEIs of a sorted batch.
  *
  * A bulk load of reports asks this first: a known IMEI whose first
  * connection is as early as the report's or earlier is answered here
