@@ -154,6 +154,7 @@ bulk_xact_callback(XactEvent event, void *arg)
 		load_cxt != NULL)
 	{
 		current_load = NULL;
+		bulk_row_end();
 		bulk_spi.open = false;	/* SPI and the user are reset by the abort */
 		MemoryContextReset(load_cxt);
 	}
@@ -382,7 +383,7 @@ raw_values(HeapTuple tuple, TupleDesc desc, bool clip)
 
 	for (i = 0; i < n; i++)
 	{
-		elems[i] = heap_getattr(tuple, i + 1, desc, &nulls[i]);
+		elems[i] = bulk_row_value(tuple, desc, i + 1, &nulls[i]);
 		if (clip && !nulls[i])
 		{
 			text	   *t = DatumGetTextPP(elems[i]);
@@ -408,7 +409,7 @@ row_bytes(HeapTuple tuple, TupleDesc desc)
 	for (i = 0; i < desc->natts; i++)
 	{
 		bool		isnull;
-		Datum		d = heap_getattr(tuple, i + 1, desc, &isnull);
+		Datum		d = bulk_row_value(tuple, desc, i + 1, &isnull);
 
 		if (!isnull)
 			total += toast_raw_datum_size(d) - VARHDRSZ;
@@ -457,11 +458,15 @@ count_accepted(BulkLoad *load, RowOutcome outcome)
 void
 bulk_note_operator(BulkLoad *load, Datum operator)
 {
-	char	   *code = TextDatumGetCString(operator);
+	text	   *t = DatumGetTextPP(operator);
+	const char *code = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
 
+	/* compared in place: this runs for every loaded row */
 	if (load->operator == NULL && !load->operators_mixed)
-		load->operator = MemoryContextStrdup(load->cxt, code);
-	else if (load->operator != NULL && strcmp(load->operator, code) != 0)
+		load->operator = MemoryContextStrdup(load->cxt, text_to_cstring(t));
+	else if (load->operator != NULL &&
+			 (strlen(load->operator) != len || memcmp(load->operator, code, len) != 0))
 	{
 		load->operator = NULL;
 		load->operators_mixed = true;
@@ -707,13 +712,29 @@ target_trigger(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 	return target;
 }
 
-/* The load that a row or end trigger continues */
+/*
+ * The load that a row or end trigger continues.  The row trigger of the
+ * load's relation that was checked at its first row is not checked again
+ * at every row: the statement holds its lock on the relation, so neither
+ * the relation nor its triggers can change under it.
+ */
 static BulkLoad *
 open_load(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 {
-	const BulkTargetRoutine *target = target_trigger(fcinfo, name, row, before);
-	Relation	rel = ((TriggerData *) fcinfo->context)->tg_relation;
+	TriggerData *trigdata = trigger_data(fcinfo, name);
+	const BulkTargetRoutine *target;
+	Relation	rel = trigdata->tg_relation;
 	BulkLoad   *load = current_load;
+
+	if (row && load != NULL && load->active && OidIsValid(load->row_trigger) &&
+		load->row_trigger == trigdata->tg_trigger->tgoid &&
+		load->relid == RelationGetRelid(rel))
+	{
+		trigger_require(trigdata, name, TRIG_INSERT, before, row);
+		load->rel = rel;
+		return load;
+	}
+	target = target_trigger(fcinfo, name, row, before);
 
 	if (load == NULL || !load->active || load->relid != RelationGetRelid(rel) ||
 		load->target != target)
@@ -722,6 +743,8 @@ open_load(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 				 errmsg("function \"%s\" fired without an import open for \"%s\"",
 						name, RelationGetRelationName(rel)),
 				 errhint("The target's statement trigger bulk_import_begin() opens it.")));
+	if (row)
+		load->row_trigger = trigdata->tg_trigger->tgoid;
 	load->rel = rel;
 	return load;
 }
@@ -809,6 +832,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 
 	old = MemoryContextSwitchTo(load->rowcxt);
 	bulk_spi_start(load->rel);
+	bulk_row_begin(tuple, desc);
 	too_long = row_bytes(tuple, desc) > BULK_ROW_MAX_BYTES;
 	if (too_long)
 		bulk_reject(&r, "too_long", "the row's values are %lld bytes long; a row has at most %d",
@@ -822,6 +846,7 @@ bulk_import_row(PG_FUNCTION_ARGS)
 		count_accepted(load, r.outcome);
 	else if (load->nbatch == BULK_BATCH_ROWS)
 		bulk_flush_batch(load);
+	bulk_row_end();
 	bulk_spi_close();
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(load->rowcxt);

@@ -43,24 +43,73 @@ bulk_reject(RowResult *r, const char *reason, const char *fmt,...)
 	r->message = buf.data;
 }
 
+/*
+ * The row that the engine is checking, taken apart once for all its
+ * columns (bulk_row_begin) instead of once per column by heap_getattr(),
+ * which walks the row from its start to reach a column after a text one.
+ */
+static struct
+{
+	HeapTuple	tuple;			/* NULL: none */
+	int			natts;
+	Datum		values[BULK_MAX_COLUMNS];
+	bool		nulls[BULK_MAX_COLUMNS];
+} current_row;
+
+void
+bulk_row_begin(HeapTuple tuple, TupleDesc desc)
+{
+	current_row.tuple = NULL;
+	if (desc->natts > BULK_MAX_COLUMNS)
+		return;
+	heap_deform_tuple(tuple, desc, current_row.values, current_row.nulls);
+	current_row.natts = desc->natts;
+	current_row.tuple = tuple;
+}
+
+void
+bulk_row_end(void)
+{
+	current_row.tuple = NULL;
+}
+
+Datum
+bulk_row_value(HeapTuple tuple, TupleDesc desc, int attnum, bool *isnull)
+{
+	if (tuple == current_row.tuple && attnum >= 1 && attnum <= current_row.natts)
+	{
+		*isnull = current_row.nulls[attnum - 1];
+		return current_row.values[attnum - 1];
+	}
+	return heap_getattr(tuple, attnum, desc, isnull);
+}
+
 /* NULL for a NULL or blank value, else the value without surrounding blanks */
 char *
 bulk_column(HeapTuple tuple, TupleDesc desc, int attnum)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tuple, attnum, desc, &isnull);
+	Datum		d = bulk_row_value(tuple, desc, attnum, &isnull);
+	text	   *t;
+	const char *p;
+	int			len;
 	char	   *s;
-	char	   *end;
 
 	if (isnull)
 		return NULL;
-	s = TextDatumGetCString(d);
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-		*--end = '\0';
-	return *s ? s : NULL;
+	t = DatumGetTextPP(d);
+	p = VARDATA_ANY(t);
+	len = VARSIZE_ANY_EXHDR(t);
+	while (len > 0 && (*p == ' ' || *p == '\t'))
+		p++, len--;
+	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+		len--;
+	if (len == 0)
+		return NULL;
+	s = palloc(len + 1);
+	memcpy(s, p, len);
+	s[len] = '\0';
+	return s;
 }
 
 bool

@@ -33,6 +33,18 @@ typedef struct RowResult
 /* Mark the row rejected: reason code and message. */
 extern void bulk_reject(RowResult *r, const char *reason, const char *fmt,...) pg_attribute_printf(3, 4);
 
+/* The most columns a target has (upload_devices, upload_sightings: 6) */
+#define BULK_MAX_COLUMNS 8
+
+/*
+ * The row being checked, taken apart once (the engine brackets each row
+ * with these); bulk_row_value() and bulk_column() read it from there, any
+ * other tuple by heap_getattr().
+ */
+extern void bulk_row_begin(HeapTuple tuple, TupleDesc desc);
+extern void bulk_row_end(void);
+extern Datum bulk_row_value(HeapTuple tuple, TupleDesc desc, int attnum, bool *isnull);
+
 /* A column's value without surrounding blanks; NULL for NULL or blank. */
 extern char *bulk_column(HeapTuple tuple, TupleDesc desc, int attnum);
 

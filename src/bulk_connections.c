@@ -39,6 +39,7 @@
 typedef struct KnownOperator
 {
 	char	   *code;
+	Datum		text;			/* code as text, for the load's rows */
 	bool		exists;
 	bool		mine;			/* the session user may load as it */
 } KnownOperator;
@@ -118,7 +119,7 @@ plan_connections(void)
  * too)?
  */
 static bool
-operator_exists(BulkLoad *load, const char *code, bool *mine)
+operator_exists(BulkLoad *load, const char *code, bool *mine, Datum *text)
 {
 	ReportState *state = (ReportState *) load->private;
 	int			i;
@@ -130,8 +131,10 @@ operator_exists(BulkLoad *load, const char *code, bool *mine)
 		if (strcmp(state->operators[i].code, code) == 0)
 		{
 			*mine = state->operators[i].mine;
+			*text = state->operators[i].text;
 			return state->operators[i].exists;
 		}
+	*text = (Datum) 0;
 	v[0] = CStringGetTextDatum(code);
 	bulk_exec(plan_operator(), v, NULL);
 	exists = SPI_processed > 0;
@@ -146,7 +149,12 @@ operator_exists(BulkLoad *load, const char *code, bool *mine)
 	{
 		KnownOperator *k = &state->operators[state->noperators++];
 
-		k->code = MemoryContextStrdup(load->cxt, code);
+		MemoryContext old = MemoryContextSwitchTo(load->cxt);
+
+		k->code = pstrdup(code);
+		k->text = CStringGetTextDatum(code);
+		MemoryContextSwitchTo(old);
+		*text = k->text;
 		k->exists = exists;
 		k->mine = *mine;
 	}
@@ -181,8 +189,9 @@ report_queue(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc,
 {
 	ReportRow  *row;
 	bool		mine;
+	Datum		operator;
 
-	if (!operator_exists(load, v->operator, &mine))
+	if (!operator_exists(load, v->operator, &mine, &operator))
 	{
 		bulk_reject(r, "unknown_operator", "operator \"%s\" is not in imei_registry.operators",
 					v->operator);
@@ -202,7 +211,8 @@ report_queue(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc,
 	row = (ReportRow *) bulk_queue_row(load, r, tuple, desc, 1, &v->imei);
 	row->imei = v->imei;
 	row->at = v->at;
-	row->operator = bulk_batch_text(load, v->operator);
+	/* the load's text of a known operator, else one for the batch */
+	row->operator = operator ? operator : bulk_batch_text(load, v->operator);
 	return row;
 }
 
@@ -231,6 +241,7 @@ report_settle(BulkLoad *load, ReportRow *row, RowOutcome outcome)
  * same order wait for one another instead of deadlocking (a deadlock would
  * abort the whole COPY).
  */
+#if PG_VERSION_NUM < 140000
 static int
 report_imei_cmp(const void *a, const void *b)
 {
@@ -239,6 +250,19 @@ report_imei_cmp(const void *a, const void *b)
 
 	return (x > y) - (x < y);
 }
+#endif
+
+#if PG_VERSION_NUM >= 140000
+/* ... with the comparison inlined (a fifth of the sort's cost was the calls) */
+typedef ReportRow *ReportRowPtr;
+
+#define ST_SORT sort_report_rows
+#define ST_ELEMENT_TYPE ReportRowPtr
+#define ST_COMPARE(a, b) (((*(a))->imei > (*(b))->imei) - ((*(a))->imei < (*(b))->imei))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+#endif
 
 /* The rows are sorted by pointer: swapping whole rows cost more than the sort */
 ReportRow **
@@ -248,7 +272,11 @@ report_sorted_batch(BulkLoad *load)
 
 	for (int i = 0; i < load->nbatch; i++)
 		rows[i] = (ReportRow *) bulk_batch_row(load, i);
+#if PG_VERSION_NUM >= 140000
+	sort_report_rows(rows, load->nbatch);
+#else
 	qsort(rows, load->nbatch, sizeof(ReportRow *), report_imei_cmp);
+#endif
 	return rows;
 }
 

@@ -97,6 +97,7 @@ struct BulkLoad
 {
 	const BulkTargetRoutine *target;
 	Oid			relid;
+	Oid			row_trigger;	/* the row trigger checked at the first row */
 	Relation	rel;			/* during a row trigger call */
 	int64		import_id;
 	bool		atomic;

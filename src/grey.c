@@ -96,18 +96,29 @@ grey_last_day(TimestampTz connected_at)
 	return grey_period_last_day(connected_at, imei_grey_period_days);
 }
 
-/* Today in Almaty: the local date of the transaction's start, now() */
+/*
+ * Today in Almaty: the local date of the transaction's start, now().  The
+ * day is kept with the moments it starts and ends, so that a transaction
+ * within it finds it without converting its start (check_imei() of a grey
+ * IMEI asks in every call).
+ */
 DateADT
 almaty_today(void)
 {
-	static TimestampTz cached_at = 0;
+	static TimestampTz day_from = 0;
+	static TimestampTz day_until = 0;	/* day_from..day_until: cached_day */
 	static DateADT cached_day = 0;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
-	if (now != cached_at || cached_at == 0)
+	if (now < day_from || now >= day_until)
 	{
-		cached_day = almaty_local_date(now);
-		cached_at = now;
+		DateADT		day = almaty_local_date(now);
+
+		day_from = almaty_day_start(day);
+		day_until = almaty_day_start(day + 1);
+		cached_day = day;
+		if (now < day_from || now >= day_until)
+			day_until = day_from;	/* not a day of the usual shape: no cache */
 	}
 	return cached_day;
 }

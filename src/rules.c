@@ -540,7 +540,9 @@ find_hold_relations(void)
  * IMEIs of applications by their index (most IMEIs have none) and one of
  * the primary key of applications per application found, with the index
  * AM as check_imei() does: no statement, and no right needed on the
- * tables (the check's callers have none).
+ * tables (the check's callers have none).  No probe at all when the last
+ * day is more than application_hold_days ago: an application submitted by
+ * then holds no longer than that, whichever lists the IMEI.
  */
 bool
 rules_application_holds(Imei imei, DateADT grey_last_day)
@@ -558,6 +560,11 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 	Snapshot	snapshot = GetActiveSnapshot();
 	DateADT		today = almaty_today();
 	bool		held = false;
+
+	/* submitted_on <= grey_last_day and today <= submitted_on + hold days */
+	if (!DATE_NOT_FINITE(grey_last_day) &&
+		(int64) today > (int64) grey_last_day + imei_application_hold_days)
+		return false;
 
 	find_hold_relations();
 	h = hold;					/* a copy: opening may forget it */
@@ -605,13 +612,14 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 	{
 		ExecDropSingleTupleTableSlot(app_slot);
 		index_endscan(app_scan);
-		index_close(apps_pkey, AccessShareLock);
-		table_close(apps, AccessShareLock);
+		index_close(apps_pkey, NoLock);
+		table_close(apps, NoLock);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
-	index_close(by_imei, AccessShareLock);
-	table_close(imeis, AccessShareLock);
+	/* the locks stay until the end of the transaction, as check_imei()'s */
+	index_close(by_imei, NoLock);
+	table_close(imeis, NoLock);
 	return held;
 }
 

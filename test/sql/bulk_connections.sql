@@ -83,3 +83,36 @@ RESET ROLE;
 SELECT importer, target, rows_loaded FROM imei_registry.imports ORDER BY import_id DESC LIMIT 1;
 SELECT status, first_operator FROM imei_registry.registry WHERE imei OPERATOR(pg_catalog.=) '359900400000152';
 DROP ROLE regress_bulk_loader;
+
+-- blanks, tabs and a carriage return around a value are not part of it; a
+-- value of blanks alone is missing
+INSERT INTO imei_registry.upload_connections (operator, imei, connected_at)
+    VALUES (E' kz_test_op\t', E'\t 359900400000178  ', E'2026-01-11 09:00+05\r'),
+           ('kz_test_op', E' \t ', '2026-01-11 09:00+05'),
+           ('   ', '359900400000186', '2026-01-11 09:00+05');
+SELECT * FROM last_import;
+SELECT line_number, reason, message FROM last_rejects;
+SELECT status, first_seen_at, first_operator FROM imei_registry.registry
+ WHERE imei OPERATOR(pg_catalog.=) '359900400000178';
+
+-- nearby IMEIs of a batch are read by one range scan of the key, merged
+-- with the batch: a known one, an unknown one between known ones, a known
+-- one whose row has a newer version (blocked in this transaction) and one
+-- whose first connection moves earlier are answered as one probe each
+-- would answer them
+BEGIN;
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at, first_operator)
+SELECT imei_registry.imei_from_body('359900400' || s), 'grey', 'unverified',
+       '2026-01-12 09:00+05', 'kz_test_op'
+  FROM unnest(ARRAY['00019', '00021', '00022']) s;
+SELECT imei_registry.block(imei_registry.imei_from_body('35990040000021'), 'gsma_blocked', 'range scan test');
+INSERT INTO imei_registry.upload_connections (operator, imei, connected_at)
+SELECT 'kz_test_op', imei_registry.imei_from_body('359900400' || s)::text, at
+  FROM (VALUES ('00019', '2026-01-13 09:00+05'), ('00020', '2026-01-13 09:00+05'),
+               ('00021', '2026-01-13 09:00+05'), ('00022', '2026-01-11 09:00+05')) v(s, at);
+SELECT * FROM last_import;
+SELECT imei, status, reason, first_seen_at, grey_last_day FROM imei_registry.registry
+ WHERE imei BETWEEN imei_registry.imei_from_body('35990040000019')
+                AND imei_registry.imei_from_body('35990040000022')
+ ORDER BY imei;
+COMMIT;

@@ -217,6 +217,33 @@ UPDATE registry SET status = 'black', reason = 'grey_expired' WHERE imei IN (pg_
 SET imei_registry.application_hold_days = 5;
 SELECT application_holds(pg_temp.t(17), grey_last_day) AS held FROM registry WHERE imei = pg_temp.t(17);
 RESET imei_registry.application_hold_days;
+-- the bound: listed by an application submitted on its last day, 30 days
+-- ago (20) it is held today, 31 days ago (21) no longer -- and then no
+-- application can hold it, so none is looked for (no lock on the IMEIs of
+-- applications)
+SELECT report_connection(pg_temp.t(20), 'dates_kcell', pg_temp.ago(60));   -- last day: 30 days ago
+SELECT report_connection(pg_temp.t(21), 'dates_kcell', pg_temp.ago(61));   -- last day: 31 days ago
+INSERT INTO apps
+SELECT n, submit_application(format('{"applicant": {"kind": "individual", "id": "871008401427"},
+     "method": "parcel", "exporting_country": "CN", "delivery_service": "China Post",
+     "documents": [{"type": "tracking_number", "number": "RR%sCN"}],
+     "devices": [{"imeis": ["%s"]}]}', n, pg_temp.t(n))::jsonb)
+  FROM generate_series(20, 21) n;
+UPDATE applications a SET submitted_at = pg_temp.ago(CASE x.n WHEN 20 THEN 30 ELSE 31 END)
+  FROM apps x WHERE a.id = x.id AND x.n IN (20, 21);
+SELECT n, grey_last_day - local_date(now()) AS last_day_vs_today,
+       application_holds(pg_temp.t(n), grey_last_day) AS held
+  FROM apps JOIN registry ON imei = pg_temp.t(n) WHERE n IN (20, 21) ORDER BY n;
+BEGIN;
+SELECT status, reason, days_left, application_pending FROM check_imei(pg_temp.t(20));
+SELECT count(*) AS imeis_of_applications_locked FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname = 'application_imeis';
+COMMIT;
+BEGIN;
+SELECT status, reason, days_left, application_pending FROM check_imei(pg_temp.t(21));
+SELECT count(*) AS imeis_of_applications_locked FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname = 'application_imeis';
+COMMIT;
 -- a decision ends it
 UPDATE applications a SET state = 'rejected', decided_at = now() FROM apps x WHERE a.id = x.id AND x.n = 17;
 SELECT (check_imei(pg_temp.t(17))).status;

@@ -55,6 +55,15 @@ SELECT status, reason, grey_last_day,
 FROM check_imei(pg_temp.t(1));
 SELECT * FROM check_imei(pg_temp.t(99));
 SELECT count(*) FROM check_imei(pg_temp.t(99));
+-- its locks on the registry and its key stay until the end of the
+-- transaction, as a query's: a second check finds them held
+BEGIN;
+SELECT status FROM check_imei(pg_temp.t(10));
+SELECT (check_imei(pg_temp.t(10))).status;
+SELECT c.relname, l.mode, l.granted FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname IN ('registry', 'registry_pkey')
+ ORDER BY 1;
+COMMIT;
 
 -- block and reinstate: registry decisions.
 SELECT block(pg_temp.t(10), 'gsma_blocked', 'GSMA list of 2025-07-02');

@@ -22,7 +22,7 @@ SELECT p.oid::regprocedure AS trigger_function,
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'imei_registry'
 WHERE p.prorettype = 'trigger'::regtype
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 
 -- Each role tries to attach a trigger function to a table of its own
 -- (regress_sec.<what>_<role>), then to fire it; and then the same with the
