@@ -68,20 +68,33 @@ CREATE FUNCTION imei_registry.feed_rebase_base() RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT 9223372036854775808::numeric $$;
 
--- Mark the runs of one feed table (history or pair_history).  The
--- append-only guard is disabled for this transaction's UPDATE only (ALTER
--- TABLE is transactional and locks out every other writer meanwhile).
-CREATE FUNCTION imei_registry.feed_rebase_mark(tbl text, guard text) RETURNS bigint
+-- The append-only guard of a feed table (history or pair_history), named
+-- after it; anything else is refused.
+CREATE FUNCTION imei_registry.feed_rebase_guard(tbl text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF tbl NOT IN ('history', 'pair_history') THEN
+        RAISE EXCEPTION '"%" is not a feed table', tbl
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The feed tables are history and pair_history.';
+    END IF;
+    RETURN tbl || '_append_only';
+END
+$$;
+
+-- Mark the runs of one feed table.  The append-only guard is disabled for
+-- this transaction's UPDATE only (ALTER TABLE is transactional and locks
+-- out every other writer meanwhile).
+CREATE FUNCTION imei_registry.feed_rebase_mark(tbl text) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
+    guard text := imei_registry.feed_rebase_guard(tbl);
     n bigint;
 BEGIN
-    IF tbl NOT IN ('history', 'pair_history') THEN
-        RAISE EXCEPTION 'feed_rebase_mark(%): not a feed table', tbl
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
     EXECUTE format('ALTER TABLE imei_registry.%I DISABLE TRIGGER %I', tbl, guard);
     EXECUTE format($q$
         WITH x AS (
@@ -106,17 +119,14 @@ $$;
 
 -- Stamp the first marked run of one feed table with this transaction's
 -- xid; false when none is left.
-CREATE FUNCTION imei_registry.feed_rebase_stamp(tbl text, guard text) RETURNS boolean
+CREATE FUNCTION imei_registry.feed_rebase_stamp(tbl text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
+    guard text := imei_registry.feed_rebase_guard(tbl);
     first xid8;
 BEGIN
-    IF tbl NOT IN ('history', 'pair_history') THEN
-        RAISE EXCEPTION 'feed_rebase_stamp(%): not a feed table', tbl
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
     EXECUTE format('SELECT min(h.xid) FROM imei_registry.%I h WHERE h.xid >= $1', tbl)
         INTO first USING (imei_registry.feed_rebase_base()::text)::xid8;
     IF first IS NULL THEN
@@ -150,12 +160,12 @@ BEGIN
     FOR t IN SELECT * FROM imei_registry.registry_tables() LOOP
         PERFORM imei_registry.registry_table_depend(t);
     END LOOP;
-    PERFORM imei_registry.feed_rebase_mark('history', 'history_append_only');
-    PERFORM imei_registry.feed_rebase_mark('pair_history', 'pair_history_append_only');
+    PERFORM imei_registry.feed_rebase_mark('history');
+    PERFORM imei_registry.feed_rebase_mark('pair_history');
     COMMIT;
     LOOP
-        more := imei_registry.feed_rebase_stamp('history', 'history_append_only');
-        more := imei_registry.feed_rebase_stamp('pair_history', 'pair_history_append_only') OR more;
+        more := imei_registry.feed_rebase_stamp('history');
+        more := imei_registry.feed_rebase_stamp('pair_history') OR more;
         EXIT WHEN NOT more;
         COMMIT;
     END LOOP;
@@ -164,6 +174,7 @@ $$;
 COMMENT ON PROCEDURE imei_registry.restore_registry() IS
     'after restoring a dump: re-bases the feeds'' positions (xids of the old cluster) and links the tables to the extension';
 REVOKE ALL ON FUNCTION imei_registry.feed_rebase_base(),
-    imei_registry.feed_rebase_mark(text, text),
-    imei_registry.feed_rebase_stamp(text, text) FROM PUBLIC;
+    imei_registry.feed_rebase_guard(text),
+    imei_registry.feed_rebase_mark(text),
+    imei_registry.feed_rebase_stamp(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE imei_registry.restore_registry() FROM PUBLIC;
