@@ -27,7 +27,12 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
 #include "catalog/pg_collation.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -150,6 +155,103 @@ operator_known(const char *code)
 		hash_search(known_codes, code, HASH_FIND, NULL) != NULL)
 		return true;
 	return load_codes(code);
+}
+
+/*
+ * May the session user report and load as this operator?  A member (with
+ * or without inheritance) of a role that imei_registry.operator_roles binds
+ * to it, or of imei_registry_admin (superusers are members of every role):
+ * pg_has_role(session_user, role, 'MEMBER').  A row whose role does not
+ * exist (dropped, not yet created again) binds nobody.  The session user,
+ * not the current one: SET ROLE and SECURITY DEFINER functions do not
+ * change it.  The rows are those of the active snapshot, as a query in a
+ * STABLE function reads them.
+ */
+static bool
+operator_mine(text *code)
+{
+	Oid			session = GetSessionUserId();
+	Oid			nsp;
+	Oid			relid;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		mine = false;
+
+	if (is_member_of_role(session, get_role_oid("imei_registry_admin", false)))
+		return true;
+	nsp = get_namespace_oid("imei_registry", false);
+	relid = get_relname_relid("operator_roles", nsp);
+	if (!OidIsValid(relid))
+		ext_missing_table("operator_roles");
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	if (desc->natts < 2 ||
+		TupleDescAttr(desc, 0)->atttypid != TEXTOID ||
+		TupleDescAttr(desc, 1)->atttypid != NAMEOID)
+		elog(ERROR, "imei_registry.operator_roles has not the shape the extension made");
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   C_COLLATION_OID, F_TEXTEQ, PointerGetDatum(code));
+	scan = systable_beginscan(rel, InvalidOid, false,
+							  ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(),
+							  1, &key);
+	while (!mine && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		role = heap_getattr(tuple, 2, desc, &isnull);
+		Oid			roleid;
+
+		if (isnull)
+			continue;
+		roleid = get_role_oid(NameStr(*DatumGetName(role)), true);
+		if (OidIsValid(roleid) && is_member_of_role(session, roleid))
+			mine = true;
+	}
+	systable_endscan(scan);
+	/* the lock stays until the end of the transaction, as a query's */
+	table_close(rel, NoLock);
+	return mine;
+}
+
+PG_FUNCTION_INFO_V1(operator_is_mine);
+
+/* operator_is_mine(operator text) -> boolean: operator_mine() */
+Datum
+operator_is_mine(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(operator_mine(PG_GETARG_TEXT_PP(0)));
+}
+
+PG_FUNCTION_INFO_V1(check_reporting_operator);
+
+/*
+ * check_reporting_operator(operator text) -> void: may the session user
+ * report connections as this operator?  22023 for a code that
+ * imei_registry.operators does not list (operator_known(): the codes, once
+ * found, stay), then 42501 unless operator_mine().  For report_connection().
+ */
+Datum
+check_reporting_operator(PG_FUNCTION_ARGS)
+{
+	text	   *code = PG_GETARG_TEXT_PP(0);
+	char	   *s = text_to_cstring(code);
+
+	if (!operator_known(s))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown operator \"%s\"", s),
+				 errhint("Operators are listed in imei_registry.operators.")));
+	if (!operator_mine(code))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("login \"%s\" may not report connections as operator \"%s\"",
+						GetUserNameFromId(GetSessionUserId(), false), s),
+				 errdetail("imei_registry.operator_roles binds no role of this login to the operator."),
+				 errhint("The registry's admin binds roles to operators in imei_registry.operator_roles.")));
+	pfree(s);
+	PG_RETURN_VOID();
 }
 
 PG_FUNCTION_INFO_V1(operators_guard);

@@ -175,6 +175,9 @@ registry_checks(Relation rel)
 	return checks;
 }
 
+static bool insert_rows(int n, const RegistryNewRow *rows, int64 import_id,
+						Datum *status);
+
 bool
 registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 					const Datum *operators, int64 import_id)
@@ -195,9 +198,25 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 		rows[i].operator = operators[i];
 		rows[i].note = (Datum) 0;
 	}
-	ok = registry_insert_rows(n, rows, import_id);
+	ok = insert_rows(n, rows, import_id, NULL);
 	pfree(rows);
 	return ok;
+}
+
+bool
+registry_insert_report(Imei imei, TimestampTz at, Datum operator, Datum *status)
+{
+	const TransitionRule *entry = rules_first_connection(at);
+	RegistryNewRow row;
+
+	row.imei = imei;
+	row.status = entry->to;
+	row.reason = CStringGetTextDatum(entry->reason);
+	row.has_first_seen = true;
+	row.first_seen_at = at;
+	row.operator = operator;
+	row.note = (Datum) 0;
+	return insert_rows(1, &row, 0, status);
 }
 
 /* The heap multi-insert of a batch's slots and their index entries */
@@ -234,6 +253,17 @@ insert_slots(void *arg)
 
 bool
 registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id)
+{
+	return insert_rows(n, rows, import_id, NULL);
+}
+
+/*
+ * The rows through the triggers, the constraints and the multi-insert;
+ * status (if not NULL): of each row, the status it was written with (as
+ * the BEFORE ROW trigger left it), 0 for one a trigger kept out.
+ */
+static bool
+insert_rows(int n, const RegistryNewRow *rows, int64 import_id, Datum *status)
 {
 	Oid			relid = ext_relation_oid(EXT_REGISTRY);
 	InsertRun	run;
@@ -328,10 +358,19 @@ registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id)
 		slot->tts_isnull[atts[7] - 1] = row->note == (Datum) 0;
 		ExecStoreVirtualTuple(slot);
 
+		if (status)
+			status[i] = (Datum) 0;
 		if (!ExecBRInsertTriggers(estate, rri, slot))
 			continue;			/* a trigger kept it out */
 		if (rel->rd_att->constr)
 			ExecConstraints(rri, slot, estate);
+		if (status)
+		{
+			bool		isnull;
+
+			/* an OID, by value: valid after the slot is gone */
+			status[i] = slot_getattr(slot, atts[1], &isnull);
+		}
 		slots[nslots++] = slot;
 	}
 

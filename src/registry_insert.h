@@ -24,6 +24,13 @@ extern bool registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 								const Datum *operators, int64 import_id);
 
 /*
+ * report_connection()'s new IMEI: registry_insert_new() of one row, with
+ * the status it was written with in *status (0: a trigger kept it out).
+ */
+extern bool registry_insert_report(Imei imei, TimestampTz at, Datum operator,
+								   Datum *status);
+
+/*
  * A new registry row of another load (the block list): status and reason
  * (text), and what else it has (0, false: none).  The transition trigger
  * checks it against the rules as for any INSERT.

@@ -194,16 +194,17 @@ report_without_statement(PG_FUNCTION_ARGS)
 	Datum		operator = PG_GETARG_DATUM(1);
 	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
 	RegistryProbe probe;
+	Datum		status;
 
 	/* a report is a write, even one that changes nothing (25006) */
 	PreventCommandIfReadOnly("report_connection()");
 	registry_probe_first_seen(&imei, 1, &probe);
 	if (registry_report_changes_nothing(&probe, at))
 		PG_RETURN_DATUM(probe.status);
-	if (probe.known || !registry_insert_new(1, &imei, &at, &operator, 0))
+	if (probe.known || !registry_insert_report(imei, at, operator, &status))
 		PG_RETURN_NULL();
-	registry_probe_first_seen(&imei, 1, &probe);
-	if (!probe.known)
+	if (status == (Datum) 0)
 		PG_RETURN_NULL();		/* a trigger kept it out */
-	PG_RETURN_DATUM(probe.status);
+	/* the row as this statement wrote it: no probe again */
+	PG_RETURN_DATUM(status);
 }

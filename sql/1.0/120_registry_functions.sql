@@ -164,24 +164,27 @@ CREATE FUNCTION imei_registry.report_without_statement(imei imei_registry.imei,
 
 -- May the session user report and load as this operator?  A member (with
 -- or without inheritance) of a role that imei_registry.operator_roles binds
--- to it, or of imei_registry_admin (superusers are members of every role).
--- The one definition, for report_connection() and upload_connections.
+-- to it, or of imei_registry_admin (superusers are members of every role):
+-- pg_has_role(SESSION_USER, role, 'MEMBER').  The one definition, for
+-- report_connection() and upload_connections (src/operators.c).
 -- session_user, not current_user: SET ROLE and SECURITY DEFINER functions do
--- not change it.
+-- not change it.  C: it reads operator_roles itself (needing no right on
+-- it), without a statement, a plan or a SET of its own for each call.
 CREATE FUNCTION imei_registry.operator_is_mine(operator text) RETURNS boolean
-LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
-SET search_path = pg_catalog, imei_registry, pg_temp
-AS $$
-BEGIN
-    RETURN pg_catalog.pg_has_role(SESSION_USER, 'imei_registry_admin', 'MEMBER')
-        OR EXISTS (SELECT FROM imei_registry.operator_roles o
-                     JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) o.role
-                    WHERE o.operator OPERATOR(pg_catalog.=) operator_is_mine.operator
-                      AND pg_catalog.pg_has_role(SESSION_USER, r.oid, 'MEMBER'));
-END
-$$;
+    AS 'MODULE_PATHNAME', 'operator_is_mine'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION imei_registry.operator_is_mine(text) IS
     'may the session user report and load as this operator (imei_registry.operator_roles, or the admin)?';
+
+-- report_connection()'s check of its operator: 22023 for a code that
+-- imei_registry.operators does not list (the transition trigger's cache of
+-- the codes, src/operators.c), then 42501 unless operator_is_mine().
+-- Internal.
+CREATE FUNCTION imei_registry.check_reporting_operator(operator text) RETURNS void
+    AS 'MODULE_PATHNAME', 'check_reporting_operator'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.check_reporting_operator(text) IS
+    'internal: raises 22023 for an unknown operator, 42501 unless the session user may report as it (report_connection())';
 
 -- An operator reports a device seen in its network, with the subscriber
 -- (IMSI, MSISDN) when it has it.  A report without an IMSI, or with a home
@@ -214,19 +217,8 @@ BEGIN
         RAISE EXCEPTION 'report_connection needs an IMEI, an operator and a time of connection'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM FROM imei_registry.operators o WHERE o.code = report_connection.operator;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown operator "%"', operator
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Operators are listed in imei_registry.operators.';
-    END IF;
-    IF NOT imei_registry.operator_is_mine(report_connection.operator) THEN
-        RAISE EXCEPTION 'login "%" may not report connections as operator "%"',
-            SESSION_USER, operator
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'imei_registry.operator_roles binds no role of this login to the operator.',
-                  HINT = 'The registry''s admin binds roles to operators in imei_registry.operator_roles.';
-    END IF;
+    -- 22023 for an unknown operator, 42501 unless operator_is_mine()
+    PERFORM imei_registry.check_reporting_operator(report_connection.operator);
     PERFORM imei_registry.check_connected_at(report_connection.connected_at);
 
     IF report_connection.imsi IS NOT NULL THEN

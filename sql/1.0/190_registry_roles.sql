@@ -36,7 +36,8 @@ REVOKE EXECUTE ON FUNCTION
     imei_registry.reinstate(imei_registry.imei, text),
     imei_registry.changes(bigint, integer),
     imei_registry.feed_horizon(),
-    imei_registry.operator_is_mine(text)
+    imei_registry.operator_is_mine(text),
+    imei_registry.check_reporting_operator(text)
 FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION imei_registry.check_imei(imei_registry.imei)

@@ -132,6 +132,16 @@ SELECT block(pg_temp.t(41), 'counterfeit', 'court order 5');
 SELECT reinstate(pg_temp.t(41), 'court order 5');
 SELECT status, reason, note FROM registry WHERE imei = pg_temp.t(41);
 
+-- A report of a new IMEI answers the status its row was written with (the
+-- rules' entry for a first connection, through the transition trigger):
+-- grey in the rules, white grandfathered before imei_registry.rules_start,
+-- each with its history row.
+SELECT report_connection(pg_temp.t(50), 'reg_test_op', '2025-06-01 10:00+05');
+SELECT report_connection(pg_temp.t(51), 'reg_test_op', '2024-06-01 10:00+05');
+SELECT imei_snr(r.imei) AS serial, r.status, r.reason, h.from_status, h.to_status, h.reason AS history_reason
+  FROM registry r JOIN history h USING (imei)
+ WHERE r.imei IN (pg_temp.t(50), pg_temp.t(51)) ORDER BY r.imei, h.id;
+
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 SET client_min_messages = warning;
 \i test/fixtures/fresh_registry.sql

@@ -123,6 +123,43 @@ INSERT INTO operators VALUES ('op_new', 'New');
 INSERT INTO registry (imei, status, reason, first_seen_at, first_operator)
 VALUES (pg_temp.t(31), 'grey', 'unverified', '2026-01-05 10:00+05', 'op_new');
 SELECT imei_snr(imei) AS serial, status, first_operator FROM registry WHERE imei = pg_temp.t(31);
+-- report_connection() knows an operator added in its transaction, and no
+-- more once that is rolled back (the codes' cache, src/operators.c)
+BEGIN;
+INSERT INTO operators VALUES ('op_tx', 'In a transaction');
+INSERT INTO operator_roles VALUES ('op_tx', 'regress_op_a');
+SET LOCAL SESSION AUTHORIZATION regress_op_a;
+SELECT report_connection(pg_temp.t(40), 'op_tx', '2026-01-05 10:00+05');
+ROLLBACK;
+SET SESSION AUTHORIZATION regress_op_a;
+SELECT report_connection(pg_temp.t(40), 'op_tx', '2026-01-05 10:00+05');
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS not_added FROM registry WHERE imei = pg_temp.t(40);
+-- a binding removed in a transaction binds nobody in it
+BEGIN;
+DELETE FROM operator_roles WHERE operator = 'op_b' AND role = 'regress_op_b_staff';
+SET LOCAL SESSION AUTHORIZATION regress_op_b;
+SELECT report_connection(pg_temp.t(41), 'op_b', '2026-01-05 10:00+05');
+ROLLBACK;
+SET SESSION AUTHORIZATION regress_op_b;
+SELECT report_connection(pg_temp.t(41), 'op_b', '2026-01-05 10:00+05');
+RESET SESSION AUTHORIZATION;
+-- operator_is_mine() is the one rule for reports, loads and reads
+-- (my_operators(), the sightings' policy): by the session user
+SET SESSION AUTHORIZATION regress_op_b;
+SELECT my_operators();
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_op_a;
+SELECT my_operators();
+SET ROLE imei_registry_operator;
+SELECT my_operators();
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_op_admin;
+SELECT my_operators() @> ARRAY['op_a', 'op_b'] AS admin_has_all;
+RESET SESSION AUTHORIZATION;
+-- a code longer than any the cache keeps is looked up, and unknown
+SELECT report_connection(pg_temp.t(42), repeat('x', 100), '2026-01-05 10:00+05');
 -- the guard works only on its own table
 CREATE TABLE public.not_operators (code text, name text);
 CREATE TRIGGER g BEFORE DELETE ON public.not_operators
