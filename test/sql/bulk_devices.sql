@@ -109,6 +109,20 @@ SELECT count(*) AS applications,
          WHERE d.application_id BETWEEN 990101 AND 990170
          GROUP BY 1) a;
 
+-- The statements of a load run without JIT (src/bulk.c): a site's trigger
+-- on a table the load writes sees jit off, the session's setting back after
+SET jit = on;
+CREATE FUNCTION public.bulk_devices_jit() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RAISE WARNING 'jit during the load: %', current_setting('jit'); RETURN NULL; END $$;
+CREATE TRIGGER bulk_devices_jit AFTER INSERT ON imei_registry.application_devices
+    FOR EACH STATEMENT EXECUTE FUNCTION public.bulk_devices_jit();
+INSERT INTO imei_registry.upload_devices (application_id, model, imei_1)
+VALUES ('990004', 'J', imei_registry.imei_from_body('35990043603001')::text);
+SHOW jit;
+DROP TRIGGER bulk_devices_jit ON imei_registry.application_devices;
+DROP FUNCTION public.bulk_devices_jit();
+RESET jit;
+
 -- Cleanup: the tables go with the extension.
 SET client_min_messages = warning;
 \i test/fixtures/fresh_registry.sql
