@@ -14,9 +14,11 @@
  * meets it (FOR NO KEY UPDATE, until the transaction ends), so no other
  * upload adds devices to it meanwhile, and submit_application() adds them
  * only to a new application.  (Read per device, that look-up walked every
- * index entry that rolled-back uploads of the application had left.)  That column answers for the
- * IMEIs the import added (a later line with one of them is a duplicate),
- * so they leave the seen set once their batch is written.
+ * index entry that rolled-back uploads of the application had left.)
+ *
+ * The import_id column answers for the IMEIs the import added (a later line
+ * with one of them is a duplicate), so they leave the seen set once their
+ * batch is written.
  */
 #include "compat.h"
 
@@ -296,7 +298,7 @@ batch_application(BulkLoad *load, int64 id, KnownApplication *extra, int *nextra
 	{
 		a = &extra[(*nextra)++];
 		a->id = id;
-		a->state = "submitted";
+		a->state = "submitted";	/* load_device() queued its rows */
 		a->has_last_ord = false;
 	}
 	if (!a->has_last_ord)
