@@ -656,6 +656,12 @@ bulk_flush_batch(BulkLoad *load)
  * pinned to pg_catalog while the owner's rights are in force (as core does
  * for index builds), so that no operator or function of the caller's can be
  * resolved and run with them.
+ *
+ * JIT is off for the statements of a load: each is planned for a batch and
+ * run once per batch, and its plan's cost grows with the tables it reads (a
+ * few rolled-back uploads of upload_devices were enough), past
+ * jit_above_cost; compiling it then costs at each batch about 400 M
+ * instructions, more than the 1000 rows of the batch cost without it.
  */
 
 static void
@@ -667,6 +673,9 @@ become_owner(Relation rel, SavedUser *saved)
 						   SECURITY_NOFORCE_RLS);
 	saved->guc_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("jit", "off",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
 }

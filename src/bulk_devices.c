@@ -8,9 +8,17 @@
  *
  * A batch of devices is appended to their applications in one statement:
  * device_ord after the application's last device, the IMEIs in column
- * order, each with this import's import_id.  That column answers for the
- * IMEIs the import added (a later line with one of them is a duplicate),
- * so they leave the seen set once their batch is written.
+ * order, each with this import's import_id.  The application's last
+ * device_ord is read once per load, when its first batch is written, and
+ * counted on in memory: the load locks the application row when it first
+ * meets it (FOR NO KEY UPDATE, until the transaction ends), so no other
+ * upload adds devices to it meanwhile, and submit_application() adds them
+ * only to a new application.  (Read per device, that look-up walked every
+ * index entry that rolled-back uploads of the application had left.)
+ *
+ * The import_id column answers for the IMEIs the import added (a later line
+ * with one of them is a duplicate), so they leave the seen set once their
+ * batch is written.
  */
 #include "compat.h"
 
@@ -31,6 +39,7 @@ typedef struct DeviceRow
 	BulkRow		base;
 	int64		application_id;
 	Datum		model;			/* text, or 0 for none */
+	struct KnownApplication *app;	/* at the flush: its application */
 } DeviceRow;
 
 /* Applications already looked up in this load */
@@ -38,6 +47,8 @@ typedef struct KnownApplication
 {
 	int64		id;
 	const char *state;			/* NULL: there is no such application */
+	bool		has_last_ord;	/* last_ord read (at its first flush) */
+	int32		last_ord;		/* its last device_ord, 0 for none */
 } KnownApplication;
 
 #define MAX_CACHED_APPLICATIONS 64
@@ -72,13 +83,31 @@ plan_application(void)
 	return plan.plan;
 }
 
+/* The application's last device_ord: the first live entry of its key, read backwards */
+static SPIPlanPtr
+plan_last_ord(void)
+{
+	static BulkPlan plan;
+
+	if (!bulk_plan_ready(&plan))
+	{
+		Oid			a[] = {INT8OID};
+
+		bulk_plan_prepare(&plan, "SELECT d.device_ord FROM imei_registry.application_devices d"
+						  " WHERE d.application_id OPERATOR(pg_catalog.=) $1"
+						  " ORDER BY d.device_ord DESC LIMIT 1", 1, a);
+	}
+	return plan.plan;
+}
+
 /*
  * A batch of devices, no IMEI twice.  A device with an IMEI that this
  * import already added is a duplicate (an earlier batch); one with an IMEI
  * that the application has from an earlier import is already present, and
  * nothing of it is added.  The others are appended to their application:
- * device_ord after its last device, the IMEIs in column order.  For each
- * row: duplicate, present.
+ * device_ord after its last device ($7, per row: its application's last
+ * device_ord before the batch), the IMEIs in column order.  For each row:
+ * duplicate, present.
  */
 static SPIPlanPtr
 plan_devices(void)
@@ -89,44 +118,41 @@ plan_devices(void)
 	{
 		Oid			t_imeis = bulk_imei_array_type();
 		Oid			a[] = {INT8ARRAYOID, TEXTARRAYOID, t_imeis, t_imeis, t_imeis,
-			t_imeis, INT8OID};
+			t_imeis, INT8ARRAYOID, INT8OID};
 
 		bulk_plan_prepare(&plan, "WITH u AS ("
 						  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 						  "  pg_catalog.unnest($3), pg_catalog.unnest($4),"
-						  "  pg_catalog.unnest($5), pg_catalog.unnest($6))"
-						  "  WITH ORDINALITY AS u(application_id, model, i1, i2, i3, i4, ord)),"
+						  "  pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7))"
+						  "  WITH ORDINALITY AS u(application_id, model, i1, i2, i3, i4, last_ord, ord)),"
 						  " k AS ("
-						  " SELECT u.*, ai.import_id OPERATOR(pg_catalog.=) $7 AS dup,"
+						  " SELECT u.*, ai.import_id OPERATOR(pg_catalog.=) $8 AS dup,"
 						  "  ai.application_id IS NOT NULL AS known"
 						  " FROM u LEFT JOIN LATERAL ("
 						  "  SELECT ai.application_id, ai.import_id FROM imei_registry.application_imeis ai"
 						  "  WHERE ai.imei OPERATOR(pg_catalog.=) ANY (ARRAY[u.i1, u.i2, u.i3, u.i4])"
 						  "   AND (ai.application_id OPERATOR(pg_catalog.=) u.application_id"
-						  "        OR ai.import_id OPERATOR(pg_catalog.=) $7)"
-						  "  ORDER BY ai.import_id OPERATOR(pg_catalog.=) $7 DESC LIMIT 1) ai ON true),"
+						  "        OR ai.import_id OPERATOR(pg_catalog.=) $8)"
+						  "  ORDER BY ai.import_id OPERATOR(pg_catalog.=) $8 DESC LIMIT 1) ai ON true),"
 						  " n AS ("
-						  " SELECT k.*, (SELECT pg_catalog.max(d.device_ord)"
-						  "   FROM imei_registry.application_devices d"
-						  "   WHERE d.application_id OPERATOR(pg_catalog.=) k.application_id)"
-						  "  AS last_ord,"
+						  " SELECT k.*,"
 						  "  pg_catalog.row_number() OVER (PARTITION BY k.application_id ORDER BY k.ord)"
 						  "  AS nth"
 						  " FROM k WHERE NOT k.known),"
 						  " dev AS ("
 						  " INSERT INTO imei_registry.application_devices (application_id, device_ord, model)"
-						  " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
+						  " SELECT n.application_id, (n.last_ord OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
 						  "  n.model FROM n),"
 						  " imeis AS ("
 						  " INSERT INTO imei_registry.application_imeis"
 						  "  (application_id, device_ord, ord, imei_text, imei, import_id)"
-						  " SELECT n.application_id, (COALESCE(n.last_ord, 0) OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
-						  "  i.ord::pg_catalog.int4, i.imei::pg_catalog.text, i.imei, $7"
+						  " SELECT n.application_id, (n.last_ord OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
+						  "  i.ord::pg_catalog.int4, i.imei::pg_catalog.text, i.imei, $8"
 						  " FROM n, ROWS FROM (pg_catalog.unnest(ARRAY[n.i1, n.i2, n.i3, n.i4]))"
 						  "  WITH ORDINALITY AS i(imei, ord)"
 						  " WHERE i.imei IS NOT NULL)"
 						  " SELECT k.ord, COALESCE(k.dup, false), k.known FROM k",
-						  7, a);
+						  8, a);
 	}
 	return plan.plan;
 }
@@ -153,9 +179,11 @@ application_state(BulkLoad *load, int64 id)
 												 SPI_tuptable->tupdesc, 1));
 	if (ds->napplications < MAX_CACHED_APPLICATIONS)
 	{
-		ds->applications[ds->napplications].id = id;
-		ds->applications[ds->napplications].state = state;
-		ds->napplications++;
+		KnownApplication *a = &ds->applications[ds->napplications++];
+
+		a->id = id;
+		a->state = state;
+		a->has_last_ord = false;
 	}
 	return state;
 }
@@ -247,6 +275,46 @@ load_device(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc)
 /* ---- a batch ---- */
 
 /*
+ * The application of a row at its flush, its last device_ord read if it
+ * was not yet: from the load's applications, else (when they had no room
+ * for it) from this batch's own, made in extra (room for a batch).
+ */
+static KnownApplication *
+batch_application(BulkLoad *load, int64 id, KnownApplication *extra, int *nextra)
+{
+	DeviceState *ds = (DeviceState *) load->private;
+	KnownApplication *a = NULL;
+	Datum		v[1];
+	bool		isnull;
+	int			i;
+
+	for (i = 0; i < ds->napplications && a == NULL; i++)
+		if (ds->applications[i].id == id)
+			a = &ds->applications[i];
+	for (i = 0; i < *nextra && a == NULL; i++)
+		if (extra[i].id == id)
+			a = &extra[i];
+	if (a == NULL)
+	{
+		a = &extra[(*nextra)++];
+		a->id = id;
+		a->state = "submitted";	/* load_device() queued its rows */
+		a->has_last_ord = false;
+	}
+	if (!a->has_last_ord)
+	{
+		v[0] = Int64GetDatum(id);
+		bulk_exec(plan_last_ord(), v, NULL);
+		a->last_ord = 0;
+		if (SPI_processed > 0)
+			a->last_ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+		a->has_last_ord = true;
+	}
+	return a;
+}
+
+/*
  * Send the waiting device rows to their applications, and settle each:
  * loaded (appended), already present (an IMEI of it is in the application
  * from an earlier import) or a duplicate (this import added it in an
@@ -259,9 +327,12 @@ flush_devices(BulkLoad *load)
 	Datum	   *apps = palloc(n * sizeof(Datum));
 	Datum	   *models = palloc(n * sizeof(Datum));
 	bool	   *model_nulls = palloc(n * sizeof(bool));
+	Datum	   *last_ords = palloc(n * sizeof(Datum));
+	KnownApplication *extra = palloc(n * sizeof(KnownApplication));
+	int			nextra = 0;
 	Datum	   *imeis[DEVICE_IMEIS];
 	bool	   *imei_nulls[DEVICE_IMEIS];
-	Datum		v[7];
+	Datum		v[8];
 	SPITupleTable *result;
 	int			i;
 	int			c;
@@ -275,7 +346,12 @@ flush_devices(BulkLoad *load)
 	{
 		DeviceRow  *row = (DeviceRow *) bulk_batch_row(load, i);
 
+		if (i == 0 || row->application_id != ((DeviceRow *) bulk_batch_row(load, i - 1))->application_id)
+			row->app = batch_application(load, row->application_id, extra, &nextra);
+		else
+			row->app = ((DeviceRow *) bulk_batch_row(load, i - 1))->app;
 		apps[i] = Int64GetDatum(row->application_id);
+		last_ords[i] = Int64GetDatum(row->app->last_ord);
 		models[i] = row->model;
 		model_nulls[i] = (row->model == (Datum) 0);
 		for (c = 0; c < DEVICE_IMEIS; c++)
@@ -288,7 +364,8 @@ flush_devices(BulkLoad *load)
 	v[1] = bulk_array(TEXTOID, models, model_nulls, n);
 	for (c = 0; c < DEVICE_IMEIS; c++)
 		v[2 + c] = bulk_array(bulk_imei_type(), imeis[c], imei_nulls[c], n);
-	v[6] = Int64GetDatum(load->import_id);
+	v[6] = bulk_array(INT8OID, last_ords, NULL, n);
+	v[7] = Int64GetDatum(load->import_id);
 	bulk_exec(plan_devices(), v, NULL);
 	result = bulk_batch_result(load, "device");
 	for (i = 0; i < n; i++)
@@ -300,7 +377,10 @@ flush_devices(BulkLoad *load)
 		else if (bulk_result_bool(result, i, 3))	/* known */
 			bulk_settle(load, row, ROW_PRESENT);
 		else
+		{
+			((DeviceRow *) row)->app->last_ord++;	/* nth of its application */
 			bulk_settle(load, row, ROW_LOADED);
+		}
 	}
 }
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# upload_devices against its floor in instructions, which do not depend on
+# the machine's load: callgrind of single-user backends (postgres --single)
+# on a scratch cluster of its own (initdb in a temporary directory;
+# fsync off, shared_buffers 512MB, as scripts/bench makes its clusters).
+#
+#   bench/devices_callgrind.sh [LINES]   (default 20000 dual-SIM lines)
+#
+# Run it as a user that may run postgres (not root), with the extension
+# installed in the PostgreSQL that PG_BIN names (default: pg_config
+# --bindir).  Prints, net of a backend's start (a "SELECT 1"), the
+# instructions of: the load into a fresh application; the same load after
+# two uploads of the file that were rolled back; the floor (the rows the
+# load wrote COPYed into the same tables of a fresh database, user triggers
+# off, one transaction per table, as bench/bulk.sh builds it).
+set -euo pipefail
+LINES=${1:-20000}
+PG_BIN=${PG_BIN:-$(pg_config --bindir)}
+work=$(mktemp -d /tmp/imei_devices_cg.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+D=$work/data
+"$PG_BIN/initdb" -D "$D" -U postgres -A trust >/dev/null
+single() { "$PG_BIN/postgres" --single -D "$D" -c fsync=off -c shared_buffers=512MB "$1" >"$work/single.log" 2>&1
+           ! grep -E "ERROR|FATAL" "$work/single.log"; }
+# cg DB NAME STATEMENT...: instructions of one backend running the statements
+cg() {
+    local db=$1 name=$2; shift 2
+    printf '%s\n' "$@" | valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" \
+        "$PG_BIN/postgres" --single -D "$D" -c fsync=off -c shared_buffers=512MB "$db" >/dev/null 2>"$work/$name.log"
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/$name.log"
+}
+/usr/bin/python3 - "$LINES" > "$work/devices.csv" <<'PY'
+import sys
+def luhn(body):
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+out = sys.stdout
+out.write("application_id,model,imei_1,imei_2,imei_3,imei_4\n")
+for i in range(int(sys.argv[1])):
+    out.write("1,Phone,%s,%s,,\n" % (luhn("86%012d" % (2 * i)), luhn("86%012d" % (2 * i + 1))))
+PY
+printf '%s\n' "CREATE DATABASE t" | single postgres
+printf '%s\n' "CREATE EXTENSION imei_registry" "SELECT imei_registry.create_registry()" \
+    "INSERT INTO imei_registry.applications (id, applicant_kind, applicant_id, method, mci_tenge) OVERRIDING SYSTEM VALUE VALUES (1, 'legal_entity', '990340000027', 'commercial_import', 3932)" |
+    single t
+printf '%s\n' "CREATE DATABASE fresh TEMPLATE t" "CREATE DATABASE rolled TEMPLATE t" "CREATE DATABASE floor TEMPLATE t" |
+    single postgres
+load="COPY imei_registry.upload_devices FROM '$work/devices.csv' WITH (format csv, header true)"
+empty=$(cg fresh empty "SELECT 1")
+fresh=$(cg fresh fresh "$load")
+printf '%s\n' "BEGIN" "$load" "ROLLBACK" "BEGIN" "$load" "ROLLBACK" | single rolled
+rolled=$(cg rolled rolled "$load")
+printf '%s\n' "COPY (SELECT application_id, device_ord, model FROM imei_registry.application_devices) TO '$work/dev.csv' WITH (format csv)" \
+    "COPY (SELECT application_id, device_ord, ord, imei_text, imei, import_id FROM imei_registry.application_imeis) TO '$work/imeis.csv' WITH (format csv)" |
+    single fresh
+floor_table() {
+    printf '%s\n' "BEGIN" "ALTER TABLE $1 DISABLE TRIGGER USER" "COPY $1 ($2) FROM '$3' WITH (format csv)" \
+        "ALTER TABLE $1 ENABLE TRIGGER USER" "COMMIT"
+}
+mapfile -t floor_sql < <(floor_table imei_registry.application_devices 'application_id, device_ord, model' "$work/dev.csv"
+    floor_table imei_registry.application_imeis 'application_id, device_ord, ord, imei_text, imei, import_id' "$work/imeis.csv")
+floor=$(cg floor floor "${floor_sql[@]}")
+m() { echo $((($1 - empty) / 1000000)); }
+x() { echo "scale=2; ($1 - $empty) / ($floor - $empty)" | bc; }
+echo "upload_devices, $LINES dual-SIM lines, instructions net of a backend's start ($((empty / 1000000)) M):"
+echo "  floor:                               $(m "$floor") M"
+echo "  load into a fresh application:       $(m "$fresh") M ($(x "$fresh") x floor)"
+echo "  after two rolled-back uploads of it: $(m "$rolled") M ($(x "$rolled") x floor)"
