@@ -52,6 +52,7 @@ PG_FUNCTION_INFO_V1(check_imei);
  */
 static Oid	registry_oid = InvalidOid;
 static Oid	registry_pkey_oid = InvalidOid;
+static bool registry_distributed = false;
 
 static void
 forget_registry(Datum arg, Oid relid)
@@ -80,13 +81,9 @@ find_registry(void)
 		/*
 		 * A registry that Citus distributes has no rows in this node's
 		 * heap: a probe here would answer not_registered for every IMEI.
+		 * Its rows are read by a router query (check_router).
 		 */
-		if (ext_relation_distributed(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("check_imei() cannot answer for a registry that Citus distributes"),
-					 errdetail("pg_catalog.pg_dist_partition lists imei_registry.registry: its rows are on the workers' shards, and this node's index holds none of them."),
-					 errhint("See docs/scale-out.md, \"Citus\".")));
+		registry_distributed = ext_relation_distributed(relid);
 		pkey = get_relname_relid("registry_pkey", get_rel_namespace(relid));
 		if (!OidIsValid(pkey))
 			ereport(ERROR,
@@ -181,6 +178,62 @@ reason_datum(const char *code, text **cached)
  * grey row past its last day costs more than the probe: the hold of a
  * pending application (rules_application_holds, two index probes).
  */
+static void check_grey(Imei imei, TupleDesc resultdesc, Datum *result,
+					   bool *nulls, bool found);
+
+/*
+ * On a Citus node where the registry is distributed: one router query
+ * (WHERE imei = $1 is one shard, one round trip), planned once per backend.
+ * Any failure is an error: never a silent not_registered.
+ */
+static void
+check_router(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		arg = Int64GetDatum(imei);
+	bool		found;
+	int			ret;
+	int			i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "check_imei: SPI_connect failed");
+	if (plan == NULL)
+	{
+		Relation	rel = table_open(registry_oid, AccessShareLock);
+		const AttrNumber *att = ext_table_columns(rel, EXT_REGISTRY, "check_imei");
+		Oid			argtype = TupleDescAttr(RelationGetDescr(rel), att[REG_IMEI] - 1)->atttypid;
+		SPIPlanPtr	p;
+
+		table_close(rel, NoLock);
+		p = SPI_prepare("SELECT r.status, r.reason, r.since, r.grey_last_day "
+						"FROM imei_registry.registry r "
+						"WHERE r.imei OPERATOR(pg_catalog.=) $1", 1, &argtype);
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "check_imei: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		plan = p;
+	}
+	ret = SPI_execute_plan(plan, &arg, NULL, true, 2);
+	if (ret != SPI_OK_SELECT || SPI_processed > 1)
+		elog(ERROR, "check_imei: the router query of imei_registry.registry failed: %s",
+			 SPI_result_code_string(ret));
+	found = SPI_processed == 1;
+	if (found)
+	{
+		for (i = 0; i < 4; i++)
+		{
+			Form_pg_attribute attr = TupleDescAttr(SPI_tuptable->tupdesc, i);
+
+			result[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  i + 1, &nulls[i]);
+			if (!nulls[i])
+				result[i] = SPI_datumTransfer(result[i], attr->attbyval, attr->attlen);
+		}
+	}
+	SPI_finish();
+	check_grey(imei, resultdesc, result, nulls, found);
+}
+
 static void
 check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 {
@@ -200,6 +253,11 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 	 * them empties the cache (forget_registry) before the index is opened.
 	 */
 	find_registry();
+	if (registry_distributed)
+	{
+		check_router(imei, resultdesc, result, nulls);
+		return;
+	}
 	relid = registry_oid;
 	pkeyid = registry_pkey_oid;
 	rel = table_open(relid, AccessShareLock);
@@ -251,7 +309,16 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 	 */
 	index_close(idx, NoLock);
 	table_close(rel, NoLock);
+	check_grey(imei, resultdesc, result, nulls, found);
+}
 
+/*
+ * A grey row past its last day: held by a pending application, else black
+ * grey_expired since the period ended.  days_left of a grey row.
+ */
+static void
+check_grey(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls, bool found)
+{
 	if (found && !nulls[3] && !nulls[0] &&
 		rules_status_of(DatumGetObjectId(result[0])) == ST_GREY)
 	{

@@ -19,6 +19,7 @@
  */
 #include "compat.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -27,12 +28,14 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -104,8 +107,13 @@ history_usable(Relation rel)
 	if (rel->rd_rel->relkind != RELKIND_RELATION ||
 		rel->rd_rel->relam != HEAP_TABLE_AM_OID)
 		return false;
-	/* Citus keeps a distributed table's rows elsewhere: its executor's path */
-	if (OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
+	/*
+	 * Citus keeps a distributed table's rows elsewhere: its executor's path.
+	 * A shard of the history (the one co-located with the registry shard
+	 * that fired) is a local heap table, written here.
+	 */
+	if (!OidIsValid(ext_shard_logical(rel)) &&
+		OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE)))
 		return false;
 	for (i = 0; i < desc->natts; i++)
 		if (!TupleDescAttr(desc, i)->attisdropped && TupleDescAttr(desc, i)->attgenerated)
@@ -170,6 +178,14 @@ history_shape(Relation rel)
 	}
 	if (shape.usable)
 	{
+		/*
+		 * A Citus shard has no identity of its own: id takes the default of
+		 * the node's table of the same name (its sequence gives each node
+		 * its own range of ids), by column name.
+		 */
+		Oid			logical = ext_shard_logical(rel);
+		Relation	lrel = OidIsValid(logical) ? table_open(logical, AccessShareLock) : NULL;
+
 		shape.default_atts = palloc(desc->natts * sizeof(AttrNumber));
 		shape.defaults = palloc(desc->natts * sizeof(ExprState *));
 		for (i = 0; i < desc->natts; i++)
@@ -182,13 +198,28 @@ history_shape(Relation rel)
 			for (c = 0; c < HC_NCOLUMNS; c++)
 				if (shape.atts[c] == i + 1)
 					is_filled = true;
-			if (is_filled || (def = build_column_default(rel, i + 1)) == NULL)
+			if (is_filled)
+				continue;
+			def = build_column_default(rel, i + 1);
+			if (def == NULL && lrel != NULL)
+			{
+				AttrNumber	la;
+
+				for (la = 1; la <= RelationGetDescr(lrel)->natts; la++)
+					if (!TupleDescAttr(RelationGetDescr(lrel), la - 1)->attisdropped &&
+						strcmp(NameStr(TupleDescAttr(RelationGetDescr(lrel), la - 1)->attname),
+							   NameStr(TupleDescAttr(desc, i)->attname)) == 0)
+						def = build_column_default(lrel, la);
+			}
+			if (def == NULL)
 				continue;
 			shape.default_atts[shape.ndefaults] = i + 1;
 			shape.defaults[shape.ndefaults] =
 				ExecInitExpr(expression_planner((Expr *) def), NULL);
 			shape.ndefaults++;
 		}
+		if (lrel != NULL)
+			table_close(lrel, AccessShareLock);
 		if (constr != NULL && constr->num_check > 0)
 		{
 			shape.checks = palloc(constr->num_check * sizeof(ExprState *));
@@ -203,13 +234,94 @@ history_shape(Relation rel)
 	return &shape;
 }
 
-HistoryWriter *
-history_writer_open(void)
+/*
+ * The history shard co-located with the registry shard regshard (logical
+ * the registry): the shard of the history whose hash range starts where
+ * regshard's does (pg_dist_shard.shardminvalue), which Citus places on the
+ * same node.  Not here: an error, never a history row lost or sent away.
+ */
+static Oid
+colocated_history_shard(Relation regshard)
 {
-	Oid			relid = ext_relation_oid(EXT_HISTORY);
+	Oid			dist = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	Oid			history = ext_relation_oid(EXT_HISTORY);
+	const char *name = RelationGetRelationName(regshard);
+	int64		regid = strtoi64(strrchr(name, '_') + 1, NULL, 10);
+	char	   *regmin = NULL;
+	int64		histid = -1;
+	Relation	cat;
+	TupleDesc	desc;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			relid;
+	AttrNumber	att_min = InvalidAttrNumber;
+	int			i;
+
+	cat = table_open(dist, AccessShareLock);
+	desc = RelationGetDescr(cat);
+	/* found by name: Citus's upgrades dropped a column before it */
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), "shardminvalue") == 0 &&
+			TupleDescAttr(desc, i)->atttypid == TEXTOID)
+			att_min = i + 1;
+	if (att_min == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_catalog.pg_dist_shard is not the table of Citus that imei_registry reads")));
+	/* two passes over a small catalog: the registry shard's range, its peer */
+	scan = systable_beginscan(cat, InvalidOid, false, NULL, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+
+		if (DatumGetInt64(heap_getattr(tup, 2, desc, &isnull)) == regid)
+		{
+			Datum		d = heap_getattr(tup, att_min, desc, &isnull);
+
+			if (!isnull)
+				regmin = TextDatumGetCString(d);
+		}
+	}
+	systable_endscan(scan);
+	scan = systable_beginscan(cat, InvalidOid, false, NULL, 0, NULL);
+	while (regmin != NULL && (tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		bool		minnull;
+		Datum		d;
+
+		if (DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)) != history)
+			continue;
+		d = heap_getattr(tup, att_min, desc, &minnull);
+		if (!minnull && strcmp(TextDatumGetCString(d), regmin) == 0)
+			histid = DatumGetInt64(heap_getattr(tup, 2, desc, &isnull));
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	relid = histid < 0 ? InvalidOid :
+		get_relname_relid(psprintf("%s_" INT64_FORMAT, ext_relation_name(EXT_HISTORY), histid),
+						  RelationGetNamespace(regshard));
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the history shard co-located with \"%s\" is not on this node", name),
+				 errhint("imei_registry.history must be distributed by imei, co-located with imei_registry.registry.")));
+	return relid;
+}
+
+HistoryWriter *
+history_writer_open(Relation registry)
+{
+	Oid			relid;
 	Relation	rel;
 	HistoryWriter *w;
 
+	/* on a Citus node, a registry shard writes its co-located history shard */
+	if (OidIsValid(ext_shard_logical(registry)))
+		relid = colocated_history_shard(registry);
+	else
+		relid = ext_relation_oid(EXT_HISTORY);
 	if (!OidIsValid(relid))
 		return NULL;
 	rel = table_open(relid, RowExclusiveLock);
@@ -217,6 +329,11 @@ history_writer_open(void)
 	/* its triggers as they fire now; its columns as known */
 	if (!history_usable(rel) || !history_shape(rel)->usable)
 	{
+		if (OidIsValid(ext_shard_logical(rel)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("history shard \"%s\" is not as imei_registry made it", RelationGetRelationName(rel)),
+					 errdetail("A trigger of its own or a changed column keeps the history trigger from writing it.")));
 		table_close(rel, RowExclusiveLock);
 		return NULL;
 	}

@@ -6,6 +6,7 @@
 #define IMEI_REGISTRY_HISTORY_INSERT_H
 
 #include "postgres.h"
+#include "utils/relcache.h"
 
 /* The columns of a history row that its writer gives, in this order */
 typedef enum HistoryColumn
@@ -33,7 +34,7 @@ typedef struct HistoryWriter HistoryWriter;
  * history's statement trigger.  The caller runs as the history's owner,
  * with registry_writing_history set.
  */
-extern HistoryWriter *history_writer_open(void);
+extern HistoryWriter *history_writer_open(Relation registry);
 extern void history_writer_add(HistoryWriter *w, const Datum *values, const bool *nulls);
 extern void history_writer_end(HistoryWriter *w);
 

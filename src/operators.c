@@ -261,14 +261,11 @@ operators_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
-	char	   *nspname;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
 		elog(ERROR, "operators_guard: must be fired by trigger manager, before the change");
 	rel = trigdata->tg_relation;
-	nspname = get_namespace_name(RelationGetNamespace(rel));
-	if (nspname == NULL || strcmp(nspname, "imei_registry") != 0 ||
-		strcmp(RelationGetRelationName(rel), "operators") != 0)
+	if (!ext_is_named_table(rel, "operators"))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("operators_guard: fired on \"%s\", not on imei_registry.operators",

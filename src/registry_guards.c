@@ -24,6 +24,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "relcheck.h"
+
 #if PG_VERSION_NUM >= 140000
 #include "commands/copyfrom_internal.h"
 #endif
@@ -40,7 +42,6 @@ statement_trigger(FunctionCallInfo fcinfo, const char *funcname,
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
-	char	   *nspname;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "%s: not fired by trigger manager", funcname);
@@ -48,9 +49,7 @@ statement_trigger(FunctionCallInfo fcinfo, const char *funcname,
 		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
 		elog(ERROR, "%s: must be fired before statement", funcname);
 	rel = trigdata->tg_relation;
-	nspname = get_namespace_name(RelationGetNamespace(rel));
-	if (nspname == NULL || strcmp(nspname, "imei_registry") != 0 ||
-		strcmp(RelationGetRelationName(rel), relname) != 0)
+	if (!ext_is_named_table(rel, relname))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s: fired on \"%s\", not on imei_registry.%s",

@@ -214,17 +214,121 @@ ext_missing_table(const char *name)
 }
 
 /*
- * The table itself, for now.  Once the register is distributed (Citus),
- * its shards belong here too: a relation that Citus's metadata names as a
- * shard of the table (pg_dist_shard.logicalrelid), found by OID, never by
- * its name alone.  The shape is checked for a shard as for the table.
+ * Citus keeps a distributed (or reference) table's rows in shards: tables
+ * of the same schema named after the table with the shard's id appended
+ * ("registry_102008"), each listed in pg_catalog.pg_dist_shard (logicalrelid,
+ * shardid).  The table rel is a shard of, or InvalidOid: rel's name must
+ * end in _<shardid> of a row of pg_dist_shard whose logicalrelid is a table
+ * of rel's schema named as rel without the suffix.  A look-alike (a table
+ * named so that Citus does not list, or in another schema) is no shard.
+ * Read directly, as ext_relation_distributed() reads pg_dist_partition;
+ * without Citus there is no such table and nothing is a shard.  The last
+ * answer is kept until a relcache invalidation.
+ */
+static Oid	shard_cache_relid = InvalidOid;
+static Oid	shard_cache_logical = InvalidOid;
+
+static void
+forget_shard(Datum arg, Oid relid)
+{
+	shard_cache_relid = InvalidOid;
+	shard_cache_logical = InvalidOid;
+}
+
+Oid
+ext_shard_logical(Relation rel)
+{
+	static bool callback_registered = false;
+	const char *name = RelationGetRelationName(rel);
+	const char *p = name + strlen(name);
+	Oid			dist;
+	Relation	cat;
+	TupleDesc	desc;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int64		shardid;
+	Oid			logical = InvalidOid;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_shard, (Datum) 0);
+		callback_registered = true;
+	}
+	if (OidIsValid(shard_cache_relid) && shard_cache_relid == RelationGetRelid(rel))
+		return shard_cache_logical;
+	while (p > name && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (p == name + strlen(name) || p == name || p[-1] != '_' ||
+		strlen(p) > 18 || p[0] == '0')
+		return InvalidOid;
+	dist = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	if (!OidIsValid(dist))
+		return InvalidOid;
+	shardid = strtoi64(p, NULL, 10);
+	cat = table_open(dist, AccessShareLock);
+	desc = RelationGetDescr(cat);
+	if (desc->natts < 2 ||
+		strcmp(NameStr(TupleDescAttr(desc, 0)->attname), "logicalrelid") != 0 ||
+		(TupleDescAttr(desc, 0)->atttypid != REGCLASSOID &&
+		 TupleDescAttr(desc, 0)->atttypid != OIDOID) ||
+		strcmp(NameStr(TupleDescAttr(desc, 1)->attname), "shardid") != 0 ||
+		TupleDescAttr(desc, 1)->atttypid != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_catalog.pg_dist_shard is not the table of Citus that imei_registry reads"),
+				 errdetail("Its first columns are not logicalrelid and shardid.")));
+	ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
+	scan = systable_beginscan(cat, InvalidOid, false, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Oid			candidate = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
+		char	   *cname;
+
+		if (isnull)
+			continue;
+		cname = get_rel_name(candidate);
+		if (cname != NULL &&
+			get_rel_namespace(candidate) == RelationGetNamespace(rel) &&
+			strlen(cname) == (size_t) (p - 1 - name) &&
+			strncmp(cname, name, p - 1 - name) == 0)
+			logical = candidate;
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	shard_cache_relid = RelationGetRelid(rel);
+	shard_cache_logical = logical;
+	return logical;
+}
+
+/*
+ * The table itself, or on a Citus node a shard of it (ext_shard_logical):
+ * found by OID through Citus's metadata, never by its name alone.  The
+ * shape is checked for a shard as for the table.
  */
 bool
 ext_is_relation(Relation rel, ExtRelation which)
 {
 	Oid			relid = ext_relation_oid(which);
 
-	return OidIsValid(relid) && RelationGetRelid(rel) == relid;
+	if (!OidIsValid(relid))
+		return false;
+	return RelationGetRelid(rel) == relid || ext_shard_logical(rel) == relid;
+}
+
+/* Is rel the data table imei_registry.name, or a shard of it? */
+bool
+ext_is_named_table(Relation rel, const char *name)
+{
+	Oid			nsp = extension_namespace();
+	Oid			relid;
+
+	if (!OidIsValid(nsp) || RelationGetNamespace(rel) != nsp)
+		return false;
+	relid = get_relname_relid(name, nsp);
+	return OidIsValid(relid) &&
+		(RelationGetRelid(rel) == relid || ext_shard_logical(rel) == relid);
 }
 
 static char *

@@ -88,6 +88,15 @@ extern void ext_missing_table(const char *name) pg_attribute_noreturn();
  */
 extern bool ext_relation_distributed(Oid relid);
 
+/*
+ * On a Citus node: the table whose shard rel is (pg_dist_shard), else
+ * InvalidOid
+ */
+extern Oid	ext_shard_logical(Relation rel);
+
+/* Is rel the data table imei_registry.name, or a Citus shard of it? */
+extern bool ext_is_named_table(Relation rel, const char *name);
+
 /* Is rel the extension's table which (or a shard of it)? */
 extern bool ext_is_relation(Relation rel, ExtRelation which);
 

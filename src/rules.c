@@ -1097,8 +1097,7 @@ reasons_guard(PG_FUNCTION_ARGS)
 	att_status = SPI_fnumber(desc, "status");
 	att_base = SPI_fnumber(desc, "base");
 	att_shipped = SPI_fnumber(desc, "shipped");
-	if (strcmp(RelationGetRelationName(rel), "reasons") != 0 ||
-		strcmp(get_namespace_name(RelationGetNamespace(rel)), "imei_registry") != 0 ||
+	if (!ext_is_named_table(rel, "reasons") ||
 		att_code <= 0 || att_status <= 0 || att_base <= 0 || att_shipped <= 0)
 		elog(ERROR, "reasons_guard: must be fired on imei_registry.reasons");
 	status_type = TupleDescAttr(desc, att_status - 1)->atttypid;

@@ -1303,7 +1303,7 @@ registry_history(PG_FUNCTION_ARGS)
 						   SECURITY_NOFORCE_RLS);
 
 	/* the multi-insert path (history_insert.c), when the history allows it */
-	sink.writer = history_writer_open();
+	sink.writer = history_writer_open(rel);
 	if (sink.writer != NULL)
 	{
 		sink.actor = args[0];

@@ -32,18 +32,107 @@ CREATE FUNCTION imei_registry.registry_table_depend(tbl regclass) RETURNS boolea
     LANGUAGE C VOLATILE STRICT;
 REVOKE ALL ON FUNCTION imei_registry.registry_table_depend(regclass) FROM PUBLIC;
 
--- The Citus step of create_registry(distributed => true): distribute the
--- tables by imei and make the small ones reference tables
--- (docs/scale-out.md, "Citus").  Not in this version: it refuses, and
--- create_registry() with it makes nothing.
+-- The Citus step of create_registry(distributed => true)
+-- (docs/scale-out.md, "Citus"), in create_registry()'s transaction, on the
+-- coordinator: the tables whose rows are per IMEI are distributed by imei,
+-- co-located with the registry (a registry row, its history, sightings and
+-- pairs on one shard group, so the history trigger writes on its own
+-- node); every other data table is a reference table (a copy on every
+-- node), since the shards' triggers read operators, reasons, imports and
+-- applications where they run.  Citus refuses a subquery in a row security
+-- policy: the policies of sightings, subscriber_pairs and import_rejects
+-- are made again here with the same rule through a function (on a single
+-- node they keep their subqueries, evaluated once per statement).  The
+-- foreign key of import_rejects to the member import_reject_reasons (a
+-- local table on every node, which a reference table cannot reference)
+-- becomes a CHECK of the same codes, all shipped.
+CREATE FUNCTION imei_registry.distributed_tables() RETURNS SETOF text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT unnest(ARRAY['registry', 'history', 'sightings', 'subscriber_pairs']) $$;
+COMMENT ON FUNCTION imei_registry.distributed_tables() IS
+    'on Citus: the data tables distributed by imei, co-located with registry (the others are reference tables)';
+
+-- An import the caller sees (imports' own policy applies: SECURITY INVOKER)
+CREATE FUNCTION imei_registry.import_visible(import_id bigint) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$ SELECT EXISTS (SELECT FROM imei_registry.imports i
+                      WHERE i.import_id OPERATOR(pg_catalog.=) import_visible.import_id) $$;
+GRANT EXECUTE ON FUNCTION imei_registry.import_visible(bigint)
+    TO imei_registry_operator, imei_registry_portal;
+
 CREATE FUNCTION imei_registry.distribute_registry() RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, imei_registry, pg_temp
+-- the registry's guards are triggers, which Citus distributes only so
+SET citus.enable_unsafe_triggers = on
 AS $$
+DECLARE
+    t text;
+    codes text;
 BEGIN
-    RAISE EXCEPTION 'imei_registry does not distribute its tables in this version'
-        USING ERRCODE = 'feature_not_supported',
-              HINT = 'Call imei_registry.create_registry() without distributed => true; see docs/scale-out.md, "Citus".';
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'imei_registry cannot distribute its tables: the extension citus is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Call imei_registry.create_registry() without distributed => true, or CREATE EXTENSION citus first; see docs/scale-out.md, "Citus".';
+    END IF;
+    IF pg_catalog.to_regclass('imei_registry.registry') IS NULL THEN
+        RAISE EXCEPTION 'imei_registry has no tables to distribute in this database'
+            USING ERRCODE = 'undefined_table',
+                  HINT = 'Call imei_registry.create_registry(distributed => true).';
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition
+                WHERE logicalrelid = 'imei_registry.registry'::regclass) THEN
+        RAISE EXCEPTION 'the tables of imei_registry are distributed already'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION 'imei_registry distributes its tables only on the Citus coordinator'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+
+    -- the policies, with functions instead of subqueries (the same rules:
+    -- my_operators() is the operators for which operator_is_mine())
+    GRANT EXECUTE ON FUNCTION imei_registry.operator_is_mine(text) TO imei_registry_operator;
+    DROP POLICY own_network ON imei_registry.sightings;
+    CREATE POLICY own_network ON imei_registry.sightings FOR SELECT
+        TO imei_registry_operator USING (imei_registry.operator_is_mine(operator));
+    DROP POLICY own_subscribers ON imei_registry.subscriber_pairs;
+    CREATE POLICY own_subscribers ON imei_registry.subscriber_pairs FOR SELECT
+        TO imei_registry_operator USING (imei_registry.operator_is_mine(operator));
+    DROP POLICY own_rejects ON imei_registry.import_rejects;
+    CREATE POLICY own_rejects ON imei_registry.import_rejects FOR SELECT
+        TO imei_registry_operator, imei_registry_portal
+        USING (imei_registry.import_visible(import_id));
+    SELECT string_agg(pg_catalog.quote_literal(code), ', ' ORDER BY code) INTO codes
+      FROM imei_registry.import_reject_reasons;
+    ALTER TABLE imei_registry.import_rejects DROP CONSTRAINT import_rejects_reason_fkey;
+    EXECUTE format('ALTER TABLE imei_registry.import_rejects ADD CONSTRAINT import_rejects_reason_known CHECK (reason IN (%s))', codes);
+
+    -- reference tables, each after the tables it references
+    FOR t IN
+        WITH RECURSIVE tabs AS (
+            SELECT c.oid, c.relname FROM imei_registry.registry_tables() r(oid)
+              JOIN pg_catalog.pg_class c ON c.oid = r.oid
+             WHERE c.relname NOT IN (SELECT imei_registry.distributed_tables())
+        ), depth AS (
+            SELECT oid, 0 AS d FROM tabs
+            UNION ALL
+            SELECT f.conrelid, depth.d + 1
+              FROM depth JOIN pg_catalog.pg_constraint f
+                ON f.contype = 'f' AND f.confrelid = depth.oid AND f.conrelid <> f.confrelid
+        )
+        SELECT tabs.relname FROM tabs JOIN depth USING (oid)
+         GROUP BY tabs.relname ORDER BY max(depth.d), tabs.relname
+    LOOP
+        PERFORM pg_catalog.create_reference_table(format('imei_registry.%I', t)::regclass);
+    END LOOP;
+    -- the per-IMEI tables, co-located with the registry
+    PERFORM pg_catalog.create_distributed_table('imei_registry.registry', 'imei');
+    FOR t IN SELECT * FROM imei_registry.distributed_tables() WHERE 1 = 1 OFFSET 1 LOOP
+        PERFORM pg_catalog.create_distributed_table(format('imei_registry.%I', t)::regclass, 'imei',
+                                                colocate_with => 'imei_registry.registry');
+    END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION imei_registry.distribute_registry() FROM PUBLIC;

@@ -1,6 +1,8 @@
--- check_imei() never answers not_registered for a registry that Citus
+-- check_imei() never probes this node's index for a registry that Citus
 -- distributes (docs/scale-out.md): its rows are on the workers' shards and
--- this node's index holds none of them.  Citus is not needed to test it:
+-- this node's index holds none of them; it asks by a query that Citus
+-- routes to the shard (test/shell/citus.sh runs it on Citus; here, with no
+-- Citus, the query reads the table itself).  Citus is not needed to test it:
 -- its metadata table is made here, as Citus makes it, under
 -- allow_system_table_mods.
 SET search_path = imei_registry, public;
@@ -14,7 +16,7 @@ CREATE TABLE pg_catalog.pg_dist_partition (logicalrelid regclass NOT NULL, partm
 RESET allow_system_table_mods;
 -- Citus installed, the registry not distributed: the probe answers
 SELECT status, reason FROM check_imei(:'known');
--- distributed: an error, never a silent not_registered
+-- distributed: the router query, never the local probe
 INSERT INTO pg_catalog.pg_dist_partition VALUES ('imei_registry.registry', 'h');
 -- a relcache invalidation, as create_distributed_table() sends
 ALTER TABLE registry SET (fillfactor = 100);

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# The registry on Citus (docs/scale-out.md, "Citus"): a coordinator and two
+# workers (Unix sockets only, run as the clusters' owner), then
+#   * create_registry(distributed => true) distributes registry, history,
+#     sightings and subscriber_pairs by imei, co-located, and makes every
+#     other data table a reference table;
+#   * 1,000 registered IMEIs (and unknown ones) answer right from the
+#     coordinator and from both workers (check_imei()'s router query);
+#   * each history row lands on the node of its registry row (the
+#     co-located shard), ids unique across the cluster;
+#   * a forbidden transition is refused on the shard with IR001;
+#   * a look-alike of a shard (a table named as one that Citus does not
+#     list, or a real shard's name in another schema) is refused by the
+#     triggers' relation check (39P01).
+# Runs where the PostgreSQL of IMEI_CITUS_PGBIN (default: the suite's) has
+# citus.so and imei_registry installed; otherwise prints SKIPPED and exits
+# 77.
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+name=citus
+export PGOPTIONS='-c client_min_messages=warning'
+fail() { echo "$name: FAILED: $*" >&2; exit 1; }
+
+bin=${IMEI_CITUS_PGBIN:-$PGBIN}
+if [ ! -x "$bin/pg_config" ] || [ ! -e "$("$bin/pg_config" --pkglibdir)/citus.so" ]; then
+    echo "$name: SKIPPED: Citus is not installed for $bin (set IMEI_CITUS_PGBIN to the bin directory of a PostgreSQL with citus.so)"
+    exit 77
+fi
+if [ ! -e "$("$bin/pg_config" --sharedir)/extension/imei_registry.control" ]; then
+    echo "$name: SKIPPED: imei_registry is not installed for $bin (make install PG_CONFIG=$bin/pg_config)"
+    exit 77
+fi
+
+base=$(mktemp -d /tmp/imei_citus.XXXXXX)
+nodes="coord w1 w2"
+cleanup() {
+    local n
+    for n in $nodes; do
+        [ -f "$base/$n/data/postmaster.pid" ] &&
+            as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -m fast -w stop >/dev/null 2>&1
+    done
+    rm -rf "$base"
+}
+trap cleanup EXIT
+chmod 0755 "$base"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$base"
+
+for n in $nodes; do
+    mkdir -p "$base/$n"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$base/$n"
+    as_cluster_owner "$bin/initdb" -D "$base/$n/data" -U postgres --auth=trust \
+        -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+    cat >>"$base/$n/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$base/$n'
+port = 5432
+fsync = off
+synchronous_commit = off
+shared_buffers = 64MB
+shared_preload_libraries = 'citus'
+max_worker_processes = 16
+CONF
+    as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -l "$base/$n/server.log" -t 120 -w start \
+        >/dev/null || { cat "$base/$n/server.log" >&2; fail "node $n did not start"; }
+done
+
+# q NODE SQL...: psql on the registry database of a node, as postgres
+q() {
+    local n=$1
+    shift
+    "$bin/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$base/$n" -p 5432 -U postgres -d registry "$@"
+}
+for n in $nodes; do
+    "$bin/psql" -X -q -h "$base/$n" -p 5432 -U postgres -d postgres -c 'CREATE DATABASE registry'
+    q "$n" -c 'CREATE EXTENSION citus'
+done
+q coord <<SQL >/dev/null
+SELECT citus_set_coordinator_host('$base/coord', 5432);
+SELECT citus_add_node('$base/w1', 5432);
+SELECT citus_add_node('$base/w2', 5432);
+SQL
+
+# ---- the layout ----
+q coord -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry(distributed => true)' >/dev/null
+got=$(q coord -c "SELECT string_agg(logicalrelid::text || ':' || partmethod::text, ' ' ORDER BY logicalrelid::text)
+                    FROM pg_dist_partition WHERE partmethod = 'h'")
+[ "$got" = "imei_registry.history:h imei_registry.registry:h imei_registry.sightings:h imei_registry.subscriber_pairs:h" ] ||
+    fail "distributed tables: $got"
+got=$(q coord -c "SELECT count(DISTINCT colocationid) FROM pg_dist_partition WHERE partmethod = 'h'")
+[ "$got" = 1 ] || fail "the distributed tables are not co-located ($got colocation groups)"
+got=$(q coord -c "SELECT count(*) FROM imei_registry.registry_tables() t
+                   WHERE NOT EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = t)
+                      OR (t::text NOT IN ('imei_registry.registry', 'imei_registry.history',
+                                         'imei_registry.sightings', 'imei_registry.subscriber_pairs')
+                          AND NOT EXISTS (SELECT FROM pg_dist_partition p
+                                           WHERE p.logicalrelid = t AND p.partmethod = 'n' AND p.repmodel = 't'))")
+[ "$got" = 0 ] || fail "$got data tables are neither distributed nor reference tables"
+got=$(q coord -c "SELECT count(*) FROM imei_registry.reasons WHERE shipped")
+[ "$got" -ge 9 ] || fail "the shipped reasons are not in the reference table ($got)"
+echo "$name: create_registry(distributed => true): 4 tables by imei, co-located, the other data tables reference tables"
+
+# ---- 1,000 IMEIs from the coordinator ----
+q coord -c "INSERT INTO imei_registry.registry (imei, status, reason, note)
+            SELECT imei_registry.imei_from_body((86000024000000 + g)::text), 'black', 'counterfeit', 'citus test'
+              FROM generate_series(1, 1000) g" >/dev/null
+q coord -c "UPDATE imei_registry.registry SET status = 'white', reason = 'reinstated', note = 'court order'
+             WHERE imei = imei_registry.imei_from_body((86000024000000 + 7)::text)" >/dev/null
+check_sql="SELECT k || ':' || count(*) FROM (
+              SELECT coalesce((c).status::text, '-') || ':' || (c).reason AS k
+                FROM (SELECT imei_registry.check_imei(imei_registry.imei_from_body((86000024000000 + g)::text)) c
+                        FROM generate_series(1, 1010) g) x) y
+            GROUP BY k ORDER BY k"
+want=$'-:not_registered:10\nblack:counterfeit:999\nwhite:reinstated:1'
+for n in $nodes; do
+    got=$(q "$n" -c "$check_sql")
+    [ "$got" = "$want" ] || fail "check_imei() on $n: $got"
+done
+echo "$name: check_imei() of 1,000 registered and 10 unknown IMEIs right on the coordinator and both workers"
+
+# ---- history beside its registry row, unique ids ----
+got=$(q coord -c "SELECT count(*), count(DISTINCT id) FROM imei_registry.history" | tr '|' ' ')
+[ "$got" = "1001 1001" ] || fail "history rows, distinct ids: $got"
+for n in w1 w2; do
+    got=$(q "$n" -c "SET citus.override_table_visibility = off" -c "
+        SELECT count(*) FROM (
+          SELECT r.shardid, (SELECT count(*) FROM pg_class c WHERE c.relname = 'registry_' || r.shardid) AS here_r,
+                 (SELECT count(*) FROM pg_class c WHERE c.relname = 'history_' || h.shardid) AS here_h
+            FROM pg_dist_shard r JOIN pg_dist_shard h
+              ON h.logicalrelid = 'imei_registry.history'::regclass AND h.shardminvalue = r.shardminvalue
+           WHERE r.logicalrelid = 'imei_registry.registry'::regclass) s
+         WHERE here_r <> here_h")
+    [ "$got" = 0 ] || fail "$n: $got registry shards without their history shard"
+    # every local history row's IMEI is in the local registry shards
+    got=$(q "$n" -c "SET citus.override_table_visibility = off" -c "SET client_min_messages = notice" -c "
+        DO \$\$
+        DECLARE r record; n bigint; bad bigint := 0;
+        BEGIN
+          FOR r IN SELECT 'imei_registry.' || quote_ident('registry_' || rs.shardid) AS reg,
+                          'imei_registry.' || quote_ident('history_' || hs.shardid) AS his
+                     FROM pg_dist_shard rs JOIN pg_dist_shard hs
+                       ON hs.logicalrelid = 'imei_registry.history'::regclass
+                      AND hs.shardminvalue = rs.shardminvalue
+                    WHERE rs.logicalrelid = 'imei_registry.registry'::regclass
+                      AND to_regclass('imei_registry.registry_' || rs.shardid) IS NOT NULL LOOP
+            EXECUTE format('SELECT count(*) FROM %s h WHERE NOT EXISTS (SELECT FROM %s g WHERE g.imei = h.imei)', r.his, r.reg) INTO n;
+            bad := bad + n;
+          END LOOP;
+          RAISE NOTICE 'bad=%', bad;
+        END \$\$" 2>&1 | sed -n 's/.*bad=//p')
+    [ "$got" = 0 ] || fail "$n: $got history rows not beside their registry row"
+done
+echo "$name: 1,001 history rows, each on the node of its registry row, ids unique"
+
+# ---- a forbidden transition, refused on the shard ----
+err=$(q coord -c "UPDATE imei_registry.registry SET status = 'grey', reason = 'unverified'
+                   WHERE imei = imei_registry.imei_from_body((86000024000000 + 1)::text)" 2>&1) &&
+    fail "black -> grey was accepted"
+case $err in *"cannot change from black to grey"*) ;; *) fail "black -> grey: $err" ;; esac
+got=$(q coord -c "\\set VERBOSITY verbose" -c "UPDATE imei_registry.registry SET status = 'grey', reason = 'unverified'
+                   WHERE imei = imei_registry.imei_from_body((86000024000000 + 1)::text)" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' || true)
+[ "$got" = IR001 ] || fail "black -> grey: SQLSTATE $got"
+got=$(q coord -c "SELECT count(*) FROM imei_registry.history")
+[ "$got" = 1001 ] || fail "a refused change left history rows ($got)"
+echo "$name: a forbidden transition refused on the shard (IR001), no history row"
+
+# ---- look-alike shards ----
+shard=$(q w1 -c "SET citus.override_table_visibility = off" -c "
+    SELECT shardid FROM pg_dist_shard s WHERE logicalrelid = 'imei_registry.registry'::regclass
+       AND to_regclass('imei_registry.registry_' || shardid) IS NOT NULL ORDER BY shardid LIMIT 1")
+q w1 <<SQL >/dev/null
+SET citus.enable_ddl_propagation = off;
+SET citus.enable_unsafe_triggers = on;
+CREATE TABLE imei_registry.registry_999999 (LIKE imei_registry.registry INCLUDING ALL);
+CREATE TRIGGER lookalike BEFORE INSERT ON imei_registry.registry_999999
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_transition();
+CREATE SCHEMA lookalike;
+CREATE TABLE lookalike.registry_$shard (LIKE imei_registry.registry INCLUDING ALL);
+CREATE TRIGGER lookalike BEFORE INSERT ON lookalike.registry_$shard
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.registry_transition();
+SQL
+for t in imei_registry.registry_999999 "lookalike.registry_$shard"; do
+    got=$(q w1 -c "\\set VERBOSITY verbose" -c "INSERT INTO $t (imei, status, reason)
+               VALUES (imei_registry.imei_from_body('86000024009990'), 'black', 'counterfeit')" 2>&1 |
+          sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' || true)
+    [ "$got" = 39P01 ] || fail "a look-alike shard $t: SQLSTATE '$got', not 39P01"
+done
+echo "$name: look-alike shards (a name Citus does not list, a shard's name in another schema) refused (39P01)"
+echo "$name: passed"
