@@ -133,7 +133,18 @@ forget_all(Datum arg, Oid relid)
 		return;
 	ext_namespace = InvalidOid;
 	memset(type_oids, 0, sizeof(type_oids));
-	memset(known, 0, sizeof(known));
+
+	/*
+	 * Only what to look up again: the attribute numbers stay.  A caller
+	 * holds them across the locks it takes next (its index), and taking a
+	 * lock processes invalidations (an ANALYZE's, a GRANT's); while it
+	 * holds its lock on the relation they cannot change.
+	 */
+	for (i = 0; i < EXT_NRELATIONS; i++)
+	{
+		known[i].relid = InvalidOid;
+		known[i].checked = InvalidOid;
+	}
 }
 
 /* The schema of the extension, from pg_extension; InvalidOid if absent */
