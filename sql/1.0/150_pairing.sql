@@ -8,15 +8,18 @@
 -- docs/operators.md, "Pairing"; grants: 196_subscriber_actions_roles.sql.
 
 -- The one rule: the operator of the longest PLMN that starts the IMSI
--- (NULL: none, e.g. a visitor's).
+-- (NULL: none, e.g. a visitor's).  PL/pgSQL, so that its plan is kept
+-- (and Citus cannot run a LANGUAGE sql function with parameters).
 CREATE FUNCTION imei_registry.imsi_operator(imsi bigint) RETURNS text
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
-SELECT n.operator FROM imei_registry.operator_networks n
- WHERE n.plmn IN (pg_catalog.left($1::text, 6), pg_catalog.left($1::text, 5))
- ORDER BY pg_catalog.length(n.plmn) DESC
- LIMIT 1
+BEGIN
+    RETURN (SELECT n.operator FROM imei_registry.operator_networks n
+             WHERE n.plmn IN (pg_catalog.left(imsi::text, 6), pg_catalog.left(imsi::text, 5))
+             ORDER BY pg_catalog.length(n.plmn) DESC
+             LIMIT 1);
+END
 $$;
 COMMENT ON FUNCTION imei_registry.imsi_operator(bigint) IS
     'the operator an IMSI belongs to: that of the longest PLMN in imei_registry.operator_networks that starts it';

@@ -52,12 +52,17 @@ AS $$ SELECT unnest(ARRAY['registry', 'history', 'sightings', 'subscriber_pairs'
 COMMENT ON FUNCTION imei_registry.distributed_tables() IS
     'on Citus: the data tables distributed by imei, co-located with registry (the others are reference tables)';
 
--- An import the caller sees (imports' own policy applies: SECURITY INVOKER)
+-- An import the caller sees (imports' own policy applies: SECURITY INVOKER).
+-- PL/pgSQL: Citus cannot run a LANGUAGE sql function with parameters.
 CREATE FUNCTION imei_registry.import_visible(import_id bigint) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
-AS $$ SELECT EXISTS (SELECT FROM imei_registry.imports i
-                      WHERE i.import_id OPERATOR(pg_catalog.=) import_visible.import_id) $$;
+AS $$
+BEGIN
+    RETURN EXISTS (SELECT FROM imei_registry.imports i
+                    WHERE i.import_id OPERATOR(pg_catalog.=) import_visible.import_id);
+END
+$$;
 GRANT EXECUTE ON FUNCTION imei_registry.import_visible(bigint)
     TO imei_registry_operator, imei_registry_portal;
 
