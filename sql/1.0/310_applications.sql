@@ -23,11 +23,13 @@ COMMENT ON FUNCTION imei_registry.fee_mci_per_device(text) IS
 -- An IIN or BIN as typed, as its number (NULL if it is neither): how
 -- identifiers are compared, so that " 901123300258" is 901123300258.
 CREATE FUNCTION imei_registry.kzid_key(id text) RETURNS bigint
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN imei_registry.iin_is_valid(id) THEN id::imei_registry.iin::bigint
-                WHEN imei_registry.bin_is_valid(id) THEN id::imei_registry.bin::bigint END
+BEGIN
+    RETURN CASE WHEN imei_registry.iin_is_valid(id) THEN id::imei_registry.iin::bigint
+                WHEN imei_registry.bin_is_valid(id) THEN id::imei_registry.bin::bigint END;
+END
 $$;
 COMMENT ON FUNCTION imei_registry.kzid_key(text) IS
     'the number of an IIN or BIN as typed (blanks around it ignored), NULL if it is neither';
@@ -36,15 +38,17 @@ COMMENT ON FUNCTION imei_registry.kzid_key(text) IS
 -- while they do not (a fee of 0 is paid at once: NULL paid_at is then not
 -- asked for).
 CREATE FUNCTION imei_registry.application_paid_at(id bigint, fee_tenge numeric)
-    RETURNS timestamptz LANGUAGE sql STABLE PARALLEL SAFE
+    RETURNS timestamptz LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT min(p.paid_at)
-    FROM (SELECT pay.paid_at,
-                 sum(pay.tenge) OVER (ORDER BY pay.paid_at, pay.reference) AS total
-          FROM imei_registry.application_payments pay
-          WHERE pay.application_id OPERATOR(pg_catalog.=) $1) p
-    WHERE p.total OPERATOR(pg_catalog.>=) $2
+BEGIN
+    RETURN (SELECT min(p.paid_at)
+            FROM (SELECT pay.paid_at,
+                         sum(pay.tenge) OVER (ORDER BY pay.paid_at, pay.reference) AS total
+                  FROM imei_registry.application_payments pay
+                  WHERE pay.application_id OPERATOR(pg_catalog.=) application_paid_at.id) p
+            WHERE p.total OPERATOR(pg_catalog.>=) application_paid_at.fee_tenge);
+END
 $$;
 
 -- How many devices of an application the fee counts: those that need
@@ -52,21 +56,23 @@ $$;
 -- already (an official retailer's, say).  Read at the payment request and
 -- again at the decision.
 CREATE FUNCTION imei_registry.application_fee_devices(id bigint)
-    RETURNS integer LANGUAGE sql STABLE PARALLEL SAFE
+    RETURNS integer LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
     -- one join and one aggregate (not a sub-query per device): a device
     -- without IMEIs counts
-    SELECT count(*)::integer
-    FROM (SELECT FROM imei_registry.application_devices d
-          LEFT JOIN imei_registry.application_imeis ai
-                 ON ai.application_id OPERATOR(pg_catalog.=) d.application_id
-                AND ai.device_ord OPERATOR(pg_catalog.=) d.device_ord
-          LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
-          WHERE d.application_id OPERATOR(pg_catalog.=) $1
-          GROUP BY d.device_ord
-          HAVING coalesce(bool_or(r.status IS DISTINCT FROM 'white')
-                              FILTER (WHERE ai.imei_text IS NOT NULL), true)) charged
+    RETURN (SELECT count(*)::integer
+            FROM (SELECT FROM imei_registry.application_devices d
+                  LEFT JOIN imei_registry.application_imeis ai
+                         ON ai.application_id OPERATOR(pg_catalog.=) d.application_id
+                        AND ai.device_ord OPERATOR(pg_catalog.=) d.device_ord
+                  LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+                  WHERE d.application_id OPERATOR(pg_catalog.=) application_fee_devices.id
+                  GROUP BY d.device_ord
+                  HAVING coalesce(bool_or(r.status IS DISTINCT FROM 'white')
+                                      FILTER (WHERE ai.imei_text IS NOT NULL), true)) charged);
+END
 $$;
 
 -- The MCI of an application's (local) submission year, from

@@ -131,6 +131,15 @@ WHERE p.prosecdef
   AND NOT coalesce('search_path=pg_catalog, imei_registry, pg_temp' = ANY (p.proconfig), false)
 ORDER BY 1;
 
+-- no function of the extension is LANGUAGE sql with parameters: such a
+-- function plans its statement at every call, and Citus cannot run it
+SELECT p.oid::regprocedure AS function
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'imei_registry'
+JOIN pg_language l ON l.oid = p.prolang
+WHERE l.lanname = 'sql' AND p.pronargs > 0
+ORDER BY 1;
+
 DROP SCHEMA regress_reg_evil CASCADE;
 -- Cleanup: registry rows are never deleted; the tables go with the extension.
 SET client_min_messages = warning;
