@@ -150,7 +150,7 @@ operator_known(const char *code)
 {
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_operators, (Datum) 0);
+		ext_register_relcache_callback(forget_operators, (Datum) 0);
 		callback_registered = true;
 	}
 	if (known_codes != NULL && strlen(code) < OPERATOR_CODE_KEY &&

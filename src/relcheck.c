@@ -37,6 +37,41 @@
 
 #define EXTENSION_NAME	"imei_registry"
 
+/*
+ * The relcache callbacks of the whole extension, called by one callback of
+ * PostgreSQL's: it has room for only MAX_RELCACHE_CALLBACKS (10) in a
+ * backend, shared with every other library (Citus takes some).
+ */
+#define EXT_RELCACHE_CALLBACKS	16
+
+static struct
+{
+	RelcacheCallbackFunction func;
+	Datum		arg;
+}			ext_callbacks[EXT_RELCACHE_CALLBACKS];
+static int	n_ext_callbacks = 0;
+
+static void
+ext_relcache_dispatch(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < n_ext_callbacks; i++)
+		ext_callbacks[i].func(ext_callbacks[i].arg, relid);
+}
+
+void
+ext_register_relcache_callback(RelcacheCallbackFunction func, Datum arg)
+{
+	if (n_ext_callbacks >= EXT_RELCACHE_CALLBACKS)
+		elog(ERROR, "imei_registry: out of relcache callback slots");
+	if (n_ext_callbacks == 0)
+		CacheRegisterRelcacheCallback(ext_relcache_dispatch, (Datum) 0);
+	ext_callbacks[n_ext_callbacks].func = func;
+	ext_callbacks[n_ext_callbacks].arg = arg;
+	n_ext_callbacks++;
+}
+
 /* The types the C reads columns as */
 typedef enum ColType
 {
@@ -148,7 +183,7 @@ extension_namespace(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_all, (Datum) 0);
+		ext_register_relcache_callback(forget_all, (Datum) 0);
 		callback_registered = true;
 	}
 	if (OidIsValid(ext_namespace))
@@ -252,7 +287,7 @@ ext_shard_logical(Relation rel)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_shard, (Datum) 0);
+		ext_register_relcache_callback(forget_shard, (Datum) 0);
 		callback_registered = true;
 	}
 	if (OidIsValid(shard_cache_relid) && shard_cache_relid == RelationGetRelid(rel))

@@ -11,6 +11,7 @@
 
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/inval.h"
 #include "utils/relcache.h"
 
 /* The extension's tables that C reads */
@@ -95,6 +96,12 @@ extern bool ext_relation_distributed(Oid relid);
  * here.
  */
 extern Oid	ext_local_data_relation(Oid relid, int64 *shardid);
+
+/*
+ * CacheRegisterRelcacheCallback() for the extension: all of its callbacks
+ * take one of PostgreSQL's few slots
+ */
+extern void ext_register_relcache_callback(RelcacheCallbackFunction func, Datum arg);
 
 /* relid's relation (table or index) on the shard shardid, or InvalidOid */
 extern Oid	ext_shard_sibling(Oid relid, int64 shardid);

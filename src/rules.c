@@ -331,7 +331,7 @@ find_reasons(void)
 
 	if (!callbacks_registered)
 	{
-		CacheRegisterRelcacheCallback(site_codes_relcache, (Datum) 0);
+		ext_register_relcache_callback(site_codes_relcache, (Datum) 0);
 		RegisterXactCallback(site_codes_xact, NULL);
 		RegisterSubXactCallback(site_codes_subxact, NULL);
 		callbacks_registered = true;
@@ -504,7 +504,7 @@ find_hold_relations(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_applications, (Datum) 0);
+		ext_register_relcache_callback(forget_applications, (Datum) 0);
 		callback_registered = true;
 	}
 	if (OidIsValid(hold.imeis))
