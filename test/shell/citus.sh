@@ -235,4 +235,26 @@ for n in $nodes; do
 done
 echo "$name: the small tables read through their placement on every node: a pending application holds a grey IMEI past its last day, operator_is_mine(), the operators' codes"
 
+# ---- the grey period's expiry, from the coordinator ----
+# 2,500 grey IMEIs past their last day (and 5002 above, held by its
+# application), batches of 1,000: each moved to black with its history row
+q coord -c "INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+            SELECT imei_registry.imei_from_body('86000025' || lpad(g::text, 6, '0')), 'grey', 'unverified', now() - interval '40 days'
+              FROM generate_series(1, 2500) g" >/dev/null
+hist0=$(q coord -c "SELECT count(*) FROM imei_registry.history")
+q coord -c "CALL imei_registry.expire_grey_period(1000)" >/dev/null || fail "expire_grey_period() on the coordinator"
+got=$(q coord -c "SELECT status || ':' || reason || ':' || count(*) FROM imei_registry.registry
+                   WHERE imei::text LIKE '8600002500%' OR imei::text LIKE '86000024005%'
+                   GROUP BY status, reason ORDER BY 1" | tr '\n' ' ')
+[ "$got" = "black:grey_expired:2501 grey:unverified:1 " ] || fail "after expire_grey_period(): $got"
+got=$(q coord -c "SELECT count(*) - $hist0, count(*) FILTER (WHERE to_status = 'black' AND reason = 'grey_expired' AND from_status = 'grey')
+                    FROM imei_registry.history" | tr '|' ' ')
+[ "$got" = "2501 2501" ] || fail "history rows of the expiry (new, grey -> black grey_expired): $got"
+got=$(q coord -c "SELECT count(*) FROM imei_registry.registry r WHERE r.reason = 'grey_expired'
+                     AND NOT EXISTS (SELECT FROM imei_registry.history h WHERE h.imei = r.imei AND h.reason = 'grey_expired')")
+[ "$got" = 0 ] || fail "$got expired IMEIs without their history row"
+got=$(q coord -c "SELECT expired || ':' || (finished_at IS NOT NULL) FROM imei_registry.grey_expiry_runs ORDER BY run_id DESC LIMIT 1")
+[ "$got" = "2501:true" ] || fail "grey_expiry_runs: $got"
+echo "$name: CALL expire_grey_period(1000) from the coordinator: 2,501 grey IMEIs past their last day moved to black, each with its history row; the one held by an application stays grey"
+
 echo "$name: passed"
