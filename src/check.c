@@ -68,7 +68,7 @@ find_registry(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_registry, (Datum) 0);
+		ext_register_relcache_callback(forget_registry, (Datum) 0);
 		callback_registered = true;
 	}
 	if (!OidIsValid(registry_oid) || !OidIsValid(registry_pkey_oid))

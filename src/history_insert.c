@@ -155,7 +155,7 @@ history_shape(Relation rel)
 		return &shape;
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_shape, (Datum) 0);
+		ext_register_relcache_callback(forget_shape, (Datum) 0);
 		callback_registered = true;
 	}
 	if (shape.context != NULL)

@@ -100,6 +100,7 @@ load_codes(const char *code)
 {
 	Oid			nsp = get_namespace_oid("imei_registry", false);
 	Oid			relid = get_relname_relid("operators", nsp);
+	int64		shard;
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tuple;
@@ -110,6 +111,7 @@ load_codes(const char *code)
 
 	if (!OidIsValid(relid))
 		ext_missing_table("operators");
+	relid = ext_local_data_relation(relid, &shard);
 	rel = table_open(relid, AccessShareLock);
 	if (RelationGetDescr(rel)->natts < 1 ||
 		TupleDescAttr(RelationGetDescr(rel), 0)->atttypid != TEXTOID)
@@ -148,7 +150,7 @@ operator_known(const char *code)
 {
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_operators, (Datum) 0);
+		ext_register_relcache_callback(forget_operators, (Datum) 0);
 		callback_registered = true;
 	}
 	if (known_codes != NULL && strlen(code) < OPERATOR_CODE_KEY &&
@@ -173,6 +175,7 @@ operator_mine(text *code)
 	Oid			session = GetSessionUserId();
 	Oid			nsp;
 	Oid			relid;
+	int64		shard;
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
@@ -186,6 +189,7 @@ operator_mine(text *code)
 	relid = get_relname_relid("operator_roles", nsp);
 	if (!OidIsValid(relid))
 		ext_missing_table("operator_roles");
+	relid = ext_local_data_relation(relid, &shard);
 	rel = table_open(relid, AccessShareLock);
 	desc = RelationGetDescr(rel);
 	if (desc->natts < 2 ||

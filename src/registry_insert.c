@@ -153,7 +153,7 @@ registry_checks(Relation rel)
 		return checks;
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_checks, (Datum) 0);
+		ext_register_relcache_callback(forget_checks, (Datum) 0);
 		callback_registered = true;
 	}
 	if (checks_context != NULL)

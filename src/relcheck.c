@@ -37,6 +37,41 @@
 
 #define EXTENSION_NAME	"imei_registry"
 
+/*
+ * The relcache callbacks of the whole extension, called by one callback of
+ * PostgreSQL's: it has room for only MAX_RELCACHE_CALLBACKS (10) in a
+ * backend, shared with every other library (Citus takes some).
+ */
+#define EXT_RELCACHE_CALLBACKS	16
+
+static struct
+{
+	RelcacheCallbackFunction func;
+	Datum		arg;
+}			ext_callbacks[EXT_RELCACHE_CALLBACKS];
+static int	n_ext_callbacks = 0;
+
+static void
+ext_relcache_dispatch(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < n_ext_callbacks; i++)
+		ext_callbacks[i].func(ext_callbacks[i].arg, relid);
+}
+
+void
+ext_register_relcache_callback(RelcacheCallbackFunction func, Datum arg)
+{
+	if (n_ext_callbacks >= EXT_RELCACHE_CALLBACKS)
+		elog(ERROR, "imei_registry: out of relcache callback slots");
+	if (n_ext_callbacks == 0)
+		CacheRegisterRelcacheCallback(ext_relcache_dispatch, (Datum) 0);
+	ext_callbacks[n_ext_callbacks].func = func;
+	ext_callbacks[n_ext_callbacks].arg = arg;
+	n_ext_callbacks++;
+}
+
 /* The types the C reads columns as */
 typedef enum ColType
 {
@@ -159,7 +194,7 @@ extension_namespace(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_all, (Datum) 0);
+		ext_register_relcache_callback(forget_all, (Datum) 0);
 		callback_registered = true;
 	}
 	if (OidIsValid(ext_namespace))
@@ -263,7 +298,7 @@ ext_shard_logical(Relation rel)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_shard, (Datum) 0);
+		ext_register_relcache_callback(forget_shard, (Datum) 0);
 		callback_registered = true;
 	}
 	if (OidIsValid(shard_cache_relid) && shard_cache_relid == RelationGetRelid(rel))
@@ -540,4 +575,116 @@ ext_relation_distributed(Oid relid)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * The relation through which the C reads the small data table relid on this
+ * node.  Without Citus (no pg_catalog.pg_dist_partition: one syscache probe)
+ * or for a table Citus does not make a reference table: relid itself, and
+ * *shardid 0.  For a reference table (pg_dist_partition.partmethod 'n'),
+ * whose own relation on a Citus node is an empty shell: its placement on
+ * this node, the relation <table>_<shardid> of the same schema for the one
+ * shard pg_dist_shard lists, and *shardid that shard.  A reference table
+ * with no placement on this node is refused (0A000): the shell's rows
+ * would be a wrong answer.  Catalogs read directly, by column name: no link
+ * to Citus.
+ */
+Oid
+ext_local_data_relation(Oid relid, int64 *shardid)
+{
+	Oid			part = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+	Oid			dist;
+	Relation	cat;
+	TupleDesc	desc;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	method_att = InvalidAttrNumber;
+	bool		reference = false;
+	int64		shard = 0;
+	Oid			local;
+	int			i;
+
+	*shardid = 0;
+	if (!OidIsValid(part))
+		return relid;
+	cat = table_open(part, AccessShareLock);
+	desc = RelationGetDescr(cat);
+	for (i = 0; i < desc->natts; i++)
+		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), "partmethod") == 0 &&
+			TupleDescAttr(desc, i)->atttypid == CHAROID)
+			method_att = i + 1;
+	if (strcmp(NameStr(TupleDescAttr(desc, 0)->attname), "logicalrelid") != 0 ||
+		(TupleDescAttr(desc, 0)->atttypid != REGCLASSOID &&
+		 TupleDescAttr(desc, 0)->atttypid != OIDOID) ||
+		method_att == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_catalog.pg_dist_partition is not the table of Citus that imei_registry reads"),
+				 errdetail("It has no logicalrelid first and no partmethod of type \"char\".")));
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(cat, InvalidOid, false, NULL, 1, &key);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Datum		m = heap_getattr(tup, method_att, desc, &isnull);
+
+		reference = !isnull && DatumGetChar(m) == 'n';
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	if (!reference)
+		return relid;
+
+	dist = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
+	if (OidIsValid(dist))
+	{
+		cat = table_open(dist, AccessShareLock);
+		desc = RelationGetDescr(cat);
+		if (desc->natts < 2 ||
+			strcmp(NameStr(TupleDescAttr(desc, 1)->attname), "shardid") != 0 ||
+			TupleDescAttr(desc, 1)->atttypid != INT8OID)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("pg_catalog.pg_dist_shard is not the table of Citus that imei_registry reads"),
+					 errdetail("Its first columns are not logicalrelid and shardid.")));
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+		scan = systable_beginscan(cat, InvalidOid, false, NULL, 1, &key);
+		if ((tup = systable_getnext(scan)) != NULL)
+		{
+			bool		isnull;
+			Datum		s = heap_getattr(tup, 2, desc, &isnull);
+
+			if (!isnull)
+				shard = DatumGetInt64(s);
+		}
+		systable_endscan(scan);
+		table_close(cat, AccessShareLock);
+	}
+	local = shard > 0 ? ext_shard_sibling(relid, shard) : InvalidOid;
+	if (!OidIsValid(local))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the reference table %s has no placement on this node",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   get_rel_name(relid))),
+				 errdetail("imei_registry reads its small tables on the node that asks; on Citus their rows are in the shard placement."),
+				 errhint("Add this node to the cluster's metadata (citus_set_coordinator_host() on a coordinator), so that Citus places the reference tables on it.")));
+	*shardid = shard;
+	return local;
+}
+
+/*
+ * The relation (a table or an index) named as relid's with "_<shardid>",
+ * in its schema: Citus's name for it on a shard.  InvalidOid if none.
+ */
+Oid
+ext_shard_sibling(Oid relid, int64 shardid)
+{
+	char	   *name = get_rel_name(relid);
+
+	if (name == NULL)
+		return InvalidOid;
+	return get_relname_relid(psprintf("%s_" INT64_FORMAT, name, shardid),
+							 get_rel_namespace(relid));
 }

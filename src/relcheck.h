@@ -11,6 +11,7 @@
 
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/inval.h"
 #include "utils/relcache.h"
 
 /* The extension's tables that C reads */
@@ -87,6 +88,23 @@ extern void ext_missing_table(const char *name) pg_attribute_noreturn();
  * it)?  Its rows are then on the workers' shards, not in this node's heap.
  */
 extern bool ext_relation_distributed(Oid relid);
+
+/*
+ * The relation the C reads the small data table relid through on this node:
+ * relid itself, or on Citus the local placement of a reference table (its
+ * shard id in *shardid, else 0); 0A000 for a reference table not placed
+ * here.
+ */
+extern Oid	ext_local_data_relation(Oid relid, int64 *shardid);
+
+/*
+ * CacheRegisterRelcacheCallback() for the extension: all of its callbacks
+ * take one of PostgreSQL's few slots
+ */
+extern void ext_register_relcache_callback(RelcacheCallbackFunction func, Datum arg);
+
+/* relid's relation (table or index) on the shard shardid, or InvalidOid */
+extern Oid	ext_shard_sibling(Oid relid, int64 shardid);
 
 /*
  * On a Citus node: the table whose shard rel is (pg_dist_shard), else

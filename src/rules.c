@@ -331,7 +331,7 @@ find_reasons(void)
 
 	if (!callbacks_registered)
 	{
-		CacheRegisterRelcacheCallback(site_codes_relcache, (Datum) 0);
+		ext_register_relcache_callback(site_codes_relcache, (Datum) 0);
 		RegisterXactCallback(site_codes_xact, NULL);
 		RegisterSubXactCallback(site_codes_subxact, NULL);
 		callbacks_registered = true;
@@ -504,7 +504,7 @@ find_hold_relations(void)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_applications, (Datum) 0);
+		ext_register_relcache_callback(forget_applications, (Datum) 0);
 		callback_registered = true;
 	}
 	if (OidIsValid(hold.imeis))
@@ -524,6 +524,19 @@ find_hold_relations(void)
 		missing = "applications_pkey";
 	if (missing)
 		ext_missing_table(missing);
+	/* on Citus, reference tables: read their placements on this node */
+	{
+		int64		shard;
+
+		h.imeis = ext_local_data_relation(h.imeis, &shard);
+		if (shard != 0 &&
+			!OidIsValid(h.imeis_by_imei = ext_shard_sibling(h.imeis_by_imei, shard)))
+			ext_missing_table("application_imeis_imei");
+		h.applications = ext_local_data_relation(h.applications, &shard);
+		if (shard != 0 &&
+			!OidIsValid(h.applications_pkey = ext_shard_sibling(h.applications_pkey, shard)))
+			ext_missing_table("applications_pkey");
+	}
 	h.imei_att = get_attnum(h.imeis, "imei");
 	if (h.imei_att == InvalidAttrNumber)
 		elog(ERROR, "imei_registry: imei_registry.application_imeis has no column imei");

@@ -1237,7 +1237,7 @@ history_plan(Relation rel, int which)
 
 	if (!callback_registered)
 	{
-		CacheRegisterRelcacheCallback(forget_history_plans, (Datum) 0);
+		ext_register_relcache_callback(forget_history_plans, (Datum) 0);
 		callback_registered = true;
 	}
 	if (history_plans_relid != RelationGetRelid(rel))

@@ -25,6 +25,8 @@ DECLARE
     batch_ms    double precision;
     max_ms      double precision := 0;
     started     timestamptz := pg_catalog.clock_timestamp();
+    distributed boolean := false;
+    finished    timestamptz;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
@@ -36,6 +38,13 @@ BEGIN
     INSERT INTO imei_registry.grey_expiry_runs AS g (started_at, batch_size)
         VALUES (started, batch_size)
         RETURNING g.run_id INTO this_run;
+    -- on Citus, registry distributed (docs/scale-out.md, "Citus"): read
+    -- only through a query, as pg_dist_partition exists only there
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                                 WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''imei_registry.registry''::pg_catalog.regclass)'
+            INTO distributed;
+    END IF;
     COMMIT;
 
     LOOP
@@ -44,18 +53,39 @@ BEGIN
         -- last day is before it are due
         today := imei_registry.local_date(pg_catalog.now());
 
-        UPDATE imei_registry.registry AS r
-           SET status = 'black', reason = 'grey_expired'
-         WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY(
-                SELECT d.imei
-                  FROM imei_registry.registry AS d
-                 WHERE d.status OPERATOR(pg_catalog.=) 'grey'
-                   AND d.grey_last_day OPERATOR(pg_catalog.<) today
-                   AND NOT imei_registry.application_holds(d.imei, d.grey_last_day)
-                 ORDER BY d.grey_last_day
-                 LIMIT batch_size
-                   FOR UPDATE OF d SKIP LOCKED));
-        GET DIAGNOSTICS n = ROW_COUNT;
+        IF NOT distributed THEN
+            UPDATE imei_registry.registry AS r
+               SET status = 'black', reason = 'grey_expired'
+             WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT d.imei
+                      FROM imei_registry.registry AS d
+                     WHERE d.status OPERATOR(pg_catalog.=) 'grey'
+                       AND d.grey_last_day OPERATOR(pg_catalog.<) today
+                       AND NOT imei_registry.application_holds(d.imei, d.grey_last_day)
+                     ORDER BY d.grey_last_day
+                     LIMIT batch_size
+                       FOR UPDATE OF d SKIP LOCKED));
+            GET DIAGNOSTICS n = ROW_COUNT;
+        ELSE
+            -- Citus runs no FOR UPDATE across shards: the batch is chosen
+            -- without locks and the UPDATE checks each row's status and
+            -- last day again on its shard (a row changed meanwhile is left
+            -- as it is now; Citus refuses a STABLE function of a column
+            -- there, so the hold is not asked twice)
+            UPDATE imei_registry.registry AS r
+               SET status = 'black', reason = 'grey_expired'
+             WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT d.imei
+                      FROM imei_registry.registry AS d
+                     WHERE d.status OPERATOR(pg_catalog.=) 'grey'
+                       AND d.grey_last_day OPERATOR(pg_catalog.<) today
+                       AND NOT imei_registry.application_holds(d.imei, d.grey_last_day)
+                     ORDER BY d.grey_last_day
+                     LIMIT batch_size))
+               AND r.status OPERATOR(pg_catalog.=) 'grey'
+               AND r.grey_last_day OPERATOR(pg_catalog.<) today;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        END IF;
 
         IF n OPERATOR(pg_catalog.>) 0 THEN
             batch_ms := pg_catalog.date_part('epoch',
@@ -65,10 +95,13 @@ BEGIN
             nbatches := nbatches OPERATOR(pg_catalog.+) 1;
             max_ms := pg_catalog.float8larger(max_ms, batch_ms);
         END IF;
+        -- the time in a variable: Citus refuses a VOLATILE function in an
+        -- UPDATE of a reference table
+        finished := CASE WHEN n OPERATOR(pg_catalog.<) expire_grey_period.batch_size
+                         THEN pg_catalog.clock_timestamp() END;
         UPDATE imei_registry.grey_expiry_runs AS g
            SET expired = total, batches = nbatches, max_batch_ms = max_ms,
-               finished_at = CASE WHEN n OPERATOR(pg_catalog.<) expire_grey_period.batch_size
-                                  THEN pg_catalog.clock_timestamp() END
+               finished_at = finished
          WHERE g.run_id OPERATOR(pg_catalog.=) this_run;
         COMMIT;
         EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;

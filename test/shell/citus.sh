@@ -9,6 +9,9 @@
 #   * each history row lands on the node of its registry row (the
 #     co-located shard), ids unique across the cluster;
 #   * a forbidden transition is refused on the shard with IR001;
+#   * the C readers of the small reference tables (the operators' codes,
+#     operator_is_mine(), a pending application's hold in check_imei())
+#     read their placement on each node, not the empty shell;
 #   * a look-alike of a shard (a table named as one that Citus does not
 #     list, or a real shard's name in another schema) is refused by the
 #     triggers' relation check (39P01).
@@ -185,4 +188,73 @@ for t in imei_registry.registry_999999 "lookalike.registry_$shard"; do
     [ "$got" = 39P01 ] || fail "a look-alike shard $t: SQLSTATE '$got', not 39P01"
 done
 echo "$name: look-alike shards (a name Citus does not list, a shard's name in another schema) refused (39P01)"
+# ---- the small tables the C reads: their placement, not the empty shell ----
+# (reference tables: on a Citus node the table itself is an empty shell and
+# its rows are in the node's placement, <table>_<shardid>)
+q coord <<'SQL' >/dev/null
+SET search_path = imei_registry;
+SET imei_registry.require_signature = off;
+INSERT INTO operators VALUES ('citus_op', 'Citus test operator'), ('citus_other', 'Another operator');
+CREATE ROLE citus_reporter;
+GRANT imei_registry_operator TO citus_reporter;
+INSERT INTO operator_roles VALUES ('citus_op', 'citus_reporter');
+-- grey past its last day (2 IMEIs); the second held by a pending application
+-- submitted within its grey period
+INSERT INTO registry (imei, status, reason, first_seen_at)
+SELECT imei_from_body('86000024' || lpad(g::text, 6, '0')), 'grey', 'unverified', now() - interval '40 days'
+  FROM generate_series(5001, 5002) g;
+SELECT submit_application(jsonb_build_object(
+    'applicant', jsonb_build_object('kind', 'individual', 'id', '871008401427'),
+    'method', 'parcel', 'exporting_country', 'CN', 'delivery_service', 'China Post',
+    'documents', jsonb_build_array(jsonb_build_object('type', 'tracking_number', 'number', 'RR123456785CN')),
+    'devices', jsonb_build_array(jsonb_build_object('imeis',
+        jsonb_build_array(imei_from_body('86000024005002')::text)))));
+UPDATE applications SET submitted_at = now() - interval '20 days';
+SQL
+# distribute_registry()'s grant of operator_is_mine() is made on the
+# coordinator only; Citus does not propagate it (docs/scale-out.md)
+for n in w1 w2; do
+    q "$n" -c "SET citus.enable_ddl_propagation = off" \
+        -c "GRANT EXECUTE ON FUNCTION imei_registry.operator_is_mine(text) TO imei_registry_operator" >/dev/null
+done
+for n in $nodes; do
+    got=$(q "$n" -c "SELECT (c).status || ':' || (c).reason || ':' || (c).application_pending
+                       FROM (SELECT imei_registry.check_imei(imei_registry.imei_from_body('86000024' || lpad(g::text, 6, '0'))) c
+                               FROM generate_series(5001, 5002) g ORDER BY g) x" | tr '\n' ' ')
+    [ "$got" = "black:grey_expired:false grey:unverified:true " ] ||
+        fail "check_imei() of grey IMEIs past their last day on $n (the second held by an application): $got"
+    got=$(q "$n" -c "SET SESSION AUTHORIZATION citus_reporter" \
+            -c "SELECT imei_registry.operator_is_mine('citus_op'), imei_registry.operator_is_mine('citus_other')" | tr '\n' ' ')
+    [ "$got" = "t|f " ] || fail "operator_is_mine() on $n: $got"
+    q "$n" -c "SELECT imei_registry.check_reporting_operator('citus_other')" >/dev/null ||
+        fail "check_reporting_operator() on $n does not find an operator of imei_registry.operators"
+    err=$(q "$n" -c "SET SESSION AUTHORIZATION citus_reporter" \
+            -c "SELECT imei_registry.check_reporting_operator('citus_other')" 2>&1) &&
+        fail "check_reporting_operator() on $n let a role report as another operator"
+    case $err in *"permission denied"* | *"may not"* | *"not allowed"*) ;; *) fail "check_reporting_operator() as another operator on $n: $err" ;; esac
+done
+echo "$name: the small tables read through their placement on every node: a pending application holds a grey IMEI past its last day, operator_is_mine(), the operators' codes"
+
+# ---- the grey period's expiry, from the coordinator ----
+# 2,500 grey IMEIs past their last day (and 5002 above, held by its
+# application), batches of 1,000: each moved to black with its history row
+q coord -c "INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+            SELECT imei_registry.imei_from_body('86000025' || lpad(g::text, 6, '0')), 'grey', 'unverified', now() - interval '40 days'
+              FROM generate_series(1, 2500) g" >/dev/null
+hist0=$(q coord -c "SELECT count(*) FROM imei_registry.history")
+q coord -c "CALL imei_registry.expire_grey_period(1000)" >/dev/null || fail "expire_grey_period() on the coordinator"
+got=$(q coord -c "SELECT status || ':' || reason || ':' || count(*) FROM imei_registry.registry
+                   WHERE imei::text LIKE '8600002500%' OR imei::text LIKE '86000024005%'
+                   GROUP BY status, reason ORDER BY 1" | tr '\n' ' ')
+[ "$got" = "black:grey_expired:2501 grey:unverified:1 " ] || fail "after expire_grey_period(): $got"
+got=$(q coord -c "SELECT count(*) - $hist0, count(*) FILTER (WHERE to_status = 'black' AND reason = 'grey_expired' AND from_status = 'grey')
+                    FROM imei_registry.history" | tr '|' ' ')
+[ "$got" = "2501 2501" ] || fail "history rows of the expiry (new, grey -> black grey_expired): $got"
+got=$(q coord -c "SELECT count(*) FROM imei_registry.registry r WHERE r.reason = 'grey_expired'
+                     AND NOT EXISTS (SELECT FROM imei_registry.history h WHERE h.imei = r.imei AND h.reason = 'grey_expired')")
+[ "$got" = 0 ] || fail "$got expired IMEIs without their history row"
+got=$(q coord -c "SELECT expired || ':' || (finished_at IS NOT NULL) FROM imei_registry.grey_expiry_runs ORDER BY run_id DESC LIMIT 1")
+[ "$got" = "2501:true" ] || fail "grey_expiry_runs: $got"
+echo "$name: CALL expire_grey_period(1000) from the coordinator: 2,501 grey IMEIs past their last day moved to black, each with its history row; the one held by an application stays grey"
+
 echo "$name: passed"
