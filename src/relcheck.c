@@ -96,7 +96,7 @@ typedef struct ColumnSpec
 	ColType		type;
 } ColumnSpec;
 
-#define MAX_SPEC_COLUMNS 12
+#define MAX_SPEC_COLUMNS 13
 
 typedef struct RelationSpec
 {
@@ -119,9 +119,12 @@ static const RelationSpec specs[EXT_NRELATIONS] = {
 			[REG_NOTE] = {"note", CT_TEXT},
 			[REG_GREY_PERIOD_DAYS] = {"grey_period_days", CT_INT4},
 			[REG_FIRST_SEEN_AT] = {"first_seen_at", CT_TIMESTAMPTZ},
-			[REG_FIRST_OPERATOR] = {"first_operator", CT_TEXT}}},
+			[REG_FIRST_OPERATOR] = {"first_operator", CT_TEXT},
+			[REG_DEVICE_ID] = {"device_id", CT_INT8}}},
 	[EXT_HISTORY] = {"history", false, HIST_NCOLUMNS, {
 			[HIST_XID] = {"xid", CT_XID8}}},
+	[EXT_DEVICES] = {"devices", false, DEV_NCOLUMNS, {
+			[DEV_DEVICE_ID] = {"device_id", CT_INT8}}},
 	/* the COPY targets are read by position, every column as text */
 	[EXT_UPLOAD_CONNECTIONS] = {"upload_connections", true, 3, {
 			{"operator", CT_TEXT}, {"imei", CT_TEXT}, {"connected_at", CT_TEXT}}},

@@ -19,6 +19,7 @@ typedef enum ExtRelation
 {
 	EXT_REGISTRY,
 	EXT_HISTORY,
+	EXT_DEVICES,
 	EXT_UPLOAD_CONNECTIONS,
 	EXT_UPLOAD_TAC,
 	EXT_UPLOAD_BLOCKLIST,
@@ -49,6 +50,7 @@ enum
 	REG_GREY_PERIOD_DAYS,
 	REG_FIRST_SEEN_AT,
 	REG_FIRST_OPERATOR,
+	REG_DEVICE_ID,
 	REG_NCOLUMNS
 };
 
@@ -62,6 +64,13 @@ enum
 	SIGHT_DAYS,
 	SIGHT_OPERATOR,
 	SIGHT_NCOLUMNS
+};
+
+/* ... of the devices */
+enum
+{
+	DEV_DEVICE_ID,
+	DEV_NCOLUMNS
 };
 
 /* ... and of the history */

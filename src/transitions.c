@@ -51,6 +51,7 @@
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
 
+#include "devices.h"
 #include "grey.h"
 #include "history_insert.h"
 #include "guc.h"
@@ -82,6 +83,7 @@ typedef struct RegistryAtts
 	int			grey_period_days;
 	int			first_seen_at;
 	int			first_operator;
+	int			device_id;
 	int			causes[3];		/* application_id, import_id, note */
 } RegistryAtts;
 
@@ -110,6 +112,7 @@ registry_atts(Relation rel, const char *caller)
 	a.grey_period_days = att[REG_GREY_PERIOD_DAYS];
 	a.first_seen_at = att[REG_FIRST_SEEN_AT];
 	a.first_operator = att[REG_FIRST_OPERATOR];
+	a.device_id = att[REG_DEVICE_ID];
 	a.causes[0] = att[REG_APPLICATION_ID];
 	a.causes[1] = att[REG_IMPORT_ID];
 	a.causes[2] = att[REG_NOTE];
@@ -708,6 +711,31 @@ check_first_operator(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
 }
 
 /*
+ * registry.device_id names a row of imei_registry.devices: a new row's, or
+ * a changed one (devices.c; no foreign key).  A device_id kept is not
+ * looked up again: devices_guard keeps a named device.
+ */
+static void
+check_device(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
+			 TupleDesc tupdesc, const RegistryAtts *a)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(newtuple, a->device_id, tupdesc, &isnull);
+
+	if (isnull)
+		return;
+	if (oldtuple != NULL)
+	{
+		bool		oldnull;
+		Datum		o = heap_getattr(oldtuple, a->device_id, tupdesc, &oldnull);
+
+		if (!oldnull && DatumGetInt64(o) == DatumGetInt64(d))
+			return;
+	}
+	device_reference_check(imei_string(imei), DatumGetInt64(d));
+}
+
+/*
  * The grey period of a grey row, its own fact: the length it got when it
  * turned grey (stored in grey_period_days) and the last day, always the
  * local date of first_seen_at plus that length.  A write that sets either
@@ -855,6 +883,7 @@ registry_transition(PG_FUNCTION_ARGS)
 	}
 	moved = check_first_seen(imei, oldtuple, newtuple, tupdesc, a, &dates);
 	check_first_operator(imei, oldtuple, newtuple, tupdesc, a);
+	check_device(imei, oldtuple, newtuple, tupdesc, a);
 
 	if (!is_insert)
 	{

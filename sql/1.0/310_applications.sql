@@ -426,6 +426,7 @@ DECLARE
     replacing  boolean;
     authorised boolean;
     new_import bigint;
+    unregistered bigint;
     merged     bigint[];
     dev_ords   integer[];
     dev_ids    bigint[];
@@ -483,7 +484,10 @@ BEGIN
                         min(concat_ws(' ', i.tac_brand, i.tac_model))
                             FILTER (WHERE d.model IS NULL)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
-               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device
+               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
+               -- the fee counts it: application_fee_devices()'s rule
+               coalesce(bool_or(i.status IS DISTINCT FROM 'white')
+                            FILTER (WHERE i.imei_text IS NOT NULL), true) AS charged
         FROM imei_registry.application_devices d
         LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = app.id
@@ -573,15 +577,18 @@ BEGIN
            coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
            (SELECT count(*) FROM facts f
             WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
-           (SELECT count(*) FROM facts f WHERE f.status = 'white')
-    INTO reasons, rejects, expected, white_known
+           (SELECT count(*) FROM facts f WHERE f.status = 'white'),
+           (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
+           (SELECT count(*) FROM devices d WHERE d.charged)::integer
+    INTO reasons, rejects, expected, white_known, unregistered, n_charged
     FROM all_reasons;
 
     -- The fee, re-checked: each device that still needs verification, at
     -- the MCI of the submission year (fixed at submission or at the payment
     -- request; a missing year fails here).  A business application is
-    -- decided only once its payments add up to it.
-    n_charged := imei_registry.application_fee_devices(app.id);
+    -- decided only once its payments add up to it.  n_charged is counted
+    -- from the facts above by the rule of application_fee_devices(), which
+    -- the payment request reads.
     fee := imei_registry.fee_mci_per_device(app.applicant_kind) * n_charged;
     IF fee > 0 AND app.mci_tenge IS NULL THEN
         app.mci_tenge := imei_registry.application_mci(app.id, app.submitted_at);
@@ -717,30 +724,34 @@ BEGIN
                    THEN 'lawful_import' ELSE 'application_approved' END, r.reason);
     GET DIAGNOSTICS done = ROW_COUNT;
 
-    INSERT INTO imei_registry.registry AS r
-        (imei, status, reason, application_id, import_id, note, device_id)
-    SELECT e.imei,  'white',
-           CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
-           app.id, new_import,
-           CASE WHEN replacing THEN
-               (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                FROM imei_registry.application_replacements rp
-                WHERE rp.application_id = app.id
-                  AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END,
-           t.device_id
-    FROM (SELECT ai.imei, ai.device_ord FROM imei_registry.application_imeis ai
-          WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
-            AND (commercial OR EXISTS (
-                    SELECT FROM imei_registry.application_replacements rp
+    -- New IMEIs, if the facts found any outside the register (registry rows
+    -- are never deleted: none found, none to insert)
+    IF unregistered > 0 THEN
+        INSERT INTO imei_registry.registry AS r
+            (imei, status, reason, application_id, import_id, note, device_id)
+        SELECT e.imei,  'white',
+               CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
+               app.id, new_import,
+               CASE WHEN replacing THEN
+                   (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                    FROM imei_registry.application_replacements rp
                     WHERE rp.application_id = app.id
-                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
-            AND NOT EXISTS (SELECT FROM imei_registry.registry k
-                            WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
-    JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
-    ORDER BY e.imei
-    ON CONFLICT (imei) DO NOTHING;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    done := done + n;
+                      AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END,
+               t.device_id
+        FROM (SELECT ai.imei, ai.device_ord FROM imei_registry.application_imeis ai
+              WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+                AND (commercial OR EXISTS (
+                        SELECT FROM imei_registry.application_replacements rp
+                        WHERE rp.application_id = app.id
+                          AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
+                AND NOT EXISTS (SELECT FROM imei_registry.registry k
+                                WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
+        JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
+        ORDER BY e.imei
+        ON CONFLICT (imei) DO NOTHING;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        done := done + n;
+    END IF;
 
     IF replacing THEN
         UPDATE imei_registry.registry r

@@ -46,6 +46,23 @@ CREATE TABLE imei_registry.devices (
     sim_slots  integer CHECK (sim_slots BETWEEN 1 AND 8),   -- eSIM included
     created_at timestamptz NOT NULL DEFAULT now()
 );
+-- registry.device_id has no foreign key (one per row costs an approval of
+-- many devices a query each): the registry's transition trigger checks a
+-- new or changed device_id, locking the device row FOR KEY SHARE as a
+-- foreign key would, and devices_guard (src/devices.c) keeps what it names:
+-- a device_id never changes (23000), a device that a registry row names is
+-- not deleted (23503), no TRUNCATE (42501); in every mode.  Unlike with a
+-- foreign key, a single statement cannot insert a device and a registry
+-- row naming it (the statement does not see its own new device): insert
+-- the device first, as the extension's functions do.
+CREATE TRIGGER devices_key_kept
+    BEFORE UPDATE OF device_id OR DELETE ON imei_registry.devices
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.devices_guard();
+CREATE TRIGGER devices_no_truncate
+    BEFORE TRUNCATE ON imei_registry.devices
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.devices_guard();
+ALTER TABLE imei_registry.devices ENABLE ALWAYS TRIGGER devices_key_kept;
+ALTER TABLE imei_registry.devices ENABLE ALWAYS TRIGGER devices_no_truncate;
 
 -- An import: an importer's registration of officially imported devices
 -- (imei_registry.register_import), or one COPY into an upload_* target
@@ -93,7 +110,8 @@ CREATE TABLE imei_registry.registry (
     first_operator  text,
     grey_last_day   date,           -- last local day of the grey period
     grey_period_days integer,       -- its length, fixed when the IMEI turned grey
-    device_id       bigint REFERENCES imei_registry.devices,
+    -- a row of devices, checked by the transition trigger (no foreign key)
+    device_id       bigint,
     -- the cause of the latest change, copied into its history row
     application_id  bigint,
     import_id       bigint,

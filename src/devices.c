@@ -1,0 +1,295 @@
+/*
+ * devices.c
+ *		registry.device_id names a row of imei_registry.devices, without a
+ *		foreign key: a per-row foreign key costs a query, its plan and its
+ *		trigger queue for every registry row that an approval points to its
+ *		device.  Instead:
+ *
+ *	device_reference_check	(from registry_transition, for a new or changed
+ *							device_id): one look-up in the devices' primary
+ *							key and a KEY SHARE lock of the row, as the
+ *							foreign key's check query takes it;
+ *	devices_guard			on devices (ENABLE ALWAYS): BEFORE UPDATE FOR
+ *							EACH ROW: a device_id never changes (23000);
+ *							BEFORE DELETE FOR EACH ROW: a device that a
+ *							registry row names stays (23503); BEFORE
+ *							TRUNCATE: refused (42501).
+ *
+ * Concurrency, as with the foreign key: a DELETE locks the device row
+ * before its row trigger fires, so it waits for a transaction that holds
+ * the row's KEY SHARE lock (it set a registry row's device_id to it) and
+ * then, looking with the latest snapshot, finds that transaction's
+ * committed registry row.  The other way round, the KEY SHARE lock waits
+ * for the deleting transaction and then finds the row gone.
+ *
+ * What the foreign key allowed and this does not: one statement that
+ * inserts a device and a registry row naming it (a data-modifying WITH):
+ * the statement's own snapshot does not see the new device.  The
+ * extension's functions insert devices in an earlier statement.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/lockoptions.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "devices.h"
+#include "relcheck.h"
+
+PG_FUNCTION_INFO_V1(devices_guard);
+
+static void
+device_missing(const char *imei, int64 device_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("IMEI %s names device %lld, which is not in imei_registry.devices",
+					imei, (long long) device_id),
+			 errdetail("registry.device_id is the device_id of a row of imei_registry.devices."),
+			 errhint("Insert the device first, in an earlier statement.")));
+}
+
+/* The devices' primary key: on device_id alone, or 39P01/55000 */
+static Oid
+devices_key_index(Relation rel, AttrNumber att)
+{
+	Oid			indexoid = RelationGetPrimaryKeyIndex(rel);
+	HeapTuple	tup;
+	Form_pg_index index;
+	bool		ok;
+
+	if (!OidIsValid(indexoid))
+		ok = false;
+	else
+	{
+		tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for index %u", indexoid);
+		index = (Form_pg_index) GETSTRUCT(tup);
+		ok = index->indnkeyatts == 1 && index->indkey.values[0] == att;
+		ReleaseSysCache(tup);
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("imei_registry.devices has no primary key on device_id")));
+	return indexoid;
+}
+
+void
+device_reference_check(const char *imei, int64 device_id)
+{
+	Oid			relid = ext_relation_oid(EXT_DEVICES);
+	Relation	rel;
+	Relation	idx;
+	AttrNumber	att;
+	Snapshot	snapshot;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	bool		found;
+
+	if (!OidIsValid(relid))
+		ext_missing_table("devices");
+	/* the table lock of SELECT ... FOR KEY SHARE */
+	rel = table_open(relid, RowShareLock);
+	att = ext_table_columns(rel, EXT_DEVICES, "registry_transition")[DEV_DEVICE_ID];
+	idx = index_open(devices_key_index(rel, att), AccessShareLock);
+
+	/*
+	 * As the foreign key's check query: read committed looks with the
+	 * latest snapshot, repeatable read and serializable with the
+	 * transaction's.
+	 */
+	snapshot = RegisterSnapshot(IsolationUsesXactSnapshot() ?
+								GetTransactionSnapshot() : GetLatestSnapshot());
+	slot = table_slot_create(rel, NULL);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(device_id));
+	scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+
+	if (found)
+	{
+		bool		shouldfree;
+		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &shouldfree);
+		TransactionId xmin = HeapTupleHeaderGetXmin(tuple->t_data);
+
+		if (shouldfree)
+			heap_freetuple(tuple);
+
+		/*
+		 * A device this transaction inserted nobody else sees, so nobody
+		 * else deletes it: no lock needed.
+		 */
+		if (!TransactionIdIsCurrentTransactionId(xmin))
+		{
+			ItemPointerData tid = slot->tts_tid;
+			TM_FailureData tmfd;
+			TM_Result	res;
+			int			flags = TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS;
+
+			/* read committed: the newest version of the row counts */
+			if (!IsolationUsesXactSnapshot())
+				flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+			res = table_tuple_lock(rel, &tid, snapshot, slot,
+								   GetCurrentCommandId(false),
+								   LockTupleKeyShare, LockWaitBlock, flags,
+								   &tmfd);
+			switch (res)
+			{
+				case TM_Ok:
+					break;
+				case TM_SelfModified:
+					/* deleted by this transaction, by a later command */
+					found = false;
+					break;
+				case TM_Updated:
+					if (IsolationUsesXactSnapshot())
+						ereport(ERROR,
+								(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+								 errmsg("could not serialize access due to concurrent update")));
+					elog(ERROR, "unexpected table_tuple_lock status: %u", res);
+					break;
+				case TM_Deleted:
+					if (IsolationUsesXactSnapshot())
+						ereport(ERROR,
+								(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+								 errmsg("could not serialize access due to concurrent delete")));
+					found = false;
+					break;
+				default:
+					elog(ERROR, "unexpected table_tuple_lock status: %u", res);
+			}
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snapshot);
+	index_close(idx, AccessShareLock);
+	/* the lock stays until the end of the transaction, as a query's */
+	table_close(rel, NoLock);
+	if (!found)
+		device_missing(imei, device_id);
+}
+
+/* The registry row that names a device: one saved plan */
+static SPIPlanPtr named_plan = NULL;
+
+static const char named_sql[] =
+"SELECT imei::pg_catalog.text FROM imei_registry.registry"
+" WHERE device_id OPERATOR(pg_catalog.=) $1 LIMIT 1";
+
+/*
+ * A registry row that names device_id, with the latest snapshot (a row
+ * committed by a transaction that locked the device and that this delete
+ * waited for counts): 23503 naming it.  As the owner of the tables (who
+ * made both), so that whoever may delete a device need not read the
+ * registry.
+ */
+static void
+device_unnamed(Relation rel, int64 device_id)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	Datum		args[1];
+	int			ret;
+	char	   *named = NULL;
+
+	if (!OidIsValid(ext_relation_oid(EXT_REGISTRY)))
+		ext_missing_table("registry");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "devices_guard: SPI_connect failed");
+	if (named_plan == NULL)
+	{
+		Oid			argtypes[1] = {INT8OID};
+		SPIPlanPtr	p = SPI_prepare(named_sql, 1, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "devices_guard: SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		named_plan = p;
+	}
+	args[0] = Int64GetDatum(device_id);
+	ret = SPI_execute_snapshot(named_plan, args, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, true, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "devices_guard: SPI_execute_snapshot failed: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed > 0)
+		named = MemoryContextStrdup(CurTransactionContext,
+									SPI_getvalue(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (named != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("device %lld cannot be deleted: IMEI %s names it",
+						(long long) device_id, named),
+				 errdetail("registry.device_id names rows of imei_registry.devices; a registry row is never deleted.")));
+}
+
+Datum
+devices_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "devices_guard");
+	Relation	rel = trigdata->tg_relation;
+	AttrNumber	att;
+	bool		isnull;
+	Datum		d;
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		trigger_require(trigdata, "devices_guard", TRIG_TRUNCATE, true, false);
+	else
+		trigger_require(trigdata, "devices_guard", TRIG_UPDATE | TRIG_DELETE,
+						true, true);
+	att = ext_columns(rel, EXT_DEVICES, "devices_guard")[DEV_DEVICE_ID];
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("TRUNCATE of imei_registry.devices is not allowed"),
+				 errdetail("Registry rows name devices (device_id); delete the devices that none names.")));
+
+	d = heap_getattr(trigdata->tg_trigtuple, att, RelationGetDescr(rel), &isnull);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		bool		newnull;
+		Datum		n = heap_getattr(trigdata->tg_newtuple, att,
+									 RelationGetDescr(rel), &newnull);
+
+		if (isnull != newnull || (!isnull && DatumGetInt64(d) != DatumGetInt64(n)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+					 errmsg("the device_id of device %lld cannot change",
+							isnull ? 0 : (long long) DatumGetInt64(d)),
+					 errdetail("Registry rows name devices by device_id.")));
+		return PointerGetDatum(trigdata->tg_newtuple);
+	}
+	if (!isnull)
+		device_unnamed(rel, DatumGetInt64(d));
+	return PointerGetDatum(trigdata->tg_trigtuple);
+}

@@ -1,0 +1,112 @@
+-- registry.device_id names a row of imei_registry.devices without a foreign
+-- key (src/devices.c): the transition trigger checks a new or changed
+-- device_id (23503 naming the IMEI and the device), and devices_guard keeps
+-- a named device: its device_id never changes (23000), it is not deleted
+-- (23503), the table is not truncated (42501).  The concurrent cases:
+-- test/specs/registry_devices_concurrent.spec.
+-- IMEIs of this file: TAC 86000031; devices: ids -31001 and below.
+SET search_path = imei_registry, public;
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.t(n int) RETURNS imei_registry.imei
+    LANGUAGE sql AS $$ SELECT imei_registry.imei_from_body('86000031' || lpad(n::text, 6, '0')) $$;
+-- a statement's outcome: 'ok', or the SQLSTATE and message of its refusal
+CREATE FUNCTION pg_temp.outcome(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31001, 'Named'), (-31002, 'Unnamed');
+
+-- a known device: a new row and a change of device_id
+INSERT INTO registry (imei, status, reason, first_seen_at, device_id)
+VALUES (pg_temp.t(1), 'grey', 'unverified', now(), -31001);
+INSERT INTO registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.t(2), 'grey', 'unverified', now());
+UPDATE registry SET device_id = -31001 WHERE imei = pg_temp.t(2);
+SELECT imei, device_id FROM registry
+WHERE imei IN (pg_temp.t(1), pg_temp.t(2)) ORDER BY imei;
+
+-- an unknown device: refused, naming the IMEI and the device
+SELECT pg_temp.outcome($$
+    INSERT INTO registry (imei, status, reason, first_seen_at, device_id)
+    VALUES (pg_temp.t(3), 'grey', 'unverified', now(), -31999)$$) AS unknown_insert;
+SELECT pg_temp.outcome($$
+    UPDATE registry SET device_id = -31999 WHERE imei = pg_temp.t(2)$$) AS unknown_update;
+\set VERBOSITY default
+UPDATE registry SET device_id = -31999 WHERE imei = pg_temp.t(2);
+\set VERBOSITY terse
+SELECT count(*) AS refused_rows FROM registry WHERE device_id = -31999 OR imei = pg_temp.t(3);
+-- a device_id kept (another column changes) is not looked up again; NULL
+-- names nothing
+UPDATE registry SET note = 'kept' WHERE imei = pg_temp.t(2);
+UPDATE registry SET device_id = NULL WHERE imei = pg_temp.t(2);
+
+-- the key of a device never changes (an identity: only to DEFAULT)
+SELECT pg_temp.outcome($$
+    UPDATE devices SET device_id = DEFAULT WHERE device_id = -31001$$) AS key_update;
+SELECT pg_temp.outcome($$
+    UPDATE devices SET model = 'Named again' WHERE device_id = -31001$$) AS model_update;
+-- TRUNCATE is refused (also CASCADE: the trigger fires first)
+SELECT pg_temp.outcome('TRUNCATE devices') AS truncate;
+SELECT pg_temp.outcome('TRUNCATE devices CASCADE') AS truncate_cascade;
+-- a device that a registry row names is not deleted; one none names is
+SELECT pg_temp.outcome('DELETE FROM devices WHERE device_id = -31001') AS delete_named;
+SELECT pg_temp.outcome('DELETE FROM devices WHERE device_id = -31002') AS delete_unnamed;
+SELECT device_id, model FROM devices WHERE device_id IN (-31001, -31002);
+-- in every mode: the guard fires ALWAYS
+SET session_replication_role = replica;
+SELECT pg_temp.outcome('DELETE FROM devices WHERE device_id = -31001') AS delete_named_replica;
+RESET session_replication_role;
+-- a device that the registry no longer names may go
+UPDATE registry SET device_id = NULL WHERE imei = pg_temp.t(1);
+BEGIN;
+SELECT pg_temp.outcome('DELETE FROM devices WHERE device_id = -31001') AS delete_no_longer_named;
+ROLLBACK;
+
+-- What the foreign key allowed and the check does not: one statement that
+-- inserts a device and a registry row naming it.  The statement does not
+-- see its own new device: insert the device in an earlier statement (as
+-- register_import and decide_application do).
+SELECT pg_temp.outcome($$
+    WITH d AS (INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+               VALUES (-31003, 'Same statement') RETURNING device_id)
+    INSERT INTO registry (imei, status, reason, first_seen_at, device_id)
+    SELECT pg_temp.t(4), 'grey', 'unverified', now(), d.device_id FROM d$$) AS same_statement;
+SELECT count(*) AS same_statement_rows FROM registry WHERE imei = pg_temp.t(4);
+-- in a transaction: the device of an earlier statement is found
+BEGIN;
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31004, 'Earlier statement');
+INSERT INTO registry (imei, status, reason, first_seen_at, device_id)
+VALUES (pg_temp.t(4), 'grey', 'unverified', now(), -31004);
+COMMIT;
+SELECT r.imei, d.model FROM registry r JOIN devices d USING (device_id)
+WHERE r.imei = pg_temp.t(4);
+-- a device a rolled-back transaction inserted is gone
+BEGIN;
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31005, 'Rolled back');
+ROLLBACK;
+SELECT pg_temp.outcome($$
+    UPDATE registry SET device_id = -31005 WHERE imei = pg_temp.t(4)$$) AS rolled_back_device;
+-- under repeatable read the transaction's snapshot decides
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+UPDATE registry SET device_id = -31001 WHERE imei = pg_temp.t(1);
+SELECT device_id FROM registry WHERE imei = pg_temp.t(1);
+ROLLBACK;
+
+-- the guard works only on devices
+CREATE TABLE public.not_devices (device_id bigint);
+CREATE TRIGGER g BEFORE DELETE ON public.not_devices
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.devices_guard();
+INSERT INTO public.not_devices VALUES (1);
+SELECT pg_temp.outcome('DELETE FROM public.not_devices') AS other_table;
+CREATE TRIGGER s BEFORE DELETE ON public.not_devices
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.devices_guard();
+DROP TRIGGER g ON public.not_devices;
+SELECT pg_temp.outcome('DELETE FROM public.not_devices') AS statement_trigger;
+DROP TABLE public.not_devices;
