@@ -97,6 +97,7 @@ void
 device_reference_check(const char *imei, int64 device_id)
 {
 	Oid			relid = ext_relation_oid(EXT_DEVICES);
+	int64		shard;
 	Relation	rel;
 	Relation	idx;
 	AttrNumber	att;
@@ -108,6 +109,8 @@ device_reference_check(const char *imei, int64 device_id)
 
 	if (!OidIsValid(relid))
 		ext_missing_table("devices");
+	/* on Citus, this node's placement of the reference table, not its shell */
+	relid = ext_local_data_relation(relid, &shard);
 	/* the table lock of SELECT ... FOR KEY SHARE */
 	rel = table_open(relid, RowShareLock);
 	att = ext_table_columns(rel, EXT_DEVICES, "registry_transition")[DEV_DEVICE_ID];

@@ -484,10 +484,7 @@ BEGIN
                         min(concat_ws(' ', i.tac_brand, i.tac_model))
                             FILTER (WHERE d.model IS NULL)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
-               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
-               -- the fee counts it: application_fee_devices()'s rule
-               coalesce(bool_or(i.status IS DISTINCT FROM 'white')
-                            FILTER (WHERE i.imei_text IS NOT NULL), true) AS charged
+               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device
         FROM imei_registry.application_devices d
         LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = app.id
@@ -578,17 +575,15 @@ BEGIN
            (SELECT count(*) FROM facts f
             WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
            (SELECT count(*) FROM facts f WHERE f.status = 'white'),
-           (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
-           (SELECT count(*) FROM devices d WHERE d.charged)::integer
-    INTO reasons, rejects, expected, white_known, unregistered, n_charged
+           (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL)
+    INTO reasons, rejects, expected, white_known, unregistered
     FROM all_reasons;
 
     -- The fee, re-checked: each device that still needs verification, at
     -- the MCI of the submission year (fixed at submission or at the payment
     -- request; a missing year fails here).  A business application is
-    -- decided only once its payments add up to it.  n_charged is counted
-    -- from the facts above by the rule of application_fee_devices(), which
-    -- the payment request reads.
+    -- decided only once its payments add up to it.
+    n_charged := imei_registry.application_fee_devices(app.id);
     fee := imei_registry.fee_mci_per_device(app.applicant_kind) * n_charged;
     IF fee > 0 AND app.mci_tenge IS NULL THEN
         app.mci_tenge := imei_registry.application_mci(app.id, app.submitted_at);
