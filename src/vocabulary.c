@@ -147,6 +147,7 @@ doc_never_evidence(DocType type)
 
 PG_FUNCTION_INFO_V1(application_vocabulary);
 PG_FUNCTION_INFO_V1(application_fee_mci_per_device);
+PG_FUNCTION_INFO_V1(application_fee_counts_device);
 
 /*
  * application_vocabulary(name text) -> text[]: the words of one vocabulary,
@@ -198,4 +199,20 @@ application_fee_mci_per_device(PG_FUNCTION_ARGS)
 										   text_to_cstring(PG_GETARG_TEXT_PP(0)));
 
 	PG_RETURN_INT32(fee_mci_per_device(kind));
+}
+
+/*
+ * fee_counts_device(imeis integer, white integer) -> boolean: does the fee
+ * count a device of which the application enters imeis IMEIs, white of
+ * them white in the register already?  Each device that still needs
+ * verification: all but one whose IMEIs are all white (an official
+ * retailer's, say); a device entered without IMEIs counts.
+ */
+Datum
+application_fee_counts_device(PG_FUNCTION_ARGS)
+{
+	int32		imeis = PG_GETARG_INT32(0);
+	int32		white = PG_GETARG_INT32(1);
+
+	PG_RETURN_BOOL(imeis == 0 || white < imeis);
 }

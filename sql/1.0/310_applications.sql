@@ -51,17 +51,24 @@ BEGIN
 END
 $$;
 
--- How many devices of an application the fee counts: those that need
--- verification now, i.e. all but the devices whose IMEIs are all white
--- already (an official retailer's, say).  Read at the payment request and
--- again at the decision.
+-- Does the fee count a device with this many IMEIs entered, this many of
+-- them white already?  The one rule (C), for the payment request and the
+-- decision.
+CREATE FUNCTION imei_registry.fee_counts_device(imeis integer, white integer) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'application_fee_counts_device'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.fee_counts_device(integer, integer) IS
+    'does the fee count a device of which the application enters this many IMEIs, this many of them white already (all but a device whose IMEIs are all white)?';
+
+-- How many devices of an application the fee counts now
+-- (fee_counts_device()), read at the payment request; the decision counts
+-- them from the facts it gathers, by the same function.
 CREATE FUNCTION imei_registry.application_fee_devices(id bigint)
     RETURNS integer LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- one join and one aggregate (not a sub-query per device): a device
-    -- without IMEIs counts
+    -- one join and one aggregate (not a sub-query per device)
     RETURN (SELECT count(*)::integer
             FROM (SELECT FROM imei_registry.application_devices d
                   LEFT JOIN imei_registry.application_imeis ai
@@ -70,8 +77,10 @@ BEGIN
                   LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
                   WHERE d.application_id OPERATOR(pg_catalog.=) application_fee_devices.id
                   GROUP BY d.device_ord
-                  HAVING coalesce(bool_or(r.status IS DISTINCT FROM 'white')
-                                      FILTER (WHERE ai.imei_text IS NOT NULL), true)) charged);
+                  HAVING imei_registry.fee_counts_device(
+                             count(ai.imei_text)::integer,
+                             (count(*) FILTER (WHERE ai.imei_text IS NOT NULL
+                                                 AND r.status = 'white'))::integer)) charged);
 END
 $$;
 
@@ -484,7 +493,11 @@ BEGIN
                         min(concat_ws(' ', i.tac_brand, i.tac_model))
                             FILTER (WHERE d.model IS NULL)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
-               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device
+               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
+               imei_registry.fee_counts_device(
+                   count(i.imei_text)::integer,
+                   (count(*) FILTER (WHERE i.imei_text IS NOT NULL
+                                       AND i.status = 'white'))::integer) AS charged
         FROM imei_registry.application_devices d
         LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = app.id
@@ -575,15 +588,16 @@ BEGIN
            (SELECT count(*) FROM facts f
             WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
            (SELECT count(*) FROM facts f WHERE f.status = 'white'),
-           (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL)
-    INTO reasons, rejects, expected, white_known, unregistered
+           (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
+           (SELECT count(*) FROM devices d WHERE d.charged)::integer
+    INTO reasons, rejects, expected, white_known, unregistered, n_charged
     FROM all_reasons;
 
     -- The fee, re-checked: each device that still needs verification, at
     -- the MCI of the submission year (fixed at submission or at the payment
     -- request; a missing year fails here).  A business application is
-    -- decided only once its payments add up to it.
-    n_charged := imei_registry.application_fee_devices(app.id);
+    -- decided only once its payments add up to it.  n_charged: counted
+    -- above, from the facts, by fee_counts_device().
     fee := imei_registry.fee_mci_per_device(app.applicant_kind) * n_charged;
     IF fee > 0 AND app.mci_tenge IS NULL THEN
         app.mci_tenge := imei_registry.application_mci(app.id, app.submitted_at);
