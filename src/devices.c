@@ -22,6 +22,11 @@
  * committed registry row.  The other way round, the KEY SHARE lock waits
  * for the deleting transaction and then finds the row gone.
  *
+ * Within one statement (a data-modifying WITH) the checks see what the
+ * statement did before them: a delete finds a registry row that the
+ * statement set to the device, a reference finds the device gone when the
+ * statement deleted it.
+ *
  * What the foreign key allowed and this does not: one statement that
  * inserts a device and a registry row naming it (a data-modifying WITH):
  * the statement's own snapshot does not see the new device.  The
@@ -141,9 +146,14 @@ device_reference_check(const char *imei, int64 device_id)
 
 		/*
 		 * A device this transaction inserted nobody else sees, so nobody
-		 * else deletes it: no lock needed.
+		 * else deletes it: no lock needed.  But this transaction may have
+		 * deleted it, also in this very command (a data-modifying WITH),
+		 * which the snapshot still shows: it counts only if no command of
+		 * this transaction deleted or changed it.
 		 */
-		if (!TransactionIdIsCurrentTransactionId(xmin))
+		if (TransactionIdIsCurrentTransactionId(xmin))
+			found = table_tuple_satisfies_snapshot(rel, slot, SnapshotSelf);
+		else
 		{
 			ItemPointerData tid = slot->tts_tid;
 			TM_FailureData tmfd;
@@ -236,8 +246,13 @@ device_unnamed(Relation rel, int64 device_id)
 		named_plan = p;
 	}
 	args[0] = Int64GetDatum(device_id);
+	/*
+	 * Not read-only: SPI advances the command counter, so that a registry
+	 * row this very command changed before the delete (a data-modifying
+	 * WITH) counts, as in the foreign key's check.
+	 */
 	ret = SPI_execute_snapshot(named_plan, args, NULL, GetLatestSnapshot(),
-							   InvalidSnapshot, true, false, 1);
+							   InvalidSnapshot, false, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "devices_guard: SPI_execute_snapshot failed: %s",
 			 SPI_result_code_string(ret));

@@ -99,6 +99,60 @@ UPDATE registry SET device_id = -31001 WHERE imei = pg_temp.t(1);
 SELECT device_id FROM registry WHERE imei = pg_temp.t(1);
 ROLLBACK;
 
+-- One statement that names a device and deletes it, in either order (a
+-- data-modifying WITH): each check sees what the statement did before it.
+-- The delete after the reference finds the registry row (23503); the
+-- reference after the delete finds the device gone (23503), also a device
+-- that this transaction inserted.
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31006, 'Named, then deleted'), (-31007, 'Deleted, then named');
+INSERT INTO registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.t(6), 'grey', 'unverified', now());
+SELECT pg_temp.outcome($$
+    WITH u AS (UPDATE registry SET device_id = -31006
+               WHERE imei = pg_temp.t(6) RETURNING 1)
+    DELETE FROM devices WHERE device_id = -31006
+    AND EXISTS (SELECT FROM u)$$) AS named_then_deleted;
+-- the register names no device that is not there
+SELECT r.imei, r.device_id FROM registry r
+WHERE r.device_id IS NOT NULL
+AND NOT EXISTS (SELECT FROM devices d WHERE d.device_id = r.device_id);
+SELECT pg_temp.outcome($$
+    WITH d AS (DELETE FROM devices WHERE device_id = -31007 RETURNING 1)
+    UPDATE registry SET device_id = -31007
+    WHERE imei = pg_temp.t(6) AND EXISTS (SELECT FROM d)$$) AS deleted_then_named;
+BEGIN;
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31008, 'Inserted, deleted, then named');
+SELECT pg_temp.outcome($$
+    WITH d AS (DELETE FROM devices WHERE device_id = -31008 RETURNING 1)
+    UPDATE registry SET device_id = -31008
+    WHERE imei = pg_temp.t(6) AND EXISTS (SELECT FROM d)$$) AS own_deleted_then_named;
+-- the register names no device that is not there
+SELECT r.imei, r.device_id FROM registry r
+WHERE r.device_id IS NOT NULL
+AND NOT EXISTS (SELECT FROM devices d WHERE d.device_id = r.device_id);
+-- deleted by an earlier statement of this transaction, then named
+DELETE FROM devices WHERE device_id = -31007;
+SELECT pg_temp.outcome($$
+    UPDATE registry SET device_id = -31007 WHERE imei = pg_temp.t(6)$$) AS deleted_earlier;
+-- deleted and inserted again with the same id: the new row counts
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31007, 'Inserted again');
+UPDATE registry SET device_id = -31007 WHERE imei = pg_temp.t(6);
+COMMIT;
+-- a device inserted by a subtransaction rolled back is gone
+BEGIN;
+SAVEPOINT s;
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31009, 'Savepoint rolled back');
+ROLLBACK TO SAVEPOINT s;
+SELECT pg_temp.outcome($$
+    UPDATE registry SET device_id = -31009 WHERE imei = pg_temp.t(6)$$) AS savepoint_device;
+COMMIT;
+SELECT r.imei, d.device_id, d.model FROM registry r JOIN devices d USING (device_id)
+WHERE r.imei = pg_temp.t(6);
+
 -- the guard works only on devices
 CREATE TABLE public.not_devices (device_id bigint);
 CREATE TRIGGER g BEFORE DELETE ON public.not_devices
