@@ -6,9 +6,12 @@
  *		fewer SIMs).  The application is decided later, as one, by
  *		decide_application().
  *
- * A batch of devices is appended to their applications in one statement:
- * device_ord after the application's last device, the IMEIs in column
- * order, each with this import's import_id.  The application's last
+ * A batch of devices is appended to their applications in two statements:
+ * one looks the batch's IMEIs up, sorted, in the IMEI index (a device with
+ * one its application or this import already has is not added); one
+ * inserts the others, each table's rows from arrays (device_ord after the
+ * application's last device, counted here; the IMEIs in column order, each
+ * with this import's import_id).  The application's last
  * device_ord is read once per load, when its first batch is written, and
  * counted on in memory: the load locks the application row when it first
  * meets it (FOR NO KEY UPDATE, until the transaction ends), so no other
@@ -24,6 +27,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -101,13 +105,38 @@ plan_last_ord(void)
 }
 
 /*
- * A batch of devices, no IMEI twice.  A device with an IMEI that this
- * import already added is a duplicate (an earlier batch); one with an IMEI
- * that the application has from an earlier import is already present, and
- * nothing of it is added.  The others are appended to their application:
- * device_ord after its last device ($7, per row: its application's last
- * device_ord before the batch), the IMEIs in column order.  For each row:
- * duplicate, present.
+ * The IMEIs of a batch that their rows' applications already have, or that
+ * this import added: $1 the IMEIs, sorted (one walk of the IMEI index, in
+ * its order), $2 the row of each (0-based), $3 its application.  For each
+ * row with any: whether one of them came from outside an upload (import_id
+ * NULL), whether one came from this import.  (No IMEI is twice in a batch.)
+ */
+static SPIPlanPtr
+plan_known(void)
+{
+	static BulkPlan plan;
+
+	if (!bulk_plan_ready(&plan))
+	{
+		Oid			a[] = {bulk_imei_array_type(), INT4ARRAYOID, INT8ARRAYOID, INT8OID};
+
+		bulk_plan_prepare(&plan, "SELECT p.nth, pg_catalog.bool_or(ai.import_id IS NULL),"
+						  "  pg_catalog.bool_or(ai.import_id OPERATOR(pg_catalog.=) $4)"
+						  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						  "  pg_catalog.unnest($3)) AS p(imei, nth, application_id)"
+						  " JOIN imei_registry.application_imeis ai"
+						  "  ON ai.imei OPERATOR(pg_catalog.=) p.imei"
+						  " WHERE ai.application_id OPERATOR(pg_catalog.=) p.application_id"
+						  "  OR ai.import_id OPERATOR(pg_catalog.=) $4"
+						  " GROUP BY p.nth", 4, a);
+	}
+	return plan.plan;
+}
+
+/*
+ * The new devices of a batch and their IMEIs, as the rows to insert: $1..$3
+ * the devices (application_id, device_ord, model), $4..$7 their IMEIs
+ * (application_id, device_ord, ord, imei), $8 this import.
  */
 static SPIPlanPtr
 plan_devices(void)
@@ -116,42 +145,19 @@ plan_devices(void)
 
 	if (!bulk_plan_ready(&plan))
 	{
-		Oid			t_imeis = bulk_imei_array_type();
-		Oid			a[] = {INT8ARRAYOID, TEXTARRAYOID, t_imeis, t_imeis, t_imeis,
-			t_imeis, INT8ARRAYOID, INT8OID};
+		Oid			a[] = {INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID,
+			INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID, bulk_imei_array_type(), INT8OID};
 
-		bulk_plan_prepare(&plan, "WITH u AS ("
-						  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-						  "  pg_catalog.unnest($3), pg_catalog.unnest($4),"
-						  "  pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7))"
-						  "  WITH ORDINALITY AS u(application_id, model, i1, i2, i3, i4, last_ord, ord)),"
-						  " k AS ("
-						  " SELECT u.*, ai.import_id OPERATOR(pg_catalog.=) $8 AS dup,"
-						  "  ai.application_id IS NOT NULL AS known"
-						  " FROM u LEFT JOIN LATERAL ("
-						  "  SELECT ai.application_id, ai.import_id FROM imei_registry.application_imeis ai"
-						  "  WHERE ai.imei OPERATOR(pg_catalog.=) ANY (ARRAY[u.i1, u.i2, u.i3, u.i4])"
-						  "   AND (ai.application_id OPERATOR(pg_catalog.=) u.application_id"
-						  "        OR ai.import_id OPERATOR(pg_catalog.=) $8)"
-						  "  ORDER BY ai.import_id OPERATOR(pg_catalog.=) $8 DESC LIMIT 1) ai ON true),"
-						  " n AS ("
-						  " SELECT k.*,"
-						  "  pg_catalog.row_number() OVER (PARTITION BY k.application_id ORDER BY k.ord)"
-						  "  AS nth"
-						  " FROM k WHERE NOT k.known),"
-						  " dev AS ("
+		bulk_plan_prepare(&plan, "WITH dev AS ("
 						  " INSERT INTO imei_registry.application_devices (application_id, device_ord, model)"
-						  " SELECT n.application_id, (n.last_ord OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
-						  "  n.model FROM n),"
-						  " imeis AS ("
+						  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+						  "  pg_catalog.unnest($3)))"
 						  " INSERT INTO imei_registry.application_imeis"
 						  "  (application_id, device_ord, ord, imei_text, imei, import_id)"
-						  " SELECT n.application_id, (n.last_ord OPERATOR(pg_catalog.+) n.nth)::pg_catalog.int4,"
-						  "  i.ord::pg_catalog.int4, i.imei::pg_catalog.text, i.imei, $8"
-						  " FROM n, ROWS FROM (pg_catalog.unnest(ARRAY[n.i1, n.i2, n.i3, n.i4]))"
-						  "  WITH ORDINALITY AS i(imei, ord)"
-						  " WHERE i.imei IS NOT NULL)"
-						  " SELECT k.ord, COALESCE(k.dup, false), k.known FROM k",
+						  " SELECT i.application_id, i.device_ord, i.ord, i.imei::pg_catalog.text, i.imei, $8"
+						  " FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5),"
+						  "  pg_catalog.unnest($6), pg_catalog.unnest($7))"
+						  "  AS i(application_id, device_ord, ord, imei)",
 						  8, a);
 	}
 	return plan.plan;
@@ -314,34 +320,99 @@ batch_application(BulkLoad *load, int64 id, KnownApplication *extra, int *nextra
 	return a;
 }
 
+/* An IMEI of the batch and its row, to look the batch's IMEIs up in index order */
+typedef struct BatchImei
+{
+	Imei		imei;
+	int32		nth;
+} BatchImei;
+
+static int
+batch_imei_cmp(const void *a, const void *b)
+{
+	Imei		x = ((const BatchImei *) a)->imei;
+	Imei		y = ((const BatchImei *) b)->imei;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * Send the waiting device rows to their applications, and settle each:
  * loaded (appended), already present (an IMEI of it is in the application
  * from an earlier import) or a duplicate (this import added it in an
- * earlier batch).
+ * earlier batch).  One statement finds the rows with known IMEIs, another
+ * inserts the others, their device_ord counted on here.
  */
 static void
 flush_devices(BulkLoad *load)
 {
 	int			n = load->nbatch;
-	Datum	   *apps = palloc(n * sizeof(Datum));
-	Datum	   *models = palloc(n * sizeof(Datum));
-	bool	   *model_nulls = palloc(n * sizeof(bool));
-	Datum	   *last_ords = palloc(n * sizeof(Datum));
+	int			nimeis = 0;
+	BatchImei  *pairs;
+	char	   *fate = palloc0(n);	/* 0 new, 1 present, 2 duplicate */
 	KnownApplication *extra = palloc(n * sizeof(KnownApplication));
 	int			nextra = 0;
-	Datum	   *imeis[DEVICE_IMEIS];
-	bool	   *imei_nulls[DEVICE_IMEIS];
+	Datum	   *d_apps = palloc(n * sizeof(Datum));
+	Datum	   *d_ords = palloc(n * sizeof(Datum));
+	Datum	   *d_models = palloc(n * sizeof(Datum));
+	bool	   *d_model_nulls = palloc(n * sizeof(bool));
+	Datum	   *i_apps;
+	Datum	   *i_dev_ords;
+	Datum	   *i_ords;
+	Datum	   *i_imeis;
 	Datum		v[8];
-	SPITupleTable *result;
+	int			ndev = 0;
+	int			nimei_rows = 0;
 	int			i;
 	int			c;
+	uint64		k;
 
-	for (c = 0; c < DEVICE_IMEIS; c++)
+	for (i = 0; i < n; i++)
+		nimeis += bulk_batch_row(load, i)->nkeys;
+	pairs = palloc(nimeis * sizeof(BatchImei));
+	i_apps = palloc(nimeis * sizeof(Datum));
+	i_dev_ords = palloc(nimeis * sizeof(Datum));
+	i_ords = palloc(nimeis * sizeof(Datum));
+	i_imeis = palloc(nimeis * sizeof(Datum));
+	nimeis = 0;
+	for (i = 0; i < n; i++)
 	{
-		imeis[c] = palloc(n * sizeof(Datum));
-		imei_nulls[c] = palloc(n * sizeof(bool));
+		BulkRow    *row = bulk_batch_row(load, i);
+
+		for (c = 0; c < row->nkeys; c++)
+		{
+			pairs[nimeis].imei = row->keys[c];
+			pairs[nimeis].nth = i;
+			nimeis++;
+		}
 	}
+	qsort(pairs, nimeis, sizeof(BatchImei), batch_imei_cmp);
+	for (i = 0; i < nimeis; i++)
+	{
+		i_imeis[i] = ImeiGetDatum(pairs[i].imei);
+		i_ords[i] = Int32GetDatum(pairs[i].nth);
+		i_apps[i] = Int64GetDatum(((DeviceRow *) bulk_batch_row(load, pairs[i].nth))->application_id);
+	}
+	v[0] = bulk_array(bulk_imei_type(), i_imeis, NULL, nimeis);
+	v[1] = PointerGetDatum(construct_array(i_ords, nimeis, INT4OID, sizeof(int32),
+										   true, TYPALIGN_INT));
+	v[2] = bulk_array(INT8OID, i_apps, NULL, nimeis);
+	v[3] = Int64GetDatum(load->import_id);
+	bulk_exec(plan_known(), v, NULL);
+	for (k = 0; k < SPI_processed; k++)
+	{
+		bool		isnull;
+		HeapTuple	t = SPI_tuptable->vals[k];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		int32		nth = DatumGetInt32(SPI_getbinval(t, desc, 1, &isnull));
+		bool		outside = DatumGetBool(SPI_getbinval(t, desc, 2, &isnull));
+		bool		mine = DatumGetBool(SPI_getbinval(t, desc, 3, &isnull));
+
+		/* as when the first match was taken: outside first, then this import's */
+		fate[nth] = (!outside && mine) ? 2 : 1;
+	}
+
+	nimei_rows = 0;
 	for (i = 0; i < n; i++)
 	{
 		DeviceRow  *row = (DeviceRow *) bulk_batch_row(load, i);
@@ -350,37 +421,48 @@ flush_devices(BulkLoad *load)
 			row->app = batch_application(load, row->application_id, extra, &nextra);
 		else
 			row->app = ((DeviceRow *) bulk_batch_row(load, i - 1))->app;
-		apps[i] = Int64GetDatum(row->application_id);
-		last_ords[i] = Int64GetDatum(row->app->last_ord);
-		models[i] = row->model;
-		model_nulls[i] = (row->model == (Datum) 0);
-		for (c = 0; c < DEVICE_IMEIS; c++)
+		if (fate[i] != 0)
+			continue;
+		row->app->last_ord++;
+		d_apps[ndev] = Int64GetDatum(row->application_id);
+		d_ords[ndev] = Int32GetDatum(row->app->last_ord);
+		d_models[ndev] = row->model;
+		d_model_nulls[ndev] = (row->model == (Datum) 0);
+		ndev++;
+		for (c = 0; c < row->base.nkeys; c++)
 		{
-			imeis[c][i] = ImeiGetDatum(c < row->base.nkeys ? row->base.keys[c] : 0);
-			imei_nulls[c][i] = (c >= row->base.nkeys);
+			i_apps[nimei_rows] = Int64GetDatum(row->application_id);
+			i_dev_ords[nimei_rows] = Int32GetDatum(row->app->last_ord);
+			i_ords[nimei_rows] = Int32GetDatum(c + 1);
+			i_imeis[nimei_rows] = ImeiGetDatum(row->base.keys[c]);
+			nimei_rows++;
 		}
 	}
-	v[0] = bulk_array(INT8OID, apps, NULL, n);
-	v[1] = bulk_array(TEXTOID, models, model_nulls, n);
-	for (c = 0; c < DEVICE_IMEIS; c++)
-		v[2 + c] = bulk_array(bulk_imei_type(), imeis[c], imei_nulls[c], n);
-	v[6] = bulk_array(INT8OID, last_ords, NULL, n);
-	v[7] = Int64GetDatum(load->import_id);
-	bulk_exec(plan_devices(), v, NULL);
-	result = bulk_batch_result(load, "device");
+	if (ndev > 0)
+	{
+		v[0] = bulk_array(INT8OID, d_apps, NULL, ndev);
+		v[1] = PointerGetDatum(construct_array(d_ords, ndev, INT4OID, sizeof(int32),
+											   true, TYPALIGN_INT));
+		v[2] = bulk_array(TEXTOID, d_models, d_model_nulls, ndev);
+		v[3] = bulk_array(INT8OID, i_apps, NULL, nimei_rows);
+		v[4] = PointerGetDatum(construct_array(i_dev_ords, nimei_rows, INT4OID, sizeof(int32),
+											   true, TYPALIGN_INT));
+		v[5] = PointerGetDatum(construct_array(i_ords, nimei_rows, INT4OID, sizeof(int32),
+											   true, TYPALIGN_INT));
+		v[6] = bulk_array(bulk_imei_type(), i_imeis, NULL, nimei_rows);
+		v[7] = Int64GetDatum(load->import_id);
+		bulk_exec(plan_devices(), v, NULL);
+	}
 	for (i = 0; i < n; i++)
 	{
-		BulkRow    *row = bulk_result_row(load, result, i);
+		BulkRow    *row = bulk_batch_row(load, i);
 
-		if (bulk_result_bool(result, i, 2)) /* dup */
+		if (fate[i] == 2)
 			bulk_settle_duplicate(load, row);
-		else if (bulk_result_bool(result, i, 3))	/* known */
+		else if (fate[i] == 1)
 			bulk_settle(load, row, ROW_PRESENT);
 		else
-		{
-			((DeviceRow *) row)->app->last_ord++;	/* nth of its application */
 			bulk_settle(load, row, ROW_LOADED);
-		}
 	}
 }
 
