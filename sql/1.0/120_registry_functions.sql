@@ -297,6 +297,7 @@ DECLARE
     new_import bigint;
     fresh      imei_registry.imei[];
     ids        bigint[];
+    unused     bigint[];
 BEGIN
     IF imeis IS NULL OR importer IS NULL OR btrim(importer) = '' THEN
         RAISE EXCEPTION 'register_import needs IMEIs and an importer'
@@ -316,8 +317,8 @@ BEGIN
            array_agg(pg_catalog.nextval('imei_registry.devices_device_id_seq') ORDER BY u.imei)
     INTO fresh, ids
     FROM (SELECT DISTINCT i.imei FROM unnest(imeis) AS i(imei)) u
-    WHERE NOT EXISTS (SELECT FROM imei_registry.registry r
-                      WHERE r.imei OPERATOR(pg_catalog.=) u.imei);
+    LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) u.imei
+    WHERE r.imei IS NULL;
     INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
     SELECT f.id, t.model, t.sim_slots
     FROM unnest(fresh, ids) AS f(imei, id)
@@ -336,16 +337,23 @@ BEGIN
     )
     SELECT new_import, i.imei,
            CASE WHEN a.imei IS NOT NULL THEN 'white'::imei_registry.status
-                ELSE (SELECT r.status FROM imei_registry.registry r
-                      WHERE r.imei OPERATOR(pg_catalog.=) i.imei) END,
+                ELSE r.status END,
            a.imei IS NOT NULL
     FROM input i LEFT JOIN added a ON a.imei OPERATOR(pg_catalog.=) i.imei
+                 LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) i.imei
     ORDER BY i.imei;
 
-    -- devices of IMEIs another session entered meanwhile
-    DELETE FROM imei_registry.devices d
-    WHERE d.device_id = ANY (ids)
-      AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = d.device_id);
+    -- devices of IMEIs another session entered meanwhile: the ids are new,
+    -- so a device is used only by the row this call inserted for its IMEI
+    -- (an anti-join, not a correlated subquery: Citus plans it)
+    SELECT array_agg(f.id) INTO unused
+    FROM unnest(fresh, ids) AS f(imei, id)
+    LEFT JOIN imei_registry.registry r
+           ON r.imei OPERATOR(pg_catalog.=) f.imei AND r.device_id = f.id
+    WHERE r.imei IS NULL;
+    IF unused IS NOT NULL THEN
+        DELETE FROM imei_registry.devices d WHERE d.device_id = ANY (unused);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION imei_registry.register_import(imei_registry.imei[], text, text) IS

@@ -257,4 +257,27 @@ got=$(q coord -c "SELECT expired || ':' || (finished_at IS NOT NULL) FROM imei_r
 [ "$got" = "2501:true" ] || fail "grey_expiry_runs: $got"
 echo "$name: CALL expire_grey_period(1000) from the coordinator: 2,501 grey IMEIs past their last day moved to black, each with its history row; the one held by an application stays grey"
 
+# ---- an import registered from the coordinator ----
+# two new IMEIs and a known one (black): the new ones white (lawful_import)
+# with their history row, found by a query routed to their shard; the known
+# one keeps its status; one device per new IMEI, none left over
+imp="ARRAY[imei_registry.imei_from_body('86000026000001'), imei_registry.imei_from_body('86000026000002'),
+           imei_registry.imei_from_body('86000026000002'), imei_registry.imei_from_body((86000024000000 + 1)::text)]"
+dev0=$(q coord -c "SELECT count(*) FROM imei_registry.devices")
+got=$(q coord -c "SELECT imei::text || ':' || status || ':' || registered FROM imei_registry.register_import($imp, 'citus importer')" | tr '\n' ' ') ||
+    fail "register_import() on the coordinator"
+[ "$got" = "860000240000017:black:false 860000260000012:white:true 860000260000020:white:true " ] ||
+    fail "register_import() on the coordinator: $got"
+for b in 86000026000001 86000026000002; do
+    got=$(q coord -c "SELECT r.status || ':' || r.reason || ':' || (r.device_id IS NOT NULL) || ':' ||
+                             (SELECT count(*) FROM imei_registry.history h
+                               WHERE h.imei = imei_registry.imei_from_body('$b') AND h.to_status = 'white'
+                                 AND h.reason = 'lawful_import' AND h.from_status IS NULL)
+                        FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body('$b')")
+    [ "$got" = "white:lawful_import:true:1" ] || fail "imported $b: $got"
+done
+got=$(q coord -c "SELECT count(*) - $dev0 FROM imei_registry.devices")
+[ "$got" = 2 ] || fail "register_import() left $got new devices, not 2"
+echo "$name: register_import() from the coordinator: 2 new IMEIs white (lawful_import), each with its history row on its shard and its device; the known one keeps black"
+
 echo "$name: passed"
