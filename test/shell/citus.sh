@@ -280,4 +280,41 @@ got=$(q coord -c "SELECT count(*) - $dev0 FROM imei_registry.devices")
 [ "$got" = 2 ] || fail "register_import() left $got new devices, not 2"
 echo "$name: register_import() from the coordinator: 2 new IMEIs white (lawful_import), each with its history row on its shard and its device; the known one keeps black"
 
+# ---- connections reported from the coordinator ----
+# report_connection(): a new IMEI grey with its last day and its history
+# row; an earlier connection of it moves its first connection (history
+# earlier_connection); a known black IMEI without a first connection gets
+# it and stays black.  Then a COPY into upload_connections: two new IMEIs
+# and a later connection of a known one (already present).
+q coord <<'SQL' >/dev/null || fail "report_connection() on the coordinator"
+SET search_path = imei_registry;
+SELECT report_connection(imei_from_body('86000027000001'), 'citus_op', now() - interval '1 hour');
+SELECT report_connection(imei_from_body('86000027000001'), 'citus_op', now() - interval '2 days');
+SELECT report_connection(imei_from_body((86000024000000 + 2)::text), 'citus_op', now() - interval '1 hour');
+SQL
+got=$(q coord -c "SELECT r.status || ':' || r.reason || ':' || (r.grey_last_day = imei_registry.grey_last_day(r.first_seen_at)) || ':' ||
+                         (r.first_seen_at < now() - interval '1 day') || ':' || r.first_operator
+                    FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body('86000027000001')")
+case $got in grey:unverified:true:true:citus_op) ;; *) fail "report_connection() of a new IMEI, then an earlier connection: $got" ;; esac
+got=$(q coord -c "SELECT string_agg(coalesce(h.from_status::text, '-') || '>' || h.to_status || ':' || h.reason, ' ' ORDER BY h.id)
+                    FROM imei_registry.history h WHERE h.imei = imei_registry.imei_from_body('86000027000001')")
+[ "$got" = "->grey:unverified grey>grey:earlier_connection" ] || fail "history of the reported IMEI: $got"
+got=$(q coord -c "SELECT r.status || ':' || r.reason || ':' || (r.first_seen_at IS NOT NULL) || ':' || r.first_operator
+                    FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body((86000024000000 + 2)::text)")
+[ "$got" = "black:counterfeit:true:citus_op" ] || fail "report_connection() of a known black IMEI: $got"
+echo "$name: report_connection() from the coordinator: a new IMEI grey with its last day and history row, an earlier connection moves its first connection (earlier_connection), a known black IMEI gets its first connection"
+csv=$(q coord -c "SELECT 'citus_op,' || imei_registry.imei_from_body(b)::text || ',' || to_char(now() - interval '3 hours', 'YYYY-MM-DD\"T\"HH24:MI:SSOF')
+                    FROM unnest(ARRAY['86000027000002', '86000027000003', '86000027000001']) b")
+got=$(printf '%s\n' "$csv" | q coord -c "SET client_min_messages = notice" -c "COPY imei_registry.upload_connections FROM STDIN WITH (FORMAT csv)" 2>&1) ||
+    fail "COPY upload_connections on the coordinator: $got"
+case $got in *"3 rows read, 3 loaded (1 already present), 0 rejected"*) ;; *) fail "COPY upload_connections on the coordinator: $got" ;; esac
+got=$(q coord -c "SELECT count(*) FILTER (WHERE r.status = 'grey' AND r.grey_last_day IS NOT NULL AND r.import_id IS NOT NULL
+                                            AND EXISTS (SELECT FROM imei_registry.history h WHERE h.imei = r.imei AND h.to_status = 'grey'))
+                    FROM imei_registry.registry r
+                   WHERE r.imei IN (imei_registry.imei_from_body('86000027000002'), imei_registry.imei_from_body('86000027000003'))")
+[ "$got" = 2 ] || fail "the IMEIs of the COPY: $got of 2 grey with their last day, import and history row"
+got=$(q coord -c "SELECT r.first_seen_at < now() - interval '1 day' FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body('86000027000001')")
+[ "$got" = t ] || fail "a later connection in the COPY moved the first connection"
+echo "$name: COPY upload_connections on the coordinator: 3 rows, 2 new IMEIs grey with their history rows, a later connection of a known one already present"
+
 echo "$name: passed"
