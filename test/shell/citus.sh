@@ -317,4 +317,26 @@ got=$(q coord -c "SELECT r.first_seen_at < now() - interval '1 day' FROM imei_re
 [ "$got" = t ] || fail "a later connection in the COPY moved the first connection"
 echo "$name: COPY upload_connections on the coordinator: 3 rows, 2 new IMEIs grey with their history rows, a later connection of a known one already present"
 
+# a connection before the start of the rules: a new IMEI white
+# (grandfathered), a grey one made white by it, each with its history row.
+# imei_registry.rules_start must be the same on the shards (the triggers
+# check it there): SET LOCAL, propagated by Citus
+got=$(q coord -c "LOAD 'imei_registry'" -c "BEGIN" -c "SET LOCAL citus.propagate_set_commands = 'local'" \
+        -c "SET LOCAL imei_registry.rules_start = '2026-11-01 00:00+05'" \
+        -c "SELECT imei_registry.report_connection(imei_registry.imei_from_body('86000027000004'), 'citus_op', '2026-10-01 10:00+00')" \
+        -c "SELECT imei_registry.report_connection(imei_registry.imei_from_body('86000027000002'), 'citus_op', '2026-10-02 10:00+00')" \
+        -c "COMMIT" | tr '\n' ' ') || fail "report_connection() before the rules on the coordinator"
+[ "$got" = "white white " ] || fail "report_connection() before the rules: $got"
+got=$(q coord -c "SELECT string_agg(r.imei::text || ':' || r.status || ':' || r.reason || ':' ||
+                         (SELECT string_agg(coalesce(h.from_status::text, '-') || '>' || h.to_status || ':' || h.reason, ',' ORDER BY h.id)
+                            FROM imei_registry.history h WHERE h.imei = r.imei), ' ' ORDER BY r.imei)
+                    FROM imei_registry.registry r
+                   WHERE r.imei IN (imei_registry.imei_from_body('86000027000004'), imei_registry.imei_from_body('86000027000002'))")
+i2=$(q coord -c "SELECT imei_registry.imei_from_body('86000027000002')")
+i4=$(q coord -c "SELECT imei_registry.imei_from_body('86000027000004')")
+want="$i2:white:grandfathered:->grey:unverified,grey>white:grandfathered $i4:white:grandfathered:->white:grandfathered"
+[ "$got" = "$want" ] ||
+    fail "grandfathered on Citus: $got"
+echo "$name: connections before the rules (rules_start set on the shards too): a new IMEI white grandfathered, a grey one made white, each with its history row"
+
 echo "$name: passed"
