@@ -51,6 +51,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/timestamp.h"
 #include "mb/pg_wchar.h"
 
 #if PG_VERSION_NUM >= 140000
@@ -307,13 +308,19 @@ plan_close(void)
 
 	if (!bulk_plan_ready(&plan))
 	{
-		Oid			a[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID};
+		Oid			a[] = {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID,
+		TIMESTAMPTZOID};
 
+		/*
+		 * the time of the finish as a parameter ($7, clock_timestamp()'s
+		 * value): Citus refuses a VOLATILE function in an UPDATE of a
+		 * distributed or reference table
+		 */
 		bulk_plan_prepare(&plan, "UPDATE imei_registry.imports"
-						  " SET finished_at = pg_catalog.clock_timestamp(),"
+						  " SET finished_at = $7,"
 						  " rows_read = $2, rows_loaded = $3, rows_rejected = $4,"
 						  " rows_already_present = $5, operator = $6"
-						  " WHERE import_id OPERATOR(pg_catalog.=) $1", 6, a);
+						  " WHERE import_id OPERATOR(pg_catalog.=) $1", 7, a);
 	}
 	return plan.plan;
 }
@@ -868,8 +875,8 @@ Datum
 bulk_import_end(PG_FUNCTION_ARGS)
 {
 	BulkLoad   *load;
-	Datum		v[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	load = open_load(fcinfo, "bulk_import_end", false, false);
 	load->active = false;
@@ -895,6 +902,7 @@ bulk_import_end(PG_FUNCTION_ARGS)
 	v[4] = Int64GetDatum(load->npresent);
 	v[5] = load->operator ? CStringGetTextDatum(load->operator) : (Datum) 0;
 	nulls[5] = load->operator ? ' ' : 'n';
+	v[6] = TimestampTzGetDatum(GetCurrentTimestamp());
 	bulk_exec(plan_close(), v, nulls);
 	bulk_spi_close();
 

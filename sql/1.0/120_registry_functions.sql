@@ -82,8 +82,84 @@ COMMENT ON FUNCTION imei_registry.first_connection_reason(timestamptz) IS
 -- two concurrent reports the earlier wins.  For each row: its position, was
 -- it inserted, did it change a known row, and its status (NULL only after a
 -- concurrent insert).  PL/pgSQL, so that its plan is kept (a LANGUAGE sql
--- function plans its statement at every call).  Internal:
--- EXECUTE is revoked from PUBLIC (190_registry_roles.sql).
+-- function plans its statement at every call).  Where registry is
+-- distributed (Citus: pg_dist_partition lists it) Citus cannot plan this
+-- statement (a generic plan over parameters, and a STABLE rule function of
+-- the locked row in the UPDATE): record_connections_routed() does the same
+-- row by row.  Internal: EXECUTE is revoked from PUBLIC
+-- (190_registry_roles.sql).
+CREATE FUNCTION imei_registry.record_connections_routed(
+    imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
+    import_id bigint)
+RETURNS TABLE (ord bigint, inserted boolean, changed boolean,
+               status imei_registry.status)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- On Citus (record_connections() calls it there): the rules of
+-- record_connections(), one IMEI at a time, each statement routed by Citus
+-- to the IMEI's shard.  The row is read FOR UPDATE, so what is decided
+-- from it (through the same rule functions: first_connection_status and
+-- _reason, connected_before_rules, transition_allowed) still holds when it
+-- is written; an unknown IMEI is inserted ON CONFLICT DO NOTHING (status
+-- NULL after a concurrent insert, as there).
+AS $$
+DECLARE
+    i          integer;
+    x          imei_registry.imei;
+    op         text;
+    seen       timestamptz;
+    cur        record;
+    grand      boolean;
+    st         imei_registry.status;
+BEGIN
+    FOR i IN 1 .. coalesce(pg_catalog.array_length(imeis, 1), 0) LOOP
+        -- scalars: Citus 13.2 crashes deparsing an array subscript in the
+        -- SET list of a routed UPDATE
+        x := imeis[i];
+        op := operators[i];
+        seen := connected_at[i];
+        SELECT r.status, r.reason, r.first_seen_at INTO cur
+          FROM imei_registry.registry r
+         WHERE r.imei OPERATOR(pg_catalog.=) x
+           FOR UPDATE;
+        ord := i;
+        IF NOT FOUND THEN
+            st := NULL;
+            INSERT INTO imei_registry.registry AS r
+                (imei, status, reason, first_seen_at, first_operator, import_id)
+            VALUES (x, imei_registry.first_connection_status(seen),
+                    imei_registry.first_connection_reason(seen), seen, op, $4)
+            ON CONFLICT (imei) DO NOTHING
+            RETURNING r.status INTO st;
+            inserted := st IS NOT NULL;
+            changed := false;
+            status := st;
+        ELSE
+            -- grandfathered where the rules let the row become white by it
+            grand := imei_registry.connected_before_rules(seen)
+                     AND imei_registry.transition_allowed(cur.status, 'white', 'grandfathered', cur.reason);
+            inserted := false;
+            changed := cur.first_seen_at IS NULL
+                       OR (seen OPERATOR(pg_catalog.<) cur.first_seen_at
+                           AND (cur.status OPERATOR(pg_catalog.=) 'grey' OR grand));
+            status := cur.status;
+            IF changed THEN
+                UPDATE imei_registry.registry r
+                   SET first_seen_at = seen, first_operator = op,
+                       status = CASE WHEN grand THEN 'white' ELSE cur.status END,
+                       reason = CASE WHEN grand THEN 'grandfathered' ELSE cur.reason END,
+                       import_id = CASE WHEN cur.first_seen_at IS NULL THEN r.import_id ELSE $4 END
+                 WHERE r.imei OPERATOR(pg_catalog.=) x
+                RETURNING r.status INTO st;
+                status := st;
+            END IF;
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION imei_registry.record_connections_routed(imei_registry.imei[], text[], timestamptz[], bigint) IS
+    'internal: record_connections() where registry is distributed (Citus), one IMEI at a time';
+
 CREATE FUNCTION imei_registry.record_connections(
     imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
     import_id bigint)
@@ -98,7 +174,19 @@ SET enable_seqscan = off
 SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
+DECLARE
+    distributed boolean := false;
 BEGIN
+-- pg_dist_partition exists only with Citus: read through a query
+IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                             WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''imei_registry.registry''::pg_catalog.regclass)'
+        INTO distributed;
+END IF;
+IF distributed THEN
+    RETURN QUERY SELECT * FROM imei_registry.record_connections_routed($1, $2, $3, $4);
+    RETURN;
+END IF;
 RETURN QUERY
 WITH k AS (
     SELECT u.imei, u.operator, u.at, u.ord, r.imei IS NOT NULL AS known,
@@ -297,6 +385,7 @@ DECLARE
     new_import bigint;
     fresh      imei_registry.imei[];
     ids        bigint[];
+    unused     bigint[];
 BEGIN
     IF imeis IS NULL OR importer IS NULL OR btrim(importer) = '' THEN
         RAISE EXCEPTION 'register_import needs IMEIs and an importer'
@@ -316,8 +405,8 @@ BEGIN
            array_agg(pg_catalog.nextval('imei_registry.devices_device_id_seq') ORDER BY u.imei)
     INTO fresh, ids
     FROM (SELECT DISTINCT i.imei FROM unnest(imeis) AS i(imei)) u
-    WHERE NOT EXISTS (SELECT FROM imei_registry.registry r
-                      WHERE r.imei OPERATOR(pg_catalog.=) u.imei);
+    LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) u.imei
+    WHERE r.imei IS NULL;
     INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
     SELECT f.id, t.model, t.sim_slots
     FROM unnest(fresh, ids) AS f(imei, id)
@@ -336,16 +425,23 @@ BEGIN
     )
     SELECT new_import, i.imei,
            CASE WHEN a.imei IS NOT NULL THEN 'white'::imei_registry.status
-                ELSE (SELECT r.status FROM imei_registry.registry r
-                      WHERE r.imei OPERATOR(pg_catalog.=) i.imei) END,
+                ELSE r.status END,
            a.imei IS NOT NULL
     FROM input i LEFT JOIN added a ON a.imei OPERATOR(pg_catalog.=) i.imei
+                 LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) i.imei
     ORDER BY i.imei;
 
-    -- devices of IMEIs another session entered meanwhile
-    DELETE FROM imei_registry.devices d
-    WHERE d.device_id = ANY (ids)
-      AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = d.device_id);
+    -- devices of IMEIs another session entered meanwhile: the ids are new,
+    -- so a device is used only by the row this call inserted for its IMEI
+    -- (an anti-join, not a correlated subquery: Citus plans it)
+    SELECT array_agg(f.id) INTO unused
+    FROM unnest(fresh, ids) AS f(imei, id)
+    LEFT JOIN imei_registry.registry r
+           ON r.imei OPERATOR(pg_catalog.=) f.imei AND r.device_id = f.id
+    WHERE r.imei IS NULL;
+    IF unused IS NOT NULL THEN
+        DELETE FROM imei_registry.devices d WHERE d.device_id = ANY (unused);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION imei_registry.register_import(imei_registry.imei[], text, text) IS

@@ -26,6 +26,7 @@ GRANT USAGE ON SCHEMA imei_registry TO PUBLIC;
 
 REVOKE EXECUTE ON FUNCTION
     imei_registry.record_connections(imei_registry.imei[], text[], timestamptz[], bigint),
+    imei_registry.record_connections_routed(imei_registry.imei[], text[], timestamptz[], bigint),
     imei_registry.report_without_statement(imei_registry.imei, text, timestamptz),
     imei_registry.application_holds(imei_registry.imei, date),
     imei_registry.report_connection(imei_registry.imei, text, timestamptz, text, text),

@@ -257,4 +257,86 @@ got=$(q coord -c "SELECT expired || ':' || (finished_at IS NOT NULL) FROM imei_r
 [ "$got" = "2501:true" ] || fail "grey_expiry_runs: $got"
 echo "$name: CALL expire_grey_period(1000) from the coordinator: 2,501 grey IMEIs past their last day moved to black, each with its history row; the one held by an application stays grey"
 
+# ---- an import registered from the coordinator ----
+# two new IMEIs and a known one (black): the new ones white (lawful_import)
+# with their history row, found by a query routed to their shard; the known
+# one keeps its status; one device per new IMEI, none left over
+imp="ARRAY[imei_registry.imei_from_body('86000026000001'), imei_registry.imei_from_body('86000026000002'),
+           imei_registry.imei_from_body('86000026000002'), imei_registry.imei_from_body((86000024000000 + 1)::text)]"
+dev0=$(q coord -c "SELECT count(*) FROM imei_registry.devices")
+got=$(q coord -c "SELECT imei::text || ':' || status || ':' || registered FROM imei_registry.register_import($imp, 'citus importer')" | tr '\n' ' ') ||
+    fail "register_import() on the coordinator"
+[ "$got" = "860000240000017:black:false 860000260000012:white:true 860000260000020:white:true " ] ||
+    fail "register_import() on the coordinator: $got"
+for b in 86000026000001 86000026000002; do
+    got=$(q coord -c "SELECT r.status || ':' || r.reason || ':' || (r.device_id IS NOT NULL) || ':' ||
+                             (SELECT count(*) FROM imei_registry.history h
+                               WHERE h.imei = imei_registry.imei_from_body('$b') AND h.to_status = 'white'
+                                 AND h.reason = 'lawful_import' AND h.from_status IS NULL)
+                        FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body('$b')")
+    [ "$got" = "white:lawful_import:true:1" ] || fail "imported $b: $got"
+done
+got=$(q coord -c "SELECT count(*) - $dev0 FROM imei_registry.devices")
+[ "$got" = 2 ] || fail "register_import() left $got new devices, not 2"
+echo "$name: register_import() from the coordinator: 2 new IMEIs white (lawful_import), each with its history row on its shard and its device; the known one keeps black"
+
+# ---- connections reported from the coordinator ----
+# report_connection(): a new IMEI grey with its last day and its history
+# row; an earlier connection of it moves its first connection (history
+# earlier_connection); a known black IMEI without a first connection gets
+# it and stays black.  Then a COPY into upload_connections: two new IMEIs
+# and a later connection of a known one (already present).
+q coord <<'SQL' >/dev/null || fail "report_connection() on the coordinator"
+SET search_path = imei_registry;
+SELECT report_connection(imei_from_body('86000027000001'), 'citus_op', now() - interval '1 hour');
+SELECT report_connection(imei_from_body('86000027000001'), 'citus_op', now() - interval '2 days');
+SELECT report_connection(imei_from_body((86000024000000 + 2)::text), 'citus_op', now() - interval '1 hour');
+SQL
+got=$(q coord -c "SELECT r.status || ':' || r.reason || ':' || (r.grey_last_day = imei_registry.grey_last_day(r.first_seen_at)) || ':' ||
+                         (r.first_seen_at < now() - interval '1 day') || ':' || r.first_operator
+                    FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body('86000027000001')")
+case $got in grey:unverified:true:true:citus_op) ;; *) fail "report_connection() of a new IMEI, then an earlier connection: $got" ;; esac
+got=$(q coord -c "SELECT string_agg(coalesce(h.from_status::text, '-') || '>' || h.to_status || ':' || h.reason, ' ' ORDER BY h.id)
+                    FROM imei_registry.history h WHERE h.imei = imei_registry.imei_from_body('86000027000001')")
+[ "$got" = "->grey:unverified grey>grey:earlier_connection" ] || fail "history of the reported IMEI: $got"
+got=$(q coord -c "SELECT r.status || ':' || r.reason || ':' || (r.first_seen_at IS NOT NULL) || ':' || r.first_operator
+                    FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body((86000024000000 + 2)::text)")
+[ "$got" = "black:counterfeit:true:citus_op" ] || fail "report_connection() of a known black IMEI: $got"
+echo "$name: report_connection() from the coordinator: a new IMEI grey with its last day and history row, an earlier connection moves its first connection (earlier_connection), a known black IMEI gets its first connection"
+csv=$(q coord -c "SELECT 'citus_op,' || imei_registry.imei_from_body(b)::text || ',' || to_char(now() - interval '3 hours', 'YYYY-MM-DD\"T\"HH24:MI:SSOF')
+                    FROM unnest(ARRAY['86000027000002', '86000027000003', '86000027000001']) b")
+got=$(printf '%s\n' "$csv" | q coord -c "SET client_min_messages = notice" -c "COPY imei_registry.upload_connections FROM STDIN WITH (FORMAT csv)" 2>&1) ||
+    fail "COPY upload_connections on the coordinator: $got"
+case $got in *"3 rows read, 3 loaded (1 already present), 0 rejected"*) ;; *) fail "COPY upload_connections on the coordinator: $got" ;; esac
+got=$(q coord -c "SELECT count(*) FILTER (WHERE r.status = 'grey' AND r.grey_last_day IS NOT NULL AND r.import_id IS NOT NULL
+                                            AND EXISTS (SELECT FROM imei_registry.history h WHERE h.imei = r.imei AND h.to_status = 'grey'))
+                    FROM imei_registry.registry r
+                   WHERE r.imei IN (imei_registry.imei_from_body('86000027000002'), imei_registry.imei_from_body('86000027000003'))")
+[ "$got" = 2 ] || fail "the IMEIs of the COPY: $got of 2 grey with their last day, import and history row"
+got=$(q coord -c "SELECT r.first_seen_at < now() - interval '1 day' FROM imei_registry.registry r WHERE r.imei = imei_registry.imei_from_body('86000027000001')")
+[ "$got" = t ] || fail "a later connection in the COPY moved the first connection"
+echo "$name: COPY upload_connections on the coordinator: 3 rows, 2 new IMEIs grey with their history rows, a later connection of a known one already present"
+
+# a connection before the start of the rules: a new IMEI white
+# (grandfathered), a grey one made white by it, each with its history row.
+# imei_registry.rules_start must be the same on the shards (the triggers
+# check it there): SET LOCAL, propagated by Citus
+got=$(q coord -c "LOAD 'imei_registry'" -c "BEGIN" -c "SET LOCAL citus.propagate_set_commands = 'local'" \
+        -c "SET LOCAL imei_registry.rules_start = '2026-11-01 00:00+05'" \
+        -c "SELECT imei_registry.report_connection(imei_registry.imei_from_body('86000027000004'), 'citus_op', '2026-10-01 10:00+00')" \
+        -c "SELECT imei_registry.report_connection(imei_registry.imei_from_body('86000027000002'), 'citus_op', '2026-10-02 10:00+00')" \
+        -c "COMMIT" | tr '\n' ' ') || fail "report_connection() before the rules on the coordinator"
+[ "$got" = "white white " ] || fail "report_connection() before the rules: $got"
+got=$(q coord -c "SELECT string_agg(r.imei::text || ':' || r.status || ':' || r.reason || ':' ||
+                         (SELECT string_agg(coalesce(h.from_status::text, '-') || '>' || h.to_status || ':' || h.reason, ',' ORDER BY h.id)
+                            FROM imei_registry.history h WHERE h.imei = r.imei), ' ' ORDER BY r.imei)
+                    FROM imei_registry.registry r
+                   WHERE r.imei IN (imei_registry.imei_from_body('86000027000004'), imei_registry.imei_from_body('86000027000002'))")
+i2=$(q coord -c "SELECT imei_registry.imei_from_body('86000027000002')")
+i4=$(q coord -c "SELECT imei_registry.imei_from_body('86000027000004')")
+want="$i2:white:grandfathered:->grey:unverified,grey>white:grandfathered $i4:white:grandfathered:->white:grandfathered"
+[ "$got" = "$want" ] ||
+    fail "grandfathered on Citus: $got"
+echo "$name: connections before the rules (rules_start set on the shards too): a new IMEI white grandfathered, a grey one made white, each with its history row"
+
 echo "$name: passed"
