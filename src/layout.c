@@ -32,6 +32,7 @@
 #include "utils/rel.h"
 
 #include "compat.h"
+#include "relcheck.h"
 
 PG_FUNCTION_INFO_V1(registry_table_depend);
 
@@ -108,4 +109,19 @@ registry_table_depend(PG_FUNCTION_ARGS)
 	ObjectAddressSet(ext, ExtensionRelationId, extoid);
 	recordDependencyOn(&table, &ext, DEPENDENCY_NORMAL);
 	PG_RETURN_BOOL(true);
+}
+
+PG_FUNCTION_INFO_V1(registry_distributed);
+
+/*
+ * registry_distributed() -> boolean: is imei_registry.registry distributed
+ * (Citus lists it in pg_dist_partition)?  false without the table.  For the
+ * PL/pgSQL that takes another statement on Citus.
+ */
+Datum
+registry_distributed(PG_FUNCTION_ARGS)
+{
+	Oid			relid = ext_relation_oid(EXT_REGISTRY);
+
+	PG_RETURN_BOOL(OidIsValid(relid) && ext_relation_distributed(relid));
 }

@@ -263,6 +263,29 @@ ext_missing_table(const char *name)
 }
 
 /*
+ * Citus's pg_catalog.pg_dist_shard (dist), opened for reading once its
+ * first columns are checked: logicalrelid (the table) and shardid.
+ */
+static Relation
+open_dist_shard(Oid dist)
+{
+	Relation	cat = table_open(dist, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(cat);
+
+	if (desc->natts < 2 ||
+		strcmp(NameStr(TupleDescAttr(desc, 0)->attname), "logicalrelid") != 0 ||
+		(TupleDescAttr(desc, 0)->atttypid != REGCLASSOID &&
+		 TupleDescAttr(desc, 0)->atttypid != OIDOID) ||
+		strcmp(NameStr(TupleDescAttr(desc, 1)->attname), "shardid") != 0 ||
+		TupleDescAttr(desc, 1)->atttypid != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pg_catalog.pg_dist_shard is not the table of Citus that imei_registry reads"),
+				 errdetail("Its first columns are not logicalrelid and shardid.")));
+	return cat;
+}
+
+/*
  * Citus keeps a distributed (or reference) table's rows in shards: tables
  * of the same schema named after the table with the shard's id appended
  * ("registry_102008"), each listed in pg_catalog.pg_dist_shard (logicalrelid,
@@ -315,18 +338,8 @@ ext_shard_logical(Relation rel)
 	if (!OidIsValid(dist))
 		return InvalidOid;
 	shardid = strtoi64(p, NULL, 10);
-	cat = table_open(dist, AccessShareLock);
+	cat = open_dist_shard(dist);
 	desc = RelationGetDescr(cat);
-	if (desc->natts < 2 ||
-		strcmp(NameStr(TupleDescAttr(desc, 0)->attname), "logicalrelid") != 0 ||
-		(TupleDescAttr(desc, 0)->atttypid != REGCLASSOID &&
-		 TupleDescAttr(desc, 0)->atttypid != OIDOID) ||
-		strcmp(NameStr(TupleDescAttr(desc, 1)->attname), "shardid") != 0 ||
-		TupleDescAttr(desc, 1)->atttypid != INT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pg_catalog.pg_dist_shard is not the table of Citus that imei_registry reads"),
-				 errdetail("Its first columns are not logicalrelid and shardid.")));
 	ScanKeyInit(&key, 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(shardid));
 	scan = systable_beginscan(cat, InvalidOid, false, NULL, 1, &key);
 	while ((tup = systable_getnext(scan)) != NULL)
@@ -642,15 +655,8 @@ ext_local_data_relation(Oid relid, int64 *shardid)
 	dist = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
 	if (OidIsValid(dist))
 	{
-		cat = table_open(dist, AccessShareLock);
+		cat = open_dist_shard(dist);
 		desc = RelationGetDescr(cat);
-		if (desc->natts < 2 ||
-			strcmp(NameStr(TupleDescAttr(desc, 1)->attname), "shardid") != 0 ||
-			TupleDescAttr(desc, 1)->atttypid != INT8OID)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("pg_catalog.pg_dist_shard is not the table of Citus that imei_registry reads"),
-					 errdetail("Its first columns are not logicalrelid and shardid.")));
 		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
 		scan = systable_beginscan(cat, InvalidOid, false, NULL, 1, &key);
 		if ((tup = systable_getnext(scan)) != NULL)

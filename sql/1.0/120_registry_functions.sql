@@ -58,6 +58,14 @@ CREATE FUNCTION imei_registry.first_connection_reason(connected_at timestamptz)
 COMMENT ON FUNCTION imei_registry.first_connection_reason(timestamptz) IS
     'the reason the rules give an IMEI first seen at this time';
 
+-- Is the registry distributed (Citus lists it in pg_dist_partition, which
+-- exists only there)?  Read in C, by OID, without a query.  Internal.
+CREATE FUNCTION imei_registry.registry_distributed() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'registry_distributed'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.registry_distributed() IS
+    'internal: is imei_registry.registry distributed (Citus)?';
+
 -- Operators' reports of devices seen in their networks, set-wise: the one
 -- implementation behind report_connection() (one row) and a batch of a COPY
 -- into imei_registry.upload_connections (src/bulk.c).  Row i is imeis[i]
@@ -174,16 +182,8 @@ SET enable_seqscan = off
 SET plan_cache_mode = force_generic_plan
 AS $$
 #variable_conflict use_column
-DECLARE
-    distributed boolean := false;
 BEGIN
--- pg_dist_partition exists only with Citus: read through a query
-IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
-    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
-                             WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''imei_registry.registry''::pg_catalog.regclass)'
-        INTO distributed;
-END IF;
-IF distributed THEN
+IF imei_registry.registry_distributed() THEN
     RETURN QUERY SELECT * FROM imei_registry.record_connections_routed($1, $2, $3, $4);
     RETURN;
 END IF;

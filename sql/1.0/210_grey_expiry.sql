@@ -25,7 +25,7 @@ DECLARE
     batch_ms    double precision;
     max_ms      double precision := 0;
     started     timestamptz := pg_catalog.clock_timestamp();
-    distributed boolean := false;
+    distributed boolean;
     finished    timestamptz;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -38,13 +38,8 @@ BEGIN
     INSERT INTO imei_registry.grey_expiry_runs AS g (started_at, batch_size)
         VALUES (started, batch_size)
         RETURNING g.run_id INTO this_run;
-    -- on Citus, registry distributed (docs/scale-out.md, "Citus"): read
-    -- only through a query, as pg_dist_partition exists only there
-    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
-        EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
-                                 WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''imei_registry.registry''::pg_catalog.regclass)'
-            INTO distributed;
-    END IF;
+    -- on Citus, registry distributed (docs/scale-out.md, "Citus")
+    distributed := imei_registry.registry_distributed();
     COMMIT;
 
     LOOP
@@ -53,39 +48,28 @@ BEGIN
         -- last day is before it are due
         today := imei_registry.local_date(pg_catalog.now());
 
-        IF NOT distributed THEN
+        -- Citus runs no FOR UPDATE across shards: there the batch is chosen
+        -- without locks, and the UPDATE checks each row's status and last
+        -- day again on its shard (a row changed meanwhile is left as it is
+        -- now; Citus refuses a STABLE function of a column there, so the
+        -- hold is asked when choosing only).  On one node the rows chosen
+        -- are locked, SKIP LOCKED.
+        EXECUTE pg_catalog.format($q$
             UPDATE imei_registry.registry AS r
                SET status = 'black', reason = 'grey_expired'
              WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY(
                     SELECT d.imei
                       FROM imei_registry.registry AS d
                      WHERE d.status OPERATOR(pg_catalog.=) 'grey'
-                       AND d.grey_last_day OPERATOR(pg_catalog.<) today
+                       AND d.grey_last_day OPERATOR(pg_catalog.<) $1
                        AND NOT imei_registry.application_holds(d.imei, d.grey_last_day)
                      ORDER BY d.grey_last_day
-                     LIMIT batch_size
-                       FOR UPDATE OF d SKIP LOCKED));
-            GET DIAGNOSTICS n = ROW_COUNT;
-        ELSE
-            -- Citus runs no FOR UPDATE across shards: the batch is chosen
-            -- without locks and the UPDATE checks each row's status and
-            -- last day again on its shard (a row changed meanwhile is left
-            -- as it is now; Citus refuses a STABLE function of a column
-            -- there, so the hold is not asked twice)
-            UPDATE imei_registry.registry AS r
-               SET status = 'black', reason = 'grey_expired'
-             WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY(
-                    SELECT d.imei
-                      FROM imei_registry.registry AS d
-                     WHERE d.status OPERATOR(pg_catalog.=) 'grey'
-                       AND d.grey_last_day OPERATOR(pg_catalog.<) today
-                       AND NOT imei_registry.application_holds(d.imei, d.grey_last_day)
-                     ORDER BY d.grey_last_day
-                     LIMIT batch_size))
+                     LIMIT $2 %s))
                AND r.status OPERATOR(pg_catalog.=) 'grey'
-               AND r.grey_last_day OPERATOR(pg_catalog.<) today;
-            GET DIAGNOSTICS n = ROW_COUNT;
-        END IF;
+               AND r.grey_last_day OPERATOR(pg_catalog.<) $1$q$,
+            CASE WHEN distributed THEN '' ELSE 'FOR UPDATE OF d SKIP LOCKED' END)
+        USING today, batch_size;
+        GET DIAGNOSTICS n = ROW_COUNT;
 
         IF n OPERATOR(pg_catalog.>) 0 THEN
             batch_ms := pg_catalog.date_part('epoch',
