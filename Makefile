@@ -13,6 +13,10 @@ BASE_VERSION = 1.0
 MODULE_big  = $(EXTENSION)
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 PG_CPPFLAGS = -Isrc
+# PGXS tracks no header dependencies (Debian's server is built without
+# --enable-depend): every object is rebuilt when any of the headers changes,
+# or a changed enum (src/relcheck.h) leaves stale objects that disagree.
+LOCAL_HEADERS = $(wildcard src/*.h)
 # OpenSSL's libcrypto verifies signed applications (src/signature.c)
 SHLIB_LINK  = -lcrypto
 
@@ -43,6 +47,8 @@ ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+$(OBJS): $(LOCAL_HEADERS)
 
 # Type category and preference of each type (CREATE TYPE ... CATEGORY,
 # PREFERRED).  imei and imeisv share the category 'i', of this extension's
