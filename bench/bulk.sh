@@ -77,21 +77,7 @@ awk -v n="$LINES" 'BEGIN {
         printf "%s,35%012d,2026-05-%02d %02d:%02d:00+05\n", ops[i % 3 + 1],
                (i % 20 == 0) ? n + i : i, i % 28 + 1, i % 24, i % 60;
 }' > "$work/daily.csv"
-/usr/bin/python3 - "$DEVICE_LINES" > "$work/devices.csv" <<'PY'
-import sys
-def luhn(body):
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return body + str((10 - total % 10) % 10)
-out = sys.stdout
-out.write("application_id,model,imei_1,imei_2,imei_3,imei_4\n")
-for i in range(int(sys.argv[1])):
-    out.write("1,Phone,%s,%s,,\n" % (luhn("86%012d" % (2 * i)), luhn("86%012d" % (2 * i + 1))))
-PY
+/usr/bin/python3 "$(dirname "$0")/lib/device_lines.py" "$DEVICE_LINES" > "$work/devices.csv"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "files: connections $LINES lines, daily $LINES lines (95 % known), devices $DEVICE_LINES lines"
 

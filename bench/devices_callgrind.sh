@@ -29,21 +29,7 @@ cg() {
         "$PG_BIN/postgres" --single -D "$D" -c fsync=off -c shared_buffers=512MB "$db" >/dev/null 2>"$work/$name.log"
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/$name.log"
 }
-/usr/bin/python3 - "$LINES" > "$work/devices.csv" <<'PY'
-import sys
-def luhn(body):
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return body + str((10 - total % 10) % 10)
-out = sys.stdout
-out.write("application_id,model,imei_1,imei_2,imei_3,imei_4\n")
-for i in range(int(sys.argv[1])):
-    out.write("1,Phone,%s,%s,,\n" % (luhn("86%012d" % (2 * i)), luhn("86%012d" % (2 * i + 1))))
-PY
+/usr/bin/python3 "$(dirname "$0")/lib/device_lines.py" "$LINES" > "$work/devices.csv"
 printf '%s\n' "CREATE DATABASE t" | single postgres
 printf '%s\n' "CREATE EXTENSION imei_registry" "SELECT imei_registry.create_registry()" \
     "INSERT INTO imei_registry.applications (id, applicant_kind, applicant_id, method, mci_tenge) OVERRIDING SYSTEM VALUE VALUES (1, 'legal_entity', '990340000027', 'commercial_import', 3932)" |
