@@ -43,6 +43,28 @@ CREATE FUNCTION imei_registry.connected_before_rules(connected_at timestamptz) R
 COMMENT ON FUNCTION imei_registry.connected_before_rules(timestamptz) IS
     'is a connection before imei_registry.rules_start (the device then is white, grandfathered)?';
 
+-- Does a report connected at `at` change a known row (its first connection,
+-- status and reason)?  When the row has no first connection yet, or the
+-- report's is earlier and the row is grey or becomes white grandfathered by
+-- it (connected before the rules, where the rules allow that change).  The
+-- one rule, for record_connections() and record_connections_routed().
+CREATE FUNCTION imei_registry.connection_changes_row(
+    first_seen_at timestamptz, status imei_registry.status, reason text,
+    at timestamptz) RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN first_seen_at IS NULL
+        OR (at OPERATOR(pg_catalog.<) first_seen_at
+            AND (status OPERATOR(pg_catalog.=) 'grey'
+                 OR (imei_registry.connected_before_rules(at)
+                     AND imei_registry.transition_allowed(status, 'white', 'grandfathered', reason))));
+END
+$$;
+COMMENT ON FUNCTION imei_registry.connection_changes_row(timestamptz, imei_registry.status, text, timestamptz) IS
+    'internal: does a report connected at this time change a known row with this first connection, status and reason?';
+
 -- The rules' entry for an IMEI first seen at a time (src/rules.c): grey
 -- unverified, or white grandfathered before imei_registry.rules_start.
 CREATE FUNCTION imei_registry.first_connection_status(connected_at timestamptz)
@@ -146,9 +168,8 @@ BEGIN
             grand := imei_registry.connected_before_rules(seen)
                      AND imei_registry.transition_allowed(cur.status, 'white', 'grandfathered', cur.reason);
             inserted := false;
-            changed := cur.first_seen_at IS NULL
-                       OR (seen OPERATOR(pg_catalog.<) cur.first_seen_at
-                           AND (cur.status OPERATOR(pg_catalog.=) 'grey' OR grand));
+            changed := imei_registry.connection_changes_row(cur.first_seen_at, cur.status,
+                                                            cur.reason, seen);
             status := cur.status;
             IF changed THEN
                 UPDATE imei_registry.registry r
@@ -220,11 +241,7 @@ WITH k AS (
                     OR k.at OPERATOR(pg_catalog.<) k.first_seen_at)
              OFFSET 0) k
      WHERE r.imei OPERATOR(pg_catalog.=) k.imei
-       AND (r.first_seen_at IS NULL
-            OR (k.at OPERATOR(pg_catalog.<) r.first_seen_at
-                AND (r.status OPERATOR(pg_catalog.=) 'grey'
-                     OR (k.before_rules AND imei_registry.transition_allowed(
-                             r.status, 'white', 'grandfathered', r.reason)))))
+       AND imei_registry.connection_changes_row(r.first_seen_at, r.status, r.reason, k.at)
     RETURNING r.imei, r.status
 )
 SELECT k.ord, ins.imei IS NOT NULL, upd.imei IS NOT NULL,
