@@ -601,7 +601,7 @@ flush_blocklist(BulkLoad *load)
 	if (m > 0)
 	{
 		bulk_spi_ensure();		/* the registry's triggers run as its owner */
-		if (registry_insert_rows(m, fresh, load->import_id))
+		if (registry_insert_rows(m, fresh, load->import_id, NULL))
 			for (i = 0; i < m; i++)
 				bulk_settle(load, &rows[i]->base, ROW_LOADED);
 		else

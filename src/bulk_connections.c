@@ -327,7 +327,7 @@ report_flush(BulkLoad *load, ReportRow **batch, int n)
 	if (nfresh > 0)
 	{
 		bulk_spi_ensure();		/* the registry's triggers run as its owner */
-		if (registry_insert_new(nfresh, fresh_imeis, fresh_ats, ops, load->import_id))
+		if (registry_insert_new(nfresh, fresh_imeis, fresh_ats, ops, load->import_id, NULL))
 		{
 			for (i = 0; i < nfresh; i++)
 				report_settle(load, fresh[i], ROW_LOADED);

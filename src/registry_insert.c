@@ -175,12 +175,9 @@ registry_checks(Relation rel)
 	return checks;
 }
 
-static bool insert_rows(int n, const RegistryNewRow *rows, int64 import_id,
-						Datum *status);
-
 bool
 registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
-					const Datum *operators, int64 import_id)
+					const Datum *operators, int64 import_id, Datum *status)
 {
 	RegistryNewRow *rows = palloc(n * sizeof(RegistryNewRow));
 	bool		ok;
@@ -198,25 +195,9 @@ registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
 		rows[i].operator = operators[i];
 		rows[i].note = (Datum) 0;
 	}
-	ok = insert_rows(n, rows, import_id, NULL);
+	ok = registry_insert_rows(n, rows, import_id, status);
 	pfree(rows);
 	return ok;
-}
-
-bool
-registry_insert_report(Imei imei, TimestampTz at, Datum operator, Datum *status)
-{
-	const TransitionRule *entry = rules_first_connection(at);
-	RegistryNewRow row;
-
-	row.imei = imei;
-	row.status = entry->to;
-	row.reason = CStringGetTextDatum(entry->reason);
-	row.has_first_seen = true;
-	row.first_seen_at = at;
-	row.operator = operator;
-	row.note = (Datum) 0;
-	return insert_rows(1, &row, 0, status);
 }
 
 /* The heap multi-insert of a batch's slots and their index entries */
@@ -251,19 +232,13 @@ insert_slots(void *arg)
 	}
 }
 
-bool
-registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id)
-{
-	return insert_rows(n, rows, import_id, NULL);
-}
-
 /*
  * The rows through the triggers, the constraints and the multi-insert;
  * status (if not NULL): of each row, the status it was written with (as
  * the BEFORE ROW trigger left it), 0 for one a trigger kept out.
  */
-static bool
-insert_rows(int n, const RegistryNewRow *rows, int64 import_id, Datum *status)
+bool
+registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id, Datum *status)
 {
 	Oid			relid = ext_relation_oid(EXT_REGISTRY);
 	InsertRun	run;

@@ -18,17 +18,13 @@
  * rules for a
  * first connection at at[i].  False, with nothing written, when another
  * session inserted one of them meanwhile or the registry is not one this
- * path may write: the caller takes the ON CONFLICT path.
+ * path may write: the caller takes the ON CONFLICT path.  status (if not
+ * NULL): of each row, the status it was written with (0: a trigger kept it
+ * out).
  */
 extern bool registry_insert_new(int n, const Imei *imeis, const TimestampTz *at,
-								const Datum *operators, int64 import_id);
-
-/*
- * report_connection()'s new IMEI: registry_insert_new() of one row, with
- * the status it was written with in *status (0: a trigger kept it out).
- */
-extern bool registry_insert_report(Imei imei, TimestampTz at, Datum operator,
-								   Datum *status);
+								const Datum *operators, int64 import_id,
+								Datum *status);
 
 /*
  * A new registry row of another load (the block list): status and reason
@@ -47,6 +43,7 @@ typedef struct RegistryNewRow
 } RegistryNewRow;
 
 /* registry_insert_new() for such rows */
-extern bool registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id);
+extern bool registry_insert_rows(int n, const RegistryNewRow *rows, int64 import_id,
+								 Datum *status);
 
 #endif							/* IMEI_REGISTRY_REGISTRY_INSERT_H */

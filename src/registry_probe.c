@@ -201,7 +201,7 @@ report_without_statement(PG_FUNCTION_ARGS)
 	registry_probe_first_seen(&imei, 1, &probe);
 	if (registry_report_changes_nothing(&probe, at))
 		PG_RETURN_DATUM(probe.status);
-	if (probe.known || !registry_insert_report(imei, at, operator, &status))
+	if (probe.known || !registry_insert_new(1, &imei, &at, &operator, 0, &status))
 		PG_RETURN_NULL();
 	if (status == (Datum) 0)
 		PG_RETURN_NULL();		/* a trigger kept it out */

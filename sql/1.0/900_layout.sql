@@ -86,8 +86,7 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = 'Call imei_registry.create_registry(distributed => true).';
     END IF;
-    IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition
-                WHERE logicalrelid = 'imei_registry.registry'::regclass) THEN
+    IF imei_registry.registry_distributed() THEN
         RAISE EXCEPTION 'the tables of imei_registry are distributed already'
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
@@ -134,7 +133,7 @@ BEGIN
     END LOOP;
     -- the per-IMEI tables, co-located with the registry
     PERFORM pg_catalog.create_distributed_table('imei_registry.registry', 'imei');
-    FOR t IN SELECT * FROM imei_registry.distributed_tables() WHERE 1 = 1 OFFSET 1 LOOP
+    FOR t IN SELECT d FROM imei_registry.distributed_tables() d WHERE d <> 'registry' LOOP
         PERFORM pg_catalog.create_distributed_table(format('imei_registry.%I', t)::regclass, 'imei',
                                                 colocate_with => 'imei_registry.registry');
     END LOOP;
