@@ -1,7 +1,7 @@
 -- check_imei() never probes this node's index for a registry that Citus
 -- distributes (docs/scale-out.md): its rows are on the workers' shards and
 -- this node's index holds none of them; it asks by a query that Citus
--- routes to the shard (test/shell/citus.sh runs it on Citus; here, with no
+-- routes to the shard (test/citus/registry.sh runs it on Citus; here, with no
 -- Citus, the query reads the table itself).  Citus is not needed to test it:
 -- its metadata table is made here, as Citus makes it, under
 -- allow_system_table_mods.

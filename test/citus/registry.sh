@@ -15,76 +15,12 @@
 #   * a look-alike of a shard (a table named as one that Citus does not
 #     list, or a real shard's name in another schema) is refused by the
 #     triggers' relation check (39P01).
-# Runs where the PostgreSQL of IMEI_CITUS_PGBIN (default: the suite's) has
-# citus.so and imei_registry installed; otherwise prints SKIPPED and exits
-# 77.
+# The cluster: test/citus/cluster.bash (SKIPPED, exit 77, without Citus).
 set -euo pipefail
-. "$(dirname "$0")/../../scripts/lib.sh"
-name=citus
-export PGOPTIONS='-c client_min_messages=warning'
-fail() { echo "$name: FAILED: $*" >&2; exit 1; }
-
-bin=${IMEI_CITUS_PGBIN:-$PGBIN}
-if [ ! -x "$bin/pg_config" ] || [ ! -e "$("$bin/pg_config" --pkglibdir)/citus.so" ]; then
-    echo "$name: SKIPPED: Citus is not installed for $bin (set IMEI_CITUS_PGBIN to the bin directory of a PostgreSQL with citus.so)"
-    exit 77
-fi
-if [ ! -e "$("$bin/pg_config" --sharedir)/extension/imei_registry.control" ]; then
-    echo "$name: SKIPPED: imei_registry is not installed for $bin (make install PG_CONFIG=$bin/pg_config)"
-    exit 77
-fi
-
-base=$(mktemp -d /tmp/imei_citus.XXXXXX)
-nodes="coord w1 w2"
-cleanup() {
-    local n
-    for n in $nodes; do
-        [ -f "$base/$n/data/postmaster.pid" ] &&
-            as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -m fast -w stop >/dev/null 2>&1
-    done
-    rm -rf "$base"
-}
-trap cleanup EXIT
-chmod 0755 "$base"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$base"
-
-for n in $nodes; do
-    mkdir -p "$base/$n"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$base/$n"
-    as_cluster_owner "$bin/initdb" -D "$base/$n/data" -U postgres --auth=trust \
-        -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-    cat >>"$base/$n/data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$base/$n'
-port = 5432
-fsync = off
-synchronous_commit = off
-shared_buffers = 64MB
-shared_preload_libraries = 'citus'
-max_worker_processes = 16
-CONF
-    as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -l "$base/$n/server.log" -t 120 -w start \
-        >/dev/null || { cat "$base/$n/server.log" >&2; fail "node $n did not start"; }
-done
-
-# q NODE SQL...: psql on the registry database of a node, as postgres
-q() {
-    local n=$1
-    shift
-    "$bin/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$base/$n" -p 5432 -U postgres -d registry "$@"
-}
-for n in $nodes; do
-    "$bin/psql" -X -q -h "$base/$n" -p 5432 -U postgres -d postgres -c 'CREATE DATABASE registry'
-    q "$n" -c 'CREATE EXTENSION citus'
-done
-q coord <<SQL >/dev/null
-SELECT citus_set_coordinator_host('$base/coord', 5432);
-SELECT citus_add_node('$base/w1', 5432);
-SELECT citus_add_node('$base/w2', 5432);
-SQL
+name=citus_registry
+. "$(dirname "$0")/cluster.bash"
 
 # ---- the layout ----
-q coord -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry(distributed => true)' >/dev/null
 got=$(q coord -c "SELECT string_agg(logicalrelid::text || ':' || partmethod::text, ' ' ORDER BY logicalrelid::text)
                     FROM pg_dist_partition WHERE partmethod = 'h'")
 [ "$got" = "imei_registry.history:h imei_registry.registry:h imei_registry.sightings:h imei_registry.subscriber_pairs:h" ] ||

@@ -1,0 +1,71 @@
+# Sourced by the Citus scripts of test/citus (each sets name= first): a
+# coordinator and two workers of the PostgreSQL of IMEI_CITUS_PGBIN (default:
+# the suite's), Unix sockets only, run as the clusters' owner, each with a
+# database "registry" with Citus; the coordinator has the extension and
+# create_registry(distributed => true).  Defines q NODE SQL... and fail.  Where
+# that PostgreSQL has no citus.so or no imei_registry, prints SKIPPED and
+# exits 77.  The clusters are stopped and removed on exit.
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+export PGOPTIONS='-c client_min_messages=warning'
+fail() { echo "$name: FAILED: $*" >&2; exit 1; }
+
+bin=${IMEI_CITUS_PGBIN:-$PGBIN}
+if [ ! -x "$bin/pg_config" ] || [ ! -e "$("$bin/pg_config" --pkglibdir)/citus.so" ]; then
+    echo "$name: SKIPPED: Citus is not installed for $bin (set IMEI_CITUS_PGBIN to the bin directory of a PostgreSQL with citus.so)"
+    exit 77
+fi
+if [ ! -e "$("$bin/pg_config" --sharedir)/extension/imei_registry.control" ]; then
+    echo "$name: SKIPPED: imei_registry is not installed for $bin (make install PG_CONFIG=$bin/pg_config)"
+    exit 77
+fi
+
+base=$(mktemp -d /tmp/imei_citus.XXXXXX)
+nodes="coord w1 w2"
+cleanup() {
+    local n
+    for n in $nodes; do
+        [ -f "$base/$n/data/postmaster.pid" ] &&
+            as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -m fast -w stop >/dev/null 2>&1
+    done
+    rm -rf "$base"
+}
+trap cleanup EXIT
+chmod 0755 "$base"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$base"
+
+for n in $nodes; do
+    mkdir -p "$base/$n"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$base/$n"
+    as_cluster_owner "$bin/initdb" -D "$base/$n/data" -U postgres --auth=trust \
+        -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+    cat >>"$base/$n/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$base/$n'
+port = 5432
+fsync = off
+synchronous_commit = off
+shared_buffers = 64MB
+shared_preload_libraries = 'citus'
+max_worker_processes = 16
+CONF
+    as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -l "$base/$n/server.log" -t 120 -w start \
+        >/dev/null || { cat "$base/$n/server.log" >&2; fail "node $n did not start"; }
+done
+
+# q NODE SQL...: psql on the registry database of a node, as postgres
+q() {
+    local n=$1
+    shift
+    "$bin/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$base/$n" -p 5432 -U postgres -d registry "$@"
+}
+for n in $nodes; do
+    "$bin/psql" -X -q -h "$base/$n" -p 5432 -U postgres -d postgres -c 'CREATE DATABASE registry'
+    q "$n" -c 'CREATE EXTENSION citus'
+done
+q coord <<SQL >/dev/null
+SELECT citus_set_coordinator_host('$base/coord', 5432);
+SELECT citus_add_node('$base/w1', 5432);
+SELECT citus_add_node('$base/w2', 5432);
+SQL
+
+q coord -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry(distributed => true)' >/dev/null
