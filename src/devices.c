@@ -8,7 +8,8 @@
  *	device_reference_check	(from registry_transition, for a new or changed
  *							device_id): one look-up in the devices' primary
  *							key and a KEY SHARE lock of the row, as the
- *							foreign key's check query takes it;
+ *							foreign key's check query takes it, once per
+ *							device and transaction (the devices checked);
  *	devices_guard			on devices (ENABLE ALWAYS): BEFORE UPDATE FOR
  *							EACH ROW: a device_id never changes (23000);
  *							BEFORE DELETE FOR EACH ROW: a device that a
@@ -50,6 +51,7 @@
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -60,13 +62,82 @@
 
 PG_FUNCTION_INFO_V1(devices_guard);
 
+/*
+ * The devices this transaction found and holds: each checked device is
+ * locked FOR KEY SHARE until the end of the transaction (or was inserted by
+ * it), so nobody else deletes it, and this transaction deletes it only
+ * through devices_guard, which forgets it.  An approval names each device
+ * once per IMEI: the second IMEI of a device costs no look-up.  Forgotten
+ * at the end of the transaction and at any subtransaction's abort (which
+ * releases the locks it took and removes the devices it inserted).  At most
+ * CHECKED_MAX devices are kept; past that, each reference is looked up.
+ */
+#define CHECKED_MAX (1 << 20)
+static HTAB *checked_devices = NULL;
+
 static void
-device_missing(const char *imei, int64 device_id)
+forget_checked_devices(void)
+{
+	/* the table is allocated in TopTransactionContext: it goes with it */
+	checked_devices = NULL;
+}
+
+static void
+checked_xact_callback(XactEvent event, void *arg)
+{
+	forget_checked_devices();
+}
+
+static void
+checked_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && checked_devices != NULL)
+	{
+		hash_destroy(checked_devices);
+		forget_checked_devices();
+	}
+}
+
+static bool
+device_checked(int64 device_id)
+{
+	return checked_devices != NULL &&
+		hash_search(checked_devices, &device_id, HASH_FIND, NULL) != NULL;
+}
+
+static void
+remember_checked_device(int64 device_id)
+{
+	static bool callbacks_registered = false;
+
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(checked_xact_callback, NULL);
+		RegisterSubXactCallback(checked_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (checked_devices == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(int64);
+		ctl.hcxt = TopTransactionContext;
+		checked_devices = hash_create("imei_registry checked devices", 1024, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	if (hash_get_num_entries(checked_devices) < CHECKED_MAX)
+		(void) hash_search(checked_devices, &device_id, HASH_ENTER, NULL);
+}
+
+static void
+device_missing(Imei imei, int64 device_id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("IMEI %s names device %lld, which is not in imei_registry.devices",
-					imei, (long long) device_id),
+			 errmsg("IMEI %015lld names device %lld, which is not in imei_registry.devices",
+					(long long) imei, (long long) device_id),
 			 errdetail("registry.device_id is the device_id of a row of imei_registry.devices."),
 			 errhint("Insert the device first, in an earlier statement.")));
 }
@@ -99,7 +170,7 @@ devices_key_index(Relation rel, AttrNumber att)
 }
 
 void
-device_reference_check(const char *imei, int64 device_id)
+device_reference_check(Imei imei, int64 device_id)
 {
 	Oid			relid = ext_relation_oid(EXT_DEVICES);
 	int64		shard;
@@ -112,6 +183,8 @@ device_reference_check(const char *imei, int64 device_id)
 	TupleTableSlot *slot;
 	bool		found;
 
+	if (device_checked(device_id))
+		return;
 	if (!OidIsValid(relid))
 		ext_missing_table("devices");
 	/* on Citus, this node's placement of the reference table, not its shell */
@@ -201,6 +274,7 @@ device_reference_check(const char *imei, int64 device_id)
 	table_close(rel, NoLock);
 	if (!found)
 		device_missing(imei, device_id);
+	remember_checked_device(device_id);
 }
 
 /* The registry row that names a device: one saved plan */
@@ -308,6 +382,13 @@ devices_guard(PG_FUNCTION_ARGS)
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 	if (!isnull)
-		device_unnamed(rel, DatumGetInt64(d));
+	{
+		int64		device_id = DatumGetInt64(d);
+
+		device_unnamed(rel, device_id);
+		/* deleted now, by this transaction: look it up if named again */
+		if (checked_devices != NULL)
+			(void) hash_search(checked_devices, &device_id, HASH_REMOVE, NULL);
+	}
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }

@@ -732,7 +732,7 @@ check_device(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
 		if (!oldnull && DatumGetInt64(o) == DatumGetInt64(d))
 			return;
 	}
-	device_reference_check(imei_string(imei), DatumGetInt64(d));
+	device_reference_check(imei, DatumGetInt64(d));
 }
 
 /*

@@ -439,6 +439,9 @@ DECLARE
     merged     bigint[];
     dev_ords   integer[];
     dev_ids    bigint[];
+    dev_known  bigint[];
+    dev_models text[];
+    dev_slots  integer[];
     fee_paid_at timestamptz;
     -- reasons that inform but do not reject
     notices    constant text[] := imei_registry.application_vocabulary('notice');
@@ -470,6 +473,18 @@ BEGIN
     WITH facts AS (
         SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
                r.status::text AS status, r.reason AS status_reason, r.device_id,
+               -- the device of the old IMEI that a board replacement's new
+               -- IMEI replaces (its device on approval)
+               CASE WHEN replacing THEN
+                   (SELECT min(ro.device_id)
+                    FROM imei_registry.application_replacements rp
+                    JOIN imei_registry.registry ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
+                    WHERE rp.application_id = app.id
+                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END AS old_device_id,
+               -- the TAC's model of the device's first IMEI that has one
+               -- (the model its device record gets on approval)
+               first_value(t.model) OVER
+                   (PARTITION BY ai.device_ord ORDER BY t.model IS NULL, ai.ord) AS first_tac_model,
                imei_registry.local_date(r.first_seen_at) AS first_seen_on,
                CASE WHEN r.status = 'white' AND r.application_id <> app.id
                     THEN r.application_id END AS other_application,
@@ -494,6 +509,12 @@ BEGIN
                             FILTER (WHERE d.model IS NULL)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
                min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
+               -- on approval: the device its IMEIs (or the old IMEIs they
+               -- replace) already belong to, the smallest if several (the
+               -- others merge into it), else a new one
+               count(i.imei) AS n_valid,
+               least(min(i.device_id), min(i.old_device_id)) AS known_device,
+               coalesce(min(i.first_tac_model), d.model) AS device_model,
                imei_registry.fee_counts_device(
                    count(i.imei_text)::integer,
                    (count(*) FILTER (WHERE i.imei_text IS NOT NULL
@@ -589,8 +610,15 @@ BEGIN
             WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
            (SELECT count(*) FROM facts f WHERE f.status = 'white'),
            (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
-           (SELECT count(*) FROM devices d WHERE d.charged)::integer
-    INTO reasons, rejects, expected, white_known, unregistered, n_charged
+           (SELECT count(*) FROM devices d WHERE d.charged)::integer,
+           -- for the approval: its devices (the four aggregates read the
+           -- same rows in the same order)
+           (SELECT array_agg(d.device_ord) FROM devices d WHERE d.n_valid > 0),
+           (SELECT array_agg(d.known_device) FROM devices d WHERE d.n_valid > 0),
+           (SELECT array_agg(d.device_model) FROM devices d WHERE d.n_valid > 0),
+           (SELECT array_agg(d.sim_slots) FROM devices d WHERE d.n_valid > 0)
+    INTO reasons, rejects, expected, white_known, unregistered, n_charged,
+         dev_ords, dev_known, dev_models, dev_slots
     FROM all_reasons;
 
     -- The fee, re-checked: each device that still needs verification, at
@@ -656,13 +684,7 @@ BEGIN
         RETURNING import_id INTO new_import;
     END IF;
 
-    -- The devices, each with all its IMEIs: the device its IMEIs (or, for a
-    -- board replacement, the old IMEIs they replace) already belong to, the
-    -- smallest if several (the others merge into it), else a new one, its
-    -- model and SIM slots from the TAC table.  Made first, so that the
-    -- status changes below point their rows to them (dev_ords[i] is the
-    -- device_ord whose device is dev_ids[i]); rows whose status does not
-    -- change are pointed to them after.
+    -- the devices a merge may leave without IMEIs
     SELECT array_agg(DISTINCT r.device_id) INTO merged
     FROM imei_registry.application_imeis ai
     LEFT JOIN imei_registry.application_replacements rp
@@ -671,23 +693,15 @@ BEGIN
       ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
     WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
 
+    -- The devices, each with all its IMEIs (gathered with the facts: the
+    -- device its IMEIs, or the old IMEIs they replace, already belong to,
+    -- else a new one, its model and SIM slots from the TAC table).  Made
+    -- first, so that the status changes below point their rows to them
+    -- (dev_ords[i] is the device_ord whose device is dev_ids[i]); rows whose
+    -- status does not change are pointed to them after.
     WITH dev AS (
-        -- the IMEI's row and, for a board replacement, the old IMEI's: two
-        -- probes of the key each (not one probe for an array of both)
-        SELECT ai.device_ord,
-               min(least(r.device_id, ro.device_id)) AS known,
-               coalesce((array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1],
-                        min(d.model)) AS model,
-               max(t.sim_slots) AS sim_slots
-        FROM imei_registry.application_imeis ai
-        JOIN imei_registry.application_devices d USING (application_id, device_ord)
-        LEFT JOIN imei_registry.application_replacements rp
-               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.registry ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
-        LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
-        WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
-        GROUP BY ai.device_ord
+        SELECT * FROM unnest(dev_ords, dev_known, dev_models, dev_slots)
+            AS d(device_ord, known, model, sim_slots)
     ), fresh AS (
         SELECT dev.device_ord,
                pg_catalog.nextval('imei_registry.devices_device_id_seq') AS device_id,

@@ -1,8 +1,10 @@
 -- The messages of issue 17's rules: what an applicant and the registry read
 -- when a fee is not paid, an MCI is missing, a payment is wrong, another
 -- application proved an IMEI first, and for each false verdict refused.
--- Everything runs in one transaction and is rolled back.
+-- Everything runs in one transaction and is rolled back.  (No CONTEXT
+-- lines: they name the line of a PL/pgSQL function, not the rule.)
 \set ON_ERROR_ROLLBACK on
+\set SHOW_CONTEXT never
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
 SET LOCAL imei_registry.require_signature = off;     -- unsigned applications

@@ -153,6 +153,36 @@ COMMIT;
 SELECT r.imei, d.device_id, d.model FROM registry r JOIN devices d USING (device_id)
 WHERE r.imei = pg_temp.t(6);
 
+-- A device found once is not looked up again in the transaction (the
+-- second IMEI of a device): what it found must stay true.  Named in a
+-- subtransaction that inserted it and rolled back: gone, refused.
+INSERT INTO registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.t(7), 'grey', 'unverified', now()), (pg_temp.t(8), 'grey', 'unverified', now());
+BEGIN;
+SAVEPOINT s;
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31010, 'Found, then rolled back');
+UPDATE registry SET device_id = -31010 WHERE imei = pg_temp.t(7);
+ROLLBACK TO SAVEPOINT s;
+SELECT pg_temp.outcome($$
+    UPDATE registry SET device_id = -31010 WHERE imei = pg_temp.t(8)$$) AS found_then_rolled_back;
+-- found, then no longer named and deleted by the transaction: refused
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31011, 'Found, then deleted');
+UPDATE registry SET device_id = -31011 WHERE imei = pg_temp.t(7);
+UPDATE registry SET device_id = NULL WHERE imei = pg_temp.t(7);
+DELETE FROM devices WHERE device_id = -31011;
+SELECT pg_temp.outcome($$
+    UPDATE registry SET device_id = -31011 WHERE imei = pg_temp.t(8)$$) AS found_then_deleted;
+-- found in a subtransaction rolled back, the device still there: found again
+SAVEPOINT s2;
+UPDATE registry SET device_id = -31004 WHERE imei = pg_temp.t(7);
+ROLLBACK TO SAVEPOINT s2;
+UPDATE registry SET device_id = -31004 WHERE imei = pg_temp.t(8);
+COMMIT;
+SELECT r.imei, r.device_id FROM registry r
+WHERE r.imei IN (pg_temp.t(7), pg_temp.t(8)) ORDER BY r.imei;
+
 -- the guard works only on devices
 CREATE TABLE public.not_devices (device_id bigint);
 CREATE TRIGGER g BEFORE DELETE ON public.not_devices
