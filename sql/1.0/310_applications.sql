@@ -815,10 +815,12 @@ BEGIN
           AND r.device_id IS DISTINCT FROM t.device_id;
     END IF;
 
-    -- devices left without IMEIs by a merge
-    DELETE FROM imei_registry.devices dv
-    WHERE dv.device_id = ANY (merged)
-      AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
+    -- devices left without IMEIs by a merge (the IMEIs named none: none)
+    IF merged IS NOT NULL THEN
+        DELETE FROM imei_registry.devices dv
+        WHERE dv.device_id = ANY (merged)
+          AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
+    END IF;
     RETURN result;
 END $$;
 COMMENT ON FUNCTION imei_registry.decide_application(bigint) IS
