@@ -28,6 +28,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -149,10 +150,17 @@ history_shard_id(Oid relid)
 	if (rel != NULL)
 		relation_close(rel, AccessShareLock);
 	if (!shard)
+	{
+		char	   *relname = get_rel_name(relid);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relation with OID %u is neither imei_registry.history nor a shard of it on this node",
-						relid)));
+				 relname == NULL ?
+				 errmsg("relation with OID %u does not exist", relid) :
+				 errmsg("relation \"%s\" is neither imei_registry.history nor a shard of it on this node",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   relname))));
+	}
 	name = get_rel_name(relid);
 	return strtoi64(strrchr(name, '_') + 1, NULL, 10);
 }

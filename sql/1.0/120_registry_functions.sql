@@ -573,8 +573,25 @@ COMMENT ON FUNCTION imei_registry.feed_horizon() IS
 -- last id it saw (after = 0 to start) never skips a row.  The price: the
 -- feed waits for the oldest transaction of the cluster that holds an xid.
 -- A registry that Citus distributes has a history per shard, each with the
--- xids of its own node: changes() refuses it (0A000) and changes_sharded()
--- below serves it.
+-- xids of its own node: changes() refuses it (changes_horizon(), 0A000)
+-- and changes_sharded() below serves it.
+CREATE FUNCTION imei_registry.changes_horizon() RETURNS xid8
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    IF imei_registry.registry_distributed() THEN
+        RAISE EXCEPTION 'changes() cannot order the history of a distributed registry'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Each shard''s history has the transaction ids and ids of the node that wrote it; one position cannot order them.',
+                  HINT = 'Read imei_registry.changes_sharded(after jsonb, max_rows), starting at ''{}''; see docs/scale-out.md, "The sharded feed".';
+    END IF;
+    RETURN imei_registry.feed_horizon();
+END
+$$;
+COMMENT ON FUNCTION imei_registry.changes_horizon() IS
+    'internal: changes()'' horizon, feed_horizon(); 0A000 where the registry is distributed';
+
 CREATE FUNCTION imei_registry.changes(after bigint, max_rows integer DEFAULT 1000)
 RETURNS TABLE (id bigint, imei imei_registry.imei,
                from_status imei_registry.status, to_status imei_registry.status,
@@ -584,15 +601,9 @@ LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
-    horizon xid8 := imei_registry.feed_horizon();
+    horizon xid8 := imei_registry.changes_horizon();
     after_xid xid8 := '0';
 BEGIN
-    IF imei_registry.registry_distributed() THEN
-        RAISE EXCEPTION 'changes() cannot order the history of a distributed registry'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'Each shard''s history has the transaction ids and ids of the node that wrote it; one position cannot order them.',
-                  HINT = 'Read imei_registry.changes_sharded(after jsonb, max_rows), starting at ''{}''; see docs/scale-out.md, "The sharded feed".';
-    END IF;
     IF max_rows < 1 OR after < 0 THEN
         RAISE EXCEPTION 'changes(%, %): after must be >= 0 and max_rows >= 1', after, max_rows
             USING ERRCODE = 'invalid_parameter_value';

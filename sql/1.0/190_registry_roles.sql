@@ -36,6 +36,7 @@ REVOKE EXECUTE ON FUNCTION
     imei_registry.block(imei_registry.imei, text, text),
     imei_registry.reinstate(imei_registry.imei, text),
     imei_registry.changes(bigint, integer),
+    imei_registry.changes_horizon(),
     imei_registry.changes_sharded(jsonb, integer),
     imei_registry.changes_of_shard(regclass, jsonb, integer),
     imei_registry.feed_shard(regclass),
