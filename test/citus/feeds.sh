@@ -9,8 +9,8 @@
 #   * an open transaction holding an xid on w1 holds back only the rows of
 #     w1's shards that it must (those after it); w2's flow on, and all come
 #     once it ends;
-#   * across shard moves (citus_move_shard_placement from w1 to w2, logical
-#     replication, and back with block_writes): until rebase_feeds() the
+#   * across shard moves (citus_move_shard_placement from w1 to w2 by
+#     logical replication, Citus's default, and back with block_writes): until rebase_feeds() the
 #     moved shard is neither read (55000) nor written (55000); after it the
 #     reader resumes with its position and gets exactly the rows it had not
 #     had, then the new ones;
@@ -86,7 +86,12 @@ done | q coord >/dev/null
 read_feed
 check_order "first reading"
 shards=$(cut -d'|' -f1 "$got" | sort -u | wc -l)
-echo "$name: changes_sharded() in pages of 7: $(wc -l <"$got") changes, each once, in each of $shards shards' (xid, id) order"
+echo "$name: changes_sharded() in pages of 7: $(wc -l <"$got") changes, each once, in each of $shards shards' (xid, id) order; callable as an operator"
+# as an operator (SECURITY DEFINER: the shards are read as the owner)
+q coord -c "CREATE ROLE feeds_reader LOGIN" -c "GRANT imei_registry_operator TO feeds_reader" >/dev/null
+[ "$("$bin/psql" -X -q -At -h "$base/coord" -p 5432 -U feeds_reader -d registry \
+      -c "SELECT count(*) FROM $reg.changes_sharded('{}', 3)")" = 3 ] ||
+    fail "changes_sharded() as an operator"
 
 # the position is checked: unknown shard, a never-returned id, a bad shape
 err=$(q coord -c "SELECT * FROM $reg.changes_sharded('{\"1\": 5}')" 2>&1) && fail "a position of an unknown shard was taken"
@@ -143,7 +148,7 @@ read_feed
 check_order "after the open transaction"
 echo "$name: its commit: w1's 10 and its own change delivered, every change once, in order"
 
-# ---- shard moves ----
+# ---- shard moves (the rows' xids stay the source node's: re-based) ----
 # a shard of w1 with rows, read half-way: the reader's position is inside it
 shard=$(for s in $(q coord -c "SELECT shardid FROM citus_shards
                                WHERE table_name = '$reg.history'::regclass AND nodename = '$base/w1'"); do
@@ -187,7 +192,7 @@ q coord -c "CALL $reg.rebase_feeds()"
 [ "$(q coord -c "SELECT groupid FROM $reg.feed_shards WHERE shardid = $shard")" = \
   "$(q coord -c "SELECT groupid FROM pg_dist_placement WHERE shardid = $shard")" ] ||
     fail "rebase_feeds() did not list shard $shard on w2's group"
-echo "$name: shard $shard moved to w2 (logical): neither read nor written (55000) until CALL rebase_feeds()"
+echo "$name: shard $shard moved to w2 (logical replication): neither read nor written (55000) until CALL rebase_feeds()"
 upd coord "after the move" "${moved_imeis[@]}"
 read_feed
 check_order "after the move to w2"
