@@ -317,9 +317,29 @@ history_writer_open(Relation registry)
 	Relation	rel;
 	HistoryWriter *w;
 
-	/* on a Citus node, a registry shard writes its co-located history shard */
+	/*
+	 * On a Citus node, a registry shard writes its co-located history shard,
+	 * if the feed can order the rows written here after those it holds: a
+	 * placement a shard move made holds rows with the xids of the node they
+	 * came from until rebase_feeds() stamps them again with this node's (in
+	 * their order) and lists the placement in feed_shards.  A row written
+	 * here before that could not be ordered against them: refused.
+	 */
 	if (OidIsValid(ext_shard_logical(registry)))
+	{
+		const char *hname;
+		int64		histid;
+
 		relid = colocated_history_shard(registry);
+		hname = get_rel_name(relid);
+		histid = strtoi64(strrchr(hname, '_') + 1, NULL, 10);
+		if (!ext_feed_placement_listed(histid))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("history shard \"%s\" on this node is not re-based for the feed", hname),
+					 errdetail("A shard move copied its rows with the transaction ids of the node they came from; changes_sharded() could not order a row written here after them."),
+					 errhint("Run CALL imei_registry.rebase_feeds() on the coordinator after moving shards.")));
+	}
 	else
 		relid = ext_relation_oid(EXT_HISTORY);
 	if (!OidIsValid(relid))

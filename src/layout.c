@@ -17,6 +17,7 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
@@ -27,6 +28,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -124,4 +126,85 @@ registry_distributed(PG_FUNCTION_ARGS)
 	Oid			relid = ext_relation_oid(EXT_REGISTRY);
 
 	PG_RETURN_BOOL(OidIsValid(relid) && ext_relation_distributed(relid));
+}
+
+/*
+ * The history shard id of rel: 0 for imei_registry.history itself, the
+ * shard id for a Citus shard of it on this node (ext_shard_logical());
+ * anything else 22023.
+ */
+static int64
+history_shard_id(Oid relid)
+{
+	Oid			history = ext_relation_oid(EXT_HISTORY);
+	Relation	rel;
+	const char *name;
+	bool		shard;
+
+	if (!OidIsValid(history))
+		ext_missing_table(ext_relation_name(EXT_HISTORY));
+	if (relid == history)
+		return 0;
+	rel = try_relation_open(relid, AccessShareLock);
+	shard = rel != NULL && ext_shard_logical(rel) == history;
+	if (rel != NULL)
+		relation_close(rel, AccessShareLock);
+	if (!shard)
+	{
+		char	   *relname = get_rel_name(relid);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 relname == NULL ?
+				 errmsg("relation with OID %u does not exist", relid) :
+				 errmsg("relation \"%s\" is neither imei_registry.history nor a shard of it on this node",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   relname))));
+	}
+	name = get_rel_name(relid);
+	return strtoi64(strrchr(name, '_') + 1, NULL, 10);
+}
+
+PG_FUNCTION_INFO_V1(feed_shard);
+
+/*
+ * feed_shard(regclass) -> bigint: the shard id of a history shard of this
+ * node, 0 for imei_registry.history itself (22023 for anything else)
+ */
+Datum
+feed_shard(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(history_shard_id(PG_GETARG_OID(0)));
+}
+
+PG_FUNCTION_INFO_V1(feed_node_group);
+
+/*
+ * feed_node_group() -> integer: this node's group in the Citus cluster
+ * (pg_dist_local_group), -1 without Citus
+ */
+Datum
+feed_node_group(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(ext_local_group());
+}
+
+PG_FUNCTION_INFO_V1(feed_shard_ready);
+
+/*
+ * feed_shard_ready(regclass) -> boolean: may the feed read (and the history
+ * trigger write) it?  imei_registry.history itself where it is not
+ * distributed (one node: its xids are its own); a shard whose placement on
+ * this node feed_shards lists (ext_feed_placement_listed()).  The history
+ * writer asks the same (src/history_insert.c).
+ */
+Datum
+feed_shard_ready(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int64		shardid = history_shard_id(relid);
+
+	if (shardid == 0)
+		PG_RETURN_BOOL(!ext_relation_distributed(relid));
+	PG_RETURN_BOOL(ext_feed_placement_listed(shardid));
 }

@@ -697,3 +697,117 @@ ext_shard_sibling(Oid relid, int64 shardid)
 	return get_relname_relid(psprintf("%s_" INT64_FORMAT, name, shardid),
 							 get_rel_namespace(relid));
 }
+
+/* The column name of type typid in desc (found by name), or 0 */
+static AttrNumber
+catalog_column(TupleDesc desc, const char *name, Oid typid)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0 &&
+			TupleDescAttr(desc, i)->atttypid == typid)
+			return i + 1;
+	return InvalidAttrNumber;
+}
+
+static void
+not_citus_catalog(const char *catalog)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("pg_catalog.%s is not the table of Citus that imei_registry reads", catalog)));
+}
+
+/*
+ * This node's group in the Citus cluster (pg_catalog.pg_dist_local_group:
+ * 0 the coordinator, a worker its own), or -1 without Citus.  A shard's
+ * placement is on a group (pg_dist_placement.groupid); a shard move
+ * changes it.  Read directly, by column name.
+ */
+int32
+ext_local_group(void)
+{
+	Oid			local_group = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
+	Relation	cat;
+	TupleDesc	desc;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	att_group;
+	int32		group = -1;
+	bool		isnull;
+
+	if (!OidIsValid(local_group))
+		return -1;
+	cat = table_open(local_group, AccessShareLock);
+	desc = RelationGetDescr(cat);
+	if ((att_group = catalog_column(desc, "groupid", INT4OID)) == InvalidAttrNumber)
+		not_citus_catalog("pg_dist_local_group");
+	scan = systable_beginscan(cat, InvalidOid, false, NULL, 0, NULL);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		Datum		d = heap_getattr(tup, att_group, desc, &isnull);
+
+		if (!isnull)
+			group = DatumGetInt32(d);
+	}
+	systable_endscan(scan);
+	table_close(cat, AccessShareLock);
+	return group;
+}
+
+/*
+ * Does imei_registry.feed_shards (on Citus a reference table: read in this
+ * node's placement) list the history shard shardid on this node's group?
+ * The feeds order a shard's rows by the xids of the node that wrote them;
+ * a shard that a move (or a split) brought here holds rows with the xids
+ * of another node until rebase_feeds() stamps them again and lists it
+ * (sql/1.0/900_layout.sql).  The group, not the placement id: Citus gives
+ * a moved placement a new id on the coordinator but changes only the group
+ * of the old one in the workers' metadata.  A shard moved away and back
+ * before rebase_feeds() ran has its old xids again (no row was written
+ * meanwhile: refused), so its old entry still holds.  false without the
+ * table or Citus.
+ */
+bool
+ext_feed_placement_listed(int64 shardid)
+{
+	Oid			nsp = extension_namespace();
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("feed_shards", nsp) : InvalidOid;
+	int32		group = ext_local_group();
+	int64		refshard;
+	Relation	rel;
+	TupleDesc	desc;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	AttrNumber	att_shard;
+	AttrNumber	att_group;
+	bool		found = false;
+
+	if (!OidIsValid(relid) || group < 0)
+		return false;
+	rel = table_open(ext_local_data_relation(relid, &refshard), AccessShareLock);
+	desc = RelationGetDescr(rel);
+	att_shard = catalog_column(desc, "shardid", INT8OID);
+	att_group = catalog_column(desc, "groupid", INT4OID);
+	if (att_shard == InvalidAttrNumber || att_group == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("relation \"%s.feed_shards\" does not have the columns shardid (bigint) and groupid (integer)",
+						EXTENSION_NAME)));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (!found && (tup = systable_getnext(scan)) != NULL)
+	{
+		bool		snull;
+		bool		gnull;
+		Datum		sd = heap_getattr(tup, att_shard, desc, &snull);
+		Datum		gd = heap_getattr(tup, att_group, desc, &gnull);
+
+		found = !snull && !gnull && DatumGetInt64(sd) == shardid &&
+			DatumGetInt32(gd) == group;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}

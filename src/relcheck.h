@@ -121,6 +121,15 @@ extern Oid	ext_shard_sibling(Oid relid, int64 shardid);
  */
 extern Oid	ext_shard_logical(Relation rel);
 
+/* This node's group in the Citus cluster (pg_dist_local_group), or -1 */
+extern int32 ext_local_group(void);
+
+/*
+ * Does imei_registry.feed_shards list the history shard shardid on this
+ * node's group (its rows' xids are this node's)?
+ */
+extern bool ext_feed_placement_listed(int64 shardid);
+
 /* Is rel the data table imei_registry.name, or a Citus shard of it? */
 extern bool ext_is_named_table(Relation rel, const char *name);
 

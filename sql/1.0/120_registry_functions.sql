@@ -572,6 +572,26 @@ COMMENT ON FUNCTION imei_registry.feed_horizon() IS
 -- after the change (a grey row's, moved by earlier_connection).  A reader that resumes after the
 -- last id it saw (after = 0 to start) never skips a row.  The price: the
 -- feed waits for the oldest transaction of the cluster that holds an xid.
+-- A registry that Citus distributes has a history per shard, each with the
+-- xids of its own node: changes() refuses it (changes_horizon(), 0A000)
+-- and changes_sharded() below serves it.
+CREATE FUNCTION imei_registry.changes_horizon() RETURNS xid8
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    IF imei_registry.registry_distributed() THEN
+        RAISE EXCEPTION 'changes() cannot order the history of a distributed registry'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Each shard''s history has the transaction ids and ids of the node that wrote it; one position cannot order them.',
+                  HINT = 'Read imei_registry.changes_sharded(after jsonb, max_rows), starting at ''{}''; see docs/scale-out.md, "The sharded feed".';
+    END IF;
+    RETURN imei_registry.feed_horizon();
+END
+$$;
+COMMENT ON FUNCTION imei_registry.changes_horizon() IS
+    'internal: changes()'' horizon, feed_horizon(); 0A000 where the registry is distributed';
+
 CREATE FUNCTION imei_registry.changes(after bigint, max_rows integer DEFAULT 1000)
 RETURNS TABLE (id bigint, imei imei_registry.imei,
                from_status imei_registry.status, to_status imei_registry.status,
@@ -581,7 +601,7 @@ LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, imei_registry, pg_temp
 AS $$
 DECLARE
-    horizon xid8 := imei_registry.feed_horizon();
+    horizon xid8 := imei_registry.changes_horizon();
     after_xid xid8 := '0';
 BEGIN
     IF max_rows < 1 OR after < 0 THEN
@@ -606,4 +626,191 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION imei_registry.changes(bigint, integer) IS
-    'the operators'' feed of status changes after the given id, in commit-safe order';
+    'the operators'' feed of status changes after the given id, in commit-safe order (a registry on one node; distributed: changes_sharded())';
+
+-- ---- The sharded feed (docs/scale-out.md, "The sharded feed") ----
+-- A history shard of this node (src/layout.c): its shard id, 0 for
+-- imei_registry.history itself (22023 for anything else); this node's
+-- group in the Citus cluster (pg_dist_local_group; -1 without Citus); and
+-- whether the feed may read a shard and the history trigger write it: the
+-- table itself where it is not distributed, a shard that
+-- imei_registry.feed_shards lists on this node's group (a shard that a
+-- move brought here holds the xids of another node until rebase_feeds()).
+-- Internal.
+CREATE FUNCTION imei_registry.feed_shard(shard regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'feed_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION imei_registry.feed_node_group() RETURNS integer
+    AS 'MODULE_PATHNAME', 'feed_node_group'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION imei_registry.feed_shard_ready(shard regclass) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'feed_shard_ready'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION imei_registry.feed_shard(regclass) IS
+    'internal: the shard id of a history shard of this node (0: imei_registry.history itself)';
+COMMENT ON FUNCTION imei_registry.feed_node_group() IS
+    'internal: this node''s group in the Citus cluster (pg_dist_local_group), -1 without Citus';
+COMMENT ON FUNCTION imei_registry.feed_shard_ready(regclass) IS
+    'internal: may the feed read a history shard here (its rows carry this node''s xids)?';
+
+-- One shard's page of the feed, read on the node that holds it (on Citus,
+-- run there by changes_sharded() through run_command_on_shards(); on one
+-- node, the table itself as shard 0): exactly changes()' rule with that
+-- node's horizon, pg_snapshot_xmin of its own snapshot, and the shard's
+-- position, the last id returned for it (after ->> shard id; none: 0).
+-- The rows as a jsonb array (in (xid, id) order, ord from 1), or, for a
+-- position that this shard never returned or a shard not re-based, an
+-- object {sqlstate, message, hint} that changes_sharded() raises: what
+-- run_command_on_shards() gives back is text, without the SQLSTATE.
+CREATE FUNCTION imei_registry.changes_of_shard(shard regclass, after jsonb, max_rows integer)
+RETURNS text
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    sid constant bigint := imei_registry.feed_shard(shard);
+    horizon xid8 := imei_registry.feed_horizon();
+    after_id bigint := coalesce((after ->> sid::text)::bigint, 0);
+    after_xid xid8 := '0';
+    page jsonb;
+BEGIN
+    IF NOT imei_registry.feed_shard_ready(shard) THEN
+        RETURN jsonb_build_object('sqlstate', '55000',
+            'message', format('shard %s of imei_registry.history is not re-based for the feed on its node', sid),
+            'hint', 'A shard move copied its rows with the transaction ids of the node they came from: run CALL imei_registry.rebase_feeds() on the coordinator, then read again from the same position.')::text;
+    END IF;
+    IF after_id > 0 THEN
+        EXECUTE format('SELECT h.xid FROM %s h WHERE h.id = $1', shard) INTO after_xid USING after_id;
+        IF after_xid IS NULL OR after_xid >= horizon THEN
+            RETURN jsonb_build_object('sqlstate', '22023',
+                'message', format('change %s was never returned by changes_sharded() for shard %s', after_id, sid),
+                'hint', 'Resume after the position that changes_sharded() returned last, or start at ''{}''.')::text;
+        END IF;
+    END IF;
+    EXECUTE format($q$
+        SELECT coalesce(jsonb_agg(r ORDER BY r.ord), '[]')
+          FROM (SELECT row_number() OVER (ORDER BY h.xid, h.id) AS ord,
+                       h.id, h.imei::text AS imei, h.from_status, h.to_status, h.reason,
+                       h.changed_at, h.application_id, h.import_id, h.grey_last_day
+                  FROM %s h
+                 WHERE h.xid < $1 AND (h.xid, h.id) > ($2, $3)
+                 ORDER BY h.xid, h.id
+                 LIMIT $4) r$q$, shard)
+        INTO page USING horizon, after_xid, after_id, max_rows;
+    RETURN page::text;
+END
+$$;
+COMMENT ON FUNCTION imei_registry.changes_of_shard(regclass, jsonb, integer) IS
+    'internal: one history shard''s page of changes_sharded(), read on its node below that node''s horizon';
+
+-- The feed of a distributed registry (and, as shard 0, of one on a single
+-- node): complete and in commit-safe order per shard.  after is the
+-- position, a jsonb object {"<shard id>": <last id returned of it>} ('{}'
+-- to start; a shard not named starts at 0).  Each shard is read on its
+-- node by changes_of_shard(), below that node's own horizon, so an open
+-- transaction holds back only the rows of the shards of its node that
+-- sort after it.  At most max_rows rows in all, each shard's in its order,
+-- the shards' interleaved by time (a row comes before those of other
+-- shards that were changed later than every row of its shard up to it);
+-- position_after is the position after the row (resume with the last
+-- row's).  A position naming a shard that is not one of the history (a
+-- shard split) is refused (22023), as is a shard not re-based after a move
+-- (55000, rebase_feeds()).  A shard move keeps ids: a reader resumes across
+-- it.  STABLE: it writes nothing (the shards' pages are read by
+-- run_command_on_shards() in transactions of their own, on their nodes).
+CREATE FUNCTION imei_registry.changes_sharded(after jsonb, max_rows integer DEFAULT 1000)
+RETURNS TABLE (shard bigint, id bigint, imei imei_registry.imei,
+               from_status imei_registry.status, to_status imei_registry.status,
+               reason text, changed_at timestamptz,
+               application_id bigint, import_id bigint, grey_last_day date,
+               position_after jsonb)
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+DECLARE
+    distributed constant boolean := imei_registry.registry_distributed();
+    shards bigint[];
+    bad text;
+    got jsonb := '{}';
+    page jsonb;
+    s record;
+    r record;
+    pos jsonb := after;
+BEGIN
+    IF jsonb_typeof(after) <> 'object' OR max_rows < 1 OR EXISTS (
+           SELECT FROM jsonb_each(after) e
+            WHERE e.key !~ '^(0|[1-9][0-9]{0,17})$' OR jsonb_typeof(e.value) <> 'number'
+               OR e.value::numeric < 0 OR e.value::numeric <> trunc(e.value::numeric)) THEN
+        RAISE EXCEPTION 'changes_sharded(%, %): after must be an object of shard ids and ids >= 0, max_rows >= 1',
+            after, max_rows
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Start at ''{}'' and resume with the position_after of the last row returned.';
+    END IF;
+    IF distributed THEN
+        SELECT array_agg(d.shardid ORDER BY d.shardid) INTO shards
+          FROM pg_catalog.pg_dist_shard d
+         WHERE d.logicalrelid = 'imei_registry.history'::regclass;
+    ELSE
+        shards := ARRAY[0::bigint];
+    END IF;
+    SELECT string_agg(e.key, ', ' ORDER BY e.key) INTO bad
+      FROM jsonb_object_keys(after) e(key)
+     WHERE e.key::bigint <> ALL (shards);
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'the position names shards that imei_registry.history does not have: %', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = CASE WHEN distributed
+                                THEN 'A position''s keys are the shard ids of the history (pg_dist_shard); a shard split replaces them.'
+                                ELSE 'On a registry that is not distributed the history is one shard, 0.' END,
+                  HINT = 'Resume with the position_after of the last row returned, or start at ''{}''.';
+    END IF;
+
+    IF distributed THEN
+        FOR s IN SELECT c.shardid, c.success, c.result
+                   FROM pg_catalog.run_command_on_shards('imei_registry.history',
+                            format('SELECT imei_registry.changes_of_shard(%L, %L::jsonb, %s)',
+                                   '%s', after, max_rows)) c
+        LOOP
+            IF NOT s.success THEN
+                RAISE EXCEPTION 'changes_sharded() could not read shard % of imei_registry.history: %',
+                    s.shardid, s.result;
+            END IF;
+            got := got || jsonb_build_object(s.shardid::text, s.result::jsonb);
+        END LOOP;
+    ELSE
+        got := jsonb_build_object('0',
+                   imei_registry.changes_of_shard('imei_registry.history', after, max_rows)::jsonb);
+    END IF;
+    FOR page IN SELECT e.value FROM jsonb_each(got) e WHERE jsonb_typeof(e.value) = 'object' LOOP
+        RAISE EXCEPTION '%', page ->> 'message'
+            USING ERRCODE = page ->> 'sqlstate', HINT = page ->> 'hint';
+    END LOOP;
+
+    FOR r IN
+        SELECT e.key::bigint AS sid, x.*
+          FROM jsonb_each(got) e,
+               jsonb_to_recordset(e.value) AS x(ord bigint, id bigint, imei text,
+                   from_status imei_registry.status, to_status imei_registry.status,
+                   reason text, changed_at timestamptz, application_id bigint,
+                   import_id bigint, grey_last_day date)
+         ORDER BY max(x.changed_at) OVER (PARTITION BY e.key ORDER BY x.ord), e.key::bigint, x.ord
+         LIMIT max_rows
+    LOOP
+        pos := jsonb_set(pos, ARRAY[r.sid::text], to_jsonb(r.id));
+        shard := r.sid;
+        id := r.id;
+        imei := r.imei::imei_registry.imei;
+        from_status := r.from_status;
+        to_status := r.to_status;
+        reason := r.reason;
+        changed_at := r.changed_at;
+        application_id := r.application_id;
+        import_id := r.import_id;
+        grey_last_day := r.grey_last_day;
+        position_after := pos;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION imei_registry.changes_sharded(jsonb, integer) IS
+    'the operators'' feed of status changes per history shard (on Citus; one node: shard 0) after a position {shard: last id}, in commit-safe order per shard';

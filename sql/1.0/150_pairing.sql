@@ -117,6 +117,17 @@ DECLARE
     p imei_registry.subscriber_pairs;
     op text;
 BEGIN
+    -- On Citus pair_history is a reference table whose rows take the xid
+    -- and id of the transaction that writes them where it runs: only the
+    -- coordinator's keep the order that exceptions() serves there.
+    IF imei_registry.registry_distributed() THEN
+        IF NOT pg_catalog.citus_is_coordinator() THEN
+            RAISE EXCEPTION 'pairs of a distributed registry are changed on the Citus coordinator only'
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = 'exceptions() orders the history of pairs by the coordinator''s transactions.',
+                      HINT = 'Connect to the coordinator.';
+        END IF;
+    END IF;
     SELECT * INTO p FROM imei_registry.subscriber_pairs s
      WHERE s.imei OPERATOR(pg_catalog.=) imei AND s.imsi = imsi FOR UPDATE;
     IF NOT FOUND THEN
@@ -242,6 +253,12 @@ COMMENT ON FUNCTION imei_registry.unpair_subscriber(imei_registry.imei, text) IS
 -- id returned (after = 0 to start); only the pairs whose IMSI belongs to
 -- this operator (the operator recorded when first paired).  An EIR applies
 -- each row in order: added lets the pair through, removed stops that.
+-- On Citus pair_history is a reference table written only from the
+-- coordinator (pair_change()), in the coordinator's own transactions: its
+-- rows there carry the coordinator's xids and ids, so on the coordinator
+-- the feed reads its own placement with the same guarantee; on a worker
+-- (whose placement gets the rows by two-phase commit, after the
+-- coordinator's commit) it is refused (0A000).
 CREATE FUNCTION imei_registry.exceptions(operator text, after bigint, max_rows integer DEFAULT 1000)
 RETURNS TABLE (id bigint, imei imei_registry.imei, imsi bigint, action text,
                changed_at timestamptz)
@@ -252,8 +269,26 @@ DECLARE
     op constant text := exceptions.operator;
     horizon xid8 := imei_registry.feed_horizon();
     after_xid xid8 := '0';
+    feed regclass := 'imei_registry.pair_history';
+    shard bigint;
 BEGIN
     PERFORM imei_registry.check_operator_reader(op, 'the exceptions');
+    IF imei_registry.registry_distributed() THEN
+        IF NOT pg_catalog.citus_is_coordinator() THEN
+            RAISE EXCEPTION 'exceptions() of a distributed registry answers on the Citus coordinator only'
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = 'The history of pairs carries the coordinator''s transaction ids; this node''s horizon cannot order it.',
+                      HINT = 'Call imei_registry.exceptions() on the coordinator.';
+        END IF;
+        SELECT d.shardid INTO shard FROM pg_catalog.pg_dist_shard d
+         WHERE d.logicalrelid = 'imei_registry.pair_history'::regclass;
+        feed := pg_catalog.to_regclass(format('imei_registry.%I', 'pair_history_' || shard));
+        IF feed IS NULL THEN
+            RAISE EXCEPTION 'the reference table imei_registry.pair_history has no placement on this node'
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Add the coordinator to the cluster''s metadata (citus_set_coordinator_host()).';
+        END IF;
+    END IF;
     IF after IS NULL OR max_rows IS NULL THEN
         RAISE EXCEPTION 'exceptions needs after and max_rows'
             USING ERRCODE = 'null_value_not_allowed';
@@ -263,21 +298,21 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF after > 0 THEN
-        SELECT h.xid INTO after_xid FROM imei_registry.pair_history h
-         WHERE h.id = after AND h.operator = op;
-        IF NOT FOUND OR after_xid >= horizon THEN
+        EXECUTE format('SELECT h.xid FROM %s h WHERE h.id = $1 AND h.operator = $2', feed)
+           INTO after_xid USING after, op;
+        IF after_xid IS NULL OR after_xid >= horizon THEN
             RAISE EXCEPTION 'exception % was never returned by exceptions() to operator "%"', after, op
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'Resume after the last id that exceptions() returned, or start at 0.';
         END IF;
     END IF;
-    RETURN QUERY
+    RETURN QUERY EXECUTE format($q$
     SELECT h.id, h.imei, h.imsi, h.action, h.changed_at
-      FROM imei_registry.pair_history h
-     WHERE h.operator = op AND h.xid < horizon AND (h.xid, h.id) > (after_xid, after)
+      FROM %s h
+     WHERE h.operator = $1 AND h.xid < $2 AND (h.xid, h.id) > ($3, $4)
      ORDER BY h.xid, h.id
-     LIMIT max_rows;
+     LIMIT $5$q$, feed) USING op, horizon, after_xid, after, max_rows;
 END
 $$;
 COMMENT ON FUNCTION imei_registry.exceptions(text, bigint, integer) IS
-    'an operator''s feed of pairs (added, removed) its EIR lets through although black, after the given id, in commit-safe order';
+    'an operator''s feed of pairs (added, removed) its EIR lets through although black, after the given id, in commit-safe order (on Citus: on the coordinator)';

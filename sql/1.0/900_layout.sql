@@ -75,6 +75,7 @@ AS $$
 DECLARE
     t text;
     codes text;
+    sp record;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION 'imei_registry cannot distribute its tables: the extension citus is not installed in this database'
@@ -96,7 +97,9 @@ BEGIN
     END IF;
 
     -- the policies, with functions instead of subqueries (the same rules:
-    -- my_operators() is the operators for which operator_is_mine())
+    -- my_operators() is the operators for which operator_is_mine(); granted
+    -- on every node with citus by the extension's script, here too for a
+    -- coordinator that had the extension before citus)
     GRANT EXECUTE ON FUNCTION imei_registry.operator_is_mine(text) TO imei_registry_operator;
     DROP POLICY own_network ON imei_registry.sightings;
     CREATE POLICY own_network ON imei_registry.sightings FOR SELECT
@@ -112,6 +115,21 @@ BEGIN
       FROM imei_registry.import_reject_reasons;
     ALTER TABLE imei_registry.import_rejects DROP CONSTRAINT import_rejects_reason_fkey;
     EXECUTE format('ALTER TABLE imei_registry.import_rejects ADD CONSTRAINT import_rejects_reason_known CHECK (reason IN (%s))', codes);
+
+    -- The history shards whose rows carry the xids of the node (group)
+    -- that holds them (the sharded feed, changes_sharded()): those made
+    -- here, listed below; a shard that a move brings to another group is
+    -- listed there by rebase_feeds() once its rows are stamped again
+    -- (src/history_insert.c refuses to write one not listed).  A reference
+    -- table: read on every node.
+    CREATE TABLE imei_registry.feed_shards (
+        shardid bigint NOT NULL,
+        groupid integer NOT NULL,
+        PRIMARY KEY (shardid, groupid)
+    );
+    COMMENT ON TABLE imei_registry.feed_shards IS
+        'on Citus: the history shards, on the group that holds them, whose rows carry that node''s xids (the sharded feed reads only those)';
+    PERFORM imei_registry.registry_table_depend('imei_registry.feed_shards');
 
     -- reference tables, each after the tables it references
     FOR t IN
@@ -137,6 +155,13 @@ BEGIN
         PERFORM pg_catalog.create_distributed_table(format('imei_registry.%I', t)::regclass, 'imei',
                                                 colocate_with => 'imei_registry.registry');
     END LOOP;
+    FOR sp IN SELECT p.shardid, p.groupid
+                FROM pg_catalog.pg_dist_placement p
+                JOIN pg_catalog.pg_dist_shard d ON d.shardid = p.shardid
+               WHERE d.logicalrelid = 'imei_registry.history'::regclass
+    LOOP
+        INSERT INTO imei_registry.feed_shards (shardid, groupid) VALUES (sp.shardid, sp.groupid);
+    END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION imei_registry.distribute_registry() FROM PUBLIC;
@@ -161,13 +186,20 @@ CREATE FUNCTION imei_registry.feed_rebase_base() RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT 9223372036854775808::numeric $$;
 
--- The append-only guard of a feed table (history or pair_history), named
--- after it; anything else is refused.
+-- The append-only guard of a feed table (history or pair_history, or a
+-- Citus shard of the history on this node, history_<shard id>, for
+-- rebase_feeds()), named after it; anything else is refused.
 CREATE FUNCTION imei_registry.feed_rebase_guard(tbl text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF tbl ~ '^history_[1-9][0-9]{0,17}$'
+       AND pg_catalog.to_regclass(format('imei_registry.%I', tbl)) IS NOT NULL THEN
+        IF imei_registry.feed_shard(format('imei_registry.%I', tbl)::regclass) > 0 THEN
+            RETURN 'history_append_only_' || substr(tbl, 9);
+        END IF;
+    END IF;
     IF tbl NOT IN ('history', 'pair_history') THEN
         RAISE EXCEPTION '"%" is not a feed table', tbl
             USING ERRCODE = 'invalid_parameter_value',
@@ -266,6 +298,137 @@ END
 $$;
 COMMENT ON PROCEDURE imei_registry.restore_registry() IS
     'after restoring a dump: re-bases the feeds'' positions (xids of the old cluster) and links the tables to the extension';
+-- ---- After a shard move (Citus) ----
+-- citus_move_shard_placement() copies a history shard's rows to the target
+-- node with the xids of the node they came from, which mean nothing there
+-- (docs/scale-out.md, "The sharded feed").  rebase_feeds() gives them xids
+-- of their new node in the same order, as restore_registry() does for a
+-- restored dump: each placement that feed_shards does not list is marked
+-- and stamped run by run, on its node (run_command_on_shards(): each call
+-- a transaction of its own there), then listed.  Until then the history
+-- trigger refuses to write it (55000) and changes_sharded() to read it: a
+-- reader resumes across the move with its position (ids move with the
+-- rows), neither skipping nor repeating.  A shard moved again meanwhile
+-- is marked again on its next node (order kept: stamped runs sort before
+-- marked ones).
+
+-- On the node of a history shard: mark the runs of it unless feed_shards
+-- lists it on this node's group; this node's group (-1: listed, nothing to
+-- do).
+CREATE FUNCTION imei_registry.feed_shard_mark(shard regclass) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    IF imei_registry.feed_shard(shard) = 0 THEN
+        RAISE EXCEPTION 'feed_shard_mark() re-bases a shard of imei_registry.history, not the table'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF imei_registry.feed_shard_ready(shard) THEN
+        RETURN -1;
+    END IF;
+    PERFORM imei_registry.feed_rebase_mark(
+        (SELECT c.relname::text FROM pg_catalog.pg_class c WHERE c.oid = shard));
+    RETURN imei_registry.feed_node_group();
+END
+$$;
+
+-- On the node of a history shard: stamp the first marked run of it; -2 if
+-- one was stamped, -1 if feed_shards lists it here, else this node's group
+-- (every run stamped).
+CREATE FUNCTION imei_registry.feed_shard_stamp(shard regclass) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    IF imei_registry.feed_shard_ready(shard) THEN
+        RETURN -1;
+    END IF;
+    IF imei_registry.feed_rebase_stamp(
+           (SELECT c.relname::text FROM pg_catalog.pg_class c WHERE c.oid = shard)) THEN
+        RETURN -2;
+    END IF;
+    RETURN imei_registry.feed_node_group();
+END
+$$;
+
+-- Run on the coordinator after moving shards (or from pg_cron); harmless
+-- when nothing moved.  A procedure: CALL it outside a transaction block
+-- (no SET clause, which would forbid its COMMITs: every name qualified).
+-- The entries of groups that no longer hold their shard are removed first
+-- and committed, so that a shard marked later is listed nowhere until it
+-- is stamped.
+CREATE PROCEDURE imei_registry.rebase_feeds()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    marked jsonb := '{}';
+    c record;
+BEGIN
+    IF NOT imei_registry.registry_distributed() THEN
+        RAISE EXCEPTION 'rebase_feeds() re-bases the shards of a distributed registry'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'On one node, after restoring a dump: CALL imei_registry.restore_registry().';
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION 'rebase_feeds() runs on the Citus coordinator'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    FOR c IN SELECT f.shardid, f.groupid FROM imei_registry.feed_shards f LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_placement p
+                        WHERE p.shardid OPERATOR(pg_catalog.=) c.shardid
+                          AND p.groupid OPERATOR(pg_catalog.=) c.groupid) THEN
+            DELETE FROM imei_registry.feed_shards f
+             WHERE f.shardid OPERATOR(pg_catalog.=) c.shardid
+               AND f.groupid OPERATOR(pg_catalog.=) c.groupid;
+        END IF;
+    END LOOP;
+    COMMIT;
+    FOR c IN SELECT r.shardid, r.success, r.result
+               FROM pg_catalog.run_command_on_shards('imei_registry.history',
+                        'SELECT imei_registry.feed_shard_mark(''%s'')') r
+    LOOP
+        IF NOT c.success THEN
+            RAISE EXCEPTION 'rebase_feeds() could not mark shard % of imei_registry.history: %', c.shardid, c.result;
+        END IF;
+        IF c.result::integer OPERATOR(pg_catalog.>=) 0 THEN
+            marked := marked OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(c.shardid::text, c.result::integer);
+        END IF;
+    END LOOP;
+    WHILE marked OPERATOR(pg_catalog.<>) '{}' LOOP
+        FOR c IN SELECT r.shardid, r.success, r.result
+                   FROM pg_catalog.run_command_on_shards('imei_registry.history',
+                            'SELECT imei_registry.feed_shard_stamp(''%s'')') r
+                  WHERE marked OPERATOR(pg_catalog.?) r.shardid::text
+        LOOP
+            IF NOT c.success THEN
+                RAISE EXCEPTION 'rebase_feeds() could not stamp shard % of imei_registry.history: %', c.shardid, c.result;
+            END IF;
+            IF c.result::integer OPERATOR(pg_catalog.=) -2 THEN
+                CONTINUE;                   -- a run stamped: more may follow
+            ELSIF c.result::integer OPERATOR(pg_catalog.=) -1 THEN
+                marked := marked OPERATOR(pg_catalog.-) c.shardid::text;   -- listed meanwhile
+            ELSIF c.result::integer OPERATOR(pg_catalog.=) (marked OPERATOR(pg_catalog.->>) c.shardid::text)::integer THEN
+                -- every run stamped, on the group where it was marked
+                INSERT INTO imei_registry.feed_shards (shardid, groupid)
+                VALUES (c.shardid, c.result::integer);
+                marked := marked OPERATOR(pg_catalog.-) c.shardid::text;
+            ELSE
+                RAISE EXCEPTION 'shard % of imei_registry.history moved while rebase_feeds() re-based it', c.shardid
+                    USING ERRCODE = 'object_not_in_prerequisite_state',
+                          HINT = 'CALL imei_registry.rebase_feeds() again: it marks the shard again where it is now.';
+            END IF;
+        END LOOP;
+        COMMIT;
+    END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE imei_registry.rebase_feeds() IS
+    'on Citus, after shard moves: stamps the moved history shards'' rows with their new node''s xids, in their order, so that changes_sharded() resumes across the move';
+REVOKE ALL ON FUNCTION imei_registry.feed_shard_mark(regclass),
+    imei_registry.feed_shard_stamp(regclass) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE imei_registry.rebase_feeds() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION imei_registry.feed_rebase_base(),
     imei_registry.feed_rebase_guard(text),
     imei_registry.feed_rebase_mark(text),

@@ -4,7 +4,8 @@
 # database "registry" with Citus; the coordinator has the extension and
 # create_registry(distributed => true).  Defines q NODE SQL... and fail.  Where
 # that PostgreSQL has no citus.so or no imei_registry, prints SKIPPED and
-# exits 77.  The clusters are stopped and removed on exit.
+# exits 77.  The clusters are stopped and removed on exit.  A script may set
+# cluster_conf= (lines for every node's postgresql.conf) before sourcing it.
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 export PGOPTIONS='-c client_min_messages=warning'
 fail() { echo "$name: FAILED: $*" >&2; exit 1; }
@@ -46,7 +47,10 @@ fsync = off
 synchronous_commit = off
 shared_buffers = 64MB
 shared_preload_libraries = 'citus'
+# what a node connects to for itself (a shard move does): its own socket
+citus.local_hostname = '$base/$n'
 max_worker_processes = 16
+${cluster_conf:-}
 CONF
     as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -l "$base/$n/server.log" -t 120 -w start \
         >/dev/null || { cat "$base/$n/server.log" >&2; fail "node $n did not start"; }

@@ -147,12 +147,6 @@ SELECT submit_application(jsonb_build_object(
         jsonb_build_array(imei_from_body('86000024005002')::text)))));
 UPDATE applications SET submitted_at = now() - interval '20 days';
 SQL
-# distribute_registry()'s grant of operator_is_mine() is made on the
-# coordinator only; Citus does not propagate it (docs/scale-out.md)
-for n in w1 w2; do
-    q "$n" -c "SET citus.enable_ddl_propagation = off" \
-        -c "GRANT EXECUTE ON FUNCTION imei_registry.operator_is_mine(text) TO imei_registry_operator" >/dev/null
-done
 for n in $nodes; do
     got=$(q "$n" -c "SELECT (c).status || ':' || (c).reason || ':' || (c).application_pending
                        FROM (SELECT imei_registry.check_imei(imei_registry.imei_from_body('86000024' || lpad(g::text, 6, '0'))) c
