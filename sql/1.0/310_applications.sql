@@ -440,9 +440,28 @@ DECLARE
     dev_ords   integer[];
     dev_ids    bigint[];
     fee_paid_at timestamptz;
+    distributed boolean;
+    shard_imeis imei_registry.imei[];
+    still_used bigint[];
+    import_note text;
     -- reasons that inform but do not reject
     notices    constant text[] := imei_registry.application_vocabulary('notice');
 BEGIN
+    -- On Citus (registry distributed) the decision reads the registry rows
+    -- it decides on into pg_temp.decision_registry, locked, and its
+    -- statements read them there: Citus plans neither an outer join of the
+    -- application's IMEIs (a reference table) with the registry without
+    -- fetching all of it, nor a rule function of a column in a distributed
+    -- UPDATE.  The same facts, the same rules (C, and transition_allowed()
+    -- asked of the locked rows), the same writes.  It runs over one
+    -- connection per node (citus.multi_shard_modify_mode 'sequential', to
+    -- the end of the transaction), so that the shards' transition triggers
+    -- see the approval that this transaction writes into the placements of
+    -- applications.
+    distributed := imei_registry.registry_distributed();
+    IF distributed THEN
+        PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    END IF;
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = decide_application.id FOR UPDATE;
     IF NOT FOUND THEN
@@ -467,131 +486,295 @@ BEGIN
               BETWEEN sc.valid_from AND coalesce(sc.valid_to, 'infinity'));
 
     -- Every fact the rules need, gathered set-wise; the rules are C.
-    WITH facts AS (
-        SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
-               r.status::text AS status, r.reason AS status_reason, r.device_id,
-               imei_registry.local_date(r.first_seen_at) AS first_seen_on,
-               CASE WHEN r.status = 'white' AND r.application_id <> app.id
-                    THEN r.application_id END AS other_application,
-               t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
-               ai.imei IS NOT NULL AND row_number() OVER
-                   (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
-               commercial OR (replacing AND EXISTS (
-                   SELECT FROM imei_registry.application_replacements rp
-                   WHERE rp.application_id = app.id
-                     AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered
-        FROM imei_registry.application_imeis ai
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
-        WHERE ai.application_id = app.id
-    ), devices AS (
-        SELECT d.device_ord, d.model,
-               (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
-               max(i.sim_slots) AS sim_slots,
-               -- (the TAC's names only for a device declared without a model)
-               coalesce(d.model,
-                        min(concat_ws(' ', i.tac_brand, i.tac_model))
-                            FILTER (WHERE d.model IS NULL)) AS expected_model,
-               (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
-               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
-               imei_registry.fee_counts_device(
-                   count(i.imei_text)::integer,
-                   (count(*) FILTER (WHERE i.imei_text IS NOT NULL
-                                       AND i.status = 'white'))::integer) AS charged
-        FROM imei_registry.application_devices d
-        LEFT JOIN facts i USING (device_ord)
-        WHERE d.application_id = app.id
-        GROUP BY d.device_ord, d.model
-    ), links AS (
-        -- additional_imei: the recorded device its white IMEIs belong to
-        -- (how many devices they belong to counted here, for this method
-        -- only, and without a sort per device)
-        SELECT d.device_ord, dv.sim_slots AS device_slots,
-               coalesce(ld.n, 0)::integer AS linked_devices,
-               (SELECT count(*) FROM imei_registry.registry r
-                WHERE r.device_id = d.linked_device
-                  AND NOT (r.status = 'black'
-                           AND coalesce(r.reason_base, r.reason) = 'replaced'))::integer
-                   AS device_imeis,
+    IF distributed THEN
+        -- the rows of its IMEIs and of the old IMEIs it replaces, locked,
+        -- one routed statement per shard; for additional_imei also every
+        -- row of the devices its white IMEIs belong to (read, as on one
+        -- node)
+        DROP TABLE IF EXISTS pg_temp.decision_registry;
+        CREATE TEMP TABLE decision_registry (
+            imei imei_registry.imei PRIMARY KEY, status imei_registry.status,
+            reason text, reason_base text, device_id bigint,
+            first_seen_at timestamptz, application_id bigint) ON COMMIT DROP;
+        FOR shard_imeis IN
+            SELECT pg_catalog.array_agg(x.imei)
+            FROM (SELECT ai.imei FROM imei_registry.application_imeis ai
+                  WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+                  UNION
+                  SELECT rp.old_imei FROM imei_registry.application_replacements rp
+                  WHERE rp.application_id = app.id AND rp.old_imei IS NOT NULL) x
+            GROUP BY pg_catalog.get_shard_id_for_distribution_column('imei_registry.registry', x.imei)
+        LOOP
+            INSERT INTO pg_temp.decision_registry
+            SELECT r.imei, r.status, r.reason, r.reason_base, r.device_id,
+                   r.first_seen_at, r.application_id
+            FROM imei_registry.registry r
+            WHERE r.imei OPERATOR(pg_catalog.=) ANY (shard_imeis)
+            FOR UPDATE;
+        END LOOP;
+        IF app.method = 'additional_imei' THEN
+            INSERT INTO pg_temp.decision_registry
+            SELECT r.imei, r.status, r.reason, r.reason_base, r.device_id,
+                   r.first_seen_at, r.application_id
+            FROM imei_registry.registry r
+            WHERE r.device_id = ANY (ARRAY(SELECT DISTINCT d.device_id FROM pg_temp.decision_registry d
+                                           WHERE d.status = 'white' AND d.device_id IS NOT NULL))
+            ON CONFLICT (imei) DO NOTHING;
+        END IF;
+        ANALYZE pg_temp.decision_registry;
+
+        WITH facts AS (
+            SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
+                   r.status::text AS status, r.reason AS status_reason, r.device_id,
+                   imei_registry.local_date(r.first_seen_at) AS first_seen_on,
+                   CASE WHEN r.status = 'white' AND r.application_id <> app.id
+                        THEN r.application_id END AS other_application,
+                   t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
+                   ai.imei IS NOT NULL AND row_number() OVER
+                       (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
+                   commercial OR (replacing AND EXISTS (
+                       SELECT FROM imei_registry.application_replacements rp
+                       WHERE rp.application_id = app.id
+                         AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered
+            FROM imei_registry.application_imeis ai
+            LEFT JOIN pg_temp.decision_registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+            LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+            WHERE ai.application_id = app.id
+        ), devices AS (
+            SELECT d.device_ord, d.model,
+                   (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
+                   max(i.sim_slots) AS sim_slots,
+                   -- (the TAC's names only for a device declared without a model)
+                   coalesce(d.model,
+                            min(concat_ws(' ', i.tac_brand, i.tac_model))
+                                FILTER (WHERE d.model IS NULL)) AS expected_model,
+                   (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
+                   min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
+                   imei_registry.fee_counts_device(
+                       count(i.imei_text)::integer,
+                       (count(*) FILTER (WHERE i.imei_text IS NOT NULL
+                                           AND i.status = 'white'))::integer) AS charged
+            FROM imei_registry.application_devices d
+            LEFT JOIN facts i USING (device_ord)
+            WHERE d.application_id = app.id
+            GROUP BY d.device_ord, d.model
+        ), links AS (
+            -- additional_imei: the recorded device its white IMEIs belong to
+            -- (how many devices they belong to counted here, for this method
+            -- only, and without a sort per device)
+            SELECT d.device_ord, dv.sim_slots AS device_slots,
+                   coalesce(ld.n, 0)::integer AS linked_devices,
+                   (SELECT count(*) FROM pg_temp.decision_registry r
+                    WHERE r.device_id = d.linked_device
+                      AND NOT (r.status = 'black'
+                               AND coalesce(r.reason_base, r.reason) = 'replaced'))::integer
+                       AS device_imeis,
+                   (SELECT count(*) FROM facts f
+                    WHERE f.device_ord = d.device_ord AND f.imei IS NOT NULL
+                      AND NOT f.duplicate
+                      AND f.device_id IS DISTINCT FROM d.linked_device)::integer AS adding,
+                   EXISTS (SELECT FROM pg_temp.decision_registry r
+                           LEFT JOIN imei_registry.applications va ON va.id = r.application_id
+                           WHERE r.device_id = d.linked_device AND r.status = 'white'
+                             AND (coalesce(r.reason_base, r.reason) IN ('lawful_import', 'grandfathered')
+                                  OR imei_registry.kzid_key(va.applicant_id)
+                                     = imei_registry.kzid_key(app.applicant_id))) AS verified
+            FROM devices d
+            LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
+            LEFT JOIN (SELECT w.device_ord, count(*) AS n
+                       FROM (SELECT DISTINCT f.device_ord, f.device_id FROM facts f
+                             WHERE f.status = 'white' AND f.device_id IS NOT NULL) w
+                       GROUP BY w.device_ord) ld USING (device_ord)
+            WHERE app.method = 'additional_imei'
+        ), all_reasons AS (
+            SELECT 0 AS part, 0 AS k1, 0 AS k2, x.n AS k3, x.reason
+            FROM jsonb_array_elements(imei_registry.application_reasons(
+                     app.applicant_kind, app.applicant_id, app.method, app.import_date,
+                     app.exporting_country, app.delivery_service,
+                     ARRAY(SELECT doc.type FROM imei_registry.application_documents doc
+                           WHERE doc.application_id = app.id ORDER BY doc.ord),
+                     ARRAY(SELECT doc.holder_id FROM imei_registry.application_documents doc
+                           WHERE doc.application_id = app.id ORDER BY doc.ord),
+                     ARRAY(SELECT doc.number FROM imei_registry.application_documents doc
+                           WHERE doc.application_id = app.id ORDER BY doc.ord),
+                     n_devices,
+                     (SELECT count(*)::integer FROM imei_registry.application_replacements rp
+                      WHERE rp.application_id = app.id),
+                     authorised, imei_registry.local_date(app.submitted_at)))
+                 WITH ORDINALITY AS x(reason, n)
+            UNION ALL
+            -- (each device's and each IMEI's reasons computed once, OFFSET 0
+            -- keeping them so, and expanded only where there are some: most
+            -- have none, and a function scan per row costs more than the rule)
+            SELECT 1, dr.device_ord, 0, x.n, x.reason
+            FROM (SELECT d.device_ord, imei_registry.application_device_reasons(
+                      d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
+                      l.linked_devices, l.device_imeis, l.adding,
+                      coalesce(l.device_slots, d.sim_slots), l.verified) AS reasons
+                  FROM devices d LEFT JOIN links l USING (device_ord) OFFSET 0) dr,
+                 jsonb_array_elements(dr.reasons) WITH ORDINALITY AS x(reason, n)
+            WHERE dr.reasons IS NOT NULL
+            UNION ALL
+            SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
+            FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
+                      i.imei_text, i.duplicate, i.status, i.status_reason,
+                      d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
+                      app.method, i.entered, app.import_date, i.first_seen_on,
+                      i.other_application) AS reasons
+                  FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
+                 jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
+            WHERE ir.reasons IS NOT NULL
+            UNION ALL
+            SELECT 2, rp.ord, 0, x.n, x.reason
+            FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
+                             (PARTITION BY rp.old_imei ORDER BY rp.ord) > 1 AS old_duplicate
+                  FROM imei_registry.application_replacements rp
+                  WHERE rp.application_id = app.id) rp
+            LEFT JOIN pg_temp.decision_registry r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
+                 jsonb_array_elements(imei_registry.application_replacement_reasons(
+                     rp.ord, rp.old_imei_text, rp.new_imei_text, r.status::text,
+                     EXISTS (SELECT FROM imei_registry.application_imeis ai
+                             WHERE ai.application_id = app.id
+                               AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei),
+                     rp.old_duplicate))
+                 WITH ORDINALITY AS x(reason, n)
+        )
+        SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
+               coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
                (SELECT count(*) FROM facts f
-                WHERE f.device_ord = d.device_ord AND f.imei IS NOT NULL
-                  AND NOT f.duplicate
-                  AND f.device_id IS DISTINCT FROM d.linked_device)::integer AS adding,
-               EXISTS (SELECT FROM imei_registry.registry r
-                       LEFT JOIN imei_registry.applications va ON va.id = r.application_id
-                       WHERE r.device_id = d.linked_device AND r.status = 'white'
-                         AND (coalesce(r.reason_base, r.reason) IN ('lawful_import', 'grandfathered')
-                              OR imei_registry.kzid_key(va.applicant_id)
-                                 = imei_registry.kzid_key(app.applicant_id))) AS verified
-        FROM devices d
-        LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
-        LEFT JOIN (SELECT w.device_ord, count(*) AS n
-                   FROM (SELECT DISTINCT f.device_ord, f.device_id FROM facts f
-                         WHERE f.status = 'white' AND f.device_id IS NOT NULL) w
-                   GROUP BY w.device_ord) ld USING (device_ord)
-        WHERE app.method = 'additional_imei'
-    ), all_reasons AS (
-        SELECT 0 AS part, 0 AS k1, 0 AS k2, x.n AS k3, x.reason
-        FROM jsonb_array_elements(imei_registry.application_reasons(
-                 app.applicant_kind, app.applicant_id, app.method, app.import_date,
-                 app.exporting_country, app.delivery_service,
-                 ARRAY(SELECT doc.type FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = app.id ORDER BY doc.ord),
-                 ARRAY(SELECT doc.holder_id FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = app.id ORDER BY doc.ord),
-                 ARRAY(SELECT doc.number FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = app.id ORDER BY doc.ord),
-                 n_devices,
-                 (SELECT count(*)::integer FROM imei_registry.application_replacements rp
-                  WHERE rp.application_id = app.id),
-                 authorised, imei_registry.local_date(app.submitted_at)))
-             WITH ORDINALITY AS x(reason, n)
-        UNION ALL
-        -- (each device's and each IMEI's reasons computed once, OFFSET 0
-        -- keeping them so, and expanded only where there are some: most
-        -- have none, and a function scan per row costs more than the rule)
-        SELECT 1, dr.device_ord, 0, x.n, x.reason
-        FROM (SELECT d.device_ord, imei_registry.application_device_reasons(
-                  d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
-                  l.linked_devices, l.device_imeis, l.adding,
-                  coalesce(l.device_slots, d.sim_slots), l.verified) AS reasons
-              FROM devices d LEFT JOIN links l USING (device_ord) OFFSET 0) dr,
-             jsonb_array_elements(dr.reasons) WITH ORDINALITY AS x(reason, n)
-        WHERE dr.reasons IS NOT NULL
-        UNION ALL
-        SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
-        FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
-                  i.imei_text, i.duplicate, i.status, i.status_reason,
-                  d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
-                  app.method, i.entered, app.import_date, i.first_seen_on,
-                  i.other_application) AS reasons
-              FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
-             jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
-        WHERE ir.reasons IS NOT NULL
-        UNION ALL
-        SELECT 2, rp.ord, 0, x.n, x.reason
-        FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
-                         (PARTITION BY rp.old_imei ORDER BY rp.ord) > 1 AS old_duplicate
-              FROM imei_registry.application_replacements rp
-              WHERE rp.application_id = app.id) rp
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
-             jsonb_array_elements(imei_registry.application_replacement_reasons(
-                 rp.ord, rp.old_imei_text, rp.new_imei_text, r.status::text,
-                 EXISTS (SELECT FROM imei_registry.application_imeis ai
-                         WHERE ai.application_id = app.id
-                           AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei),
-                 rp.old_duplicate))
-             WITH ORDINALITY AS x(reason, n)
-    )
-    SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
-           coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
-           (SELECT count(*) FROM facts f
-            WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
-           (SELECT count(*) FROM facts f WHERE f.status = 'white'),
-           (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
-           (SELECT count(*) FROM devices d WHERE d.charged)::integer
-    INTO reasons, rejects, expected, white_known, unregistered, n_charged
-    FROM all_reasons;
+                WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
+               (SELECT count(*) FROM facts f WHERE f.status = 'white'),
+               (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
+               (SELECT count(*) FROM devices d WHERE d.charged)::integer
+        INTO reasons, rejects, expected, white_known, unregistered, n_charged
+        FROM all_reasons;
+    ELSE
+        WITH facts AS (
+            SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
+                   r.status::text AS status, r.reason AS status_reason, r.device_id,
+                   imei_registry.local_date(r.first_seen_at) AS first_seen_on,
+                   CASE WHEN r.status = 'white' AND r.application_id <> app.id
+                        THEN r.application_id END AS other_application,
+                   t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
+                   ai.imei IS NOT NULL AND row_number() OVER
+                       (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
+                   commercial OR (replacing AND EXISTS (
+                       SELECT FROM imei_registry.application_replacements rp
+                       WHERE rp.application_id = app.id
+                         AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered
+            FROM imei_registry.application_imeis ai
+            LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+            LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+            WHERE ai.application_id = app.id
+        ), devices AS (
+            SELECT d.device_ord, d.model,
+                   (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
+                   max(i.sim_slots) AS sim_slots,
+                   -- (the TAC's names only for a device declared without a model)
+                   coalesce(d.model,
+                            min(concat_ws(' ', i.tac_brand, i.tac_model))
+                                FILTER (WHERE d.model IS NULL)) AS expected_model,
+                   (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
+                   min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
+                   imei_registry.fee_counts_device(
+                       count(i.imei_text)::integer,
+                       (count(*) FILTER (WHERE i.imei_text IS NOT NULL
+                                           AND i.status = 'white'))::integer) AS charged
+            FROM imei_registry.application_devices d
+            LEFT JOIN facts i USING (device_ord)
+            WHERE d.application_id = app.id
+            GROUP BY d.device_ord, d.model
+        ), links AS (
+            -- additional_imei: the recorded device its white IMEIs belong to
+            -- (how many devices they belong to counted here, for this method
+            -- only, and without a sort per device)
+            SELECT d.device_ord, dv.sim_slots AS device_slots,
+                   coalesce(ld.n, 0)::integer AS linked_devices,
+                   (SELECT count(*) FROM imei_registry.registry r
+                    WHERE r.device_id = d.linked_device
+                      AND NOT (r.status = 'black'
+                               AND coalesce(r.reason_base, r.reason) = 'replaced'))::integer
+                       AS device_imeis,
+                   (SELECT count(*) FROM facts f
+                    WHERE f.device_ord = d.device_ord AND f.imei IS NOT NULL
+                      AND NOT f.duplicate
+                      AND f.device_id IS DISTINCT FROM d.linked_device)::integer AS adding,
+                   EXISTS (SELECT FROM imei_registry.registry r
+                           LEFT JOIN imei_registry.applications va ON va.id = r.application_id
+                           WHERE r.device_id = d.linked_device AND r.status = 'white'
+                             AND (coalesce(r.reason_base, r.reason) IN ('lawful_import', 'grandfathered')
+                                  OR imei_registry.kzid_key(va.applicant_id)
+                                     = imei_registry.kzid_key(app.applicant_id))) AS verified
+            FROM devices d
+            LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
+            LEFT JOIN (SELECT w.device_ord, count(*) AS n
+                       FROM (SELECT DISTINCT f.device_ord, f.device_id FROM facts f
+                             WHERE f.status = 'white' AND f.device_id IS NOT NULL) w
+                       GROUP BY w.device_ord) ld USING (device_ord)
+            WHERE app.method = 'additional_imei'
+        ), all_reasons AS (
+            SELECT 0 AS part, 0 AS k1, 0 AS k2, x.n AS k3, x.reason
+            FROM jsonb_array_elements(imei_registry.application_reasons(
+                     app.applicant_kind, app.applicant_id, app.method, app.import_date,
+                     app.exporting_country, app.delivery_service,
+                     ARRAY(SELECT doc.type FROM imei_registry.application_documents doc
+                           WHERE doc.application_id = app.id ORDER BY doc.ord),
+                     ARRAY(SELECT doc.holder_id FROM imei_registry.application_documents doc
+                           WHERE doc.application_id = app.id ORDER BY doc.ord),
+                     ARRAY(SELECT doc.number FROM imei_registry.application_documents doc
+                           WHERE doc.application_id = app.id ORDER BY doc.ord),
+                     n_devices,
+                     (SELECT count(*)::integer FROM imei_registry.application_replacements rp
+                      WHERE rp.application_id = app.id),
+                     authorised, imei_registry.local_date(app.submitted_at)))
+                 WITH ORDINALITY AS x(reason, n)
+            UNION ALL
+            -- (each device's and each IMEI's reasons computed once, OFFSET 0
+            -- keeping them so, and expanded only where there are some: most
+            -- have none, and a function scan per row costs more than the rule)
+            SELECT 1, dr.device_ord, 0, x.n, x.reason
+            FROM (SELECT d.device_ord, imei_registry.application_device_reasons(
+                      d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
+                      l.linked_devices, l.device_imeis, l.adding,
+                      coalesce(l.device_slots, d.sim_slots), l.verified) AS reasons
+                  FROM devices d LEFT JOIN links l USING (device_ord) OFFSET 0) dr,
+                 jsonb_array_elements(dr.reasons) WITH ORDINALITY AS x(reason, n)
+            WHERE dr.reasons IS NOT NULL
+            UNION ALL
+            SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
+            FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
+                      i.imei_text, i.duplicate, i.status, i.status_reason,
+                      d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
+                      app.method, i.entered, app.import_date, i.first_seen_on,
+                      i.other_application) AS reasons
+                  FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
+                 jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
+            WHERE ir.reasons IS NOT NULL
+            UNION ALL
+            SELECT 2, rp.ord, 0, x.n, x.reason
+            FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
+                             (PARTITION BY rp.old_imei ORDER BY rp.ord) > 1 AS old_duplicate
+                  FROM imei_registry.application_replacements rp
+                  WHERE rp.application_id = app.id) rp
+            LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
+                 jsonb_array_elements(imei_registry.application_replacement_reasons(
+                     rp.ord, rp.old_imei_text, rp.new_imei_text, r.status::text,
+                     EXISTS (SELECT FROM imei_registry.application_imeis ai
+                             WHERE ai.application_id = app.id
+                               AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei),
+                     rp.old_duplicate))
+                 WITH ORDINALITY AS x(reason, n)
+        )
+        SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
+               coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
+               (SELECT count(*) FROM facts f
+                WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
+               (SELECT count(*) FROM facts f WHERE f.status = 'white'),
+               (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
+               (SELECT count(*) FROM devices d WHERE d.charged)::integer
+        INTO reasons, rejects, expected, white_known, unregistered, n_charged
+        FROM all_reasons;
+    END IF;
 
     -- The fee, re-checked: each device that still needs verification, at
     -- the MCI of the submission year (fixed at submission or at the payment
@@ -647,12 +830,14 @@ BEGIN
     -- change made an IMEI ineligible since the facts were read, fewer rows
     -- change than are due and the decision fails.
     IF commercial THEN
+        -- (the note computed first: Citus plans no subquery in the VALUES
+        -- of an INSERT)
+        import_note := format('commercial import, application %s, goods declaration %s', app.id,
+                              (SELECT string_agg(coalesce(doc.number, '?'), ', ' ORDER BY doc.ord)
+                               FROM imei_registry.application_documents doc
+                               WHERE doc.application_id = app.id AND doc.type = 'goods_declaration'));
         INSERT INTO imei_registry.imports (importer, note)
-        VALUES (app.applicant_id,
-                format('commercial import, application %s, goods declaration %s', app.id,
-                       (SELECT string_agg(coalesce(doc.number, '?'), ', ' ORDER BY doc.ord)
-                        FROM imei_registry.application_documents doc
-                        WHERE doc.application_id = app.id AND doc.type = 'goods_declaration')))
+        VALUES (app.applicant_id, import_note)
         RETURNING import_id INTO new_import;
     END IF;
 
@@ -663,78 +848,87 @@ BEGIN
     -- status changes below point their rows to them (dev_ords[i] is the
     -- device_ord whose device is dev_ids[i]); rows whose status does not
     -- change are pointed to them after.
-    SELECT array_agg(DISTINCT r.device_id) INTO merged
-    FROM imei_registry.application_imeis ai
-    LEFT JOIN imei_registry.application_replacements rp
-           ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-    JOIN imei_registry.registry r
-      ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
-    WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
-
-    WITH dev AS (
-        -- the IMEI's row and, for a board replacement, the old IMEI's: two
-        -- probes of the key each (not one probe for an array of both)
-        SELECT ai.device_ord,
-               min(least(r.device_id, ro.device_id)) AS known,
-               coalesce((array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1],
-                        min(d.model)) AS model,
-               max(t.sim_slots) AS sim_slots
+    IF distributed THEN
+        SELECT array_agg(DISTINCT r.device_id) INTO merged
         FROM imei_registry.application_imeis ai
-        JOIN imei_registry.application_devices d USING (application_id, device_ord)
         LEFT JOIN imei_registry.application_replacements rp
                ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.registry ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
-        LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
-        WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
-        GROUP BY ai.device_ord
-    ), fresh AS (
-        SELECT dev.device_ord,
-               pg_catalog.nextval('imei_registry.devices_device_id_seq') AS device_id,
-               dev.model, dev.sim_slots
-        FROM dev WHERE dev.known IS NULL
-    ), made AS (
-        INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
-        SELECT f.device_id, f.model, f.sim_slots FROM fresh f
-    ), completed AS (
-        UPDATE imei_registry.devices dv
-        SET model = coalesce(dv.model, dev.model), sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
-        FROM dev
-        WHERE dv.device_id = dev.known AND (dv.model IS NULL OR dv.sim_slots IS NULL)
-    ), target AS (
-        SELECT dev.device_ord, dev.known AS device_id FROM dev WHERE dev.known IS NOT NULL
-        UNION ALL
-        SELECT f.device_ord, f.device_id FROM fresh f
-    )
-    -- (the two aggregates read the same rows in the same order: the pairs
-    -- stay aligned without sorting them)
-    SELECT array_agg(t.device_ord), array_agg(t.device_id)
-    INTO dev_ords, dev_ids
-    FROM target t;
+        JOIN pg_temp.decision_registry r
+          ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+        WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
 
+        WITH dev AS (
+            -- the IMEI's row and, for a board replacement, the old IMEI's: two
+            -- probes of the key each (not one probe for an array of both)
+            SELECT ai.device_ord,
+                   min(least(r.device_id, ro.device_id)) AS known,
+                   coalesce((array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1],
+                            min(d.model)) AS model,
+                   max(t.sim_slots) AS sim_slots
+            FROM imei_registry.application_imeis ai
+            JOIN imei_registry.application_devices d USING (application_id, device_ord)
+            LEFT JOIN imei_registry.application_replacements rp
+                   ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+            LEFT JOIN pg_temp.decision_registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+            LEFT JOIN pg_temp.decision_registry ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
+            LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+            WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+            GROUP BY ai.device_ord
+        ), fresh AS (
+            SELECT dev.device_ord,
+                   pg_catalog.nextval('imei_registry.devices_device_id_seq') AS device_id,
+                   dev.model, dev.sim_slots
+            FROM dev WHERE dev.known IS NULL
+        ), made AS (
+            INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
+            SELECT f.device_id, f.model, f.sim_slots FROM fresh f
+        ), completed AS (
+            UPDATE imei_registry.devices dv
+            SET model = coalesce(dv.model, dev.model), sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
+            FROM dev
+            WHERE dv.device_id = dev.known AND (dv.model IS NULL OR dv.sim_slots IS NULL)
+        ), target AS (
+            SELECT dev.device_ord, dev.known AS device_id FROM dev WHERE dev.known IS NOT NULL
+            UNION ALL
+            SELECT f.device_ord, f.device_id FROM fresh f
+        )
+        -- (the two aggregates read the same rows in the same order: the pairs
+        -- stay aligned without sorting them)
+        SELECT array_agg(t.device_ord), array_agg(t.device_id)
+        INTO dev_ords, dev_ids
+        FROM target t;
+
+    -- the status changes, decided from the locked rows: into
+    -- pg_temp.decision_writes, then one UPDATE of the registry from it
+    DROP TABLE IF EXISTS pg_temp.decision_writes;
+    CREATE TEMP TABLE decision_writes (
+        imei imei_registry.imei, status imei_registry.status, device_id bigint,
+        note text) ON COMMIT DROP;
+    INSERT INTO pg_temp.decision_writes
+    SELECT k.imei, k.status, t.device_id,
+           CASE WHEN replacing THEN
+               (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                FROM imei_registry.application_replacements rp
+                WHERE rp.application_id = app.id
+                  AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END
+    FROM imei_registry.application_imeis ai
+    JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
+    JOIN pg_temp.decision_registry k ON k.imei OPERATOR(pg_catalog.=) ai.imei
+    WHERE ai.application_id = app.id
+      AND imei_registry.transition_allowed(k.status, 'white',
+              CASE WHEN commercial AND k.status = 'grey'
+                   THEN 'lawful_import' ELSE 'application_approved' END, k.reason);
     UPDATE imei_registry.registry r
     SET status = 'white',
         reason = CASE WHEN commercial AND r.status = 'grey'
                       THEN 'lawful_import' ELSE 'application_approved' END,
         grey_last_day = NULL, application_id = app.id,
         import_id = CASE WHEN commercial AND r.status = 'grey' THEN new_import END,
-        note = CASE WHEN replacing THEN
-                   (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                    FROM imei_registry.application_replacements rp
-                    WHERE rp.application_id = app.id
-                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END,
-        device_id = t.device_id
-    FROM imei_registry.application_imeis ai
-    JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
-    WHERE ai.application_id = app.id
-      AND r.imei OPERATOR(pg_catalog.=) ai.imei
-      AND imei_registry.transition_allowed(r.status, 'white',
-              CASE WHEN commercial AND r.status = 'grey'
-                   THEN 'lawful_import' ELSE 'application_approved' END, r.reason);
+        note = c.note, device_id = c.device_id
+    FROM pg_temp.decision_writes c
+    WHERE r.imei OPERATOR(pg_catalog.=) c.imei AND r.status = c.status;
     GET DIAGNOSTICS done = ROW_COUNT;
 
-    -- New IMEIs, if the facts found any outside the register (registry rows
-    -- are never deleted: none found, none to insert)
     IF unregistered > 0 THEN
         INSERT INTO imei_registry.registry AS r
             (imei, status, reason, application_id, import_id, note, device_id)
@@ -753,7 +947,7 @@ BEGIN
                         SELECT FROM imei_registry.application_replacements rp
                         WHERE rp.application_id = app.id
                           AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
-                AND NOT EXISTS (SELECT FROM imei_registry.registry k
+                AND NOT EXISTS (SELECT FROM pg_temp.decision_registry k
                                 WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
         JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
         ORDER BY e.imei
@@ -763,21 +957,144 @@ BEGIN
     END IF;
 
     IF replacing THEN
-        UPDATE imei_registry.registry r
-        SET status = 'black', reason = 'replaced', application_id = app.id,
-            import_id = NULL, note = 'replaced by ' || rp.new_imei_text,
-            device_id = t.device_id
+        TRUNCATE pg_temp.decision_writes;
+        INSERT INTO pg_temp.decision_writes
+        SELECT k.imei, k.status, t.device_id, 'replaced by ' || rp.new_imei_text
         FROM imei_registry.application_replacements rp
         JOIN imei_registry.application_imeis ai
           ON ai.application_id = app.id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
         JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
+        JOIN pg_temp.decision_registry k ON k.imei OPERATOR(pg_catalog.=) rp.old_imei
         WHERE rp.application_id = app.id
-          AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
-          AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
+          AND imei_registry.transition_allowed(k.status, 'black', 'replaced', k.reason);
+        UPDATE imei_registry.registry r
+        SET status = 'black', reason = 'replaced', application_id = app.id,
+            import_id = NULL, note = c.note, device_id = c.device_id
+        FROM pg_temp.decision_writes c
+        WHERE r.imei OPERATOR(pg_catalog.=) c.imei AND r.status = c.status;
         GET DIAGNOSTICS n = ROW_COUNT;
         done := done + n;
         expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
                                 WHERE rp.application_id = app.id);
+    END IF;
+    ELSE
+        SELECT array_agg(DISTINCT r.device_id) INTO merged
+        FROM imei_registry.application_imeis ai
+        LEFT JOIN imei_registry.application_replacements rp
+               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+        JOIN imei_registry.registry r
+          ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+        WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
+
+        WITH dev AS (
+            -- the IMEI's row and, for a board replacement, the old IMEI's: two
+            -- probes of the key each (not one probe for an array of both)
+            SELECT ai.device_ord,
+                   min(least(r.device_id, ro.device_id)) AS known,
+                   coalesce((array_agg(t.model ORDER BY ai.ord) FILTER (WHERE t.model IS NOT NULL))[1],
+                            min(d.model)) AS model,
+                   max(t.sim_slots) AS sim_slots
+            FROM imei_registry.application_imeis ai
+            JOIN imei_registry.application_devices d USING (application_id, device_ord)
+            LEFT JOIN imei_registry.application_replacements rp
+                   ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+            LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+            LEFT JOIN imei_registry.registry ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
+            LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+            WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+            GROUP BY ai.device_ord
+        ), fresh AS (
+            SELECT dev.device_ord,
+                   pg_catalog.nextval('imei_registry.devices_device_id_seq') AS device_id,
+                   dev.model, dev.sim_slots
+            FROM dev WHERE dev.known IS NULL
+        ), made AS (
+            INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
+            SELECT f.device_id, f.model, f.sim_slots FROM fresh f
+        ), completed AS (
+            UPDATE imei_registry.devices dv
+            SET model = coalesce(dv.model, dev.model), sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
+            FROM dev
+            WHERE dv.device_id = dev.known AND (dv.model IS NULL OR dv.sim_slots IS NULL)
+        ), target AS (
+            SELECT dev.device_ord, dev.known AS device_id FROM dev WHERE dev.known IS NOT NULL
+            UNION ALL
+            SELECT f.device_ord, f.device_id FROM fresh f
+        )
+        -- (the two aggregates read the same rows in the same order: the pairs
+        -- stay aligned without sorting them)
+        SELECT array_agg(t.device_ord), array_agg(t.device_id)
+        INTO dev_ords, dev_ids
+        FROM target t;
+
+        UPDATE imei_registry.registry r
+        SET status = 'white',
+            reason = CASE WHEN commercial AND r.status = 'grey'
+                          THEN 'lawful_import' ELSE 'application_approved' END,
+            grey_last_day = NULL, application_id = app.id,
+            import_id = CASE WHEN commercial AND r.status = 'grey' THEN new_import END,
+            note = CASE WHEN replacing THEN
+                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                        FROM imei_registry.application_replacements rp
+                        WHERE rp.application_id = app.id
+                          AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END,
+            device_id = t.device_id
+        FROM imei_registry.application_imeis ai
+        JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
+        WHERE ai.application_id = app.id
+          AND r.imei OPERATOR(pg_catalog.=) ai.imei
+          AND imei_registry.transition_allowed(r.status, 'white',
+                  CASE WHEN commercial AND r.status = 'grey'
+                       THEN 'lawful_import' ELSE 'application_approved' END, r.reason);
+        GET DIAGNOSTICS done = ROW_COUNT;
+
+        -- New IMEIs, if the facts found any outside the register (registry rows
+        -- are never deleted: none found, none to insert)
+        IF unregistered > 0 THEN
+            INSERT INTO imei_registry.registry AS r
+                (imei, status, reason, application_id, import_id, note, device_id)
+            SELECT e.imei,  'white',
+                   CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
+                   app.id, new_import,
+                   CASE WHEN replacing THEN
+                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                        FROM imei_registry.application_replacements rp
+                        WHERE rp.application_id = app.id
+                          AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END,
+                   t.device_id
+            FROM (SELECT ai.imei, ai.device_ord FROM imei_registry.application_imeis ai
+                  WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+                    AND (commercial OR EXISTS (
+                            SELECT FROM imei_registry.application_replacements rp
+                            WHERE rp.application_id = app.id
+                              AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
+                    AND NOT EXISTS (SELECT FROM imei_registry.registry k
+                                    WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
+            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
+            ORDER BY e.imei
+            ON CONFLICT (imei) DO NOTHING;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            done := done + n;
+        END IF;
+
+        IF replacing THEN
+            UPDATE imei_registry.registry r
+            SET status = 'black', reason = 'replaced', application_id = app.id,
+                import_id = NULL, note = 'replaced by ' || rp.new_imei_text,
+                device_id = t.device_id
+            FROM imei_registry.application_replacements rp
+            JOIN imei_registry.application_imeis ai
+              ON ai.application_id = app.id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
+            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
+            WHERE rp.application_id = app.id
+              AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
+              AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            done := done + n;
+            expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
+                                    WHERE rp.application_id = app.id);
+        END IF;
+
     END IF;
 
     IF done <> expected THEN
@@ -787,24 +1104,53 @@ BEGIN
                   HINT = 'Decide the application again.';
     END IF;
 
-    -- the rows whose status did not change (white already, or an old IMEI
-    -- of a board replacement): into their device.  (A row that turned white
-    -- since the facts were read made the decision fail above.)
+    IF distributed THEN
+    -- the rows whose status did not change, into their device; then the
+    -- devices left without IMEIs by a merge (the registry asked by device
+    -- first: Citus plans no correlated subquery)
     IF white_known > 0 OR replacing THEN
-        UPDATE imei_registry.registry r SET device_id = t.device_id
+        TRUNCATE pg_temp.decision_writes;
+        INSERT INTO pg_temp.decision_writes (imei, device_id)
+        SELECT k.imei, t.device_id
         FROM unnest(dev_ords, dev_ids) AS t(device_ord, device_id)
         JOIN imei_registry.application_imeis ai
           ON ai.application_id = app.id AND ai.device_ord = t.device_ord
         LEFT JOIN imei_registry.application_replacements rp
                ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-        WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
-          AND r.device_id IS DISTINCT FROM t.device_id;
+        JOIN pg_temp.decision_registry k
+          ON k.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei]);
+        UPDATE imei_registry.registry r SET device_id = c.device_id
+        FROM pg_temp.decision_writes c
+        WHERE r.imei OPERATOR(pg_catalog.=) c.imei
+          AND r.device_id IS DISTINCT FROM c.device_id;
     END IF;
+    IF merged IS NOT NULL THEN
+        SELECT array_agg(DISTINCT r.device_id) INTO still_used
+        FROM imei_registry.registry r WHERE r.device_id = ANY (merged);
+        DELETE FROM imei_registry.devices dv
+        WHERE dv.device_id = ANY (merged)
+          AND NOT dv.device_id = ANY (coalesce(still_used, '{}'));
+    END IF;
+    ELSE
+        -- the rows whose status did not change (white already, or an old IMEI
+        -- of a board replacement): into their device.  (A row that turned white
+        -- since the facts were read made the decision fail above.)
+        IF white_known > 0 OR replacing THEN
+            UPDATE imei_registry.registry r SET device_id = t.device_id
+            FROM unnest(dev_ords, dev_ids) AS t(device_ord, device_id)
+            JOIN imei_registry.application_imeis ai
+              ON ai.application_id = app.id AND ai.device_ord = t.device_ord
+            LEFT JOIN imei_registry.application_replacements rp
+                   ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+            WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+              AND r.device_id IS DISTINCT FROM t.device_id;
+        END IF;
 
-    -- devices left without IMEIs by a merge
-    DELETE FROM imei_registry.devices dv
-    WHERE dv.device_id = ANY (merged)
-      AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
+        -- devices left without IMEIs by a merge
+        DELETE FROM imei_registry.devices dv
+        WHERE dv.device_id = ANY (merged)
+          AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
+    END IF;
     RETURN result;
 END $$;
 COMMENT ON FUNCTION imei_registry.decide_application(bigint) IS
@@ -824,7 +1170,11 @@ CREATE FUNCTION imei_registry.request_payment(application bigint)
 AS $$
 DECLARE
     app imei_registry.applications;
+    requested_at timestamptz;
 BEGIN
+    IF imei_registry.registry_distributed() THEN
+        PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    END IF;
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = request_payment.application FOR UPDATE;
     IF NOT FOUND THEN
@@ -842,10 +1192,13 @@ BEGIN
         app.mci_tenge := imei_registry.application_mci(app.id, app.submitted_at);
     END IF;
     fee_tenge := fee_mci * coalesce(app.mci_tenge, 0);
+    -- (the time as a value: Citus refuses a VOLATILE function in an UPDATE
+    -- of a reference table)
+    requested_at := pg_catalog.clock_timestamp();
     UPDATE imei_registry.applications a
     SET mci_tenge = app.mci_tenge, fee_mci = request_payment.fee_mci,
         fee_tenge = request_payment.fee_tenge,
-        payment_requested_at = pg_catalog.clock_timestamp()
+        payment_requested_at = requested_at
     WHERE a.id = app.id;
     RETURN NEXT;
 END $$;
