@@ -9,6 +9,12 @@
 #     the shards of both workers) approved: every IMEI white by
 #     lawful_import with its import, its device and its history row on its
 #     shard; a rejected application changes nothing;
+#   * every COPY target but upload_connections (test/citus/registry.sh):
+#     upload_tac and upload_blocklist (the GSMA lists), upload_devices,
+#     upload_sightings, each with one check of its effect;
+#   * report_connection() with a home IMSI (its sighting recorded), the
+#     subscriber actions (grey_reminders(), suspected_clones(),
+#     black_in_use()), pair_subscriber() and unpair_subscriber().
 # The cluster: test/citus/cluster.bash (SKIPPED, exit 77, without Citus).
 set -euo pipefail
 name=citus_loaders
@@ -124,5 +130,127 @@ after=$(q coord -c "SELECT (SELECT count(*) FROM imei_registry.history) || ':' |
                            (SELECT string_agg(status || '/' || reason, ',') FROM imei_registry.registry WHERE imei::text LIKE '86000301%')")
 [ "$after" = "$before" ] || fail "a rejected application changed history:devices:imports:its IMEI from $before to $after"
 echo "$name: a rejected application ($got) from the coordinator changes nothing: no history row, device or import, its IMEI stays grey"
+
+# ---- the COPY targets, from the coordinator ----
+# (upload_connections: test/citus/registry.sh)
+q coord <<'SQL' >/dev/null
+SET search_path = imei_registry;
+INSERT INTO operators VALUES ('citus_op', 'Citus test operator');
+INSERT INTO operator_networks (plmn, operator) VALUES ('40177', 'citus_op');
+SQL
+# copy TARGET LINES...: a COPY (csv) from the coordinator; prints its notice
+copy() {
+    local target=$1
+    shift
+    printf '%s\n' "$@" | q coord -c "SET client_min_messages = notice" \
+        -c "COPY imei_registry.$target FROM STDIN WITH (FORMAT csv)" 2>&1
+}
+# upload_tac (the GSMA TAC database): a new TAC and a changed one
+q coord -c "INSERT INTO imei_registry.tac VALUES ('86000401', 'Citus', 'Old name', 'smartphone', 1)" >/dev/null
+got=$(copy upload_tac '86000400,Citus,Tri,smartphone,3' '86000401,Citus,New name,feature phone,1') ||
+    fail "COPY upload_tac on the coordinator: $got"
+case $got in *"2 rows read, 2 loaded (0 already present), 0 rejected"*) ;; *) fail "COPY upload_tac: $got" ;; esac
+got=$(q coord -c "SELECT string_agg(tac || ':' || model || ':' || sim_slots, ' ' ORDER BY tac) FROM imei_registry.tac WHERE tac LIKE '8600040_'")
+[ "$got" = "86000400:Tri:3 86000401:New name:1" ] || fail "the TACs after upload_tac: $got"
+echo "$name: COPY upload_tac (GSMA TAC database) on the coordinator: a new TAC inserted, a changed one updated"
+
+# upload_blocklist (GSMA block list): a grey IMEI and a new one go black
+# (gsma_blocked), each with its history row; one already black is present
+i_grey=$(q coord -c "SELECT imei_registry.imei_from_body('86000402000001')")
+i_new=$(q coord -c "SELECT imei_registry.imei_from_body('86000402000002')")
+i_black=$(q coord -c "SELECT imei_registry.imei_from_body('86000402000003')")
+q coord -c "INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES ('$i_grey', 'grey', 'unverified', now())" \
+        -c "INSERT INTO imei_registry.registry (imei, status, reason) VALUES ('$i_black', 'black', 'counterfeit')" >/dev/null
+got=$(copy upload_blocklist "$i_grey,2026-11-20,stolen" "$i_new,2026-11-20," "$i_black,2026-11-20,lost") ||
+    fail "COPY upload_blocklist on the coordinator: $got"
+case $got in *"3 rows read, 3 loaded (1 already present), 0 rejected"*) ;; *) fail "COPY upload_blocklist: $got" ;; esac
+got=$(q coord -c "SELECT string_agg(r.status || ':' || r.reason || ':' ||
+                         (SELECT string_agg(coalesce(h.from_status::text, '-') || '>' || h.to_status, ',' ORDER BY h.id)
+                            FROM imei_registry.history h WHERE h.imei = r.imei), ' ' ORDER BY r.imei)
+                    FROM imei_registry.registry r WHERE r.imei IN ('$i_grey', '$i_new', '$i_black')")
+[ "$got" = "black:gsma_blocked:->grey,grey>black black:gsma_blocked:->black black:counterfeit:->black" ] ||
+    fail "the IMEIs after upload_blocklist: $got"
+echo "$name: COPY upload_blocklist (GSMA block list) on the coordinator: a grey IMEI and a new one black (gsma_blocked) with their history rows, a black one already present"
+
+# upload_devices: two devices added to a submitted application
+app2=$(q coord -c "SET imei_registry.require_signature = off" -c "
+    SELECT imei_registry.submit_application(jsonb_build_object(
+        'applicant', jsonb_build_object('kind', 'individual', 'id', '871008401427'),
+        'method', 'parcel', 'exporting_country', 'CN', 'delivery_service', 'China Post',
+        'documents', jsonb_build_array(jsonb_build_object('type', 'tracking_number', 'number', 'RR123456785CN')),
+        'devices', jsonb_build_array(jsonb_build_object('imeis',
+            jsonb_build_array(imei_registry.imei_from_body('86000403000001')::text)))))")
+d1=$(q coord -c "SELECT imei_registry.imei_from_body('86000403000002')")
+d2=$(q coord -c "SELECT imei_registry.imei_from_body('86000403000003')")
+d3=$(q coord -c "SELECT imei_registry.imei_from_body('86000403000004')")
+got=$(copy upload_devices "$app2,Phone A,$d1,$d2,," "$app2,Phone B,$d3,,,") ||
+    fail "COPY upload_devices on the coordinator: $got"
+case $got in *"2 rows read, 2 loaded (0 already present), 0 rejected"*) ;; *) fail "COPY upload_devices: $got" ;; esac
+got=$(q coord -c "SELECT string_agg(d.device_ord || ':' || coalesce(d.model, '-') || ':' ||
+                         (SELECT string_agg(i.imei_text, ',' ORDER BY i.ord) FROM imei_registry.application_imeis i
+                           WHERE i.application_id = d.application_id AND i.device_ord = d.device_ord), ' ' ORDER BY d.device_ord)
+                    FROM imei_registry.application_devices d WHERE d.application_id = $app2")
+[ "$got" = "1:-:$(q coord -c "SELECT imei_registry.imei_from_body('86000403000001')") 2:Phone A:$d1,$d2 3:Phone B:$d3" ] ||
+    fail "the application's devices after upload_devices: $got"
+echo "$name: COPY upload_devices on the coordinator: two devices appended to a submitted application, IMEIs in slot order"
+
+# upload_sightings: a home subscriber's report of a new IMEI (grey, and
+# its sighting), a visitor's (its sighting only)
+s_home=$(q coord -c "SELECT imei_registry.imei_from_body('86000404000001')")
+s_visit=$(q coord -c "SELECT imei_registry.imei_from_body('86000404000002')")
+at=$(q coord -c "SELECT to_char(now() - interval '2 hours', 'YYYY-MM-DD\"T\"HH24:MI:SSOF')")
+got=$(copy upload_sightings "citus_op,$s_home,$at,401770000000001,+77010000001" "citus_op,$s_visit,$at,250990000000002,") ||
+    fail "COPY upload_sightings on the coordinator: $got"
+case $got in *"2 rows read, 2 loaded (0 already present), 0 rejected"*) ;; *) fail "COPY upload_sightings: $got" ;; esac
+got=$(q coord -c "SELECT string_agg(s.imei::text || ':' || s.imsi || ':' || s.msisdn || ':' ||
+                         coalesce((SELECT r.status::text FROM imei_registry.registry r WHERE r.imei = s.imei), '-'), ' ' ORDER BY s.imei)
+                    FROM imei_registry.sightings s WHERE s.imei IN ('$s_home', '$s_visit')")
+[ "$got" = "$s_home:401770000000001:77010000001:grey $s_visit:250990000000002:0:-" ] ||
+    fail "after upload_sightings: $got"
+echo "$name: COPY upload_sightings on the coordinator: a home subscriber's report makes a new IMEI grey with its sighting, a visitor's is a sighting only"
+
+# ---- report_connection() with an IMSI (record_sightings), from the coordinator ----
+r_home=$(q coord -c "SELECT imei_registry.imei_from_body('86000405000001')")
+got=$(q coord -c "SELECT imei_registry.report_connection('$r_home', 'citus_op', now() - interval '1 hour', '401770000000011', '+77010000011')") ||
+    fail "report_connection() with an IMSI on the coordinator"
+[ "$got" = grey ] || fail "report_connection() of a new IMEI with a home IMSI: $got"
+got=$(q coord -c "SELECT count(*) FROM imei_registry.sightings WHERE imei = '$r_home' AND imsi = 401770000000011 AND msisdn = 77010000011 AND operator = 'citus_op'")
+[ "$got" = 1 ] || fail "report_connection() with an IMSI left $got sightings rows"
+echo "$name: report_connection() with a home IMSI from the coordinator: the new IMEI grey, its sighting recorded"
+
+# ---- the subscriber actions, from the coordinator ----
+days=$(q coord -c "SELECT grey_last_day - imei_registry.local_date(now()) FROM imei_registry.registry WHERE imei = '$r_home'")
+got=$(q coord -c "SELECT string_agg(imei || ':' || imsi || ':' || msisdn || ':' || days_left, ' ')
+                    FROM imei_registry.grey_reminders('citus_op', $days) WHERE imei = '$r_home'") ||
+    fail "grey_reminders() on the coordinator"
+[ "$got" = "$r_home:401770000000011:77010000011:$days" ] || fail "grey_reminders('citus_op', $days): $got"
+# a device used by three home SIMs: a suspected clone
+c_imei=$(q coord -c "SELECT imei_registry.imei_from_body('86000405000002')")
+for k in 21 22 23; do
+    q coord -c "SELECT imei_registry.report_connection('$c_imei', 'citus_op', now() - interval '1 hour', '4017700000000$k')" >/dev/null
+done
+got=$(q coord -c "SELECT imsis || ':' || operators::text FROM imei_registry.suspected_clones(30, 3) WHERE imei = '$c_imei'") ||
+    fail "suspected_clones() on the coordinator"
+[ "$got" = "3:{citus_op}" ] || fail "suspected_clones(30, 3): $got"
+# a black IMEI in use, its subscriber left out once paired with it
+q coord -c "SELECT imei_registry.report_connection('$i_new', 'citus_op', now(), '401770000000031')" >/dev/null
+got=$(q coord -c "SELECT string_agg(imei || ':' || reason || ':' || imsi, ' ') FROM imei_registry.black_in_use('citus_op', imei_registry.local_date(now()) - 1)
+                   WHERE imei = '$i_new'") || fail "black_in_use() on the coordinator"
+[ "$got" = "$i_new:gsma_blocked:401770000000031" ] || fail "black_in_use(): $got"
+echo "$name: grey_reminders(), suspected_clones() and black_in_use() from the coordinator: the reminder of a grey IMEI with its subscriber, a device of three home SIMs, a black IMEI in use"
+
+# ---- pairing, from the coordinator ----
+got=$(q coord -c "SELECT imei_registry.pair_subscriber('$i_new', '401770000000031')" \
+              -c "SELECT imei_registry.pair_subscriber('$i_new', '401770000000031')" | tr '\n' ' ') ||
+    fail "pair_subscriber() on the coordinator"
+[ "$got" = "t f " ] || fail "pair_subscriber() twice: $got"
+got=$(q coord -c "SELECT count(*) FROM imei_registry.black_in_use('citus_op', imei_registry.local_date(now()) - 1) WHERE imei = '$i_new'")
+[ "$got" = 0 ] || fail "black_in_use() lists the paired owner's IMSI"
+got=$(q coord -c "SELECT imei_registry.unpair_subscriber('$i_new', '401770000000031')")
+[ "$got" = t ] || fail "unpair_subscriber(): $got"
+got=$(q coord -c "SELECT (SELECT string_agg(paired::text || ':' || operator, ' ') FROM imei_registry.subscriber_pairs WHERE imei = '$i_new') || ' ' ||
+                         (SELECT string_agg(action, ',' ORDER BY id) FROM imei_registry.pair_history WHERE imei = '$i_new')")
+[ "$got" = "false:citus_op added,removed" ] || fail "the pair and its history: $got"
+echo "$name: pair_subscriber() and unpair_subscriber() from the coordinator: the pair on its shard, its history added then removed, a paired owner not listed by black_in_use()"
 
 echo "$name: passed"
