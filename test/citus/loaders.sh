@@ -14,7 +14,10 @@
 #     upload_sightings, each with one check of its effect;
 #   * report_connection() with a home IMSI (its sighting recorded), the
 #     subscriber actions (grey_reminders(), suspected_clones(),
-#     black_in_use()), pair_subscriber() and unpair_subscriber().
+#     black_in_use()), pair_subscriber() and unpair_subscriber();
+#   * restore_registry() refused (0A000);
+#   * pg_cron on the coordinator runs the grey expiry (when pg_cron is
+#     installed for that PostgreSQL; otherwise that check is skipped).
 # The cluster: test/citus/cluster.bash (SKIPPED, exit 77, without Citus).
 set -euo pipefail
 name=citus_loaders
@@ -252,5 +255,56 @@ got=$(q coord -c "SELECT (SELECT string_agg(paired::text || ':' || operator, ' '
                          (SELECT string_agg(action, ',' ORDER BY id) FROM imei_registry.pair_history WHERE imei = '$i_new')")
 [ "$got" = "false:citus_op added,removed" ] || fail "the pair and its history: $got"
 echo "$name: pair_subscriber() and unpair_subscriber() from the coordinator: the pair on its shard, its history added then removed, a paired owner not listed by black_in_use()"
+
+# ---- restore_registry(): refused on Citus ----
+err=$(q coord -c "\\set VERBOSITY verbose" -c "CALL imei_registry.restore_registry()" 2>&1) &&
+    fail "restore_registry() ran on Citus"
+case $err in *"0A000: restore_registry() does not run where the registry is distributed (Citus)"*) ;;
+    *) fail "restore_registry() on Citus: $err" ;; esac
+echo "$name: restore_registry() refused on Citus (0A000, naming itself)"
+
+# ---- the grey expiry by pg_cron on the coordinator ----
+# pg_cron in the coordinator's shared_preload_libraries (after citus), its
+# database the registry's, background workers; CREATE EXTENSION pg_cron on
+# the coordinator only.  Grey IMEIs past their last day, the job every
+# minute (pg_cron 1.4 has no seconds schedules: the wait is up to the next
+# minute boundary), then its run, the IMEIs black with their history rows.
+if [ -e "$("$bin/pg_config" --pkglibdir)/pg_cron.so" ]; then
+    cat >>"$base/coord/data/postgresql.conf" <<CONF
+shared_preload_libraries = 'citus,pg_cron'
+cron.database_name = 'registry'
+cron.use_background_workers = on
+CONF
+    as_cluster_owner "$bin/pg_ctl" -D "$base/coord/data" -l "$base/coord/server.log" -t 120 -w -m fast restart \
+        >/dev/null || { cat "$base/coord/server.log" >&2; fail "the coordinator did not restart with pg_cron"; }
+    q coord -c "SET citus.enable_ddl_propagation = off" -c "CREATE EXTENSION pg_cron" >/dev/null
+    q coord -c "INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+                SELECT imei_registry.imei_from_body('86000406' || lpad(g::text, 6, '0')), 'grey', 'unverified', now() - interval '40 days'
+                  FROM generate_series(1, 300) g" >/dev/null
+    runs0=$(q coord -c "SELECT count(*) FROM imei_registry.grey_expiry_runs")
+    job=$(q coord -c "SELECT imei_registry.schedule_grey_expiry('* * * * *')")
+    status=
+    for _ in $(seq 1 90); do
+        status=$(q coord -c "SELECT string_agg(status, ',') FROM cron.job_run_details WHERE jobid = $job AND status IN ('succeeded', 'failed')")
+        [ -n "$status" ] && break
+        sleep 1
+    done
+    q coord -c "SELECT cron.unschedule($job)" >/dev/null
+    case $status in
+        succeeded*) ;;
+        '') fail "no run of the cron job $job finished within 90 s" ;;
+        *) fail "the cron job $job: $status: $(q coord -c "SELECT string_agg(return_message, ' ') FROM cron.job_run_details WHERE jobid = $job")" ;;
+    esac
+    got=$(q coord -c "SELECT count(*) FILTER (WHERE r.status = 'black' AND r.reason = 'grey_expired'
+                                                AND EXISTS (SELECT FROM imei_registry.history h WHERE h.imei = r.imei
+                                                               AND h.from_status = 'grey' AND h.to_status = 'black'))
+                        FROM imei_registry.registry r WHERE r.imei::text LIKE '86000406%'")
+    [ "$got" = 300 ] || fail "after the cron run: $got of 300 grey IMEIs past their last day black with their history row"
+    got=$(q coord -c "SELECT count(*) - $runs0 FROM imei_registry.grey_expiry_runs WHERE finished_at IS NOT NULL")
+    [ "$got" -ge 1 ] || fail "the cron run left no finished row in grey_expiry_runs"
+    echo "$name: pg_cron on the coordinator: schedule_grey_expiry() job $job succeeded, 300 grey IMEIs past their last day black (grey_expired) with their history rows on their shards"
+else
+    echo "$name: pg_cron is not installed for $bin: its check skipped"
+fi
 
 echo "$name: passed"
