@@ -765,6 +765,15 @@ open_load(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 	return load;
 }
 
+/* Does Citus distribute the registry (its rows on the workers' shards)? */
+static bool
+registry_is_distributed(void)
+{
+	Oid			relid = ext_relation_oid(EXT_REGISTRY);
+
+	return OidIsValid(relid) && ext_relation_distributed(relid);
+}
+
 PG_FUNCTION_INFO_V1(bulk_import_begin);
 Datum
 bulk_import_begin(PG_FUNCTION_ARGS)
@@ -797,10 +806,22 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	load->relid = RelationGetRelid(rel);
 	load->rel = rel;
 	load->atomic = bulk_import_atomic;
+	load->registry_distributed = registry_is_distributed();
 	initStringInfo(&load->quoted);
 	if (target->row_size > 0)
 		load->batch = palloc(target->row_size * BULK_BATCH_ROWS);
 	MemoryContextSwitchTo(old);
+
+	/*
+	 * On Citus the load writes the reference table imports (its row, then
+	 * its counts) and the shards in one transaction: over one connection
+	 * per node, to the end of the transaction, or Citus refuses the
+	 * reference table's write after a multi-shard one.
+	 */
+	if (load->registry_distributed)
+		(void) set_config_option("citus.multi_shard_modify_mode", "sequential",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
 
 	v[0] = CStringGetTextDatum(target->name);
 	v[1] = CStringGetTextDatum(GetUserNameFromId(GetUserId(), false));

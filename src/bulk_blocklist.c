@@ -517,6 +517,19 @@ flush_blocklist(BulkLoad *load)
 	int			i;
 
 	qsort(load->batch, n, sizeof(BlocklistRow), blocklist_imei_cmp);
+
+	/*
+	 * On Citus one row at a time, each statement routed to the IMEI's
+	 * shard: Citus locks no rows of several shards (FOR UPDATE), and plans
+	 * neither the batch's one statement nor its UPDATE from arrays.
+	 */
+	if (load->registry_distributed)
+	{
+		for (i = 0; i < n; i++)
+			apply_blocklist_row(load, (BlocklistRow *) bulk_batch_row(load, i));
+		return;
+	}
+
 	for (i = 0; i < n; i++)
 		imeis[i] = ImeiGetDatum(((BlocklistRow *) bulk_batch_row(load, i))->imei);
 	v[0] = bulk_array(bulk_imei_type(), imeis, NULL, n);

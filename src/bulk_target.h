@@ -113,6 +113,7 @@ struct BulkLoad
 	char	   *batch;			/* BULK_BATCH_ROWS rows of row_size */
 	int			nbatch;
 	void	   *private;		/* the target's own state */
+	bool		registry_distributed;	/* Citus distributes the registry */
 	MemoryContext cxt;			/* lives as long as the load */
 	MemoryContext rowcxt;		/* reset for every row */
 	MemoryContext batchcxt;		/* reset for every batch */

@@ -116,7 +116,7 @@ COMMENT ON FUNCTION imei_registry.registry_distributed() IS
 -- distributed (Citus: pg_dist_partition lists it) Citus cannot plan this
 -- statement (a generic plan over parameters, and a STABLE rule function of
 -- the locked row in the UPDATE): record_connections_routed() does the same
--- row by row.  Internal: EXECUTE is revoked from PUBLIC
+-- in statements that Citus routes.  Internal: EXECUTE is revoked from PUBLIC
 -- (190_registry_roles.sql).
 CREATE FUNCTION imei_registry.record_connections_routed(
     imeis imei_registry.imei[], operators text[], connected_at timestamptz[],
@@ -124,46 +124,105 @@ CREATE FUNCTION imei_registry.record_connections_routed(
 RETURNS TABLE (ord bigint, inserted boolean, changed boolean,
                status imei_registry.status)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- (custom plans, not record_connections()'s generic one: Citus plans no
+-- join of the registry with a parameter's unnest() in a generic plan)
+SET plan_cache_mode = force_custom_plan
 -- On Citus (record_connections() calls it there): the rules of
--- record_connections(), one IMEI at a time, each statement routed by Citus
--- to the IMEI's shard.  The row is read FOR UPDATE, so what is decided
--- from it (through the same rule functions: first_connection_status and
--- _reason, connected_before_rules, transition_allowed) still holds when it
--- is written; an unknown IMEI is inserted ON CONFLICT DO NOTHING (status
--- NULL after a concurrent insert, as there).
+-- record_connections() in statements that Citus routes.  The known IMEIs
+-- of the batch and their first connection are read in one statement (each
+-- shard probes its own).  Only a known row whose first connection this
+-- report could move (none yet, or a later one: it only ever moves earlier,
+-- so what the read saw cannot turn false) is read again FOR UPDATE, one
+-- IMEI at a time, so that what is decided from it (through the same rule
+-- functions: connection_changes_row, connected_before_rules,
+-- transition_allowed) still holds when it is written.  The unknown IMEIs
+-- are inserted in one statement ON CONFLICT DO NOTHING (status NULL after
+-- a concurrent insert, as there).
 AS $$
 DECLARE
+    n          constant integer := coalesce(pg_catalog.array_length(imeis, 1), 0);
     i          integer;
     x          imei_registry.imei;
     op         text;
     seen       timestamptz;
     cur        record;
+    k          record;
     grand      boolean;
     st         imei_registry.status;
+    known      boolean[];
+    k_status   imei_registry.status[];
+    k_first    timestamptz[];
+    new_imeis  imei_registry.imei[] := '{}';
+    new_ops    text[] := '{}';
+    new_seen   timestamptz[] := '{}';
+    new_ords   integer[] := '{}';
+    ret_imeis  imei_registry.imei[] := '{}';
+    ret_status imei_registry.status[] := '{}';
+    ins_status imei_registry.status[];
 BEGIN
-    FOR i IN 1 .. coalesce(pg_catalog.array_length(imeis, 1), 0) LOOP
-        -- scalars: Citus 13.2 crashes deparsing an array subscript in the
-        -- SET list of a routed UPDATE
-        x := imeis[i];
-        op := operators[i];
-        seen := connected_at[i];
-        SELECT r.status, r.reason, r.first_seen_at INTO cur
-          FROM imei_registry.registry r
-         WHERE r.imei OPERATOR(pg_catalog.=) x
-           FOR UPDATE;
+    known := pg_catalog.array_fill(false, ARRAY[n]);
+    FOR k IN SELECT u.ord, r.status, r.first_seen_at
+               FROM pg_catalog.unnest(imeis) WITH ORDINALITY AS u(imei, ord)
+               JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) u.imei
+    LOOP
+        known[k.ord] := true;
+        k_status[k.ord] := k.status;
+        k_first[k.ord] := k.first_seen_at;
+    END LOOP;
+
+    -- the unknown IMEIs, in one INSERT (Citus sends each its shard)
+    FOR i IN 1 .. n LOOP
+        IF NOT known[i] THEN
+            new_imeis := new_imeis || imeis[i];
+            new_ops := new_ops || operators[i];
+            new_seen := new_seen || connected_at[i];
+            new_ords := new_ords || i;
+        END IF;
+    END LOOP;
+    IF pg_catalog.cardinality(new_imeis) > 0 THEN
+        FOR k IN INSERT INTO imei_registry.registry AS r
+                     (imei, status, reason, first_seen_at, first_operator, import_id)
+                 SELECT u.imei, imei_registry.first_connection_status(u.seen),
+                        imei_registry.first_connection_reason(u.seen), u.seen, u.op, $4
+                   FROM ROWS FROM (pg_catalog.unnest(new_imeis), pg_catalog.unnest(new_ops),
+                                   pg_catalog.unnest(new_seen)) AS u(imei, op, seen)
+                  ORDER BY u.imei
+                 ON CONFLICT (imei) DO NOTHING
+                 RETURNING r.imei, r.status
+        LOOP
+            ret_imeis := ret_imeis || k.imei;
+            ret_status := ret_status || k.status;
+        END LOOP;
+        -- (their positions: a local join, no distributed table)
+        FOR k IN SELECT u.ord, w.status
+                   FROM ROWS FROM (pg_catalog.unnest(new_imeis), pg_catalog.unnest(new_ords)) AS u(imei, ord)
+                   JOIN ROWS FROM (pg_catalog.unnest(ret_imeis), pg_catalog.unnest(ret_status)) AS w(imei, status)
+                     ON w.imei OPERATOR(pg_catalog.=) u.imei
+        LOOP
+            ins_status[k.ord] := k.status;
+        END LOOP;
+    END IF;
+
+    FOR i IN 1 .. n LOOP
         ord := i;
-        IF NOT FOUND THEN
-            st := NULL;
-            INSERT INTO imei_registry.registry AS r
-                (imei, status, reason, first_seen_at, first_operator, import_id)
-            VALUES (x, imei_registry.first_connection_status(seen),
-                    imei_registry.first_connection_reason(seen), seen, op, $4)
-            ON CONFLICT (imei) DO NOTHING
-            RETURNING r.status INTO st;
-            inserted := st IS NOT NULL;
+        IF NOT known[i] THEN
+            inserted := ins_status[i] IS NOT NULL;
             changed := false;
-            status := st;
+            status := ins_status[i];
+        ELSIF k_first[i] IS NOT NULL AND connected_at[i] OPERATOR(pg_catalog.>=) k_first[i] THEN
+            inserted := false;          -- its first connection stays
+            changed := false;
+            status := k_status[i];
         ELSE
+            -- scalars: Citus 13.2 crashes deparsing an array subscript in
+            -- the SET list of a routed UPDATE
+            x := imeis[i];
+            op := operators[i];
+            seen := connected_at[i];
+            SELECT r.status, r.reason, r.first_seen_at INTO cur
+              FROM imei_registry.registry r
+             WHERE r.imei OPERATOR(pg_catalog.=) x
+               FOR UPDATE;
             -- grandfathered where the rules let the row become white by it
             grand := imei_registry.connected_before_rules(seen)
                      AND imei_registry.transition_allowed(cur.status, 'white', 'grandfathered', cur.reason);
@@ -187,7 +246,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION imei_registry.record_connections_routed(imei_registry.imei[], text[], timestamptz[], bigint) IS
-    'internal: record_connections() where registry is distributed (Citus), one IMEI at a time';
+    'internal: record_connections() where registry is distributed (Citus): the known IMEIs read and the new ones inserted a batch at a time, a known row that a report moves one at a time';
 
 CREATE FUNCTION imei_registry.record_connections(
     imeis imei_registry.imei[], operators text[], connected_at timestamptz[],

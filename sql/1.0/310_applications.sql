@@ -446,6 +446,15 @@ DECLARE
     -- reasons that inform but do not reject
     notices    constant text[] := imei_registry.application_vocabulary('notice');
 BEGIN
+    -- Its statements join the application's IMEIs (a reference table) with
+    -- the registry and ask the rules of the registry's columns in an UPDATE,
+    -- which Citus does not plan over a distributed registry
+    -- (docs/scale-out.md, "What still fails on Citus").
+    IF imei_registry.registry_distributed() THEN
+        RAISE EXCEPTION 'decide_application() does not run on a distributed registry'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Decide applications on a single-node registry; see docs/scale-out.md.';
+    END IF;
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = decide_application.id FOR UPDATE;
     IF NOT FOUND THEN
@@ -840,7 +849,11 @@ CREATE FUNCTION imei_registry.request_payment(application bigint)
 AS $$
 DECLARE
     app imei_registry.applications;
+    requested_at timestamptz;
 BEGIN
+    IF imei_registry.registry_distributed() THEN
+        PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    END IF;
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = request_payment.application FOR UPDATE;
     IF NOT FOUND THEN
@@ -858,10 +871,13 @@ BEGIN
         app.mci_tenge := imei_registry.application_mci(app.id, app.submitted_at);
     END IF;
     fee_tenge := fee_mci * coalesce(app.mci_tenge, 0);
+    -- (the time as a value: Citus refuses a VOLATILE function in an UPDATE
+    -- of a reference table)
+    requested_at := pg_catalog.clock_timestamp();
     UPDATE imei_registry.applications a
     SET mci_tenge = app.mci_tenge, fee_mci = request_payment.fee_mci,
         fee_tenge = request_payment.fee_tenge,
-        payment_requested_at = pg_catalog.clock_timestamp()
+        payment_requested_at = requested_at
     WHERE a.id = app.id;
     RETURN NEXT;
 END $$;

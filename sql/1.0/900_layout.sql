@@ -282,6 +282,15 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = 'Restore a dump first, or make new tables with SELECT imei_registry.create_registry().';
     END IF;
+    -- On Citus a dump of the coordinator holds no rows of the shards, and
+    -- the re-stamping of the feeds' positions is per node: refused rather
+    -- than half done (docs/scale-out.md).
+    IF imei_registry.registry_distributed() THEN
+        RAISE EXCEPTION 'restore_registry() does not run where the registry is distributed (Citus)'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'It re-stamps the feeds'' positions of one node''s history; on Citus the rows are on the workers'' shards.',
+                  HINT = 'Back up and restore a Citus cluster node by node (each node''s own backup); see docs/scale-out.md.';
+    END IF;
     FOR t IN SELECT * FROM imei_registry.registry_tables() LOOP
         PERFORM imei_registry.registry_table_depend(t);
     END LOOP;
