@@ -10,23 +10,29 @@
  *							key and a KEY SHARE lock of the row, as the
  *							foreign key's check query takes it, once per
  *							device and transaction (the devices checked);
- *	devices_guard			on devices (ENABLE ALWAYS): BEFORE UPDATE FOR
+ *	devices_guard			on devices (ENABLE ALWAYS): AFTER UPDATE FOR
  *							EACH ROW: a device_id never changes (23000);
- *							BEFORE DELETE FOR EACH ROW: a device that a
+ *							AFTER DELETE FOR EACH ROW: a device that a
  *							registry row names stays (23503); BEFORE
  *							TRUNCATE: refused (42501).
  *
- * Concurrency, as with the foreign key: a DELETE locks the device row
- * before its row trigger fires, so it waits for a transaction that holds
- * the row's KEY SHARE lock (it set a registry row's device_id to it) and
- * then, looking with the latest snapshot, finds that transaction's
- * committed registry row.  The other way round, the KEY SHARE lock waits
- * for the deleting transaction and then finds the row gone.
+ * The row checks fire AFTER, as a foreign key's do: a BEFORE trigger sees
+ * the row before the BEFORE triggers that fire after it, so a site's own
+ * one could set NEW.device_id (also in an UPDATE that does not name the
+ * column) or name in the registry the device being deleted, after the
+ * check.
+ *
+ * Concurrency, as with the foreign key: a DELETE waits for a transaction
+ * that holds the row's KEY SHARE lock (it set a registry row's device_id
+ * to it) and then its AFTER check, looking with the latest snapshot, finds
+ * that transaction's committed registry row.  The other way round, the
+ * KEY SHARE lock waits for the deleting transaction and then finds the row
+ * gone.
  *
  * Within one statement (a data-modifying WITH) the checks see what the
- * statement did before them: a delete finds a registry row that the
- * statement set to the device, a reference finds the device gone when the
- * statement deleted it.
+ * statement did: a delete's, at the end of the statement, finds a registry
+ * row that the statement set to the device, a reference finds the device
+ * gone when the statement deleted it before.
  *
  * What the foreign key allowed and this does not: one statement that
  * inserts a device and a registry row naming it (a data-modifying WITH):
@@ -357,7 +363,7 @@ devices_guard(PG_FUNCTION_ARGS)
 		trigger_require(trigdata, "devices_guard", TRIG_TRUNCATE, true, false);
 	else
 		trigger_require(trigdata, "devices_guard", TRIG_UPDATE | TRIG_DELETE,
-						true, true);
+						false, true);
 	att = ext_columns(rel, EXT_DEVICES, "devices_guard")[DEV_DEVICE_ID];
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
@@ -379,16 +385,21 @@ devices_guard(PG_FUNCTION_ARGS)
 					 errmsg("the device_id of device %lld cannot change",
 							isnull ? 0 : (long long) DatumGetInt64(d)),
 					 errdetail("Registry rows name devices by device_id.")));
-		return PointerGetDatum(trigdata->tg_newtuple);
+		return PointerGetDatum(NULL);
 	}
 	if (!isnull)
 	{
 		int64		device_id = DatumGetInt64(d);
 
-		device_unnamed(rel, device_id);
-		/* deleted now, by this transaction: look it up if named again */
+		/*
+		 * Deleted by this transaction: look it up if named again.  (A
+		 * reference in this statement before this trigger fired may have
+		 * found it in the devices checked: the registry row it wrote is
+		 * found below.)
+		 */
 		if (checked_devices != NULL)
 			(void) hash_search(checked_devices, &device_id, HASH_REMOVE, NULL);
+		device_unnamed(rel, device_id);
 	}
-	return PointerGetDatum(trigdata->tg_trigtuple);
+	return PointerGetDatum(NULL);
 }

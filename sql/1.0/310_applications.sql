@@ -702,134 +702,146 @@ BEGIN
       ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
     WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
 
-    -- The devices, each with all its IMEIs (gathered with the facts: the
-    -- device its IMEIs, or the old IMEIs they replace, already belong to,
-    -- else a new one, its model and SIM slots from the TAC table).  Made
-    -- first, so that the status changes below point their rows to them
-    -- (dev_ords[i] is the device_ord whose device is dev_ids[i]); rows whose
-    -- status does not change are pointed to them after.
-    WITH dev AS (
-        SELECT * FROM unnest(dev_ords, dev_known, dev_models, dev_slots)
-            AS d(device_ord, known, model, sim_slots)
-    ), fresh AS (
-        SELECT dev.device_ord,
-               pg_catalog.nextval('imei_registry.devices_device_id_seq') AS device_id,
-               dev.model, dev.sim_slots
-        FROM dev WHERE dev.known IS NULL
-    ), made AS (
-        INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
-        SELECT f.device_id, f.model, f.sim_slots FROM fresh f
-    ), completed AS (
-        UPDATE imei_registry.devices dv
-        SET model = coalesce(dv.model, dev.model), sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
-        FROM dev
-        WHERE dv.device_id = dev.known AND (dv.model IS NULL OR dv.sim_slots IS NULL)
-    ), target AS (
-        SELECT dev.device_ord, dev.known AS device_id FROM dev WHERE dev.known IS NOT NULL
-        UNION ALL
-        SELECT f.device_ord, f.device_id FROM fresh f
-    )
-    -- (the two aggregates read the same rows in the same order: the pairs
-    -- stay aligned without sorting them)
-    SELECT array_agg(t.device_ord), array_agg(t.device_id)
-    INTO dev_ords, dev_ids
-    FROM target t;
+    -- A device the facts found may have gone since they were read (a
+    -- concurrent decision merged it into another and deleted it), or one
+    -- this merge deletes be named meanwhile: the device check's 23503 is
+    -- then a change of the register, as fewer rows changed than are due
+    -- (40001, retry).
+    BEGIN
+        -- The devices, each with all its IMEIs (gathered with the facts: the
+        -- device its IMEIs, or the old IMEIs they replace, already belong to,
+        -- else a new one, its model and SIM slots from the TAC table).  Made
+        -- first, so that the status changes below point their rows to them
+        -- (dev_ords[i] is the device_ord whose device is dev_ids[i]); rows whose
+        -- status does not change are pointed to them after.
+        WITH dev AS (
+            SELECT * FROM unnest(dev_ords, dev_known, dev_models, dev_slots)
+                AS d(device_ord, known, model, sim_slots)
+        ), fresh AS (
+            SELECT dev.device_ord,
+                   pg_catalog.nextval('imei_registry.devices_device_id_seq') AS device_id,
+                   dev.model, dev.sim_slots
+            FROM dev WHERE dev.known IS NULL
+        ), made AS (
+            INSERT INTO imei_registry.devices (device_id, model, sim_slots) OVERRIDING SYSTEM VALUE
+            SELECT f.device_id, f.model, f.sim_slots FROM fresh f
+        ), completed AS (
+            UPDATE imei_registry.devices dv
+            SET model = coalesce(dv.model, dev.model), sim_slots = coalesce(dv.sim_slots, dev.sim_slots)
+            FROM dev
+            WHERE dv.device_id = dev.known AND (dv.model IS NULL OR dv.sim_slots IS NULL)
+        ), target AS (
+            SELECT dev.device_ord, dev.known AS device_id FROM dev WHERE dev.known IS NOT NULL
+            UNION ALL
+            SELECT f.device_ord, f.device_id FROM fresh f
+        )
+        -- (the two aggregates read the same rows in the same order: the pairs
+        -- stay aligned without sorting them)
+        SELECT array_agg(t.device_ord), array_agg(t.device_id)
+        INTO dev_ords, dev_ids
+        FROM target t;
 
-    UPDATE imei_registry.registry r
-    SET status = 'white',
-        reason = CASE WHEN commercial AND r.status = 'grey'
-                      THEN 'lawful_import' ELSE 'application_approved' END,
-        grey_last_day = NULL, application_id = app.id,
-        import_id = CASE WHEN commercial AND r.status = 'grey' THEN new_import END,
-        note = CASE WHEN replacing THEN
-                   (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                    FROM imei_registry.application_replacements rp
-                    WHERE rp.application_id = app.id
-                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END,
-        device_id = t.device_id
-    FROM imei_registry.application_imeis ai
-    JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
-    WHERE ai.application_id = app.id
-      AND r.imei OPERATOR(pg_catalog.=) ai.imei
-      AND imei_registry.transition_allowed(r.status, 'white',
-              CASE WHEN commercial AND r.status = 'grey'
-                   THEN 'lawful_import' ELSE 'application_approved' END, r.reason);
-    GET DIAGNOSTICS done = ROW_COUNT;
-
-    -- New IMEIs, if the facts found any outside the register (registry rows
-    -- are never deleted: none found, none to insert)
-    IF unregistered > 0 THEN
-        INSERT INTO imei_registry.registry AS r
-            (imei, status, reason, application_id, import_id, note, device_id)
-        SELECT e.imei,  'white',
-               CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
-               app.id, new_import,
-               CASE WHEN replacing THEN
-                   (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                    FROM imei_registry.application_replacements rp
-                    WHERE rp.application_id = app.id
-                      AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END,
-               t.device_id
-        FROM (SELECT ai.imei, ai.device_ord FROM imei_registry.application_imeis ai
-              WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
-                AND (commercial OR EXISTS (
-                        SELECT FROM imei_registry.application_replacements rp
-                        WHERE rp.application_id = app.id
-                          AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
-                AND NOT EXISTS (SELECT FROM imei_registry.registry k
-                                WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
-        JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
-        ORDER BY e.imei
-        ON CONFLICT (imei) DO NOTHING;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        done := done + n;
-    END IF;
-
-    IF replacing THEN
         UPDATE imei_registry.registry r
-        SET status = 'black', reason = 'replaced', application_id = app.id,
-            import_id = NULL, note = 'replaced by ' || rp.new_imei_text,
+        SET status = 'white',
+            reason = CASE WHEN commercial AND r.status = 'grey'
+                          THEN 'lawful_import' ELSE 'application_approved' END,
+            grey_last_day = NULL, application_id = app.id,
+            import_id = CASE WHEN commercial AND r.status = 'grey' THEN new_import END,
+            note = CASE WHEN replacing THEN
+                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                        FROM imei_registry.application_replacements rp
+                        WHERE rp.application_id = app.id
+                          AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END,
             device_id = t.device_id
-        FROM imei_registry.application_replacements rp
-        JOIN imei_registry.application_imeis ai
-          ON ai.application_id = app.id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
+        FROM imei_registry.application_imeis ai
         JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
-        WHERE rp.application_id = app.id
-          AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
-          AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
-        GET DIAGNOSTICS n = ROW_COUNT;
-        done := done + n;
-        expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
-                                WHERE rp.application_id = app.id);
-    END IF;
+        WHERE ai.application_id = app.id
+          AND r.imei OPERATOR(pg_catalog.=) ai.imei
+          AND imei_registry.transition_allowed(r.status, 'white',
+                  CASE WHEN commercial AND r.status = 'grey'
+                       THEN 'lawful_import' ELSE 'application_approved' END, r.reason);
+        GET DIAGNOSTICS done = ROW_COUNT;
 
-    IF done <> expected THEN
+        -- New IMEIs, if the facts found any outside the register (registry rows
+        -- are never deleted: none found, none to insert)
+        IF unregistered > 0 THEN
+            INSERT INTO imei_registry.registry AS r
+                (imei, status, reason, application_id, import_id, note, device_id)
+            SELECT e.imei,  'white',
+                   CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
+                   app.id, new_import,
+                   CASE WHEN replacing THEN
+                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                        FROM imei_registry.application_replacements rp
+                        WHERE rp.application_id = app.id
+                          AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END,
+                   t.device_id
+            FROM (SELECT ai.imei, ai.device_ord FROM imei_registry.application_imeis ai
+                  WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+                    AND (commercial OR EXISTS (
+                            SELECT FROM imei_registry.application_replacements rp
+                            WHERE rp.application_id = app.id
+                              AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
+                    AND NOT EXISTS (SELECT FROM imei_registry.registry k
+                                    WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
+            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
+            ORDER BY e.imei
+            ON CONFLICT (imei) DO NOTHING;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            done := done + n;
+        END IF;
+
+        IF replacing THEN
+            UPDATE imei_registry.registry r
+            SET status = 'black', reason = 'replaced', application_id = app.id,
+                import_id = NULL, note = 'replaced by ' || rp.new_imei_text,
+                device_id = t.device_id
+            FROM imei_registry.application_replacements rp
+            JOIN imei_registry.application_imeis ai
+              ON ai.application_id = app.id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
+            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
+            WHERE rp.application_id = app.id
+              AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
+              AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            done := done + n;
+            expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
+                                    WHERE rp.application_id = app.id);
+        END IF;
+
+        IF done <> expected THEN
+            RAISE EXCEPTION 'the register changed while application % was being decided', id
+                USING ERRCODE = 'serialization_failure',
+                      DETAIL = format('%s status changes were due, %s were made.', expected, done),
+                      HINT = 'Decide the application again.';
+        END IF;
+
+        -- the rows whose status did not change (white already, or an old IMEI
+        -- of a board replacement): into their device.  (A row that turned white
+        -- since the facts were read made the decision fail above.)
+        IF white_known > 0 OR replacing THEN
+            UPDATE imei_registry.registry r SET device_id = t.device_id
+            FROM unnest(dev_ords, dev_ids) AS t(device_ord, device_id)
+            JOIN imei_registry.application_imeis ai
+              ON ai.application_id = app.id AND ai.device_ord = t.device_ord
+            LEFT JOIN imei_registry.application_replacements rp
+                   ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
+            WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+              AND r.device_id IS DISTINCT FROM t.device_id;
+        END IF;
+
+        -- devices left without IMEIs by a merge (the IMEIs named none: none)
+        IF merged IS NOT NULL THEN
+            DELETE FROM imei_registry.devices dv
+            WHERE dv.device_id = ANY (merged)
+              AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
+        END IF;
+    EXCEPTION WHEN foreign_key_violation THEN
         RAISE EXCEPTION 'the register changed while application % was being decided', id
             USING ERRCODE = 'serialization_failure',
-                  DETAIL = format('%s status changes were due, %s were made.', expected, done),
+                  DETAIL = SQLERRM,
                   HINT = 'Decide the application again.';
-    END IF;
-
-    -- the rows whose status did not change (white already, or an old IMEI
-    -- of a board replacement): into their device.  (A row that turned white
-    -- since the facts were read made the decision fail above.)
-    IF white_known > 0 OR replacing THEN
-        UPDATE imei_registry.registry r SET device_id = t.device_id
-        FROM unnest(dev_ords, dev_ids) AS t(device_ord, device_id)
-        JOIN imei_registry.application_imeis ai
-          ON ai.application_id = app.id AND ai.device_ord = t.device_ord
-        LEFT JOIN imei_registry.application_replacements rp
-               ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-        WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
-          AND r.device_id IS DISTINCT FROM t.device_id;
-    END IF;
-
-    -- devices left without IMEIs by a merge (the IMEIs named none: none)
-    IF merged IS NOT NULL THEN
-        DELETE FROM imei_registry.devices dv
-        WHERE dv.device_id = ANY (merged)
-          AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
-    END IF;
+    END;
     RETURN result;
 END $$;
 COMMENT ON FUNCTION imei_registry.decide_application(bigint) IS

@@ -183,9 +183,45 @@ COMMIT;
 SELECT r.imei, r.device_id FROM registry r
 WHERE r.imei IN (pg_temp.t(7), pg_temp.t(8)) ORDER BY r.imei;
 
+-- A site's own BEFORE triggers on devices fire after the extension's
+-- checks could: the checks fire AFTER (as a foreign key's), on the row
+-- written and what the statement did.  One that names in the registry the
+-- device being deleted (after devices_key_kept by name), and one that sets
+-- NEW.device_id in an UPDATE of the model (which does not name device_id):
+-- both refused, and the register names no device that is not there.
+INSERT INTO devices (device_id, model) OVERRIDING SYSTEM VALUE
+VALUES (-31012, 'Named by a site trigger'), (-31013, 'Key changed by a site trigger');
+INSERT INTO registry (imei, status, reason, first_seen_at)
+VALUES (pg_temp.t(9), 'grey', 'unverified', now());
+CREATE FUNCTION pg_temp.site_names_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE imei_registry.registry SET device_id = OLD.device_id
+    WHERE imei = pg_temp.t(9);
+    RETURN OLD;
+END $$;
+CREATE TRIGGER devices_log BEFORE DELETE ON devices
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.site_names_deleted();
+SELECT pg_temp.outcome('DELETE FROM devices WHERE device_id = -31012') AS site_names_deleted;
+DROP TRIGGER devices_log ON devices;
+UPDATE registry SET device_id = -31013 WHERE imei = pg_temp.t(9);
+CREATE FUNCTION pg_temp.site_sets_key() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.device_id := NEW.device_id - 1000;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER devices_model BEFORE UPDATE ON devices
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.site_sets_key();
+SELECT pg_temp.outcome($$
+    UPDATE devices SET model = 'Renamed' WHERE device_id = -31013$$) AS site_sets_key;
+DROP TRIGGER devices_model ON devices;
+SELECT r.imei, r.device_id FROM registry r
+WHERE r.device_id IS NOT NULL
+AND NOT EXISTS (SELECT FROM devices d WHERE d.device_id = r.device_id);
+SELECT device_id, model FROM devices WHERE device_id IN (-31012, -31013) ORDER BY device_id;
+
 -- the guard works only on devices
 CREATE TABLE public.not_devices (device_id bigint);
-CREATE TRIGGER g BEFORE DELETE ON public.not_devices
+CREATE TRIGGER g AFTER DELETE ON public.not_devices
     FOR EACH ROW EXECUTE FUNCTION imei_registry.devices_guard();
 INSERT INTO public.not_devices VALUES (1);
 SELECT pg_temp.outcome('DELETE FROM public.not_devices') AS other_table;

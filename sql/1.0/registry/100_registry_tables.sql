@@ -54,14 +54,24 @@ CREATE TABLE imei_registry.devices (
 -- not deleted (23503), no TRUNCATE (42501); in every mode.  Unlike with a
 -- foreign key, a single statement cannot insert a device and a registry
 -- row naming it (the statement does not see its own new device): insert
--- the device first, as the extension's functions do.
+-- the device first, as the extension's functions do.  The row checks
+-- fire AFTER, as a foreign key's: they see the row that was written, after
+-- every BEFORE trigger (a site's own may set NEW.device_id, or name the
+-- device it deletes), and what the whole statement did.  The change of
+-- device_id is queued only when the key changed (WHEN), so that an UPDATE
+-- of the model costs nothing.
 CREATE TRIGGER devices_key_kept
-    BEFORE UPDATE OF device_id OR DELETE ON imei_registry.devices
+    AFTER DELETE ON imei_registry.devices
     FOR EACH ROW EXECUTE FUNCTION imei_registry.devices_guard();
+CREATE TRIGGER devices_key_unchanged
+    AFTER UPDATE ON imei_registry.devices
+    FOR EACH ROW WHEN (OLD.device_id IS DISTINCT FROM NEW.device_id)
+    EXECUTE FUNCTION imei_registry.devices_guard();
 CREATE TRIGGER devices_no_truncate
     BEFORE TRUNCATE ON imei_registry.devices
     FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.devices_guard();
 ALTER TABLE imei_registry.devices ENABLE ALWAYS TRIGGER devices_key_kept;
+ALTER TABLE imei_registry.devices ENABLE ALWAYS TRIGGER devices_key_unchanged;
 ALTER TABLE imei_registry.devices ENABLE ALWAYS TRIGGER devices_no_truncate;
 
 -- An import: an importer's registration of officially imported devices
