@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Deciding a business application against its floor in instructions, which
 # do not depend on the machine's load: callgrind of single-user backends
-# (postgres --single) on a scratch cluster of its own (initdb in a temporary
-# directory; fsync off, shared_buffers 512MB, jit off).  The data are
+# (postgres --single) on a scratch cluster of its own (bench/lib/callgrind.sh).  The data are
 # bench/applications.sh's: DEVICES devices of two IMEIs each, all grey,
 # one commercial import that lists them all.
 #
@@ -23,21 +22,8 @@
 set -euo pipefail
 DEVICES=${1:-10000}
 PG_BIN=${PG_BIN:-$(pg_config --bindir)}
-work=$(mktemp -d /tmp/imei_applications_cg.XXXXXX)
-trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
-D=$work/data
-"$PG_BIN/initdb" -D "$D" -U postgres -A trust >/dev/null
-opts=(-c fsync=off -c shared_buffers=512MB -c jit=off -c imei_registry.require_signature=off)
-single() { "$PG_BIN/postgres" --single -D "$D" "${opts[@]}" "$1" >"$work/single.log" 2>&1
-           ! grep -E "ERROR|FATAL" "$work/single.log"; }
-# cg DB NAME STATEMENT...: instructions of one backend running the statements
-cg() {
-    local db=$1 name=$2; shift 2
-    printf '%s\n' "$@" | valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" \
-        "$PG_BIN/postgres" --single -D "$D" "${opts[@]}" "$db" >"$work/$name.stdout" 2>"$work/$name.log"
-    ! grep -E "ERROR|FATAL" "$work/$name.stdout" >&2
-    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/$name.log"
-}
+. "$(dirname "$0")/lib/callgrind.sh"
+cg_opts+=(-c imei_registry.require_signature=off)
 printf '%s\n' "CREATE DATABASE t" | single postgres
 # (single-user mode ends a statement at a newline: one line each)
 printf '%s\n' "CREATE EXTENSION imei_registry" "SELECT imei_registry.create_registry()" \
@@ -75,6 +61,4 @@ echo "  floor (status, history, devices):  $(m "$f") M"
 echo "  floor without devices:             $(m "$fp") M"
 echo "  decision:                          $(m "$decision") M ($(x "$decision" "$f") x floor, $(x "$decision" "$fp") x floor without devices)"
 echo "  (submission and payment:           $(m $((paid - empty))) M)"
-if [ -n "${CALLGRIND_KEEP:-}" ]; then
-    cp "$work"/decided.out "$work"/paid.out "$work"/floor.out "$CALLGRIND_KEEP"/
-fi
+cg_keep decided.out paid.out floor.out

@@ -5,7 +5,8 @@
 #   single-row INSERT of a new IMEI into the registry through its triggers;
 #   check_imei() against a bare primary-key lookup of the same rows.
 # Each call is a prepared statement run N times by one single-user backend
-# (postgres --single, callgrind) on a scratch cluster of its own, one
+# (postgres --single, callgrind) on a scratch cluster of its own
+# (bench/lib/callgrind.sh), one
 # transaction per call as pgbench runs it; the cost of a call is the
 # difference between runs of LONG and SHORT calls, divided by LONG - SHORT,
 # so that the backend's start and the first calls' caches drop out.  The
@@ -27,13 +28,7 @@ ROWS=${1:-100000}
 SHORT=${SHORT:-500}
 LONG=${LONG:-2500}
 PG_BIN=${PG_BIN:-$(pg_config --bindir)}
-work=$(mktemp -d /tmp/imei_calls_cg.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-D=$work/data
-"$PG_BIN/initdb" -D "$D" -U postgres -A trust >/dev/null
-opts=(-c fsync=off -c shared_buffers=512MB -c jit=off)
-single() { "$PG_BIN/postgres" --single -D "$D" "${opts[@]}" "$1" >"$work/single.log" 2>&1
-           ! grep -E "ERROR|FATAL" "$work/single.log"; }
+. "$(dirname "$0")/lib/callgrind.sh"
 printf '%s\n' "CREATE DATABASE calls" | single postgres
 printf '%s\n' "CREATE EXTENSION imei_registry" "SELECT imei_registry.create_registry()" \
     "INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell')" \
@@ -50,10 +45,7 @@ calls() {
         for n in $(seq 1 "$count"); do
             echo "EXECUTE p(${arg//:n/$n})"
         done
-    } | valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" \
-        "$PG_BIN/postgres" --single -D "$D" "${opts[@]}" calls >"$work/$name.stdout" 2>"$work/$name.log"
-    ! grep -E "ERROR|FATAL" "$work/$name.stdout" >&2
-    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/$name.log"
+    } | cg_run run "$name"
 }
 # per_call NAME PREPARE ARG: instructions per call; each run in a fresh copy
 # of the database (a new IMEI's insert must find the same registry each time)
@@ -64,7 +56,7 @@ per_call() {
     printf '%s\n' "DROP DATABASE run" "CREATE DATABASE run TEMPLATE calls" | single postgres
     long=$(calls "$1-long" "$2" "$3" "$LONG")
     printf '%s\n' "DROP DATABASE run" | single postgres
-    [ -z "${CALLGRIND_KEEP:-}" ] || cp "$work/$1-long.out" "$work/$1-short.out" "$CALLGRIND_KEEP"/
+    cg_keep "$1-long.out" "$1-short.out"
     echo $(((long - short) / (LONG - SHORT)))
 }
 # (a new IMEI per call: bodies 4... for the INSERT, 5... for the reports;

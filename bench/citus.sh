@@ -26,21 +26,7 @@ cd "$(dirname "$0")/.."
 
 # the one node: the same PostgreSQL, no Citus
 nodes="$nodes single"
-mkdir -p "$base/single"
-[ "$(id -u)" -eq 0 ] && chown postgres: "$base/single"
-as_cluster_owner "$bin/initdb" -D "$base/single/data" -U postgres --auth=trust \
-    -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-cat >>"$base/single/data/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$base/single'
-port = 5432
-fsync = off
-synchronous_commit = off
-shared_buffers = 64MB
-CONF
-as_cluster_owner "$bin/pg_ctl" -D "$base/single/data" -l "$base/single/server.log" -t 120 -w start \
-    >/dev/null || { cat "$base/single/server.log" >&2; fail "the one node did not start"; }
-"$bin/psql" -X -q -h "$base/single" -p 5432 -U postgres -d postgres -c 'CREATE DATABASE registry'
+node_start single
 q single -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry()' >/dev/null
 for n in single coord; do
     q "$n" -c "INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell'), ('beeline', 'Beeline'), ('tele2', 'Tele2')" >/dev/null

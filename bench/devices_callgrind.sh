@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # upload_devices against its floor in instructions, which do not depend on
 # the machine's load: callgrind of single-user backends (postgres --single)
-# on a scratch cluster of its own (initdb in a temporary directory;
-# fsync off, shared_buffers 512MB, as scripts/bench makes its clusters).
+# on a scratch cluster of its own (bench/lib/callgrind.sh).
 #
 #   bench/devices_callgrind.sh [LINES]   (default 20000 dual-SIM lines)
 #
@@ -16,19 +15,7 @@
 set -euo pipefail
 LINES=${1:-20000}
 PG_BIN=${PG_BIN:-$(pg_config --bindir)}
-work=$(mktemp -d /tmp/imei_devices_cg.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-D=$work/data
-"$PG_BIN/initdb" -D "$D" -U postgres -A trust >/dev/null
-single() { "$PG_BIN/postgres" --single -D "$D" -c fsync=off -c shared_buffers=512MB "$1" >"$work/single.log" 2>&1
-           ! grep -E "ERROR|FATAL" "$work/single.log"; }
-# cg DB NAME STATEMENT...: instructions of one backend running the statements
-cg() {
-    local db=$1 name=$2; shift 2
-    printf '%s\n' "$@" | valgrind --tool=callgrind --callgrind-out-file="$work/$name.out" \
-        "$PG_BIN/postgres" --single -D "$D" -c fsync=off -c shared_buffers=512MB "$db" >/dev/null 2>"$work/$name.log"
-    sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/$name.log"
-}
+. "$(dirname "$0")/lib/callgrind.sh"
 /usr/bin/python3 "$(dirname "$0")/lib/device_lines.py" "$LINES" > "$work/devices.csv"
 printf '%s\n' "CREATE DATABASE t" | single postgres
 printf '%s\n' "CREATE EXTENSION imei_registry" "SELECT imei_registry.create_registry()" \

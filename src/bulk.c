@@ -765,15 +765,6 @@ open_load(FunctionCallInfo fcinfo, const char *name, bool row, bool before)
 	return load;
 }
 
-/* Does Citus distribute the registry (its rows on the workers' shards)? */
-static bool
-registry_is_distributed(void)
-{
-	Oid			relid = ext_relation_oid(EXT_REGISTRY);
-
-	return OidIsValid(relid) && ext_relation_distributed(relid);
-}
-
 PG_FUNCTION_INFO_V1(bulk_import_begin);
 Datum
 bulk_import_begin(PG_FUNCTION_ARGS)
@@ -806,7 +797,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	load->relid = RelationGetRelid(rel);
 	load->rel = rel;
 	load->atomic = bulk_import_atomic;
-	load->registry_distributed = registry_is_distributed();
+	load->registry_distributed = ext_registry_distributed();
 	initStringInfo(&load->quoted);
 	if (target->row_size > 0)
 		load->batch = palloc(target->row_size * BULK_BATCH_ROWS);

@@ -123,9 +123,7 @@ PG_FUNCTION_INFO_V1(registry_distributed);
 Datum
 registry_distributed(PG_FUNCTION_ARGS)
 {
-	Oid			relid = ext_relation_oid(EXT_REGISTRY);
-
-	PG_RETURN_BOOL(OidIsValid(relid) && ext_relation_distributed(relid));
+	PG_RETURN_BOOL(ext_registry_distributed());
 }
 
 /*

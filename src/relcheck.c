@@ -566,6 +566,14 @@ trigger_require(TriggerData *trigdata, const char *caller, int events,
  * on search_path or plans.
  */
 bool
+ext_registry_distributed(void)
+{
+	Oid			relid = ext_relation_oid(EXT_REGISTRY);
+
+	return OidIsValid(relid) && ext_relation_distributed(relid);
+}
+
+bool
 ext_relation_distributed(Oid relid)
 {
 	Oid			dist = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);

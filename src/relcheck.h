@@ -98,6 +98,9 @@ extern void ext_missing_table(const char *name) pg_attribute_noreturn();
  */
 extern bool ext_relation_distributed(Oid relid);
 
+/* Is imei_registry.registry distributed?  false without the table. */
+extern bool ext_registry_distributed(void);
+
 /*
  * The relation the C reads the small data table relid through on this node:
  * relid itself, or on Citus the local placement of a reference table (its

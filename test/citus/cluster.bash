@@ -2,7 +2,8 @@
 # coordinator and two workers of the PostgreSQL of IMEI_CITUS_PGBIN (default:
 # the suite's), Unix sockets only, run as the clusters' owner, each with a
 # database "registry" with Citus; the coordinator has the extension and
-# create_registry(distributed => true).  Defines q NODE SQL... and fail.  Where
+# create_registry(distributed => true).  Defines q NODE SQL..., fail and
+# node_start NODE [CONF] (one more node, without Citus unless CONF says).  Where
 # that PostgreSQL has no citus.so or no imei_registry, prints SKIPPED and
 # exits 77.  The clusters are stopped and removed on exit.  A script may set
 # cluster_conf= (lines for every node's postgresql.conf) before sourcing it.
@@ -34,7 +35,10 @@ trap cleanup EXIT
 chmod 0755 "$base"
 [ "$(id -u)" -eq 0 ] && chown postgres: "$base"
 
-for n in $nodes; do
+# node_start NODE [CONF]: a cluster in $base/NODE, its socket there, port
+# 5432, with the configuration lines CONF; its database "registry" made
+node_start() {
+    local n=$1
     mkdir -p "$base/$n"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$base/$n"
     as_cluster_owner "$bin/initdb" -D "$base/$n/data" -U postgres --auth=trust \
@@ -46,14 +50,18 @@ port = 5432
 fsync = off
 synchronous_commit = off
 shared_buffers = 64MB
-shared_preload_libraries = 'citus'
-# what a node connects to for itself (a shard move does): its own socket
-citus.local_hostname = '$base/$n'
-max_worker_processes = 16
-${cluster_conf:-}
+${2:-}
 CONF
     as_cluster_owner "$bin/pg_ctl" -D "$base/$n/data" -l "$base/$n/server.log" -t 120 -w start \
         >/dev/null || { cat "$base/$n/server.log" >&2; fail "node $n did not start"; }
+    "$bin/psql" -X -q -h "$base/$n" -p 5432 -U postgres -d postgres -c 'CREATE DATABASE registry'
+}
+for n in $nodes; do
+    node_start "$n" "shared_preload_libraries = 'citus'
+# what a node connects to for itself (a shard move does): its own socket
+citus.local_hostname = '$base/$n'
+max_worker_processes = 16
+${cluster_conf:-}"
 done
 
 # q NODE SQL...: psql on the registry database of a node, as postgres
@@ -63,7 +71,6 @@ q() {
     "$bin/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$base/$n" -p 5432 -U postgres -d registry "$@"
 }
 for n in $nodes; do
-    "$bin/psql" -X -q -h "$base/$n" -p 5432 -U postgres -d postgres -c 'CREATE DATABASE registry'
     q "$n" -c 'CREATE EXTENSION citus'
 done
 q coord <<SQL >/dev/null
