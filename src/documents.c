@@ -555,7 +555,10 @@ imei_problem(const char *typed)
  * in Kazakhstan (first_seen_on, its local date), and not proven by another
  * application already (other_application: the approved application that
  * made it white; the first application to prove an IMEI wins, the others
- * are rejected).  Already white, or not yet in the register (an eSIM never used,
+ * are rejected).  A board replacement makes white only the new IMEIs of
+ * its replacements (entered; the transition trigger's cause for
+ * application_approved): another IMEI of its devices in the register is
+ * imei_not_replaced.  Already white, or not yet in the register (an eSIM never used,
  * say) while the approval would not enter it (entered: a commercial
  * import's, a board replacement's new IMEI), is said but not held against
  * the application: these two codes are notices.  A purchase from an
@@ -615,6 +618,10 @@ application_imei_reasons(PG_FUNCTION_ARGS)
 							typed) :
 				   psprintf("IMEI %s is already on the white list and needs no verification.",
 							typed));
+	else if (method == METHOD_BOARD_REPLACEMENT && status && !entered)
+		add_reason(&r, "imei_not_replaced", typed,
+				   psprintf("IMEI %s is %s and the new IMEI of no replacement: a board replacement verifies only the new IMEIs of its replacements. Apply for it by the method of its import, or name the old IMEI it replaces.",
+							typed, status));
 	else if (method == METHOD_OFFICIAL_RETAILER)
 		add_reason(&r, "not_registered_by_importer", typed,
 				   psprintf("IMEI %s has not been registered by an importer, so it was not sold by an official retailer: ask the seller to have the importer register the device, or apply with the documents of how it was imported.",

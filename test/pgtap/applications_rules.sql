@@ -5,7 +5,7 @@
 -- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(79);
+SELECT plan(81);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -304,7 +304,8 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
               'method', 'board_replacement',
               'devices', jsonb_build_array(jsonb_build_object('model', 'Solo',
                              'imeis', jsonb_build_array(pg_temp.imei('86100102', 10))))))),
-          ARRAY['missing_replacements', 'missing_evidence'], 'board replacement without replacements or service order');
+          ARRAY['missing_replacements', 'missing_evidence', 'imei_not_replaced'],
+          'board replacement without replacements or service order (so its grey IMEI replaces nothing)');
 SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
               'applicant', '{"kind": "service_centre", "id": "940140000385"}'::jsonb,
               'method', 'board_replacement', 'documents', '[{"type": "service_order", "number": "N-1"}]'::jsonb,
@@ -328,6 +329,22 @@ SELECT is(pg_temp.codes(pg_temp.decide(jsonb_build_object(
           ARRAY['replacement_duplicate'], 'an old IMEI listed twice is rejected');
 SELECT is(pg_temp.status(pg_temp.imei('86100102', 4)), 'white/application_approved',
           '... and the old IMEI stays white');
+-- a grey IMEI of the device that no replacement names: a board replacement
+-- makes only its new IMEIs white (the transition trigger's rule), so it is
+-- rejected, not approved into a decision that fails on every retry
+SELECT pg_temp.set_status(pg_temp.imei('86100101', 71), 'white', 'application_approved');
+SELECT is(pg_temp.decide(jsonb_build_object(
+              'applicant', '{"kind": "service_centre", "id": "940140000385"}'::jsonb,
+              'method', 'board_replacement', 'documents', '[{"type": "service_order", "number": "N-2"}]'::jsonb,
+              'devices', jsonb_build_array(jsonb_build_object('model', 'Duo',
+                             'imeis', jsonb_build_array(pg_temp.imei('86100101', 72), pg_temp.imei('86100101', 73)))),
+              'replacements', jsonb_build_array(jsonb_build_object(
+                  'old_imei', pg_temp.imei('86100101', 71), 'new_imei', pg_temp.imei('86100101', 72))))) -> 'reasons',
+          jsonb_build_array(jsonb_build_object('code', 'imei_not_replaced', 'imei', pg_temp.imei('86100101', 73),
+              'message', 'IMEI ' || pg_temp.imei('86100101', 73) || ' is grey and the new IMEI of no replacement: a board replacement verifies only the new IMEIs of its replacements. Apply for it by the method of its import, or name the old IMEI it replaces.')),
+          'board replacement: a grey IMEI that no replacement names is rejected');
+SELECT is(pg_temp.status(pg_temp.imei('86100101', 71)) || ' ' || pg_temp.status(pg_temp.imei('86100101', 73)),
+          'white/application_approved grey/unverified', '... and nothing changes');
 
 -- ---- devices and IMEIs ----
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 13))))),
