@@ -8,7 +8,8 @@
 #   bench/applications_callgrind.sh [DEVICES]   (default 10000)
 #   (KEEP_WORK=1 keeps the scratch cluster, CALLGRIND_KEEP=DIR the profiles)
 #
-# Run it as a user that may run postgres (not root), with the extension
+# Run it as a user that may run postgres (as root it runs as postgres),
+# with the extension
 # installed in the PostgreSQL that PG_BIN names (default: pg_config
 # --bindir).  Prints the instructions of:
 #   decision: a backend that submits, pays and decides, less one that only

@@ -19,7 +19,8 @@
 #
 #   bench/calls_callgrind.sh [ROWS]   (default 100000 known IMEIs)
 #
-# Run it as a user that may run postgres (not root), with the extension
+# Run it as a user that may run postgres (as root it runs as postgres),
+# with the extension
 # installed in the PostgreSQL that PG_BIN names (default: pg_config
 # --bindir).  SHORT and LONG (default 500 and 2500) set the run lengths;
 # CALLGRIND_KEEP=DIR keeps the profiles there.

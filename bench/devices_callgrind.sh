@@ -5,7 +5,8 @@
 #
 #   bench/devices_callgrind.sh [LINES]   (default 20000 dual-SIM lines)
 #
-# Run it as a user that may run postgres (not root), with the extension
+# Run it as a user that may run postgres (as root it runs as postgres),
+# with the extension
 # installed in the PostgreSQL that PG_BIN names (default: pg_config
 # --bindir).  Prints, net of a backend's start (a "SELECT 1"), the
 # instructions of: the load into a fresh application; the same load after

@@ -10,6 +10,11 @@
 #                       $work/NAME.stdout; fails on an error
 #   cg DB NAME STMT...  cg_run of the statements given
 #   cg_keep FILE...     copies profiles of $work to $CALLGRIND_KEEP if set
+# (postgres refuses to run as root: as root, the bench runs again as the
+# clusters' owner, postgres, with the same settings; scripts/bench runs it so)
+if [ "$(id -u)" -eq 0 ]; then
+    exec runuser -u postgres -m -- bash "$0" "$@"
+fi
 cg_opts=(-c fsync=off -c shared_buffers=512MB -c jit=off)
 work=$(mktemp -d /tmp/imei_callgrind.XXXXXX)
 trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
