@@ -110,6 +110,10 @@ plan_last_ord(void)
  * its order), $2 the row of each (0-based), $3 its application.  For each
  * row with any: whether one of them came from outside an upload (import_id
  * NULL), whether one came from this import.  (No IMEI is twice in a batch.)
+ * One probe of the IMEI index per IMEI, whatever the statistics: the plan
+ * is made at the first batch, when application_imeis may be empty, and a
+ * join the planner may then pick (a hash of the batch over a scan of the
+ * table) costs a scan of all the load has written at every batch.
  */
 static SPIPlanPtr
 plan_known(void)
@@ -120,14 +124,16 @@ plan_known(void)
 	{
 		Oid			a[] = {bulk_imei_array_type(), INT4ARRAYOID, INT8ARRAYOID, INT8OID};
 
-		bulk_plan_prepare(&plan, "SELECT p.nth, pg_catalog.bool_or(ai.import_id IS NULL),"
-						  "  pg_catalog.bool_or(ai.import_id OPERATOR(pg_catalog.=) $4)"
+		bulk_plan_prepare(&plan, "SELECT p.nth, pg_catalog.bool_or(k.outside), pg_catalog.bool_or(k.mine)"
 						  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 						  "  pg_catalog.unnest($3)) AS p(imei, nth, application_id)"
-						  " JOIN imei_registry.application_imeis ai"
-						  "  ON ai.imei OPERATOR(pg_catalog.=) p.imei"
-						  " WHERE ai.application_id OPERATOR(pg_catalog.=) p.application_id"
-						  "  OR ai.import_id OPERATOR(pg_catalog.=) $4"
+						  " CROSS JOIN LATERAL (SELECT pg_catalog.bool_or(ai.import_id IS NULL) AS outside,"
+						  "  pg_catalog.bool_or(ai.import_id OPERATOR(pg_catalog.=) $4) AS mine"
+						  "  FROM imei_registry.application_imeis ai"
+						  "  WHERE ai.imei OPERATOR(pg_catalog.=) p.imei"
+						  "  AND (ai.application_id OPERATOR(pg_catalog.=) p.application_id"
+						  "   OR ai.import_id OPERATOR(pg_catalog.=) $4)) k"
+						  " WHERE k.outside IS NOT NULL"
 						  " GROUP BY p.nth", 4, a);
 	}
 	return plan.plan;
