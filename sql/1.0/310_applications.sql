@@ -414,6 +414,16 @@ COMMENT ON FUNCTION imei_registry.application_store(jsonb) IS
 -- Without JIT: the planner takes each reason list of the rules for 100
 -- rows (jsonb_array_elements), and would compile the gathering of an
 -- application of 10,000 devices for seconds; it runs in a fraction of that.
+-- A row the decision changes, as the facts found it: the IMEI, the device
+-- it goes to (its device_ord), its status and reason then (the write
+-- changes it only if it is still so) and its note.  The writes take them
+-- as arrays, so that on Citus they reach each shard with the statement.
+CREATE TYPE imei_registry.decision_row AS (
+    imei imei_registry.imei, device_ord integer, status imei_registry.status,
+    reason text, note text);
+COMMENT ON TYPE imei_registry.decision_row IS
+    'a registry row decide_application() changes, as its facts found it';
+
 CREATE FUNCTION imei_registry.decide_application(id bigint)
     RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, imei_registry, pg_temp
@@ -428,15 +438,25 @@ DECLARE
     fee        integer;
     result     jsonb;
     expected   bigint;
-    white_known bigint;
     done       bigint;
     n          bigint;
     commercial boolean;
     replacing  boolean;
     authorised boolean;
     new_import bigint;
-    unregistered bigint;
+    import_note text;
+    distributed constant boolean := imei_registry.registry_distributed();
+    -- the relation the facts read the register's rows from (below)
+    rows_rel   text := 'imei_registry.registry';
+    decided    imei_registry.imei[];
+    -- the writes, as the facts found their rows
+    changes    imei_registry.decision_row[];   -- to white
+    entries    imei_registry.decision_row[];   -- new in the register, white
+    stays      imei_registry.decision_row[];   -- white already: into their device
+    retired    imei_registry.decision_row[];   -- a board replacement's old IMEIs: black
     merged     bigint[];
+    old_devices bigint[];
+    still_used bigint[];
     dev_ords   integer[];
     dev_ids    bigint[];
     dev_known  bigint[];
@@ -446,14 +466,12 @@ DECLARE
     -- reasons that inform but do not reject
     notices    constant text[] := imei_registry.application_vocabulary('notice');
 BEGIN
-    -- Its statements join the application's IMEIs (a reference table) with
-    -- the registry and ask the rules of the registry's columns in an UPDATE,
-    -- which Citus does not plan over a distributed registry
-    -- (docs/scale-out.md, "What still fails on Citus").
-    IF imei_registry.registry_distributed() THEN
-        RAISE EXCEPTION 'decide_application() does not run on a distributed registry'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Decide applications on a single-node registry; see docs/scale-out.md.';
+    -- On Citus (the registry distributed), over one connection per node to
+    -- the end of the transaction, so that the shards' transition triggers
+    -- see the approval this transaction writes into the placements of
+    -- applications.
+    IF distributed THEN
+        PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
     END IF;
     SELECT * INTO app FROM imei_registry.applications a
     WHERE a.id = decide_application.id FOR UPDATE;
@@ -478,36 +496,84 @@ BEGIN
           AND imei_registry.local_date(app.submitted_at)
               BETWEEN sc.valid_from AND coalesce(sc.valid_to, 'infinity'));
 
-    -- Every fact the rules need, gathered set-wise; the rules are C.
+    -- The register's rows the facts read: on one node the registry itself.
+    -- Citus plans no outer join of the application's IMEIs (a reference
+    -- table) with a distributed registry but by fetching all of it: there
+    -- its rows of the IMEIs and of the old IMEIs they replace are read
+    -- first (one statement, each shard probing its own), and for an
+    -- additional IMEI the rows of the devices its white IMEIs belong to.
+    IF distributed THEN
+        decided := ARRAY(SELECT ai.imei FROM imei_registry.application_imeis ai
+                         WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
+                         UNION
+                         SELECT rp.old_imei FROM imei_registry.application_replacements rp
+                         WHERE rp.application_id = app.id AND rp.old_imei IS NOT NULL);
+        DROP TABLE IF EXISTS pg_temp.decision_registry;
+        CREATE TEMP TABLE decision_registry (
+            imei imei_registry.imei PRIMARY KEY, status imei_registry.status NOT NULL,
+            reason text NOT NULL, reason_base text, device_id bigint,
+            first_seen_at timestamptz, application_id bigint) ON COMMIT DROP;
+        INSERT INTO pg_temp.decision_registry
+        SELECT r.imei, r.status, r.reason, r.reason_base, r.device_id,
+               r.first_seen_at, r.application_id
+        FROM imei_registry.registry r
+        WHERE r.imei OPERATOR(pg_catalog.=) ANY (decided);
+        IF app.method = 'additional_imei' THEN
+            INSERT INTO pg_temp.decision_registry
+            SELECT r.imei, r.status, r.reason, r.reason_base, r.device_id,
+                   r.first_seen_at, r.application_id
+            FROM imei_registry.registry r
+            WHERE r.device_id = ANY (ARRAY(SELECT DISTINCT d.device_id FROM pg_temp.decision_registry d
+                                           WHERE d.status = 'white' AND d.device_id IS NOT NULL))
+            ON CONFLICT (imei) DO NOTHING;
+        END IF;
+        ANALYZE pg_temp.decision_registry;
+        rows_rel := 'pg_temp.decision_registry';
+    END IF;
+
+    -- Every fact the rules need, gathered set-wise; the rules are C.  ($1
+    -- is the application, %1$s the register's rows.)
+    EXECUTE format($facts$
     WITH facts AS (
         SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
                r.status::text AS status, r.reason AS status_reason, r.device_id,
                -- the device of the old IMEI that a board replacement's new
                -- IMEI replaces (its device on approval)
-               CASE WHEN replacing THEN
+               CASE WHEN ($1).method = 'board_replacement' THEN
                    (SELECT min(ro.device_id)
                     FROM imei_registry.application_replacements rp
-                    JOIN imei_registry.registry ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
-                    WHERE rp.application_id = app.id
+                    JOIN %1$s ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
+                    WHERE rp.application_id = ($1).id
                       AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END AS old_device_id,
+               -- its note on approval: the old IMEIs it replaces
+               CASE WHEN ($1).method = 'board_replacement' THEN
+                   (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
+                    FROM imei_registry.application_replacements rp
+                    WHERE rp.application_id = ($1).id
+                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END AS note,
                -- the TAC's model of the device's first IMEI that has one
                -- (the model its device record gets on approval)
                first_value(t.model) OVER
                    (PARTITION BY ai.device_ord ORDER BY t.model IS NULL, ai.ord) AS first_tac_model,
                imei_registry.local_date(r.first_seen_at) AS first_seen_on,
-               CASE WHEN r.status = 'white' AND r.application_id <> app.id
+               CASE WHEN r.status = 'white' AND r.application_id <> ($1).id
                     THEN r.application_id END AS other_application,
                t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
                ai.imei IS NOT NULL AND row_number() OVER
                    (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
-               commercial OR (replacing AND EXISTS (
+               ($1).method = 'commercial_import' OR (($1).method = 'board_replacement' AND EXISTS (
                    SELECT FROM imei_registry.application_replacements rp
-                   WHERE rp.application_id = app.id
-                     AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered
+                   WHERE rp.application_id = ($1).id
+                     AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered,
+               -- the reason of its change to white (a commercial import
+               -- is the importer's registration of a grey IMEI)
+               CASE WHEN ($1).method = 'commercial_import' AND r.status = 'grey'
+                    THEN 'lawful_import' ELSE 'application_approved' END AS white_reason,
+               r.status AS status_value
         FROM imei_registry.application_imeis ai
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) ai.imei
+        LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) ai.imei
         LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
-        WHERE ai.application_id = app.id
+        WHERE ai.application_id = ($1).id
     ), devices AS (
         SELECT d.device_ord, d.model,
                (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
@@ -530,7 +596,7 @@ BEGIN
                                        AND i.status = 'white'))::integer) AS charged
         FROM imei_registry.application_devices d
         LEFT JOIN facts i USING (device_ord)
-        WHERE d.application_id = app.id
+        WHERE d.application_id = ($1).id
         GROUP BY d.device_ord, d.model
     ), links AS (
         -- additional_imei: the recorded device its white IMEIs belong to
@@ -538,7 +604,7 @@ BEGIN
         -- only, and without a sort per device)
         SELECT d.device_ord, dv.sim_slots AS device_slots,
                coalesce(ld.n, 0)::integer AS linked_devices,
-               (SELECT count(*) FROM imei_registry.registry r
+               (SELECT count(*) FROM %1$s r
                 WHERE r.device_id = d.linked_device
                   AND NOT (r.status = 'black'
                            AND coalesce(r.reason_base, r.reason) = 'replaced'))::integer
@@ -547,34 +613,34 @@ BEGIN
                 WHERE f.device_ord = d.device_ord AND f.imei IS NOT NULL
                   AND NOT f.duplicate
                   AND f.device_id IS DISTINCT FROM d.linked_device)::integer AS adding,
-               EXISTS (SELECT FROM imei_registry.registry r
+               EXISTS (SELECT FROM %1$s r
                        LEFT JOIN imei_registry.applications va ON va.id = r.application_id
                        WHERE r.device_id = d.linked_device AND r.status = 'white'
                          AND (coalesce(r.reason_base, r.reason) IN ('lawful_import', 'grandfathered')
                               OR imei_registry.kzid_key(va.applicant_id)
-                                 = imei_registry.kzid_key(app.applicant_id))) AS verified
+                                 = imei_registry.kzid_key(($1).applicant_id))) AS verified
         FROM devices d
         LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
         LEFT JOIN (SELECT w.device_ord, count(*) AS n
                    FROM (SELECT DISTINCT f.device_ord, f.device_id FROM facts f
                          WHERE f.status = 'white' AND f.device_id IS NOT NULL) w
                    GROUP BY w.device_ord) ld USING (device_ord)
-        WHERE app.method = 'additional_imei'
+        WHERE ($1).method = 'additional_imei'
     ), all_reasons AS (
         SELECT 0 AS part, 0 AS k1, 0 AS k2, x.n AS k3, x.reason
         FROM jsonb_array_elements(imei_registry.application_reasons(
-                 app.applicant_kind, app.applicant_id, app.method, app.import_date,
-                 app.exporting_country, app.delivery_service,
+                 ($1).applicant_kind, ($1).applicant_id, ($1).method, ($1).import_date,
+                 ($1).exporting_country, ($1).delivery_service,
                  ARRAY(SELECT doc.type FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = app.id ORDER BY doc.ord),
+                       WHERE doc.application_id = ($1).id ORDER BY doc.ord),
                  ARRAY(SELECT doc.holder_id FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = app.id ORDER BY doc.ord),
+                       WHERE doc.application_id = ($1).id ORDER BY doc.ord),
                  ARRAY(SELECT doc.number FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = app.id ORDER BY doc.ord),
-                 n_devices,
+                       WHERE doc.application_id = ($1).id ORDER BY doc.ord),
+                 $2,
                  (SELECT count(*)::integer FROM imei_registry.application_replacements rp
-                  WHERE rp.application_id = app.id),
-                 authorised, imei_registry.local_date(app.submitted_at)))
+                  WHERE rp.application_id = ($1).id),
+                 $3, imei_registry.local_date(($1).submitted_at)))
              WITH ORDINALITY AS x(reason, n)
         UNION ALL
         -- (each device's and each IMEI's reasons computed once, OFFSET 0
@@ -582,7 +648,7 @@ BEGIN
         -- have none, and a function scan per row costs more than the rule)
         SELECT 1, dr.device_ord, 0, x.n, x.reason
         FROM (SELECT d.device_ord, imei_registry.application_device_reasons(
-                  d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, app.method,
+                  d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, ($1).method,
                   l.linked_devices, l.device_imeis, l.adding,
                   coalesce(l.device_slots, d.sim_slots), l.verified) AS reasons
               FROM devices d LEFT JOIN links l USING (device_ord) OFFSET 0) dr,
@@ -593,7 +659,7 @@ BEGIN
         FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
                   i.imei_text, i.duplicate, i.status, i.status_reason,
                   d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
-                  app.method, i.entered, app.import_date, i.first_seen_on,
+                  ($1).method, i.entered, ($1).import_date, i.first_seen_on,
                   i.other_application) AS reasons
               FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
              jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
@@ -603,32 +669,57 @@ BEGIN
         FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
                          (PARTITION BY rp.old_imei ORDER BY rp.ord) > 1 AS old_duplicate
               FROM imei_registry.application_replacements rp
-              WHERE rp.application_id = app.id) rp
-        LEFT JOIN imei_registry.registry r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
+              WHERE rp.application_id = ($1).id) rp
+        LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
              jsonb_array_elements(imei_registry.application_replacement_reasons(
                  rp.ord, rp.old_imei_text, rp.new_imei_text, r.status::text,
                  EXISTS (SELECT FROM imei_registry.application_imeis ai
-                         WHERE ai.application_id = app.id
+                         WHERE ai.application_id = ($1).id
                            AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei),
                  rp.old_duplicate))
              WITH ORDINALITY AS x(reason, n)
     )
-    SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]'),
-           coalesce(bool_or(NOT reason ->> 'code' = ANY (notices)), false),
-           (SELECT count(*) FROM facts f
-            WHERE f.status <> 'white' OR (f.status IS NULL AND f.entered AND NOT f.duplicate)),
-           (SELECT count(*) FROM facts f WHERE f.status = 'white'),
-           (SELECT count(*) FROM facts f WHERE f.imei IS NOT NULL AND f.status IS NULL),
-           (SELECT count(*) FROM devices d WHERE d.charged)::integer,
-           -- for the approval: its devices (the four aggregates read the
-           -- same rows in the same order)
-           (SELECT array_agg(d.device_ord) FROM devices d WHERE d.n_valid > 0),
-           (SELECT array_agg(d.known_device) FROM devices d WHERE d.n_valid > 0),
-           (SELECT array_agg(d.device_model) FROM devices d WHERE d.n_valid > 0),
-           (SELECT array_agg(d.sim_slots) FROM devices d WHERE d.n_valid > 0)
-    INTO reasons, rejects, expected, white_known, unregistered, n_charged,
-         dev_ords, dev_known, dev_models, dev_slots
-    FROM all_reasons;
+    -- (each of facts and devices read once: a scan of them per aggregate
+    -- costs more than the aggregates)
+    SELECT ar.reasons, ar.rejects, w.expected, d.n_charged,
+           d.dev_ords, d.dev_known, d.dev_models, d.dev_slots,
+           w.changes, w.entries, w.stays, w.merged
+    FROM (SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]') AS reasons,
+                 coalesce(bool_or(NOT reason ->> 'code' = ANY ($4)), false) AS rejects
+          FROM all_reasons) ar,
+         -- for the approval: its devices (the four aggregates read the same
+         -- rows in the same order)
+         (SELECT (count(*) FILTER (WHERE dv.charged))::integer AS n_charged,
+                 array_agg(dv.device_ord) FILTER (WHERE dv.n_valid > 0) AS dev_ords,
+                 array_agg(dv.known_device) FILTER (WHERE dv.n_valid > 0) AS dev_known,
+                 array_agg(dv.device_model) FILTER (WHERE dv.n_valid > 0) AS dev_models,
+                 array_agg(dv.sim_slots) FILTER (WHERE dv.n_valid > 0) AS dev_slots
+          FROM devices dv) d,
+         -- and its writes: the rows that become white if the rules let them
+         -- (transition_allowed: grey, or black only for an expired grey
+         -- period), the IMEIs it enters, the white ones, and the devices a
+         -- merge may leave without IMEIs
+         (SELECT count(*) FILTER (WHERE f.status <> 'white'
+                                     OR (f.status IS NULL AND f.entered AND NOT f.duplicate))
+                     AS expected,
+                 array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
+                               f.note)::imei_registry.decision_row)
+                     FILTER (WHERE f.status <> 'white' AND NOT f.duplicate
+                               AND imei_registry.transition_allowed(f.status_value, 'white',
+                                       f.white_reason, f.status_reason)) AS changes,
+                 array_agg(ROW(f.imei, f.device_ord, NULL, NULL, f.note)::imei_registry.decision_row
+                           ORDER BY f.imei)
+                     FILTER (WHERE f.imei IS NOT NULL AND f.status IS NULL AND f.entered
+                               AND NOT f.duplicate) AS entries,
+                 array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
+                               NULL)::imei_registry.decision_row)
+                     FILTER (WHERE f.status = 'white') AS stays,
+                 array_agg(DISTINCT f.device_id) FILTER (WHERE f.device_id IS NOT NULL) AS merged
+          FROM facts f) w
+    $facts$, rows_rel)
+    INTO reasons, rejects, expected, n_charged, dev_ords, dev_known, dev_models, dev_slots,
+         changes, entries, stays, merged
+    USING app, n_devices, authorised, notices;
 
     -- The fee, re-checked: each device that still needs verification, at
     -- the MCI of the submission year (fixed at submission or at the payment
@@ -672,35 +763,50 @@ BEGIN
     END IF;
 
     -- Approved: every IMEI is valid, listed once, and white, or one the
-    -- rules let an application make white (transition_allowed: grey, or
-    -- black only for an expired grey period), or not in the register.
-    -- A commercial import is the importer's registration: it makes an
+    -- rules let an application make white, or not in the register.  A
+    -- commercial import is the importer's registration: it makes an
     -- import, and its IMEIs white by lawful_import (the grey ones too),
     -- entering those never seen in a network.  A board replacement enters
     -- its new IMEIs (white by application_approved, even if never
     -- connected) and makes the old ones black (replaced).  Other IMEIs not
     -- in the register stay out of it.  The registry's transition trigger
-    -- checks each change and writes its history row.  If a concurrent
-    -- change made an IMEI ineligible since the facts were read, fewer rows
-    -- change than are due and the decision fails.
+    -- checks each change and writes its history row.  Each write changes a
+    -- row only if it is as the facts found it: if a concurrent change made
+    -- an IMEI ineligible since, fewer rows change than are due and the
+    -- decision fails.
     IF commercial THEN
+        -- (the note computed first: Citus plans no subquery in the VALUES
+        -- of an INSERT)
+        import_note := format('commercial import, application %s, goods declaration %s', app.id,
+                              (SELECT string_agg(coalesce(doc.number, '?'), ', ' ORDER BY doc.ord)
+                               FROM imei_registry.application_documents doc
+                               WHERE doc.application_id = app.id AND doc.type = 'goods_declaration'));
         INSERT INTO imei_registry.imports (importer, note)
-        VALUES (app.applicant_id,
-                format('commercial import, application %s, goods declaration %s', app.id,
-                       (SELECT string_agg(coalesce(doc.number, '?'), ', ' ORDER BY doc.ord)
-                        FROM imei_registry.application_documents doc
-                        WHERE doc.application_id = app.id AND doc.type = 'goods_declaration')))
+        VALUES (app.applicant_id, import_note)
         RETURNING import_id INTO new_import;
     END IF;
 
-    -- the devices a merge may leave without IMEIs
-    SELECT array_agg(DISTINCT r.device_id) INTO merged
-    FROM imei_registry.application_imeis ai
-    LEFT JOIN imei_registry.application_replacements rp
-           ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-    JOIN imei_registry.registry r
-      ON r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
-    WHERE ai.application_id = app.id AND r.device_id IS NOT NULL;
+    -- A board replacement's old IMEIs, as the facts' rows show them: black
+    -- (replaced) if the rules let them, into the device of the new IMEI.
+    IF replacing THEN
+        EXECUTE format($retired$
+        SELECT array_agg(ROW(rp.old_imei, ai.device_ord, r.status, r.reason,
+                             'replaced by ' || rp.new_imei_text)::imei_registry.decision_row)
+                   FILTER (WHERE imei_registry.transition_allowed(r.status, 'black', 'replaced',
+                                                                  r.reason)),
+               array_agg(r.device_id) FILTER (WHERE r.device_id IS NOT NULL)
+        FROM imei_registry.application_replacements rp
+        JOIN imei_registry.application_imeis ai
+          ON ai.application_id = rp.application_id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
+        JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei
+        WHERE rp.application_id = $1
+        $retired$, rows_rel)
+        INTO retired, old_devices
+        USING app.id;
+        merged := merged || old_devices;
+        expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
+                                WHERE rp.application_id = app.id);
+    END IF;
 
     -- A device the facts found may have gone since they were read (a
     -- concurrent decision merged it into another and deleted it), or one
@@ -743,47 +849,26 @@ BEGIN
 
         UPDATE imei_registry.registry r
         SET status = 'white',
-            reason = CASE WHEN commercial AND r.status = 'grey'
+            reason = CASE WHEN commercial AND c.status = 'grey'
                           THEN 'lawful_import' ELSE 'application_approved' END,
             grey_last_day = NULL, application_id = app.id,
-            import_id = CASE WHEN commercial AND r.status = 'grey' THEN new_import END,
-            note = CASE WHEN replacing THEN
-                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                        FROM imei_registry.application_replacements rp
-                        WHERE rp.application_id = app.id
-                          AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END,
-            device_id = t.device_id
-        FROM imei_registry.application_imeis ai
-        JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
-        WHERE ai.application_id = app.id
-          AND r.imei OPERATOR(pg_catalog.=) ai.imei
-          AND imei_registry.transition_allowed(r.status, 'white',
-                  CASE WHEN commercial AND r.status = 'grey'
-                       THEN 'lawful_import' ELSE 'application_approved' END, r.reason);
+            import_id = CASE WHEN commercial AND c.status = 'grey' THEN new_import END,
+            note = c.note, device_id = t.device_id
+        FROM unnest(changes) c
+        JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = c.device_ord
+        WHERE r.imei OPERATOR(pg_catalog.=) c.imei
+          AND r.status = c.status AND r.reason = c.reason;
         GET DIAGNOSTICS done = ROW_COUNT;
 
-        -- New IMEIs, if the facts found any outside the register (registry rows
-        -- are never deleted: none found, none to insert)
-        IF unregistered > 0 THEN
+        -- New IMEIs (registry rows are never deleted: one found since the
+        -- facts were read is a conflict, and fewer rows change than are due)
+        IF entries IS NOT NULL THEN
             INSERT INTO imei_registry.registry AS r
                 (imei, status, reason, application_id, import_id, note, device_id)
-            SELECT e.imei,  'white',
+            SELECT e.imei, 'white',
                    CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
-                   app.id, new_import,
-                   CASE WHEN replacing THEN
-                       (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                        FROM imei_registry.application_replacements rp
-                        WHERE rp.application_id = app.id
-                          AND rp.new_imei OPERATOR(pg_catalog.=) e.imei) END,
-                   t.device_id
-            FROM (SELECT ai.imei, ai.device_ord FROM imei_registry.application_imeis ai
-                  WHERE ai.application_id = app.id AND ai.imei IS NOT NULL
-                    AND (commercial OR EXISTS (
-                            SELECT FROM imei_registry.application_replacements rp
-                            WHERE rp.application_id = app.id
-                              AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei))
-                    AND NOT EXISTS (SELECT FROM imei_registry.registry k
-                                    WHERE k.imei OPERATOR(pg_catalog.=) ai.imei)) e
+                   app.id, new_import, e.note, t.device_id
+            FROM unnest(entries) e
             JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
             ORDER BY e.imei
             ON CONFLICT (imei) DO NOTHING;
@@ -791,22 +876,16 @@ BEGIN
             done := done + n;
         END IF;
 
-        IF replacing THEN
+        IF retired IS NOT NULL THEN
             UPDATE imei_registry.registry r
             SET status = 'black', reason = 'replaced', application_id = app.id,
-                import_id = NULL, note = 'replaced by ' || rp.new_imei_text,
-                device_id = t.device_id
-            FROM imei_registry.application_replacements rp
-            JOIN imei_registry.application_imeis ai
-              ON ai.application_id = app.id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
-            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = ai.device_ord
-            WHERE rp.application_id = app.id
-              AND r.imei OPERATOR(pg_catalog.=) rp.old_imei
-              AND imei_registry.transition_allowed(r.status, 'black', 'replaced', r.reason);
+                import_id = NULL, note = c.note, device_id = t.device_id
+            FROM unnest(retired) c
+            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = c.device_ord
+            WHERE r.imei OPERATOR(pg_catalog.=) c.imei
+              AND r.status = c.status AND r.reason = c.reason;
             GET DIAGNOSTICS n = ROW_COUNT;
             done := done + n;
-            expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
-                                    WHERE rp.application_id = app.id);
         END IF;
 
         IF done <> expected THEN
@@ -816,25 +895,25 @@ BEGIN
                       HINT = 'Decide the application again.';
         END IF;
 
-        -- the rows whose status did not change (white already, or an old IMEI
-        -- of a board replacement): into their device.  (A row that turned white
-        -- since the facts were read made the decision fail above.)
-        IF white_known > 0 OR replacing THEN
+        -- the rows whose status did not change (white already): into their
+        -- device.  (A row that turned white since the facts were read made
+        -- the decision fail above.)
+        IF stays IS NOT NULL THEN
             UPDATE imei_registry.registry r SET device_id = t.device_id
-            FROM unnest(dev_ords, dev_ids) AS t(device_ord, device_id)
-            JOIN imei_registry.application_imeis ai
-              ON ai.application_id = app.id AND ai.device_ord = t.device_ord
-            LEFT JOIN imei_registry.application_replacements rp
-                   ON rp.application_id = app.id AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei
-            WHERE r.imei OPERATOR(pg_catalog.=) ANY (ARRAY[ai.imei, rp.old_imei])
+            FROM unnest(stays) c
+            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = c.device_ord
+            WHERE r.imei OPERATOR(pg_catalog.=) c.imei
               AND r.device_id IS DISTINCT FROM t.device_id;
         END IF;
 
-        -- devices left without IMEIs by a merge (the IMEIs named none: none)
+        -- devices left without IMEIs by a merge (the IMEIs named none: none;
+        -- the registry asked by device first, as Citus plans no correlated
+        -- subquery of a distributed table in a DELETE)
         IF merged IS NOT NULL THEN
+            still_used := ARRAY(SELECT DISTINCT r.device_id FROM imei_registry.registry r
+                                WHERE r.device_id = ANY (merged));
             DELETE FROM imei_registry.devices dv
-            WHERE dv.device_id = ANY (merged)
-              AND NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = dv.device_id);
+            WHERE dv.device_id = ANY (merged) AND NOT dv.device_id = ANY (still_used);
         END IF;
     EXCEPTION WHEN foreign_key_violation THEN
         RAISE EXCEPTION 'the register changed while application % was being decided', id

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The registry's writers on Citus (docs/scale-out.md, "Citus"), from the
 # coordinator of a coordinator and two workers:
-#   * request_payment() and record_payment(); decide_application() refused
-#     (0A000, docs/scale-out.md: "What still fails on Citus");
+#   * request_payment() and record_payment() (decide_application():
+#     test/citus/decisions.sh);
 #   * every COPY target but upload_connections (test/citus/registry.sh):
 #     upload_tac and upload_blocklist (the GSMA lists), upload_devices,
 #     upload_sightings, each with one check of its effect;
@@ -18,7 +18,7 @@ name=citus_loaders
 . "$(dirname "$0")/cluster.bash"
 cd "$(dirname "$0")/../.."
 
-# ---- applications: paid from the coordinator; decide_application() refused ----
+# ---- applications: paid from the coordinator ----
 q coord <<'SQL' >/dev/null
 INSERT INTO imei_registry.mci SELECT extract(year FROM now() AT TIME ZONE 'Asia/Almaty'), 4325
 ON CONFLICT DO NOTHING;
@@ -40,14 +40,7 @@ got=$(q coord -c "SELECT fee_paid_at IS NOT NULL FROM imei_registry.record_payme
                     (SELECT r.fee_tenge FROM imei_registry.request_payment($app) r), now(), 'CITUS-$app')") ||
     fail "request_payment()/record_payment() on the coordinator"
 [ "$got" = t ] || fail "the fee of application $app is not paid after record_payment(): $got"
-got=$(q coord -c "SELECT imei_registry.decide_application($app)" 2>&1) &&
-    fail "decide_application() ran on a distributed registry: $got"
-case $got in *"does not run on a distributed registry"*) ;; *) fail "decide_application() on Citus: $got" ;; esac
-got=$(q coord -c "SELECT a.state || ':' || (SELECT count(*) FROM imei_registry.registry r
-                                           WHERE r.imei::text LIKE '86000300%' AND r.status = 'grey')
-                    FROM imei_registry.applications a WHERE a.id = $app")
-[ "$got" = "submitted:4" ] || fail "after the refused decision: $got"
-echo "$name: request_payment() and record_payment() from the coordinator; decide_application() refused (0A000), the application still submitted, its IMEIs grey"
+echo "$name: request_payment() and record_payment() from the coordinator (decide_application(): test/citus/decisions.sh)"
 
 # ---- the COPY targets, from the coordinator ----
 # (upload_connections: test/citus/registry.sh)
