@@ -80,3 +80,25 @@ SELECT citus_add_node('$base/w2', 5432);
 SQL
 
 q coord -c 'CREATE EXTENSION imei_registry' -c 'SELECT imei_registry.create_registry(distributed => true)' >/dev/null
+
+# shard_pairs_sum NODE QUERY: on NODE, the sum over its registry shards of
+# QUERY's count, a format() string in which %1$s is the registry shard and
+# %2$s the history shard co-located with it (on the same node)
+shard_pairs_sum() {
+    q "$1" -c "SET citus.override_table_visibility = off" -c "SET client_min_messages = notice" -c "
+        DO \$\$
+        DECLARE r record; n bigint; total bigint := 0;
+        BEGIN
+          FOR r IN SELECT 'imei_registry.' || quote_ident('registry_' || rs.shardid) AS reg,
+                          'imei_registry.' || quote_ident('history_' || hs.shardid) AS his
+                     FROM pg_dist_shard rs JOIN pg_dist_shard hs
+                       ON hs.logicalrelid = 'imei_registry.history'::regclass
+                      AND hs.shardminvalue = rs.shardminvalue
+                    WHERE rs.logicalrelid = 'imei_registry.registry'::regclass
+                      AND to_regclass('imei_registry.registry_' || rs.shardid) IS NOT NULL LOOP
+            EXECUTE format(\$q\$$2\$q\$, r.reg, r.his) INTO n;
+            total := total + n;
+          END LOOP;
+          RAISE NOTICE 'total=%', total;
+        END \$\$" 2>&1 | sed -n 's/.*total=//p'
+}

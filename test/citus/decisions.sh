@@ -8,7 +8,8 @@
 #     application with three mistakes) answer and write as on one node
 #     (test/sql/applications_examples.sql against its expected output);
 #   * a commercial import of 10,000 devices (20,000 grey IMEIs on the
-#     shards of both workers) approved: every IMEI white by lawful_import
+#     shards of both workers), its fee requested and paid
+#     (request_payment(), record_payment()), approved: every IMEI white by lawful_import
 #     with its import, its device and its history row on its shard;
 #   * a rejected application changes nothing.
 # The cluster: test/citus/cluster.bash (SKIPPED, exit 77, without Citus).
@@ -53,8 +54,11 @@ app=$(q coord -c "SET imei_registry.require_signature = off" -c "
                         imei_registry.imei_from_body('86000300' || lpad((2 * d)::text, 6, '0'))::text,
                         imei_registry.imei_from_body('86000300' || lpad((2 * d + 1)::text, 6, '0'))::text)) ORDER BY d)
                       FROM generate_series(0, 9999) d)))")
-q coord -c "SELECT imei_registry.record_payment($app, (SELECT r.fee_tenge FROM imei_registry.request_payment($app) r), now(), 'CITUS-$app')" >/dev/null ||
+got=$(q coord -c "SELECT fee_paid_at IS NOT NULL FROM imei_registry.record_payment($app,
+                    (SELECT r.fee_tenge FROM imei_registry.request_payment($app) r), now(), 'CITUS-$app')") ||
     fail "request_payment()/record_payment() on the coordinator"
+[ "$got" = t ] || fail "the fee of application $app is not paid after record_payment(): $got"
+echo "$name: request_payment() and record_payment() from the coordinator: the fee of 10,000 devices paid"
 hist0=$(q coord -c "SELECT count(*) FROM imei_registry.history")
 t0=$(date +%s.%N)
 got=$(q coord -c "SELECT imei_registry.decide_application($app) ->> 'decision'") || fail "decide_application() of 10,000 devices on the coordinator"
@@ -80,25 +84,11 @@ got=$(q coord -c "SELECT count(*) - $hist0, count(*) FILTER (WHERE from_status =
 # local history shard
 total=0
 for n in w1 w2; do
-    got=$(q "$n" -c "SET citus.override_table_visibility = off" -c "SET client_min_messages = notice" -c "
-        DO \$\$
-        DECLARE r record; a bigint; b bigint; regs bigint := 0; paired bigint := 0;
-        BEGIN
-          FOR r IN SELECT 'imei_registry.' || quote_ident('registry_' || rs.shardid) AS reg,
-                          'imei_registry.' || quote_ident('history_' || hs.shardid) AS his
-                     FROM pg_dist_shard rs JOIN pg_dist_shard hs
-                       ON hs.logicalrelid = 'imei_registry.history'::regclass
-                      AND hs.shardminvalue = rs.shardminvalue
-                    WHERE rs.logicalrelid = 'imei_registry.registry'::regclass
-                      AND to_regclass('imei_registry.registry_' || rs.shardid) IS NOT NULL LOOP
-            EXECUTE format('SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT FROM %s h WHERE h.imei = g.imei
-                                AND h.application_id = $app AND h.to_status = ''white''))
-                              FROM %s g WHERE g.application_id = $app', r.his, r.reg) INTO a, b;
-            regs := regs + a; paired := paired + b;
-          END LOOP;
-          RAISE NOTICE 'rows=% paired=%', regs, paired;
-        END \$\$" 2>&1 | sed -n 's/.*rows=\([0-9]*\) paired=\([0-9]*\).*/\1 \2/p')
-    set -- $got
+    rows=$(shard_pairs_sum "$n" "SELECT count(*) FROM %1\$s g WHERE g.application_id = $app")
+    paired=$(shard_pairs_sum "$n" "SELECT count(*) FROM %1\$s g WHERE g.application_id = $app
+                                      AND EXISTS (SELECT FROM %2\$s h WHERE h.imei = g.imei
+                                                    AND h.application_id = $app AND h.to_status = 'white')")
+    set -- "$rows" "$paired"
     [ "${1:-0}" -gt 0 ] && [ "$1" = "$2" ] || fail "$n: of its ${1:-?} rows of the application, ${2:-?} with their history row on the co-located shard"
     total=$((total + $1))
 done

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # The registry's writers on Citus (docs/scale-out.md, "Citus"), from the
 # coordinator of a coordinator and two workers:
-#   * request_payment() and record_payment() (decide_application():
-#     test/citus/decisions.sh);
 #   * every COPY target but upload_connections (test/citus/registry.sh):
 #     upload_tac and upload_blocklist (the GSMA lists), upload_devices,
 #     upload_sightings, each with one check of its effect;
@@ -17,30 +15,6 @@ set -euo pipefail
 name=citus_loaders
 . "$(dirname "$0")/cluster.bash"
 cd "$(dirname "$0")/../.."
-
-# ---- applications: paid from the coordinator ----
-q coord <<'SQL' >/dev/null
-INSERT INTO imei_registry.mci SELECT extract(year FROM now() AT TIME ZONE 'Asia/Almaty'), 4325
-ON CONFLICT DO NOTHING;
-INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
-SELECT imei_registry.imei_from_body('86000300' || lpad(g::text, 6, '0')), 'grey', 'unverified', now()
-  FROM generate_series(0, 3) g;
-SQL
-app=$(q coord -c "SET imei_registry.require_signature = off" -c "
-    SELECT imei_registry.submit_application(jsonb_build_object(
-        'applicant', jsonb_build_object('kind', 'legal_entity', 'id', '990940003030'),
-        'method', 'commercial_import',
-        'documents', jsonb_build_array(jsonb_build_object(
-            'type', 'goods_declaration', 'number', 'GD-CITUS', 'holder_id', '990940003030')),
-        'devices', (SELECT jsonb_agg(jsonb_build_object('model', 'Dual Two', 'imeis', jsonb_build_array(
-                        imei_registry.imei_from_body('86000300' || lpad((2 * d)::text, 6, '0'))::text,
-                        imei_registry.imei_from_body('86000300' || lpad((2 * d + 1)::text, 6, '0'))::text)) ORDER BY d)
-                      FROM generate_series(0, 1) d)))")
-got=$(q coord -c "SELECT fee_paid_at IS NOT NULL FROM imei_registry.record_payment($app,
-                    (SELECT r.fee_tenge FROM imei_registry.request_payment($app) r), now(), 'CITUS-$app')") ||
-    fail "request_payment()/record_payment() on the coordinator"
-[ "$got" = t ] || fail "the fee of application $app is not paid after record_payment(): $got"
-echo "$name: request_payment() and record_payment() from the coordinator (decide_application(): test/citus/decisions.sh)"
 
 # ---- the COPY targets, from the coordinator ----
 # (upload_connections: test/citus/registry.sh)

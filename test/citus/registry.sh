@@ -70,22 +70,7 @@ for n in w1 w2; do
          WHERE here_r <> here_h")
     [ "$got" = 0 ] || fail "$n: $got registry shards without their history shard"
     # every local history row's IMEI is in the local registry shards
-    got=$(q "$n" -c "SET citus.override_table_visibility = off" -c "SET client_min_messages = notice" -c "
-        DO \$\$
-        DECLARE r record; n bigint; bad bigint := 0;
-        BEGIN
-          FOR r IN SELECT 'imei_registry.' || quote_ident('registry_' || rs.shardid) AS reg,
-                          'imei_registry.' || quote_ident('history_' || hs.shardid) AS his
-                     FROM pg_dist_shard rs JOIN pg_dist_shard hs
-                       ON hs.logicalrelid = 'imei_registry.history'::regclass
-                      AND hs.shardminvalue = rs.shardminvalue
-                    WHERE rs.logicalrelid = 'imei_registry.registry'::regclass
-                      AND to_regclass('imei_registry.registry_' || rs.shardid) IS NOT NULL LOOP
-            EXECUTE format('SELECT count(*) FROM %s h WHERE NOT EXISTS (SELECT FROM %s g WHERE g.imei = h.imei)', r.his, r.reg) INTO n;
-            bad := bad + n;
-          END LOOP;
-          RAISE NOTICE 'bad=%', bad;
-        END \$\$" 2>&1 | sed -n 's/.*bad=//p')
+    got=$(shard_pairs_sum "$n" 'SELECT count(*) FROM %2$s h WHERE NOT EXISTS (SELECT FROM %1$s g WHERE g.imei = h.imei)')
     [ "$got" = 0 ] || fail "$n: $got history rows not beside their registry row"
 done
 echo "$name: 1,001 history rows, each on the node of its registry row, ids unique"
