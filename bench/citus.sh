@@ -8,7 +8,9 @@
 #   * check_imei() of random IMEIs of that load, pgbench -M prepared,
 #     BENCH_CLIENTS clients (default 2) for BENCH_SECONDS (default 10),
 #     against the one node and against the coordinator; then against all
-#     three nodes of the cluster at once, as many clients on each (sum).
+#     three nodes of the cluster at once, as many clients on each (sum);
+#   * decide_application() of a paid commercial import of 10,000 devices
+#     (20,000 grey IMEIs), on the one node and from the coordinator.
 # Prints each figure and the ratios (cluster / one node).  The one node is
 # the same PostgreSQL without Citus, create_registry(); the cluster is
 # test/citus/cluster.bash's (create_registry(distributed => true), 32
@@ -94,3 +96,24 @@ tall=$(cat "$work/tps.coord" "$work/tps.w1" "$work/tps.w2" | awk '{ s += $1 } EN
 printf 'check_imei(), the same against all three nodes at once (%d clients each): %.0f tps (coordinator %s, w1 %s, w2 %s): ratio %.2f to the one node\n' \
     "$CLIENTS" "$tall" "$(cat "$work/tps.coord")" "$(cat "$work/tps.w1")" "$(cat "$work/tps.w2")" \
     "$(awk -v a="$ts" -v b="$tall" 'BEGIN { print b / a }')"
+
+# decide_application() of 10,000 devices, 20,000 grey IMEIs
+# decide NODE APP: the decision from a client on NODE; prints seconds
+decide() {
+    local t0 t1 got
+    t0=$(date +%s.%N)
+    got=$(q "$1" -c "SELECT imei_registry.decide_application($2) ->> 'decision'")
+    t1=$(date +%s.%N)
+    [ "$got" = approved ] || fail "the decision of 10,000 devices on $1: $got"
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+got=$(paid_commercial_import single 86000300 10000)
+set -- $got
+[ "${2:-}" = t ] || fail "the commercial import on the one node is not paid"
+decide_single=$(decide single "$1")
+got=$(paid_commercial_import coord 86000300 10000)
+set -- $got
+[ "${2:-}" = t ] || fail "the commercial import on the coordinator is not paid"
+decide_cluster=$(decide coord "$1")
+printf 'decide_application(), a commercial import of 10,000 devices (20,000 grey IMEIs): one node %.2f s, coordinator + 2 workers %.2f s (%.2f x the time)\n' \
+    "$decide_single" "$decide_cluster" "$(awk -v a="$decide_single" -v b="$decide_cluster" 'BEGIN { print b / a }')"

@@ -102,3 +102,31 @@ shard_pairs_sum() {
           RAISE NOTICE 'total=%', total;
         END \$\$" 2>&1 | sed -n 's/.*total=//p'
 }
+
+# paid_commercial_import NODE TAC DEVICES: on NODE, 2 x DEVICES grey IMEIs
+# of the TAC (8 digits, made a dual-SIM model) and a commercial import of
+# DEVICES devices of two of them each, its fee requested and paid; prints
+# the application's id and whether the fee is paid (t)
+paid_commercial_import() {
+    local n=$1 tac=$2 devices=$3 app
+    q "$n" <<SQL >/dev/null
+INSERT INTO imei_registry.mci SELECT extract(year FROM now() AT TIME ZONE 'Asia/Almaty'), 4325
+ON CONFLICT DO NOTHING;
+INSERT INTO imei_registry.tac VALUES ('$tac', 'Citus', 'Dual Two', 'smartphone', 2);
+INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+SELECT imei_registry.imei_from_body('$tac' || lpad(g::text, 6, '0')), 'grey', 'unverified', now()
+  FROM generate_series(0, 2 * $devices - 1) g;
+SQL
+    app=$(q "$n" -c "SET imei_registry.require_signature = off" -c "
+        SELECT imei_registry.submit_application(jsonb_build_object(
+            'applicant', jsonb_build_object('kind', 'legal_entity', 'id', '990940003030'),
+            'method', 'commercial_import',
+            'documents', jsonb_build_array(jsonb_build_object(
+                'type', 'goods_declaration', 'number', 'GD-CITUS', 'holder_id', '990940003030')),
+            'devices', (SELECT jsonb_agg(jsonb_build_object('model', 'Dual Two', 'imeis', jsonb_build_array(
+                            imei_registry.imei_from_body('$tac' || lpad((2 * d)::text, 6, '0'))::text,
+                            imei_registry.imei_from_body('$tac' || lpad((2 * d + 1)::text, 6, '0'))::text)) ORDER BY d)
+                          FROM generate_series(0, $devices - 1) d)))")
+    echo "$app $(q "$n" -c "SELECT fee_paid_at IS NOT NULL FROM imei_registry.record_payment($app,
+                    (SELECT r.fee_tenge FROM imei_registry.request_payment($app) r), now(), 'CITUS-$app')")"
+}

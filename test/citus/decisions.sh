@@ -28,36 +28,17 @@ rm -f "$out"
 echo "$name: decide_application() from the coordinator: the examples of every method (commercial import, board replacement, additional IMEI, ...) and one with three mistakes decided and written as on one node"
 
 # ---- a commercial import of 10,000 devices, 20,000 IMEIs ----
-q coord <<'SQL' >/dev/null
-SET search_path = public, imei_registry;
-SET imei_registry.require_signature = off;
-INSERT INTO imei_registry.mci SELECT extract(year FROM now() AT TIME ZONE 'Asia/Almaty'), 4325
-ON CONFLICT DO NOTHING;
-INSERT INTO imei_registry.tac VALUES ('86000300', 'Citus', 'Dual Two', 'smartphone', 2);
-INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
-SELECT imei_from_body('86000300' || lpad(g::text, 6, '0')), 'grey', 'unverified', now()
-  FROM generate_series(0, 19999) g;
-SQL
+got=$(paid_commercial_import coord 86000300 10000) ||
+    fail "request_payment()/record_payment() on the coordinator"
+set -- $got
+app=$1
+[ "${2:-}" = t ] || fail "the fee of application $app is not paid after record_payment(): ${2:-}"
 got=$(q coord -c "SELECT count(DISTINCT p.groupid)
                     FROM imei_registry.registry r
                     JOIN pg_dist_placement p
                       ON p.shardid = get_shard_id_for_distribution_column('imei_registry.registry', r.imei)
                    WHERE r.imei::text LIKE '86000300%'")
 [ "$got" = 2 ] || fail "the 20,000 grey IMEIs are on $got workers, not 2"
-app=$(q coord -c "SET imei_registry.require_signature = off" -c "
-    SELECT imei_registry.submit_application(jsonb_build_object(
-        'applicant', jsonb_build_object('kind', 'legal_entity', 'id', '990940003030'),
-        'method', 'commercial_import',
-        'documents', jsonb_build_array(jsonb_build_object(
-            'type', 'goods_declaration', 'number', 'GD-CITUS', 'holder_id', '990940003030')),
-        'devices', (SELECT jsonb_agg(jsonb_build_object('model', 'Dual Two', 'imeis', jsonb_build_array(
-                        imei_registry.imei_from_body('86000300' || lpad((2 * d)::text, 6, '0'))::text,
-                        imei_registry.imei_from_body('86000300' || lpad((2 * d + 1)::text, 6, '0'))::text)) ORDER BY d)
-                      FROM generate_series(0, 9999) d)))")
-got=$(q coord -c "SELECT fee_paid_at IS NOT NULL FROM imei_registry.record_payment($app,
-                    (SELECT r.fee_tenge FROM imei_registry.request_payment($app) r), now(), 'CITUS-$app')") ||
-    fail "request_payment()/record_payment() on the coordinator"
-[ "$got" = t ] || fail "the fee of application $app is not paid after record_payment(): $got"
 echo "$name: request_payment() and record_payment() from the coordinator: the fee of 10,000 devices paid"
 hist0=$(q coord -c "SELECT count(*) FROM imei_registry.history")
 t0=$(date +%s.%N)
