@@ -454,11 +454,14 @@ DECLARE
     entries    imei_registry.decision_row[];   -- new in the register, white
     stays      imei_registry.decision_row[];   -- white already: into their device
     retired    imei_registry.decision_row[];   -- a board replacement's old IMEIs: black
+    changed    imei_registry.imei[];           -- the IMEIs of changes, stays, retired
+    stayed     imei_registry.imei[];
+    replaced   imei_registry.imei[];
+    device_of  bigint[];                       -- device_of[device_ord]: its device
     merged     bigint[];
     old_devices bigint[];
     still_used bigint[];
     dev_ords   integer[];
-    dev_ids    bigint[];
     dev_known  bigint[];
     dev_models text[];
     dev_slots  integer[];
@@ -567,8 +570,14 @@ BEGIN
                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered,
                -- the reason of its change to white (a commercial import
                -- is the importer's registration of a grey IMEI)
-               CASE WHEN ($1).method = 'commercial_import' AND r.status = 'grey'
-                    THEN 'lawful_import' ELSE 'application_approved' END AS white_reason,
+               -- a row that turns white on approval if the rules let it
+               -- (transition_allowed: grey, or black only for an expired
+               -- grey period; a commercial import is the importer's
+               -- registration of a grey IMEI)
+               r.status <> 'white' AND imei_registry.transition_allowed(r.status, 'white',
+                   CASE WHEN ($1).method = 'commercial_import' AND r.status = 'grey'
+                        THEN 'lawful_import' ELSE 'application_approved' END,
+                   r.reason) AS turns_white,
                r.status AS status_value
         FROM imei_registry.application_imeis ai
         LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) ai.imei
@@ -683,7 +692,7 @@ BEGIN
     -- costs more than the aggregates)
     SELECT ar.reasons, ar.rejects, w.expected, d.n_charged,
            d.dev_ords, d.dev_known, d.dev_models, d.dev_slots,
-           w.changes, w.entries, w.stays, w.merged
+           w.changes, w.changed, w.entries, w.stays, w.stayed, w.merged
     FROM (SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]') AS reasons,
                  coalesce(bool_or(NOT reason ->> 'code' = ANY ($4)), false) AS rejects
           FROM all_reasons) ar,
@@ -695,18 +704,16 @@ BEGIN
                  array_agg(dv.device_model) FILTER (WHERE dv.n_valid > 0) AS dev_models,
                  array_agg(dv.sim_slots) FILTER (WHERE dv.n_valid > 0) AS dev_slots
           FROM devices dv) d,
-         -- and its writes: the rows that become white if the rules let them
-         -- (transition_allowed: grey, or black only for an expired grey
-         -- period), the IMEIs it enters, the white ones, and the devices a
-         -- merge may leave without IMEIs
+         -- and its writes: the rows that turn white, the IMEIs it enters,
+         -- the white ones (each list with its IMEIs, for the writes' key
+         -- probes), and the devices a merge may leave without IMEIs
          (SELECT count(*) FILTER (WHERE f.status <> 'white'
                                      OR (f.status IS NULL AND f.entered AND NOT f.duplicate))
                      AS expected,
                  array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
                                f.note)::imei_registry.decision_row)
-                     FILTER (WHERE f.status <> 'white' AND NOT f.duplicate
-                               AND imei_registry.transition_allowed(f.status_value, 'white',
-                                       f.white_reason, f.status_reason)) AS changes,
+                     FILTER (WHERE f.turns_white AND NOT f.duplicate) AS changes,
+                 array_agg(f.imei) FILTER (WHERE f.turns_white AND NOT f.duplicate) AS changed,
                  array_agg(ROW(f.imei, f.device_ord, NULL, NULL, f.note)::imei_registry.decision_row
                            ORDER BY f.imei)
                      FILTER (WHERE f.imei IS NOT NULL AND f.status IS NULL AND f.entered
@@ -714,11 +721,12 @@ BEGIN
                  array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
                                NULL)::imei_registry.decision_row)
                      FILTER (WHERE f.status = 'white') AS stays,
+                 array_agg(f.imei) FILTER (WHERE f.status = 'white') AS stayed,
                  array_agg(DISTINCT f.device_id) FILTER (WHERE f.device_id IS NOT NULL) AS merged
           FROM facts f) w
     $facts$, rows_rel)
     INTO reasons, rejects, expected, n_charged, dev_ords, dev_known, dev_models, dev_slots,
-         changes, entries, stays, merged
+         changes, changed, entries, stays, stayed, merged
     USING app, n_devices, authorised, notices;
 
     -- The fee, re-checked: each device that still needs verification, at
@@ -792,16 +800,19 @@ BEGIN
         EXECUTE format($retired$
         SELECT array_agg(ROW(rp.old_imei, ai.device_ord, r.status, r.reason,
                              'replaced by ' || rp.new_imei_text)::imei_registry.decision_row)
-                   FILTER (WHERE imei_registry.transition_allowed(r.status, 'black', 'replaced',
-                                                                  r.reason)),
+                   FILTER (WHERE r.retires),
+               array_agg(rp.old_imei) FILTER (WHERE r.retires),
                array_agg(r.device_id) FILTER (WHERE r.device_id IS NOT NULL)
         FROM imei_registry.application_replacements rp
         JOIN imei_registry.application_imeis ai
           ON ai.application_id = rp.application_id AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei
-        JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei
+        JOIN LATERAL (SELECT o.status, o.reason, o.device_id,
+                             imei_registry.transition_allowed(o.status, 'black', 'replaced',
+                                                              o.reason) AS retires
+                      FROM %1$s o WHERE o.imei OPERATOR(pg_catalog.=) rp.old_imei) r ON true
         WHERE rp.application_id = $1
         $retired$, rows_rel)
-        INTO retired, old_devices
+        INTO retired, replaced, old_devices
         USING app.id;
         merged := merged || old_devices;
         expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
@@ -818,8 +829,9 @@ BEGIN
         -- device its IMEIs, or the old IMEIs they replace, already belong to,
         -- else a new one, its model and SIM slots from the TAC table).  Made
         -- first, so that the status changes below point their rows to them
-        -- (dev_ords[i] is the device_ord whose device is dev_ids[i]); rows whose
-        -- status does not change are pointed to them after.
+        -- (device_of[device_ord]: each write looks its row's device up, not
+        -- joins the devices); rows whose status does not change are pointed
+        -- to them after.
         WITH dev AS (
             SELECT * FROM unnest(dev_ords, dev_known, dev_models, dev_slots)
                 AS d(device_ord, known, model, sim_slots)
@@ -841,11 +853,9 @@ BEGIN
             UNION ALL
             SELECT f.device_ord, f.device_id FROM fresh f
         )
-        -- (the two aggregates read the same rows in the same order: the pairs
-        -- stay aligned without sorting them)
-        SELECT array_agg(t.device_ord), array_agg(t.device_id)
-        INTO dev_ords, dev_ids
-        FROM target t;
+        SELECT array_agg(t.device_id ORDER BY o.ord) INTO device_of
+        FROM pg_catalog.generate_series(1, (SELECT max(d.device_ord) FROM dev d)) o(ord)
+        LEFT JOIN target t ON t.device_ord = o.ord;
 
         UPDATE imei_registry.registry r
         SET status = 'white',
@@ -853,10 +863,10 @@ BEGIN
                           THEN 'lawful_import' ELSE 'application_approved' END,
             grey_last_day = NULL, application_id = app.id,
             import_id = CASE WHEN commercial AND c.status = 'grey' THEN new_import END,
-            note = c.note, device_id = t.device_id
+            note = c.note, device_id = device_of[c.device_ord]
         FROM unnest(changes) c
-        JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = c.device_ord
-        WHERE r.imei OPERATOR(pg_catalog.=) c.imei
+        WHERE r.imei OPERATOR(pg_catalog.=) ANY (changed)
+          AND r.imei OPERATOR(pg_catalog.=) c.imei
           AND r.status = c.status AND r.reason = c.reason;
         GET DIAGNOSTICS done = ROW_COUNT;
 
@@ -867,9 +877,8 @@ BEGIN
                 (imei, status, reason, application_id, import_id, note, device_id)
             SELECT e.imei, 'white',
                    CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
-                   app.id, new_import, e.note, t.device_id
+                   app.id, new_import, e.note, device_of[e.device_ord]
             FROM unnest(entries) e
-            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = e.device_ord
             ORDER BY e.imei
             ON CONFLICT (imei) DO NOTHING;
             GET DIAGNOSTICS n = ROW_COUNT;
@@ -879,10 +888,10 @@ BEGIN
         IF retired IS NOT NULL THEN
             UPDATE imei_registry.registry r
             SET status = 'black', reason = 'replaced', application_id = app.id,
-                import_id = NULL, note = c.note, device_id = t.device_id
+                import_id = NULL, note = c.note, device_id = device_of[c.device_ord]
             FROM unnest(retired) c
-            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = c.device_ord
-            WHERE r.imei OPERATOR(pg_catalog.=) c.imei
+            WHERE r.imei OPERATOR(pg_catalog.=) ANY (replaced)
+              AND r.imei OPERATOR(pg_catalog.=) c.imei
               AND r.status = c.status AND r.reason = c.reason;
             GET DIAGNOSTICS n = ROW_COUNT;
             done := done + n;
@@ -899,11 +908,11 @@ BEGIN
         -- device.  (A row that turned white since the facts were read made
         -- the decision fail above.)
         IF stays IS NOT NULL THEN
-            UPDATE imei_registry.registry r SET device_id = t.device_id
+            UPDATE imei_registry.registry r SET device_id = device_of[c.device_ord]
             FROM unnest(stays) c
-            JOIN unnest(dev_ords, dev_ids) AS t(device_ord, device_id) ON t.device_ord = c.device_ord
-            WHERE r.imei OPERATOR(pg_catalog.=) c.imei
-              AND r.device_id IS DISTINCT FROM t.device_id;
+            WHERE r.imei OPERATOR(pg_catalog.=) ANY (stayed)
+              AND r.imei OPERATOR(pg_catalog.=) c.imei
+              AND r.device_id IS DISTINCT FROM device_of[c.device_ord];
         END IF;
 
         -- devices left without IMEIs by a merge (the IMEIs named none: none;
