@@ -420,7 +420,7 @@ COMMENT ON FUNCTION imei_registry.application_store(jsonb) IS
 -- as arrays, so that on Citus they reach each shard with the statement.
 CREATE TYPE imei_registry.decision_row AS (
     imei imei_registry.imei, device_ord integer, status imei_registry.status,
-    reason text, note text);
+    reason text, note text, device_id bigint);
 COMMENT ON TYPE imei_registry.decision_row IS
     'a registry row decide_application() changes, as its facts found it';
 
@@ -711,15 +711,15 @@ BEGIN
                                      OR (f.status IS NULL AND f.entered AND NOT f.duplicate))
                      AS expected,
                  array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
-                               f.note)::imei_registry.decision_row)
+                               f.note, NULL)::imei_registry.decision_row)
                      FILTER (WHERE f.turns_white AND NOT f.duplicate) AS changes,
                  array_agg(f.imei) FILTER (WHERE f.turns_white AND NOT f.duplicate) AS changed,
-                 array_agg(ROW(f.imei, f.device_ord, NULL, NULL, f.note)::imei_registry.decision_row
+                 array_agg(ROW(f.imei, f.device_ord, NULL, NULL, f.note, NULL)::imei_registry.decision_row
                            ORDER BY f.imei)
                      FILTER (WHERE f.imei IS NOT NULL AND f.status IS NULL AND f.entered
                                AND NOT f.duplicate) AS entries,
                  array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
-                               NULL)::imei_registry.decision_row)
+                               NULL, NULL)::imei_registry.decision_row)
                      FILTER (WHERE f.status = 'white') AS stays,
                  array_agg(f.imei) FILTER (WHERE f.status = 'white') AS stayed,
                  array_agg(DISTINCT f.device_id) FILTER (WHERE f.device_id IS NOT NULL) AS merged
@@ -799,7 +799,7 @@ BEGIN
     IF replacing THEN
         EXECUTE format($retired$
         SELECT array_agg(ROW(rp.old_imei, ai.device_ord, r.status, r.reason,
-                             'replaced by ' || rp.new_imei_text)::imei_registry.decision_row)
+                             'replaced by ' || rp.new_imei_text, NULL)::imei_registry.decision_row)
                    FILTER (WHERE r.retires),
                array_agg(rp.old_imei) FILTER (WHERE r.retires),
                array_agg(r.device_id) FILTER (WHERE r.device_id IS NOT NULL)
@@ -856,6 +856,20 @@ BEGIN
         SELECT array_agg(t.device_id ORDER BY o.ord) INTO device_of
         FROM pg_catalog.generate_series(1, (SELECT max(d.device_ord) FROM dev d)) o(ord)
         LEFT JOIN target t ON t.device_ord = o.ord;
+        -- each row with its device, before the writes (Citus deparses no
+        -- array subscript in a distributed write)
+        changes := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
+                                    device_of[c.device_ord])::imei_registry.decision_row
+                         FROM unnest(changes) c);
+        entries := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
+                                    device_of[c.device_ord])::imei_registry.decision_row
+                         FROM unnest(entries) c);
+        stays := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
+                                  device_of[c.device_ord])::imei_registry.decision_row
+                       FROM unnest(stays) c);
+        retired := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
+                                    device_of[c.device_ord])::imei_registry.decision_row
+                         FROM unnest(retired) c);
 
         UPDATE imei_registry.registry r
         SET status = 'white',
@@ -863,7 +877,7 @@ BEGIN
                           THEN 'lawful_import' ELSE 'application_approved' END,
             grey_last_day = NULL, application_id = app.id,
             import_id = CASE WHEN commercial AND c.status = 'grey' THEN new_import END,
-            note = c.note, device_id = device_of[c.device_ord]
+            note = c.note, device_id = c.device_id
         FROM unnest(changes) c
         WHERE r.imei OPERATOR(pg_catalog.=) ANY (changed)
           AND r.imei OPERATOR(pg_catalog.=) c.imei
@@ -877,7 +891,7 @@ BEGIN
                 (imei, status, reason, application_id, import_id, note, device_id)
             SELECT e.imei, 'white',
                    CASE WHEN commercial THEN 'lawful_import' ELSE 'application_approved' END,
-                   app.id, new_import, e.note, device_of[e.device_ord]
+                   app.id, new_import, e.note, e.device_id
             FROM unnest(entries) e
             ORDER BY e.imei
             ON CONFLICT (imei) DO NOTHING;
@@ -888,7 +902,7 @@ BEGIN
         IF retired IS NOT NULL THEN
             UPDATE imei_registry.registry r
             SET status = 'black', reason = 'replaced', application_id = app.id,
-                import_id = NULL, note = c.note, device_id = device_of[c.device_ord]
+                import_id = NULL, note = c.note, device_id = c.device_id
             FROM unnest(retired) c
             WHERE r.imei OPERATOR(pg_catalog.=) ANY (replaced)
               AND r.imei OPERATOR(pg_catalog.=) c.imei
@@ -908,11 +922,11 @@ BEGIN
         -- device.  (A row that turned white since the facts were read made
         -- the decision fail above.)
         IF stays IS NOT NULL THEN
-            UPDATE imei_registry.registry r SET device_id = device_of[c.device_ord]
+            UPDATE imei_registry.registry r SET device_id = c.device_id
             FROM unnest(stays) c
             WHERE r.imei OPERATOR(pg_catalog.=) ANY (stayed)
               AND r.imei OPERATOR(pg_catalog.=) c.imei
-              AND r.device_id IS DISTINCT FROM device_of[c.device_ord];
+              AND r.device_id IS DISTINCT FROM c.device_id;
         END IF;
 
         -- devices left without IMEIs by a merge (the IMEIs named none: none;
