@@ -411,19 +411,35 @@ COMMENT ON FUNCTION imei_registry.application_store(jsonb) IS
 
 -- ---- the decision ----
 
--- Without JIT: the planner takes each reason list of the rules for 100
--- rows (jsonb_array_elements), and would compile the gathering of an
--- application of 10,000 devices for seconds; it runs in a fraction of that.
 -- A row the decision changes, as the facts found it: the IMEI, the device
--- it goes to (its device_ord), its status and reason then (the write
--- changes it only if it is still so) and its note.  The writes take them
--- as arrays, so that on Citus they reach each shard with the statement.
+-- it goes to (its device_ord; device_id once the devices are made), its
+-- status and reason then (the write changes it only if it is still so)
+-- and its note.  The writes take them as arrays, so that on Citus they
+-- reach each shard with the statement.
 CREATE TYPE imei_registry.decision_row AS (
     imei imei_registry.imei, device_ord integer, status imei_registry.status,
     reason text, note text, device_id bigint);
 COMMENT ON TYPE imei_registry.decision_row IS
     'a registry row decide_application() changes, as its facts found it';
 
+-- The rows with their devices (device_of[device_ord]), before the writes:
+-- Citus deparses no array subscript in a distributed write.
+CREATE FUNCTION imei_registry.decision_rows_placed(
+    rows imei_registry.decision_row[], device_of bigint[])
+    RETURNS imei_registry.decision_row[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, imei_registry, pg_temp
+AS $$
+BEGIN
+    RETURN ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
+                            device_of[c.device_ord])::imei_registry.decision_row
+                 FROM unnest(rows) c);
+END $$;
+REVOKE EXECUTE ON FUNCTION imei_registry.decision_rows_placed(imei_registry.decision_row[], bigint[])
+    FROM PUBLIC;
+
+-- Without JIT: the planner takes each reason list of the rules for 100
+-- rows (jsonb_array_elements), and would compile the gathering of an
+-- application of 10,000 devices for seconds; it runs in a fraction of that.
 CREATE FUNCTION imei_registry.decide_application(id bigint)
     RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, imei_registry, pg_temp
@@ -856,20 +872,10 @@ BEGIN
         SELECT array_agg(t.device_id ORDER BY o.ord) INTO device_of
         FROM pg_catalog.generate_series(1, (SELECT max(d.device_ord) FROM dev d)) o(ord)
         LEFT JOIN target t ON t.device_ord = o.ord;
-        -- each row with its device, before the writes (Citus deparses no
-        -- array subscript in a distributed write)
-        changes := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
-                                    device_of[c.device_ord])::imei_registry.decision_row
-                         FROM unnest(changes) c);
-        entries := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
-                                    device_of[c.device_ord])::imei_registry.decision_row
-                         FROM unnest(entries) c);
-        stays := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
-                                  device_of[c.device_ord])::imei_registry.decision_row
-                       FROM unnest(stays) c);
-        retired := ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
-                                    device_of[c.device_ord])::imei_registry.decision_row
-                         FROM unnest(retired) c);
+        changes := imei_registry.decision_rows_placed(changes, device_of);
+        entries := imei_registry.decision_rows_placed(entries, device_of);
+        stays := imei_registry.decision_rows_placed(stays, device_of);
+        retired := imei_registry.decision_rows_placed(retired, device_of);
 
         UPDATE imei_registry.registry r
         SET status = 'white',
