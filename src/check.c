@@ -63,8 +63,9 @@ static bool registry_distributed = false;
  * again, at the start of a call, so a call keeps what it took.
  */
 #define CHECK_NCOLS 4
-static const int check_cols[CHECK_NCOLS] = {REG_STATUS, REG_REASON, REG_SINCE,
-REG_GREY_LAST_DAY};
+static const int check_cols[CHECK_NCOLS] = {
+	REG_STATUS, REG_REASON, REG_SINCE, REG_GREY_LAST_DAY
+};
 
 typedef struct RegistryShape
 {
@@ -271,7 +272,10 @@ imei_key(Imei imei)
 
 	if (!made)
 	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, (Datum) 0);
+		MemoryContextSwitchTo(old);
 		made = true;
 	}
 	k = key;
