@@ -69,13 +69,14 @@ static const int check_cols[CHECK_NCOLS] = {
 
 typedef struct RegistryShape
 {
+	Oid			relid;			/* the table it was made of */
 	const AttrNumber *att;
 	TupleDesc	row;			/* attributes 1 .. the last of check_cols */
 	Datum	   *values;			/* a deformed row, row->natts long */
 	bool	   *isnull;
 } RegistryShape;
 
-static RegistryShape registry_shape = {NULL, NULL, NULL, NULL};
+static RegistryShape registry_shape = {InvalidOid, NULL, NULL, NULL, NULL};
 
 static void
 forget_registry(Datum arg, Oid relid)
@@ -283,13 +284,17 @@ imei_key(Imei imei)
 	return k;
 }
 
-/* The shape of the registry rel (locked), made if forgotten */
+/*
+ * The shape of the registry rel (locked), made if forgotten or made of
+ * another table (keyed by the table, as relcheck.c's check is).
+ */
 static RegistryShape
 shape_of(Relation rel)
 {
 	static MemoryContext cxt = NULL;
 
-	if (registry_shape.att == NULL || registry_shape.row == NULL)
+	if (registry_shape.att == NULL || registry_shape.row == NULL ||
+		registry_shape.relid != RelationGetRelid(rel))
 	{
 		const AttrNumber *att = ext_table_columns(rel, EXT_REGISTRY, "check_imei");
 		AttrNumber	last = 0;
@@ -302,6 +307,8 @@ shape_of(Relation rel)
 		if (cxt == NULL)
 			cxt = AllocSetContextCreate(TopMemoryContext, "check_imei row",
 										ALLOCSET_SMALL_SIZES);
+		registry_shape.att = NULL;
+		registry_shape.row = NULL;
 		MemoryContextReset(cxt);
 		old = MemoryContextSwitchTo(cxt);
 		/* with the defaults of columns added since (heap_deform_tuple) */
@@ -310,6 +317,7 @@ shape_of(Relation rel)
 		registry_shape.isnull = palloc(last * sizeof(bool));
 		MemoryContextSwitchTo(old);
 		row->natts = last;
+		registry_shape.relid = RelationGetRelid(rel);
 		registry_shape.att = att;
 		registry_shape.row = row;
 	}
