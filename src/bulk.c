@@ -161,6 +161,27 @@ bulk_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A load whose subtransaction aborts (its statement failed inside an
+ * exception block, or before ROLLBACK TO SAVEPOINT) is undone with it: its
+ * imports row and what it wrote are gone, so its queued rows must never be
+ * written and no later statement may continue it.  The loader's own
+ * subtransactions (subxact_run) are deeper than the load's and leave it be.
+ */
+static void
+bulk_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && current_load != NULL &&
+		current_load->subid == mySubid)
+	{
+		current_load = NULL;
+		bulk_row_end();
+		bulk_spi.open = false;	/* SPI and the user are reset by the abort */
+		MemoryContextReset(load_cxt);
+	}
+}
+
 void
 bulk_init(void)
 {
@@ -173,6 +194,7 @@ bulk_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	RegisterXactCallback(bulk_xact_callback, NULL);
+	RegisterSubXactCallback(bulk_subxact_callback, NULL);
 }
 
 /* ---- statements ---- */
@@ -779,6 +801,21 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	target = target_trigger(fcinfo, "bulk_import_begin", false, true);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
 
+	/*
+	 * Imports do not nest: a load started from within the rows of another
+	 * (a function in its SELECT, a second target in a WITH) would take over
+	 * the one load of the backend, and the first statement would go on in
+	 * the second's import.
+	 */
+	if (current_load != NULL && current_load->active)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("an import into imei_registry.%s cannot start while import %lld into imei_registry.%s is running",
+						target->name, (long long) current_load->import_id,
+						current_load->target->name),
+				 errdetail("Imports do not nest: one statement loads one target, and its rows cannot load another."),
+				 errhint("Load the files one statement after the other.")));
+
 	if (load_cxt == NULL)
 		load_cxt = AllocSetContextCreate(TopMemoryContext, "imei_registry import",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -797,6 +834,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	load->relid = RelationGetRelid(rel);
 	load->rel = rel;
 	load->atomic = bulk_import_atomic;
+	load->subid = GetCurrentSubTransactionId();
 	load->registry_distributed = ext_registry_distributed();
 	initStringInfo(&load->quoted);
 	if (target->row_size > 0)

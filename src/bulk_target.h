@@ -102,6 +102,7 @@ struct BulkLoad
 	int64		import_id;
 	bool		atomic;
 	bool		active;
+	SubTransactionId subid;		/* the subtransaction that began it */
 	int64		nread;
 	int64		nloaded;
 	int64		nrejected;
