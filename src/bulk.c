@@ -84,6 +84,7 @@ static const BulkTargetRoutine *const bulk_targets[] = {
 typedef struct SeenEntry
 {
 	int64		key;
+	bool		waiting;		/* its row waits in the batch, not settled */
 	char		status;			/* simplehash bookkeeping */
 } SeenEntry;
 
@@ -510,14 +511,41 @@ bulk_seen_before(BulkLoad *load, int64 key)
 	return load->seen != NULL && seen_lookup(load->seen, key) != NULL;
 }
 
-void
-bulk_remember(BulkLoad *load, int64 key)
+/*
+ * Was the key in an earlier accepted row of this load?  A row that still
+ * waits in the batch is not accepted yet (the rules may refuse it, and a
+ * rejected row is nobody's earlier row): the batch is written first, and
+ * its rows settled, before the answer.
+ */
+bool
+bulk_accepted_before(BulkLoad *load, int64 key)
+{
+	SeenEntry  *e = load->seen ? seen_lookup(load->seen, key) : NULL;
+
+	if (e != NULL && e->waiting)
+	{
+		bulk_flush_batch(load);
+		e = seen_lookup(load->seen, key);
+	}
+	return e != NULL;
+}
+
+static void
+remember(BulkLoad *load, int64 key, bool waiting)
 {
 	bool		found;
+	SeenEntry  *e;
 
 	if (load->seen == NULL)
 		load->seen = seen_create(load->cxt, 1024, NULL);
-	(void) seen_insert(load->seen, key, &found);
+	e = seen_insert(load->seen, key, &found);
+	e->waiting = waiting;
+}
+
+void
+bulk_remember(BulkLoad *load, int64 key)
+{
+	remember(load, key, false);
 }
 
 void
@@ -551,7 +579,7 @@ bulk_queue_row(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc,
 	for (k = 0; k < nkeys; k++)
 	{
 		row->keys[k] = keys[k];
-		bulk_remember(load, keys[k]);
+		remember(load, keys[k], true);
 	}
 	r->outcome = ROW_PENDING;
 	return row;
@@ -628,8 +656,13 @@ bulk_forget_row(BulkLoad *load, BulkRow *row)
 void
 bulk_settle_result(BulkLoad *load, BulkRow *row, const RowResult *r)
 {
+	int			k;
+
 	if (r->outcome == ROW_PRESENT)
 	{
+		/* settled: its keys stay, as an accepted row's */
+		for (k = 0; k < row->nkeys; k++)
+			bulk_remember(load, row->keys[k]);
 		count_accepted(load, ROW_PRESENT);
 		return;
 	}
