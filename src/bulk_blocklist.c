@@ -276,8 +276,12 @@ load_blocklist(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc)
 					pg_mbstrlen(why), listed_on, REGISTRY_NOTE_MAX_CHARS);
 		return;
 	}
-	/* earlier in this batch, or black already and seen earlier in this import */
-	if (bulk_seen_before(load, imei))
+	/*
+	 * an earlier line found black already (one that this import changed is
+	 * a duplicate at its batch's flush); a line still waiting is settled
+	 * first, so that one the rules refuse is nobody's earlier line
+	 */
+	if (bulk_accepted_before(load, imei))
 	{
 		bulk_reject_duplicate(r, imei);
 		return;
