@@ -7,6 +7,8 @@
 #   * report_connection() with a home IMSI (its sighting recorded), the
 #     subscriber actions (grey_reminders(), suspected_clones(),
 #     black_in_use()), pair_subscriber() and unpair_subscriber();
+#   * pair_history append-only on its placements: UPDATE, DELETE and
+#     TRUNCATE refused with 42501 from the coordinator and on the workers;
 #   * restore_registry() refused (0A000);
 #   * pg_cron on the coordinator runs the grey expiry (when pg_cron is
 #     installed for that PostgreSQL; otherwise that check is skipped).
@@ -137,6 +139,31 @@ got=$(q coord -c "SELECT (SELECT string_agg(paired::text || ':' || operator, ' '
                          (SELECT string_agg(action, ',' ORDER BY id) FROM imei_registry.pair_history WHERE imei = '$i_new')")
 [ "$got" = "false:citus_op added,removed" ] || fail "the pair and its history: $got"
 echo "$name: pair_subscriber() and unpair_subscriber() from the coordinator: the pair on its shard, its history added then removed, a paired owner not listed by black_in_use()"
+
+# ---- pair_history append-only on its placements ----
+# (the guard fires on the reference table's placement, pair_history_<shardid>:
+# it knew only the table's name and refused with 39P01 before).  On a
+# worker, straight on the placement, as a superuser whom Citus lets change
+# shards by hand.
+ph_shard=$(q coord -c "SELECT shardid FROM pg_dist_shard WHERE logicalrelid = 'imei_registry.pair_history'::regclass")
+for stmt in "UPDATE imei_registry.pair_history SET action = 'added'" "DELETE FROM imei_registry.pair_history" \
+            "TRUNCATE imei_registry.pair_history"; do
+    op=${stmt%% *}
+    err=$(q coord -c "\\set VERBOSITY verbose" -c "$stmt" 2>&1) && fail "$stmt ran on the coordinator"
+    case $err in *"42501: $op on imei_registry.pair_history is not allowed"*) ;;
+        *) fail "$stmt on the coordinator: $err" ;; esac
+    placement_stmt=${stmt/imei_registry.pair_history/imei_registry.pair_history_$ph_shard}
+    for n in w1 w2; do
+        err=$(q "$n" -c "SET citus.override_table_visibility = off" \
+                -c "SET citus.enable_manual_changes_to_shards = on" -c "\\set VERBOSITY verbose" \
+                -c "$placement_stmt" 2>&1) && fail "$placement_stmt ran on $n"
+        case $err in *"42501: $op on imei_registry.pair_history is not allowed"*) ;;
+            *) fail "$placement_stmt on $n: $err" ;; esac
+    done
+done
+got=$(q coord -c "SELECT string_agg(action, ',' ORDER BY id) FROM imei_registry.pair_history WHERE imei = '$i_new'")
+[ "$got" = "added,removed" ] || fail "pair_history after the refused writes: $got"
+echo "$name: pair_history append-only on Citus: UPDATE, DELETE and TRUNCATE refused with 42501 from the coordinator and on each worker's placement"
 
 # ---- restore_registry(): refused on Citus ----
 err=$(q coord -c "\\set VERBOSITY verbose" -c "CALL imei_registry.restore_registry()" 2>&1) &&
