@@ -218,13 +218,14 @@ bulk_plan_ready(const BulkPlan *plan)
 	return plan->plan != NULL && plan->imei_type == load_imei_type;
 }
 
-void
-bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
+static void
+plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes,
+			 int cursor_options)
 {
 	SPIPlanPtr	p;
 
 	bulk_spi_ensure();
-	p = SPI_prepare(sql, nargs, argtypes);
+	p = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
 	if (p == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));
@@ -234,6 +235,18 @@ bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
 		SPI_freeplan(plan->plan);
 	plan->plan = p;
 	plan->imei_type = load_imei_type;
+}
+
+void
+bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	plan_prepare(plan, sql, nargs, argtypes, 0);
+}
+
+void
+bulk_plan_prepare_custom(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	plan_prepare(plan, sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 }
 
 static void

@@ -210,6 +210,14 @@ extern void bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs,
 							  Oid *argtypes);
 
 /*
+ * The same for a statement planned again for each run's values (a custom
+ * plan, never a generic one): Citus plans no generic plan of a distributed
+ * statement over a parameter's unnest().
+ */
+extern void bulk_plan_prepare_custom(BulkPlan *plan, const char *sql, int nargs,
+									 Oid *argtypes);
+
+/*
  * Run a statement in the call's SPI connection (opened as the target's
  * owner if not yet); the SPI result code.
  */
