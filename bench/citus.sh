@@ -29,6 +29,7 @@ CLIENTS=${BENCH_CLIENTS:-2}
 name=citus_bench
 cd "$(dirname "$0")/.."
 . test/citus/cluster.bash
+. bench/lib/loads.sh
 
 # the one node: the same PostgreSQL, no Citus
 nodes="$nodes single"
@@ -38,26 +39,23 @@ for n in single coord; do
     q "$n" -c "INSERT INTO imei_registry.operators VALUES ('kcell', 'Kcell'), ('beeline', 'Beeline'), ('tele2', 'Tele2')" >/dev/null
 done
 
-# the report of new IMEIs (bench/bulk.sh's): 14-digit bodies, all unknown
+# the report of new IMEIs (bench/bulk.sh's, bench/lib/loads.sh)
 work=$base/work
 mkdir -p "$work"
 chmod 0755 "$work"
-awk -v n="$LINES" 'BEGIN {
-    split("kcell beeline tele2", ops, " ");
-    print "operator,imei,connected_at";
-    for (i = 1; i <= n; i++)
-        printf "%s,35%012d,2026-04-%02d %02d:%02d:00+05\n", ops[i % 3 + 1], i, i % 28 + 1, i % 24, i % 60;
-}' >"$work/connections.csv"
+connections_csv "$LINES" >"$work/connections.csv"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $LINES lines; nodes: PostgreSQL $("$bin/pg_config" --version | cut -d' ' -f2), Citus $(q coord -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'")"
 
-# load NODE: the COPY from a client on NODE; prints seconds
-load() {
+# timed_copy NODE TARGET FILE OPTIONS: a \copy into TARGET from a client on
+# NODE; prints seconds
+timed_copy() {
     local t0 t1
     t0=$(date +%s.%N)
-    q "$1" -c "\\copy imei_registry.upload_connections from '$work/connections.csv' with (format csv, header true)"
+    q "$1" -c "\\copy imei_registry.$2 from '$3' with ($4)"
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
 }
+load() { timed_copy "$1" upload_connections "$work/connections.csv" "format csv, header true"; }
 load_single=$(load single)
 load_cluster=$(load coord)
 for n in single coord; do
@@ -105,15 +103,8 @@ printf 'check_imei(), the same against all three nodes at once (%d clients each)
 # (grey), the others new; all go black (gsma_blocked) with their history rows
 half=$((BLOCK_LINES / 2))
 [ "$half" -le "$LINES" ] || fail "BENCH_BLOCK_LINES is more than twice BENCH_LINES"
-q single -c "\\copy (SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN 35000000000000 ELSE 36000000000000 END) + (g + 1) / 2)::text)::text, '2026-11-30', 'stolen, GSMA' FROM generate_series(1, $((2 * half))) g) to '$work/blocklist.csv' with (format csv)"
-# block NODE: the COPY from a client on NODE; prints seconds
-block() {
-    local t0 t1
-    t0=$(date +%s.%N)
-    q "$1" -c "\\copy imei_registry.upload_blocklist from '$work/blocklist.csv' with (format csv)"
-    t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
-}
+q single -c "\\copy ($(blocklist_query "$half" 35000000000000 36000000000000)) to '$work/blocklist.csv' with (format csv, header true)"
+block() { timed_copy "$1" upload_blocklist "$work/blocklist.csv" "format csv, header true"; }
 block_single=$(block single)
 block_cluster=$(block coord)
 for n in single coord; do

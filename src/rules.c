@@ -452,10 +452,12 @@ typedef struct HoldRelations
 	AttrNumber	import_att;		/* the upload that added it (NULL: none) */
 	Oid			applications;
 	Oid			applications_pkey;
+	AttrNumber	id_att;			/* its key */
 	AttrNumber	state_att;
 	AttrNumber	submitted_at_att;
 	Oid			imports;
 	Oid			imports_pkey;
+	AttrNumber	import_id_att;	/* its key */
 	AttrNumber	created_at_att;
 } HoldRelations;
 
@@ -557,10 +559,86 @@ find_hold_relations(void)
 		elog(ERROR, "imei_registry: imei_registry.application_imeis has no column imei");
 	h.application_att = hold_column(h.imeis, "application_id", INT8OID);
 	h.import_att = hold_column(h.imeis, "import_id", INT8OID);
+	h.import_id_att = hold_column(h.imports, "import_id", INT8OID);
 	h.created_at_att = hold_column(h.imports, "created_at", TIMESTAMPTZOID);
+	h.id_att = hold_column(h.applications, "id", INT8OID);
 	h.state_att = hold_column(h.applications, "state", TEXTOID);
 	h.submitted_at_att = hold_column(h.applications, "submitted_at", TIMESTAMPTZOID);
 	hold = h;
+}
+
+/*
+ * Is a grey IMEI past its last day held by a pending application: one that
+ * lists it, is still submitted, was submitted by its last day, and not
+ * longer ago than imei_registry.application_hold_days?  An IMEI that an
+ * upload added to the application later (upload_devices: its import_id) is
+ * listed only from the upload's day, which must be by the last day too, as
+ * a submission must.  One probe of the IMEIs of applications by their
+ * index (most IMEIs have none), one of the primary key of applications per
+ * application found, and one of the imports' for an uploaded IMEI, with
+ * the index AM as check_imei() does: no statement, and no right needed on
+ * the tables (the check's callers have none).  No probe at all when the
+ * last day is more than application_hold_days ago: an application
+ * submitted by then holds no longer than that, whichever lists the IMEI.
+ */
+/*
+ * One of the hold's probes: a table read by the key of one of its btrees,
+ * opened at its first probe (most IMEIs need only the first of them).
+ */
+typedef struct HoldProbe
+{
+	Oid			relid;
+	Oid			idxid;
+	AttrNumber	att;			/* the index's key column in the table */
+	Relation	rel;			/* NULL until the first probe */
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+} HoldProbe;
+
+static HoldProbe
+hold_probe(Oid relid, Oid idxid, AttrNumber att)
+{
+	HoldProbe	p = {relid, idxid, att, NULL, NULL, NULL, NULL};
+
+	return p;
+}
+
+/* The next row of p's probe that the snapshot sees, or NULL */
+static TupleTableSlot *
+hold_probe_next(HoldProbe *p)
+{
+	return index_getnext_slot(p->scan, ForwardScanDirection, p->slot) ? p->slot : NULL;
+}
+
+/* The first row of key in p's table that the snapshot sees, or NULL */
+static TupleTableSlot *
+hold_probe_first(HoldProbe *p, Datum key, Snapshot snapshot)
+{
+	ScanKeyData k;
+
+	if (p->rel == NULL)
+	{
+		p->rel = table_open(p->relid, AccessShareLock);
+		p->idx = hold_index_open(p->idxid, p->relid, p->att);
+		p->scan = index_beginscan(p->rel, p->idx, snapshot, 1, 0);
+		p->slot = table_slot_create(p->rel, NULL);
+	}
+	ScanKeyInit(&k, 1, BTEqualStrategyNumber, F_INT8EQ, key);
+	index_rescan(p->scan, &k, 1, NULL, 0);
+	return hold_probe_next(p);
+}
+
+/* the locks stay until the end of the transaction, as check_imei()'s */
+static void
+hold_probe_end(HoldProbe *p)
+{
+	if (p->rel == NULL)
+		return;
+	ExecDropSingleTupleTableSlot(p->slot);
+	index_endscan(p->scan);
+	index_close(p->idx, NoLock);
+	table_close(p->rel, NoLock);
 }
 
 /*
@@ -581,19 +659,10 @@ bool
 rules_application_holds(Imei imei, DateADT grey_last_day)
 {
 	HoldRelations h;
-	Relation	imeis;
-	Relation	by_imei;
-	Relation	apps = NULL;
-	Relation	apps_pkey = NULL;
-	Relation	imports = NULL;
-	Relation	imports_pkey = NULL;
-	IndexScanDesc scan;
-	IndexScanDesc app_scan = NULL;
-	IndexScanDesc import_scan = NULL;
+	HoldProbe	listed;
+	HoldProbe	apps;
+	HoldProbe	imports;
 	TupleTableSlot *slot;
-	TupleTableSlot *app_slot = NULL;
-	TupleTableSlot *import_slot = NULL;
-	ScanKeyData key;
 	Snapshot	snapshot = GetActiveSnapshot();
 	DateADT		today = almaty_today();
 	bool		held = false;
@@ -605,35 +674,26 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 
 	find_hold_relations();
 	h = hold;					/* a copy: opening may forget it */
-	imeis = table_open(h.imeis, AccessShareLock);
-	by_imei = hold_index_open(h.imeis_by_imei, h.imeis, h.imei_att);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, ImeiGetDatum(imei));
-	scan = index_beginscan(imeis, by_imei, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(imeis, NULL);
-	while (!held && index_getnext_slot(scan, ForwardScanDirection, slot))
+	listed = hold_probe(h.imeis, h.imeis_by_imei, h.imei_att);
+	apps = hold_probe(h.applications, h.applications_pkey, h.id_att);
+	imports = hold_probe(h.imports, h.imports_pkey, h.import_id_att);
+	for (slot = hold_probe_first(&listed, ImeiGetDatum(imei), snapshot);
+		 !held && slot != NULL;
+		 slot = hold_probe_next(&listed))
 	{
 		bool		isnull;
 		Datum		app = slot_getattr(slot, h.application_att, &isnull);
+		TupleTableSlot *app_slot;
+		TupleTableSlot *import_slot;
 		Datum		state;
 		Datum		at;
-		DateADT		submitted_on;
 		Datum		upload;
-		ScanKeyData app_key;
+		DateADT		submitted_on;
 
 		if (isnull)
 			continue;
-		if (apps == NULL)
-		{
-			apps = table_open(h.applications, AccessShareLock);
-			apps_pkey = hold_index_open(h.applications_pkey, h.applications,
-										get_attnum(h.applications, "id"));
-			app_scan = index_beginscan(apps, apps_pkey, snapshot, 1, 0);
-			app_slot = table_slot_create(apps, NULL);
-		}
-		ScanKeyInit(&app_key, 1, BTEqualStrategyNumber, F_INT8EQ, app);
-		index_rescan(app_scan, &app_key, 1, NULL, 0);
-		if (!index_getnext_slot(app_scan, ForwardScanDirection, app_slot))
+		app_slot = hold_probe_first(&apps, app, snapshot);
+		if (app_slot == NULL)
 			continue;
 		state = slot_getattr(app_slot, h.state_att, &isnull);
 		if (isnull || strcmp(TextDatumGetCString(state), "submitted") != 0)
@@ -651,19 +711,8 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 		upload = slot_getattr(slot, h.import_att, &isnull);
 		if (!isnull)
 		{
-			ScanKeyData import_key;
-
-			if (imports == NULL)
-			{
-				imports = table_open(h.imports, AccessShareLock);
-				imports_pkey = hold_index_open(h.imports_pkey, h.imports,
-											   get_attnum(h.imports, "import_id"));
-				import_scan = index_beginscan(imports, imports_pkey, snapshot, 1, 0);
-				import_slot = table_slot_create(imports, NULL);
-			}
-			ScanKeyInit(&import_key, 1, BTEqualStrategyNumber, F_INT8EQ, upload);
-			index_rescan(import_scan, &import_key, 1, NULL, 0);
-			held = index_getnext_slot(import_scan, ForwardScanDirection, import_slot);
+			import_slot = hold_probe_first(&imports, upload, snapshot);
+			held = import_slot != NULL;
 			if (held)
 			{
 				Datum		created = slot_getattr(import_slot, h.created_at_att, &isnull);
@@ -673,25 +722,9 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 			}
 		}
 	}
-	if (imports != NULL)
-	{
-		ExecDropSingleTupleTableSlot(import_slot);
-		index_endscan(import_scan);
-		index_close(imports_pkey, NoLock);
-		table_close(imports, NoLock);
-	}
-	if (apps != NULL)
-	{
-		ExecDropSingleTupleTableSlot(app_slot);
-		index_endscan(app_scan);
-		index_close(apps_pkey, NoLock);
-		table_close(apps, NoLock);
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
-	/* the locks stay until the end of the transaction, as check_imei()'s */
-	index_close(by_imei, NoLock);
-	table_close(imeis, NoLock);
+	hold_probe_end(&imports);
+	hold_probe_end(&apps);
+	hold_probe_end(&listed);
 	return held;
 }
 

@@ -82,10 +82,11 @@ known_white_sql() {
         "ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;" \
         "VACUUM ANALYZE imei_registry.registry;"
 }
-# blocklist_query HALF: the block list's lines, alternately a known white
-# IMEI and a new one, 2 * HALF in all
+# blocklist_query HALF [KNOWN NEW]: the block list's lines, alternately a
+# known IMEI (bodies KNOWN + 1.., default 37...: known_white_sql's) and a
+# new one (NEW + 1.., default 38...), 2 * HALF in all
 blocklist_query() {
-    printf '%s' "SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN 37000000000000 ELSE 38000000000000 END) + (g + 1) / 2)::text)::text AS imei, '2026-11-30' AS listed_on, 'stolen, GSMA' AS reason FROM generate_series(1, $((2 * $1))) g"
+    printf '%s' "SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN ${2:-37000000000000} ELSE ${3:-38000000000000} END) + (g + 1) / 2)::text)::text AS imei, '2026-11-30' AS listed_on, 'stolen, GSMA' AS reason FROM generate_series(1, $((2 * $1))) g"
 }
 # blocklist_floor_update REASON NOTE IMPORT HALF: the block list's status
 # change of the known rows as one UPDATE (its floor), on one line
