@@ -570,16 +570,17 @@ BEGIN
                     FROM imei_registry.application_replacements rp
                     WHERE rp.application_id = ($1).id
                       AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END AS note,
-               -- the TAC's model of the device's first IMEI that has one
-               -- (the model its device record gets on approval)
-               first_value(t.model) OVER
-                   (PARTITION BY ai.device_ord ORDER BY t.model IS NULL, ai.ord) AS first_tac_model,
                imei_registry.local_date(r.first_seen_at) AS first_seen_on,
                CASE WHEN r.status = 'white' AND r.application_id <> ($1).id
                     THEN r.application_id END AS other_application,
                t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
-               ai.imei IS NOT NULL AND row_number() OVER
-                   (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
+               -- listed before, in this device or an earlier one (only an
+               -- IMEI listed twice is looked for: no sort of the IMEIs)
+               dup.imei IS NOT NULL AND EXISTS (
+                   SELECT FROM imei_registry.application_imeis e
+                   WHERE e.imei OPERATOR(pg_catalog.=) ai.imei
+                     AND e.application_id = ai.application_id
+                     AND (e.device_ord, e.ord) < (ai.device_ord, ai.ord)) AS duplicate,
                ($1).method = 'commercial_import' OR (($1).method = 'board_replacement' AND EXISTS (
                    SELECT FROM imei_registry.application_replacements rp
                    WHERE rp.application_id = ($1).id
@@ -594,19 +595,33 @@ BEGIN
                    CASE WHEN ($1).method = 'commercial_import' AND r.status = 'grey'
                         THEN 'lawful_import' ELSE 'application_approved' END,
                    r.reason) AS turns_white,
-               r.status AS status_value
+               r.status AS status_value,
+               -- the model its device is declared as, else the TAC's names
+               -- of its IMEIs (the least)
+               coalesce(ad.model, nm.tac_names) AS expected_model,
+               ad.model IS NOT NULL AS model_declared
         FROM imei_registry.application_imeis ai
+        JOIN imei_registry.application_devices ad
+          ON ad.application_id = ai.application_id AND ad.device_ord = ai.device_ord
         LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) ai.imei
         LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+        LEFT JOIN (SELECT twice.imei FROM imei_registry.application_imeis twice
+                   WHERE twice.application_id = ($1).id AND twice.imei IS NOT NULL
+                   GROUP BY twice.imei HAVING count(*) > 1) dup
+               ON dup.imei OPERATOR(pg_catalog.=) ai.imei
+        LEFT JOIN (SELECT n.device_ord, min(concat_ws(' ', nt.brand, nt.model)) AS tac_names
+                   FROM imei_registry.application_imeis n
+                   JOIN imei_registry.application_devices nd
+                     ON nd.application_id = n.application_id AND nd.device_ord = n.device_ord
+                    AND nd.model IS NULL
+                   LEFT JOIN imei_registry.tac nt ON nt.tac = imei_registry.imei_tac(n.imei)
+                   WHERE n.application_id = ($1).id
+                   GROUP BY n.device_ord) nm ON nm.device_ord = ai.device_ord
         WHERE ai.application_id = ($1).id
     ), devices AS (
         SELECT d.device_ord, d.model,
                (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
                max(i.sim_slots) AS sim_slots,
-               -- (the TAC's names only for a device declared without a model)
-               coalesce(d.model,
-                        min(concat_ws(' ', i.tac_brand, i.tac_model))
-                            FILTER (WHERE d.model IS NULL)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
                min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
                -- on approval: the device its IMEIs (or the old IMEIs they
@@ -614,7 +629,18 @@ BEGIN
                -- others merge into it), else a new one
                count(i.imei) AS n_valid,
                least(min(i.device_id), min(i.old_device_id)) AS known_device,
-               coalesce(min(i.first_tac_model), d.model) AS device_model,
+               -- the TAC's model of its first IMEI that has one (its IMEIs'
+               -- models agree but for a rare device: no sort for the others)
+               coalesce(CASE WHEN min(i.tac_model COLLATE "C") IS NULL
+                                  OR min(i.tac_model COLLATE "C") = max(i.tac_model COLLATE "C")
+                             THEN min(i.tac_model COLLATE "C")
+                             ELSE (SELECT ft.model
+                                   FROM imei_registry.application_imeis fi
+                                   JOIN imei_registry.tac ft ON ft.tac = imei_registry.imei_tac(fi.imei)
+                                   WHERE fi.application_id = ($1).id AND fi.device_ord = d.device_ord
+                                     AND ft.model IS NOT NULL
+                                   ORDER BY fi.ord LIMIT 1) END,
+                        d.model) AS device_model,
                imei_registry.fee_counts_device(
                    count(i.imei_text)::integer,
                    (count(*) FILTER (WHERE i.imei_text IS NOT NULL
@@ -683,10 +709,10 @@ BEGIN
         SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
         FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
                   i.imei_text, i.duplicate, i.status, i.status_reason,
-                  d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
+                  i.expected_model, i.model_declared, i.tac_brand, i.tac_model,
                   ($1).method, i.entered, ($1).import_date, i.first_seen_on,
                   i.other_application) AS reasons
-              FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
+              FROM facts i OFFSET 0) ir,
              jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
         WHERE ir.reasons IS NOT NULL
         UNION ALL
