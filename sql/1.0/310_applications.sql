@@ -437,6 +437,14 @@ END $$;
 REVOKE EXECUTE ON FUNCTION imei_registry.decision_rows_placed(imei_registry.decision_row[], bigint[])
     FROM PUBLIC;
 
+-- The registry's device check (src/devices.c) of the devices a decision's
+-- writes name, all at once ahead of them (one look-up each, not one opening
+-- of the table each): the transition trigger finds them checked.  On one
+-- node only: on Citus the triggers run in the nodes' own sessions.
+CREATE FUNCTION imei_registry.devices_hold(device_ids bigint[]) RETURNS void
+    AS 'MODULE_PATHNAME', 'devices_hold' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION imei_registry.devices_hold(bigint[]) FROM PUBLIC;
+
 -- Without JIT: the planner takes each reason list of the rules for 100
 -- rows (jsonb_array_elements), and would compile the gathering of an
 -- application of 10,000 devices for seconds; it runs in a fraction of that.
@@ -898,6 +906,9 @@ BEGIN
         SELECT array_agg(t.device_id ORDER BY o.ord) INTO device_of
         FROM pg_catalog.generate_series(1, (SELECT max(d.device_ord) FROM dev d)) o(ord)
         LEFT JOIN target t ON t.device_ord = o.ord;
+        IF NOT distributed THEN
+            PERFORM imei_registry.devices_hold(device_of);
+        END IF;
         changes := imei_registry.decision_rows_placed(changes, device_of);
         entries := imei_registry.decision_rows_placed(entries, device_of);
         stays := imei_registry.decision_rows_placed(stays, device_of);
