@@ -582,9 +582,14 @@ BEGIN
                CASE WHEN r.status = 'white' AND r.application_id <> ($1).id
                     THEN r.application_id END AS other_application,
                t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
-               -- listed before, in this device or an earlier one (only an
-               -- IMEI listed twice is looked for: no sort of the IMEIs)
-               dup.imei IS NOT NULL AND EXISTS (
+               -- listed before, in this device or an earlier one (looked
+               -- for only if the IMEIs are not all distinct, which a sort of
+               -- the IMEIs alone tells: no sort of the facts)
+               ai.imei IS NOT NULL
+               AND (SELECT count(a.imei) <> count(DISTINCT a.imei)
+                    FROM imei_registry.application_imeis a
+                    WHERE a.application_id = ($1).id)
+               AND EXISTS (
                    SELECT FROM imei_registry.application_imeis e
                    WHERE e.imei OPERATOR(pg_catalog.=) ai.imei
                      AND e.application_id = ai.application_id
@@ -613,10 +618,6 @@ BEGIN
           ON ad.application_id = ai.application_id AND ad.device_ord = ai.device_ord
         LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) ai.imei
         LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
-        LEFT JOIN (SELECT twice.imei FROM imei_registry.application_imeis twice
-                   WHERE twice.application_id = ($1).id AND twice.imei IS NOT NULL
-                   GROUP BY twice.imei HAVING count(*) > 1) dup
-               ON dup.imei OPERATOR(pg_catalog.=) ai.imei
         LEFT JOIN (SELECT n.device_ord, min(concat_ws(' ', nt.brand, nt.model)) AS tac_names
                    FROM imei_registry.application_imeis n
                    JOIN imei_registry.application_devices nd
@@ -624,6 +625,8 @@ BEGIN
                     AND nd.model IS NULL
                    LEFT JOIN imei_registry.tac nt ON nt.tac = imei_registry.imei_tac(n.imei)
                    WHERE n.application_id = ($1).id
+                     AND EXISTS (SELECT FROM imei_registry.application_devices u
+                                 WHERE u.application_id = ($1).id AND u.model IS NULL)
                    GROUP BY n.device_ord) nm ON nm.device_ord = ai.device_ord
         WHERE ai.application_id = ($1).id
     ), devices AS (
