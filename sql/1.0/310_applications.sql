@@ -422,19 +422,15 @@ CREATE TYPE imei_registry.decision_row AS (
 COMMENT ON TYPE imei_registry.decision_row IS
     'a registry row decide_application() changes, as its facts found it';
 
--- The rows with their devices (device_of[device_ord]), before the writes:
--- Citus deparses no array subscript in a distributed write.
+-- The rows with their devices (device_id the device_ids[i] of their
+-- device_ord = device_ords[i]), before the writes: Citus deparses no array
+-- subscript in a distributed write.  In C (src/decision_rows.c).
 CREATE FUNCTION imei_registry.decision_rows_placed(
-    rows imei_registry.decision_row[], device_of bigint[])
-    RETURNS imei_registry.decision_row[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, imei_registry, pg_temp
-AS $$
-BEGIN
-    RETURN ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
-                            device_of[c.device_ord])::imei_registry.decision_row
-                 FROM unnest(rows) c);
-END $$;
-REVOKE EXECUTE ON FUNCTION imei_registry.decision_rows_placed(imei_registry.decision_row[], bigint[])
+    rows imei_registry.decision_row[], device_ords integer[], device_ids bigint[])
+    RETURNS imei_registry.decision_row[]
+    AS 'MODULE_PATHNAME', 'decision_rows_placed'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE EXECUTE ON FUNCTION imei_registry.decision_rows_placed(imei_registry.decision_row[], integer[], bigint[])
     FROM PUBLIC;
 
 -- The registry's device check (src/devices.c) of the devices a decision's
@@ -481,7 +477,8 @@ DECLARE
     changed    imei_registry.imei[];           -- the IMEIs of changes, stays, retired
     stayed     imei_registry.imei[];
     replaced   imei_registry.imei[];
-    device_of  bigint[];                       -- device_of[device_ord]: its device
+    placed_ords integer[];                     -- the devices: device_ord ...
+    placed_ids bigint[];                       -- ... and its device_id
     merged     bigint[];
     old_devices bigint[];
     still_used bigint[];
@@ -882,9 +879,9 @@ BEGIN
         -- device its IMEIs, or the old IMEIs they replace, already belong to,
         -- else a new one, its model and SIM slots from the TAC table).  Made
         -- first, so that the status changes below point their rows to them
-        -- (device_of[device_ord]: each write looks its row's device up, not
-        -- joins the devices); rows whose status does not change are pointed
-        -- to them after.
+        -- (each row is given its device before the writes, not joined to the
+        -- devices); rows whose status does not change are pointed to them
+        -- after.
         WITH dev AS (
             SELECT * FROM unnest(dev_ords, dev_known, dev_models, dev_slots)
                 AS d(device_ord, known, model, sim_slots)
@@ -906,16 +903,16 @@ BEGIN
             UNION ALL
             SELECT f.device_ord, f.device_id FROM fresh f
         )
-        SELECT array_agg(t.device_id ORDER BY o.ord) INTO device_of
-        FROM pg_catalog.generate_series(1, (SELECT max(d.device_ord) FROM dev d)) o(ord)
-        LEFT JOIN target t ON t.device_ord = o.ord;
+        SELECT coalesce(array_agg(t.device_ord), '{}'), coalesce(array_agg(t.device_id), '{}')
+        INTO placed_ords, placed_ids
+        FROM target t;
         IF NOT distributed THEN
-            PERFORM imei_registry.devices_hold(device_of);
+            PERFORM imei_registry.devices_hold(placed_ids);
         END IF;
-        changes := imei_registry.decision_rows_placed(changes, device_of);
-        entries := imei_registry.decision_rows_placed(entries, device_of);
-        stays := imei_registry.decision_rows_placed(stays, device_of);
-        retired := imei_registry.decision_rows_placed(retired, device_of);
+        changes := imei_registry.decision_rows_placed(changes, placed_ords, placed_ids);
+        entries := imei_registry.decision_rows_placed(entries, placed_ords, placed_ids);
+        stays := imei_registry.decision_rows_placed(stays, placed_ords, placed_ids);
+        retired := imei_registry.decision_rows_placed(retired, placed_ords, placed_ids);
 
         UPDATE imei_registry.registry r
         SET status = 'white',
