@@ -614,7 +614,7 @@ BEGIN
                -- the model its device is declared as, else the TAC's names
                -- of its IMEIs (the least)
                coalesce(ad.model, nm.tac_names) AS expected_model,
-               ad.model IS NOT NULL AS model_declared
+               ad.model IS NOT NULL AS model_declared, ad.model AS declared_model
         FROM imei_registry.application_imeis ai
         JOIN imei_registry.application_devices ad
           ON ad.application_id = ai.application_id AND ad.device_ord = ai.device_ord
@@ -631,8 +631,9 @@ BEGIN
                                  WHERE u.application_id = ($1).id AND u.model IS NULL)
                    GROUP BY n.device_ord) nm ON nm.device_ord = ai.device_ord
         WHERE ai.application_id = ($1).id
-    ), devices AS (
-        SELECT d.device_ord, d.model,
+    ), device_groups AS (
+        -- (the devices of the facts, grouped without a join of the devices)
+        SELECT i.device_ord, i.declared_model AS model,
                (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
                max(i.sim_slots) AS sim_slots,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
@@ -650,18 +651,29 @@ BEGIN
                              ELSE (SELECT ft.model
                                    FROM imei_registry.application_imeis fi
                                    JOIN imei_registry.tac ft ON ft.tac = imei_registry.imei_tac(fi.imei)
-                                   WHERE fi.application_id = ($1).id AND fi.device_ord = d.device_ord
+                                   WHERE fi.application_id = ($1).id AND fi.device_ord = i.device_ord
                                      AND ft.model IS NOT NULL
                                    ORDER BY fi.ord LIMIT 1) END,
-                        d.model) AS device_model,
+                        i.declared_model) AS device_model,
                imei_registry.fee_counts_device(
                    count(i.imei_text)::integer,
                    (count(*) FILTER (WHERE i.imei_text IS NOT NULL
                                        AND i.status = 'white'))::integer) AS charged
+        FROM facts i
+        GROUP BY i.device_ord, i.declared_model
+    ), devices AS (
+        SELECT * FROM device_groups
+        UNION ALL
+        -- a device listed without IMEIs (in none of the facts), looked for
+        -- only if some is: the aggregates above of no IMEI
+        SELECT d.device_ord, d.model, 0, NULL, 0, NULL, 0, NULL, d.model,
+               imei_registry.fee_counts_device(0, 0)
         FROM imei_registry.application_devices d
-        LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = ($1).id
-        GROUP BY d.device_ord, d.model
+          AND (SELECT count(*) FROM device_groups) < $2
+          AND NOT EXISTS (SELECT FROM imei_registry.application_imeis e
+                          WHERE e.application_id = d.application_id
+                            AND e.device_ord = d.device_ord)
     ), links AS (
         -- additional_imei: the recorded device its white IMEIs belong to
         -- (how many devices they belong to counted here, for this method
