@@ -61,22 +61,8 @@ CREATE TABLE plain_devices (application_id bigint, model text, imei_1 bigint PRI
                             imei_2 bigint, imei_3 bigint, imei_4 bigint);
 SQL
 
-# Operator report: 14-digit IMEI bodies (a network form), all unknown.
-# The daily report: the same IMEIs a month later, 95 % of them known (a
-# line in 20 names a new IMEI).
-awk -v n="$LINES" 'BEGIN {
-    split("kcell beeline tele2", ops, " ");
-    print "operator,imei,connected_at" > "/dev/stdout";
-    for (i = 1; i <= n; i++)
-        printf "%s,35%012d,2026-04-%02d %02d:%02d:00+05\n", ops[i % 3 + 1], i, i % 28 + 1, i % 24, i % 60;
-}' > "$work/connections.csv"
-awk -v n="$LINES" 'BEGIN {
-    split("kcell beeline tele2", ops, " ");
-    print "operator,imei,connected_at";
-    for (i = 1; i <= n; i++)
-        printf "%s,35%012d,2026-05-%02d %02d:%02d:00+05\n", ops[i % 3 + 1],
-               (i % 20 == 0) ? n + i : i, i % 28 + 1, i % 24, i % 60;
-}' > "$work/daily.csv"
+connections_csv "$LINES" > "$work/connections.csv"
+daily_csv "$LINES" > "$work/daily.csv"
 /usr/bin/python3 "$(dirname "$0")/lib/device_lines.py" "$DEVICE_LINES" > "$work/devices.csv"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "files: connections $LINES lines, daily $LINES lines (95 % known), devices $DEVICE_LINES lines"
@@ -152,17 +138,10 @@ echo "${results[-1]}"
 # set-up, with the triggers off: in both databases), half new ones
 half=$((LINES / 2))
 for db in "$DB" "$FDB"; do
-    psql_in "$db" <<SQL
-ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;
-INSERT INTO imei_registry.registry (imei, status, reason)
-SELECT imei_registry.imei_from_body((37000000000000 + g)::text), 'white', 'lawful_import'
-FROM generate_series(1, $half) g;
-ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;
-VACUUM ANALYZE imei_registry.registry;
-SQL
+    known_white_sql "$half" | psql_in "$db"
 done
 psql_db -c "CREATE TABLE plain_blocklist (imei bigint PRIMARY KEY, listed_on date, reason text)"
-psql_db -c "\\copy (SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN 37000000000000 ELSE 38000000000000 END) + (g + 1) / 2)::text)::text AS imei, '2026-11-30' AS listed_on, 'stolen, GSMA' AS reason FROM generate_series(1, $((2 * half))) g) to '$work/blocklist.csv' with (format csv, header true)"
+psql_db -c "\\copy ($(blocklist_query "$half")) to '$work/blocklist.csv' with (format csv, header true)"
 copy_sql "$work/blocklist.csv" plain_blocklist > "$work/plain.sql"
 copy_sql "$work/blocklist.csv" imei_registry.upload_blocklist > "$work/load.sql"
 read -r plain_s _ < <(timed "$DB" "$work/plain.sql")
@@ -173,10 +152,7 @@ id=$(last_import); report_import "$id"
 read -r bl_reason bl_note < <(psql_db -At -F ' ' -c "SELECT reason, replace(note, ' ', '~')
     FROM imei_registry.registry WHERE import_id = $id LIMIT 1")
 { printf 'BEGIN;\nALTER TABLE imei_registry.registry DISABLE TRIGGER USER;\n'
-  printf "UPDATE imei_registry.registry SET status = 'black', reason = %s, note = %s, import_id = %s, since = now()\n" \
-      "\$q\$$bl_reason\$q\$" "\$q\$${bl_note//\~/ }\$q\$" "$id"
-  printf "WHERE imei BETWEEN imei_registry.imei_from_body('37000000000001') AND imei_registry.imei_from_body('%s');\n" \
-      "$((37000000000000 + half))"
+  blocklist_floor_update "$bl_reason" "${bl_note//\~/ }" "$id" "$half"
   printf 'ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;\nCOMMIT;\n'
   floor_sql reg_block imei_registry.registry "$REG_COLS" \
       "SELECT $REG_COLS FROM imei_registry.registry WHERE import_id = $id

@@ -9,6 +9,9 @@
 #     BENCH_CLIENTS clients (default 2) for BENCH_SECONDS (default 10),
 #     against the one node and against the coordinator; then against all
 #     three nodes of the cluster at once, as many clients on each (sum);
+#   * the load of a block list of BENCH_BLOCK_LINES (default 100,000)
+#     lines, COPY ... upload_blocklist, half of them IMEIs of that load
+#     (grey), half new ones, each black with its history row;
 #   * decide_application() of a paid commercial import of 10,000 devices
 #     (20,000 grey IMEIs), on the one node and from the coordinator.
 # Prints each figure and the ratios (cluster / one node).  The one node is
@@ -20,6 +23,7 @@
 #   IMEI_CITUS_PGBIN=/path/to/postgresql/15/bin bench/citus.sh
 set -euo pipefail
 LINES=${BENCH_LINES:-1000000}
+BLOCK_LINES=${BENCH_BLOCK_LINES:-100000}
 SECONDS_RUN=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-2}
 name=citus_bench
@@ -96,6 +100,31 @@ tall=$(cat "$work/tps.coord" "$work/tps.w1" "$work/tps.w2" | awk '{ s += $1 } EN
 printf 'check_imei(), the same against all three nodes at once (%d clients each): %.0f tps (coordinator %s, w1 %s, w2 %s): ratio %.2f to the one node\n' \
     "$CLIENTS" "$tall" "$(cat "$work/tps.coord")" "$(cat "$work/tps.w1")" "$(cat "$work/tps.w2")" \
     "$(awk -v a="$ts" -v b="$tall" 'BEGIN { print b / a }')"
+
+# the block list: BLOCK_LINES lines, every other one an IMEI of the load
+# (grey), the others new; all go black (gsma_blocked) with their history rows
+half=$((BLOCK_LINES / 2))
+[ "$half" -le "$LINES" ] || fail "BENCH_BLOCK_LINES is more than twice BENCH_LINES"
+q single -c "\\copy (SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN 35000000000000 ELSE 36000000000000 END) + (g + 1) / 2)::text)::text, '2026-11-30', 'stolen, GSMA' FROM generate_series(1, $((2 * half))) g) to '$work/blocklist.csv' with (format csv)"
+# block NODE: the COPY from a client on NODE; prints seconds
+block() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    q "$1" -c "\\copy imei_registry.upload_blocklist from '$work/blocklist.csv' with (format csv)"
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+block_single=$(block single)
+block_cluster=$(block coord)
+for n in single coord; do
+    got=$(q "$n" -c "SELECT (SELECT count(*) FROM imei_registry.registry WHERE status = 'black' AND reason = 'gsma_blocked') || ' ' ||
+                            (SELECT count(*) FROM imei_registry.history WHERE to_status = 'black')")
+    [ "$got" = "$((2 * half)) $((2 * half))" ] || fail "after the block list on $n: black rows, their history rows: $got"
+done
+printf 'COPY upload_blocklist, %d lines (half known grey): one node %.2f s, coordinator + 2 workers %.2f s (%.2f x the time; %.0f against %.0f lines/s)\n' \
+    "$((2 * half))" "$block_single" "$block_cluster" "$(awk -v a="$block_single" -v b="$block_cluster" 'BEGIN { print b / a }')" \
+    "$(awk -v a="$block_single" -v n="$((2 * half))" 'BEGIN { print n / a }')" \
+    "$(awk -v b="$block_cluster" -v n="$((2 * half))" 'BEGIN { print n / b }')"
 
 # decide_application() of 10,000 devices, 20,000 grey IMEIs
 # decide NODE APP: the decision from a client on NODE; prints seconds

@@ -84,6 +84,7 @@ static const BulkTargetRoutine *const bulk_targets[] = {
 typedef struct SeenEntry
 {
 	int64		key;
+	bool		waiting;		/* its row waits in the batch, not settled */
 	char		status;			/* simplehash bookkeeping */
 } SeenEntry;
 
@@ -161,6 +162,27 @@ bulk_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A load whose subtransaction aborts (its statement failed inside an
+ * exception block, or before ROLLBACK TO SAVEPOINT) is undone with it: its
+ * imports row and what it wrote are gone, so its queued rows must never be
+ * written and no later statement may continue it.  The loader's own
+ * subtransactions (subxact_run) are deeper than the load's and leave it be.
+ */
+static void
+bulk_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					  SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && current_load != NULL &&
+		current_load->subid == mySubid)
+	{
+		current_load = NULL;
+		bulk_row_end();
+		bulk_spi.open = false;	/* SPI and the user are reset by the abort */
+		MemoryContextReset(load_cxt);
+	}
+}
+
 void
 bulk_init(void)
 {
@@ -173,6 +195,7 @@ bulk_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	RegisterXactCallback(bulk_xact_callback, NULL);
+	RegisterSubXactCallback(bulk_subxact_callback, NULL);
 }
 
 /* ---- statements ---- */
@@ -195,13 +218,14 @@ bulk_plan_ready(const BulkPlan *plan)
 	return plan->plan != NULL && plan->imei_type == load_imei_type;
 }
 
-void
-bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
+static void
+plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes,
+			 int cursor_options)
 {
 	SPIPlanPtr	p;
 
 	bulk_spi_ensure();
-	p = SPI_prepare(sql, nargs, argtypes);
+	p = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
 	if (p == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s",
 			 sql, SPI_result_code_string(SPI_result));
@@ -211,6 +235,18 @@ bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
 		SPI_freeplan(plan->plan);
 	plan->plan = p;
 	plan->imei_type = load_imei_type;
+}
+
+void
+bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	plan_prepare(plan, sql, nargs, argtypes, 0);
+}
+
+void
+bulk_plan_prepare_custom(BulkPlan *plan, const char *sql, int nargs, Oid *argtypes)
+{
+	plan_prepare(plan, sql, nargs, argtypes, CURSOR_OPT_CUSTOM_PLAN);
 }
 
 static void
@@ -488,14 +524,41 @@ bulk_seen_before(BulkLoad *load, int64 key)
 	return load->seen != NULL && seen_lookup(load->seen, key) != NULL;
 }
 
-void
-bulk_remember(BulkLoad *load, int64 key)
+/*
+ * Was the key in an earlier accepted row of this load?  A row that still
+ * waits in the batch is not accepted yet (the rules may refuse it, and a
+ * rejected row is nobody's earlier row): the batch is written first, and
+ * its rows settled, before the answer.
+ */
+bool
+bulk_accepted_before(BulkLoad *load, int64 key)
+{
+	SeenEntry  *e = load->seen ? seen_lookup(load->seen, key) : NULL;
+
+	if (e != NULL && e->waiting)
+	{
+		bulk_flush_batch(load);
+		e = seen_lookup(load->seen, key);
+	}
+	return e != NULL;
+}
+
+static void
+remember(BulkLoad *load, int64 key, bool waiting)
 {
 	bool		found;
+	SeenEntry  *e;
 
 	if (load->seen == NULL)
 		load->seen = seen_create(load->cxt, 1024, NULL);
-	(void) seen_insert(load->seen, key, &found);
+	e = seen_insert(load->seen, key, &found);
+	e->waiting = waiting;
+}
+
+void
+bulk_remember(BulkLoad *load, int64 key)
+{
+	remember(load, key, false);
 }
 
 void
@@ -529,7 +592,7 @@ bulk_queue_row(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc,
 	for (k = 0; k < nkeys; k++)
 	{
 		row->keys[k] = keys[k];
-		bulk_remember(load, keys[k]);
+		remember(load, keys[k], true);
 	}
 	r->outcome = ROW_PENDING;
 	return row;
@@ -606,8 +669,13 @@ bulk_forget_row(BulkLoad *load, BulkRow *row)
 void
 bulk_settle_result(BulkLoad *load, BulkRow *row, const RowResult *r)
 {
+	int			k;
+
 	if (r->outcome == ROW_PRESENT)
 	{
+		/* settled: its keys stay, as an accepted row's */
+		for (k = 0; k < row->nkeys; k++)
+			bulk_remember(load, row->keys[k]);
 		count_accepted(load, ROW_PRESENT);
 		return;
 	}
@@ -779,6 +847,21 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	target = target_trigger(fcinfo, "bulk_import_begin", false, true);
 	rel = ((TriggerData *) fcinfo->context)->tg_relation;
 
+	/*
+	 * Imports do not nest: a load started from within the rows of another
+	 * (a function in its SELECT, a second target in a WITH) would take over
+	 * the one load of the backend, and the first statement would go on in
+	 * the second's import.
+	 */
+	if (current_load != NULL && current_load->active)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("an import into imei_registry.%s cannot start while import %lld into imei_registry.%s is running",
+						target->name, (long long) current_load->import_id,
+						current_load->target->name),
+				 errdetail("Imports do not nest: one statement loads one target, and its rows cannot load another."),
+				 errhint("Load the files one statement after the other.")));
+
 	if (load_cxt == NULL)
 		load_cxt = AllocSetContextCreate(TopMemoryContext, "imei_registry import",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -797,6 +880,7 @@ bulk_import_begin(PG_FUNCTION_ARGS)
 	load->relid = RelationGetRelid(rel);
 	load->rel = rel;
 	load->atomic = bulk_import_atomic;
+	load->subid = GetCurrentSubTransactionId();
 	load->registry_distributed = ext_registry_distributed();
 	initStringInfo(&load->quoted);
 	if (target->row_size > 0)

@@ -16,13 +16,21 @@
  * registry in one statement in one subtransaction, and if the registry
  * refuses any change of it (IR001), the batch is undone and its rows go
  * one by one, each refusal a rejected row (forbidden_transition).
+ *
+ * Where the registry is distributed (Citus) a batch reads its known rows
+ * without locks in one statement, decides each row by the same rules, and
+ * writes its new IMEIs in one INSERT and its known ones in one UPDATE
+ * guarded by the status and reason it read (flush_distributed); a row
+ * another session changed meanwhile goes alone, decided again.
  */
 #include "compat.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "access/table.h"
@@ -34,6 +42,7 @@
 #include "registry.h"
 #include "registry_insert.h"
 #include "rules.h"
+#include "subxact.h"
 
 /* A block-list row in the batch; its key is the IMEI */
 typedef struct BlocklistRow
@@ -276,8 +285,12 @@ load_blocklist(BulkLoad *load, RowResult *r, HeapTuple tuple, TupleDesc desc)
 					pg_mbstrlen(why), listed_on, REGISTRY_NOTE_MAX_CHARS);
 		return;
 	}
-	/* earlier in this batch, or black already and seen earlier in this import */
-	if (bulk_seen_before(load, imei))
+	/*
+	 * an earlier line found black already (one that this import changed is
+	 * a duplicate at its batch's flush); a line still waiting is settled
+	 * first, so that one the rules refuse is nobody's earlier line
+	 */
+	if (bulk_accepted_before(load, imei))
 	{
 		bulk_reject_duplicate(r, imei);
 		return;
@@ -462,13 +475,14 @@ flush_blocklist_statement(BulkLoad *load, BlocklistRow **rows, int n)
 	}
 }
 
-/* What the lock of a batch found of a row */
+/* What the read of a batch found of a row */
 typedef struct KnownRow
 {
 	bool		known;
 	RegStatus	status;
 	char	   *reason;
 	bool		mine;			/* this import changed it last */
+	Datum		status_value;	/* on Citus: the status as read (an enum OID) */
 } KnownRow;
 
 /* Where a row of a batch goes */
@@ -482,58 +496,22 @@ typedef enum BlocklistPath
 } BlocklistPath;
 
 /*
- * Send the waiting rows to the registry, in IMEI order (see
- * report_sorted_batch), and settle each: loaded (black now), already present
- * (black already, for a reason that no application can lift), or a
- * duplicate (changed by this import in an earlier batch).
- *
- * The known rows are locked first, and read as locked: nothing changes
- * them until the load ends.  A change that the rules allow with no
- * condition on its cause cannot be refused when nothing but the rules can
- * refuse (registry_only_rules): the unknown IMEIs then go through the
- * multi-insert path (registry_insert.c), as upload_connections' new ones
- * do, and the known ones in one UPDATE, both without a subtransaction.  A
- * batch with a row that may be refused (and every batch on a registry with
- * a site's trigger) goes to one statement in a subtransaction instead
- * (flush_blocklist_statement).
+ * The known rows of the batch (in IMEI order), by one statement over its
+ * IMEIs (imeis): what each is, as read.  The statement returns imei,
+ * status as text, reason, import_id, and on Citus the status itself.
+ * Returns the type of that status column (InvalidOid: not read).
  */
-static void
-flush_blocklist(BulkLoad *load)
+static Oid
+read_known(BulkLoad *load, SPIPlanPtr plan, Datum imeis, KnownRow *known)
 {
 	int			n = load->nbatch;
-	KnownRow   *known = palloc0(n * sizeof(KnownRow));
-	BlocklistPath *path = palloc(n * sizeof(BlocklistPath));
-	BlocklistRow **rows = palloc(n * sizeof(BlocklistRow *));
-	RegistryNewRow *fresh = palloc(n * sizeof(RegistryNewRow));
-	Datum	   *imeis = palloc(n * sizeof(Datum));
-	Datum	   *notes = palloc(n * sizeof(Datum));
-	Datum	   *reasons = palloc(n * sizeof(Datum));
-	Datum		v[4];
-	bool		insert_certain;
-	bool		update_certain;
-	bool		any_refusable = false;
-	int			m;
+	Datum		v[1] = {imeis};
+	Oid			status_type = InvalidOid;
 	uint64		k;
-	int			i;
 
-	qsort(load->batch, n, sizeof(BlocklistRow), blocklist_imei_cmp);
-
-	/*
-	 * On Citus one row at a time, each statement routed to the IMEI's
-	 * shard: Citus locks no rows of several shards (FOR UPDATE), and plans
-	 * neither the batch's one statement nor its UPDATE from arrays.
-	 */
-	if (load->registry_distributed)
-	{
-		for (i = 0; i < n; i++)
-			apply_blocklist_row(load, (BlocklistRow *) bulk_batch_row(load, i));
-		return;
-	}
-
-	for (i = 0; i < n; i++)
-		imeis[i] = ImeiGetDatum(((BlocklistRow *) bulk_batch_row(load, i))->imei);
-	v[0] = bulk_array(bulk_imei_type(), imeis, NULL, n);
-	bulk_exec(plan_lock_batch(), v, NULL);
+	bulk_exec(plan, v, NULL);
+	if (SPI_processed > 0 && SPI_tuptable->tupdesc->natts >= 5)
+		status_type = SPI_gettypeid(SPI_tuptable->tupdesc, 5);
 	for (k = 0; k < SPI_processed; k++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[k];
@@ -541,6 +519,7 @@ flush_blocklist(BulkLoad *load)
 		bool		isnull;
 		Imei		imei = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 		Datum		import_id = SPI_getbinval(tup, desc, 4, &isnull);
+		bool		no_import = isnull;
 		int			lo = 0;
 		int			hi = n - 1;
 
@@ -555,17 +534,34 @@ flush_blocklist(BulkLoad *load)
 				hi = mid;
 		}
 		if (((BlocklistRow *) bulk_batch_row(load, lo))->imei != imei)
-			elog(ERROR, "block-list batch: IMEI %015lld locked but not in the batch",
+			elog(ERROR, "block-list batch: IMEI %015lld read but not in the batch",
 				 (long long) imei);
 		known[lo].known = true;
 		known[lo].status = rules_status_named(SPI_getvalue(tup, desc, 2));
 		known[lo].reason = SPI_getvalue(tup, desc, 3);
-		known[lo].mine = !isnull && DatumGetInt64(import_id) == load->import_id;
+		known[lo].mine = !no_import && DatumGetInt64(import_id) == load->import_id;
+		if (OidIsValid(status_type))
+			known[lo].status_value = SPI_getbinval(tup, desc, 5, &isnull);
 	}
+	return status_type;
+}
 
-	insert_certain = registry_only_rules(TRIGGER_TYPE_INSERT);
-	update_certain = registry_only_rules(TRIGGER_TYPE_UPDATE);
-	for (i = 0; i < n; i++)
+/*
+ * Where each row of the batch goes, by the rules (rules.c): a duplicate,
+ * blocked already, or a change that nothing can refuse (insert_certain,
+ * update_certain: registry_only_rules) and that the rules allow without a
+ * condition on its cause, or else one that may be refused.  True if any
+ * may be.
+ */
+static bool
+choose_paths(BulkLoad *load, const KnownRow *known, BlocklistPath *path)
+{
+	bool		insert_certain = registry_only_rules(TRIGGER_TYPE_INSERT);
+	bool		update_certain = registry_only_rules(TRIGGER_TYPE_UPDATE);
+	bool		any_refusable = false;
+	int			i;
+
+	for (i = 0; i < load->nbatch; i++)
 	{
 		BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
 		char	   *reason = TextDatumGetCString(row->reason);
@@ -585,66 +581,379 @@ flush_blocklist(BulkLoad *load)
 				BLOCK_UPDATE : BLOCK_STATEMENT;
 		any_refusable |= (path[i] == BLOCK_STATEMENT);
 	}
+	return any_refusable;
+}
+
+/* ---- on Citus ---- */
+
+/*
+ * The known rows of a batch where the registry is distributed: read, not
+ * locked (Citus locks no rows of several shards), in one statement in
+ * which each shard probes its own.  A custom plan: Citus prunes the shards
+ * by the batch's IMEIs.
+ */
+static SPIPlanPtr
+plan_read_batch(void)
+{
+	static BulkPlan plan;
+
+	if (!bulk_plan_ready(&plan))
+	{
+		Oid			a[] = {bulk_imei_array_type()};
+
+		bulk_plan_prepare_custom(&plan, "SELECT r.imei, r.status::pg_catalog.text, r.reason,"
+								 " r.import_id, r.status"
+								 " FROM imei_registry.registry r"
+								 " WHERE r.imei OPERATOR(pg_catalog.=) ANY ($1)", 1, a);
+	}
+	return plan.plan;
+}
+
+/*
+ * New IMEIs of a batch (imeis, notes, import_id, reasons) in one INSERT,
+ * which Citus sends to their shards; one inserted meanwhile by another
+ * session is not (ON CONFLICT DO NOTHING) and is not returned.
+ */
+static SPIPlanPtr
+plan_insert_distributed(void)
+{
+	static BulkPlan plan;
+
+	if (!bulk_plan_ready(&plan))
+	{
+		Oid			a[] = {bulk_imei_array_type(), TEXTARRAYOID, INT8OID, TEXTARRAYOID};
+
+		bulk_plan_prepare_custom(&plan, "INSERT INTO imei_registry.registry AS r"
+								 " (imei, status, reason, import_id, note)"
+								 " SELECT u.imei, 'black', u.reason, $3, u.note"
+								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								 "  pg_catalog.unnest($4)) AS u(imei, note, reason)"
+								 " ORDER BY u.imei"
+								 " ON CONFLICT (imei) DO NOTHING"
+								 " RETURNING r.imei", 4, a);
+	}
+	return plan.plan;
+}
+
+/*
+ * Known rows of a batch (imeis, notes, import_id, reasons) in one UPDATE,
+ * each only if its status and reason are still those the read found
+ * ($5, $6): a row changed meanwhile is left alone and not returned.  (Citus
+ * runs no STABLE rule function of the row's columns in a distributed
+ * UPDATE: the rules were asked of the values read.)
+ */
+static SPIPlanPtr
+plan_update_distributed(Oid status_array_type)
+{
+	static BulkPlan plan;
+	static Oid	prepared_for = InvalidOid;
+
+	if (!bulk_plan_ready(&plan) || prepared_for != status_array_type)
+	{
+		Oid			a[] = {bulk_imei_array_type(), TEXTARRAYOID, INT8OID, TEXTARRAYOID,
+		status_array_type, TEXTARRAYOID};
+
+		bulk_plan_prepare_custom(&plan, "UPDATE imei_registry.registry r"
+								 " SET status = 'black', reason = u.reason,"
+								 "  grey_last_day = NULL, application_id = NULL,"
+								 "  import_id = $3, note = u.note"
+								 " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								 "  pg_catalog.unnest($4), pg_catalog.unnest($5),"
+								 "  pg_catalog.unnest($6)) AS u(imei, note, reason, status, old_reason)"
+								 " WHERE r.imei OPERATOR(pg_catalog.=) ANY ($1)"
+								 "  AND r.imei OPERATOR(pg_catalog.=) u.imei"
+								 "  AND r.status OPERATOR(pg_catalog.=) u.status"
+								 "  AND r.reason OPERATOR(pg_catalog.=) u.old_reason"
+								 " RETURNING r.imei", 6, a);
+		prepared_for = status_array_type;
+	}
+	return plan.plan;
+}
+
+/* The rows of a batch for one distributed write, in IMEI order */
+typedef struct DistributedRows
+{
+	int			n;
+	BlocklistRow **rows;
+	Datum	   *imeis;
+	Datum	   *notes;
+	Datum	   *reasons;
+	Datum	   *statuses;		/* the update's: as read */
+	Datum	   *old_reasons;
+	bool	   *written;		/* returned by the write */
+} DistributedRows;
+
+typedef struct DistributedWrite
+{
+	BulkLoad   *load;
+	DistributedRows ins;
+	DistributedRows upd;
+	Oid			status_type;
+	SPIPlanPtr	insert_plan;	/* prepared before the subtransaction */
+	SPIPlanPtr	update_plan;
+} DistributedWrite;
+
+static void
+distributed_rows_init(DistributedRows *d, int n)
+{
+	d->n = 0;
+	d->rows = palloc(n * sizeof(BlocklistRow *));
+	d->imeis = palloc(n * sizeof(Datum));
+	d->notes = palloc(n * sizeof(Datum));
+	d->reasons = palloc(n * sizeof(Datum));
+	d->statuses = palloc(n * sizeof(Datum));
+	d->old_reasons = palloc(n * sizeof(Datum));
+	d->written = palloc0(n * sizeof(bool));
+}
+
+static void
+distributed_rows_add(DistributedRows *d, BlocklistRow *row, const KnownRow *known)
+{
+	d->rows[d->n] = row;
+	d->imeis[d->n] = ImeiGetDatum(row->imei);
+	d->notes[d->n] = row->note;
+	d->reasons[d->n] = row->reason;
+	if (known->known)
+	{
+		d->statuses[d->n] = known->status_value;
+		d->old_reasons[d->n] = CStringGetTextDatum(known->reason);
+	}
+	d->n++;
+}
+
+/* Mark the rows whose IMEIs the write returned (d is in IMEI order) */
+static void
+mark_written(DistributedRows *d)
+{
+	uint64		k;
+
+	for (k = 0; k < SPI_processed; k++)
+	{
+		bool		isnull;
+		Imei		imei = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k],
+													   SPI_tuptable->tupdesc, 1, &isnull));
+		int			lo = 0;
+		int			hi = d->n - 1;
+
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (d->rows[mid]->imei < imei)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (d->rows[lo]->imei != imei)
+			elog(ERROR, "block-list batch: IMEI %015lld written but not in the batch",
+				 (long long) imei);
+		d->written[lo] = true;
+	}
+}
+
+/* Both writes of a batch: its new IMEIs, then its known ones */
+static void
+write_distributed(void *arg)
+{
+	DistributedWrite *w = arg;
+	Datum		v[6];
+
+	v[2] = Int64GetDatum(w->load->import_id);
+	if (w->ins.n > 0)
+	{
+		v[0] = bulk_array(bulk_imei_type(), w->ins.imeis, NULL, w->ins.n);
+		v[1] = bulk_array(TEXTOID, w->ins.notes, NULL, w->ins.n);
+		v[3] = bulk_array(TEXTOID, w->ins.reasons, NULL, w->ins.n);
+		bulk_exec(w->insert_plan, v, NULL);
+		mark_written(&w->ins);
+	}
+	if (w->upd.n > 0)
+	{
+		v[0] = bulk_array(bulk_imei_type(), w->upd.imeis, NULL, w->upd.n);
+		v[1] = bulk_array(TEXTOID, w->upd.notes, NULL, w->upd.n);
+		v[3] = bulk_array(TEXTOID, w->upd.reasons, NULL, w->upd.n);
+		v[4] = PointerGetDatum(construct_array(w->upd.statuses, w->upd.n, w->status_type,
+											   sizeof(Oid), true, TYPALIGN_INT));
+		v[5] = bulk_array(TEXTOID, w->upd.old_reasons, NULL, w->upd.n);
+		bulk_exec(w->update_plan, v, NULL);
+		mark_written(&w->upd);
+	}
+}
+
+/*
+ * The batch's changes where the registry is distributed (Citus), as read
+ * and decided by flush_blocklist: its new IMEIs in one INSERT and its
+ * known ones in one UPDATE that changes a row only if its status and
+ * reason are still those read; the shards' triggers check each change
+ * against the rules again and write its history row.  When a row may be
+ * refused, both run in one subtransaction, and if the registry refuses
+ * any change (IR001) the rows go one by one (apply_blocklist_row, each
+ * statement routed to its shard), each refusal a rejected row.  A row
+ * that another session inserted or changed meanwhile goes one by one too,
+ * decided again on its row as it now is, locked.
+ */
+static void
+flush_distributed(BulkLoad *load, const KnownRow *known, const BlocklistPath *path,
+				  bool any_refusable, Oid status_type)
+{
+	DistributedWrite w;
+	char	   *refusal;
+	int			i;
+
+	w.load = load;
+	w.status_type = status_type;
+	distributed_rows_init(&w.ins, load->nbatch);
+	distributed_rows_init(&w.upd, load->nbatch);
+	for (i = 0; i < load->nbatch; i++)
+	{
+		BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
+
+		if (path[i] == BLOCK_DUPLICATE || path[i] == BLOCK_PRESENT)
+			continue;
+		distributed_rows_add(known[i].known ? &w.upd : &w.ins, row, &known[i]);
+	}
+	if (w.ins.n + w.upd.n == 0)
+		return;
+	w.insert_plan = w.ins.n > 0 ? plan_insert_distributed() : NULL;
+	w.update_plan = w.upd.n > 0 ?
+		plan_update_distributed(get_array_type(status_type)) : NULL;
+
+	if (!any_refusable)
+		write_distributed(&w);
+	else
+	{
+		bulk_spi_ensure();		/* the connection outlives the subtransaction */
+		if (!subxact_run(write_distributed, &w, ERRCODE_IR_TRANSITION_FORBIDDEN,
+						 NULL, &refusal))
+		{
+			for (i = 0; i < w.ins.n; i++)
+				apply_blocklist_row(load, w.ins.rows[i]);
+			for (i = 0; i < w.upd.n; i++)
+				apply_blocklist_row(load, w.upd.rows[i]);
+			return;
+		}
+	}
+	for (i = 0; i < w.ins.n; i++)
+		if (w.ins.written[i])
+			bulk_settle(load, &w.ins.rows[i]->base, ROW_LOADED);
+		else
+			apply_blocklist_row(load, w.ins.rows[i]);	/* inserted meanwhile */
+	for (i = 0; i < w.upd.n; i++)
+		if (w.upd.written[i])
+			bulk_settle(load, &w.upd.rows[i]->base, ROW_LOADED);
+		else
+			apply_blocklist_row(load, w.upd.rows[i]);	/* changed meanwhile */
+}
+
+/* ---- a batch ---- */
+
+/*
+ * Send the waiting rows to the registry, in IMEI order (see
+ * report_sorted_batch), and settle each: loaded (black now), already present
+ * (black already, for a reason that no application can lift), or a
+ * duplicate (changed by this import in an earlier batch).
+ *
+ * The known rows are locked first, and read as locked: nothing changes
+ * them until the load ends.  A change that the rules allow with no
+ * condition on its cause cannot be refused when nothing but the rules can
+ * refuse (registry_only_rules): the unknown IMEIs then go through the
+ * multi-insert path (registry_insert.c), as upload_connections' new ones
+ * do, and the known ones in one UPDATE, both without a subtransaction.  A
+ * batch with a row that may be refused (and every batch on a registry with
+ * a site's trigger) goes to one statement in a subtransaction instead
+ * (flush_blocklist_statement).  Where the registry is distributed the
+ * known rows are read without a lock, and flush_distributed writes them.
+ */
+static void
+flush_blocklist(BulkLoad *load)
+{
+	int			n = load->nbatch;
+	KnownRow   *known = palloc0(n * sizeof(KnownRow));
+	BlocklistPath *path = palloc(n * sizeof(BlocklistPath));
+	BlocklistRow **rows = palloc(n * sizeof(BlocklistRow *));
+	RegistryNewRow *fresh = palloc(n * sizeof(RegistryNewRow));
+	Datum	   *imeis = palloc(n * sizeof(Datum));
+	Datum	   *notes = palloc(n * sizeof(Datum));
+	Datum	   *reasons = palloc(n * sizeof(Datum));
+	Datum		v[4];
+	Oid			status_type;
+	bool		any_refusable;
+	int			m;
+	int			i;
+
+	qsort(load->batch, n, sizeof(BlocklistRow), blocklist_imei_cmp);
+
+	for (i = 0; i < n; i++)
+		imeis[i] = ImeiGetDatum(((BlocklistRow *) bulk_batch_row(load, i))->imei);
+	status_type = read_known(load, load->registry_distributed ? plan_read_batch() :
+							 plan_lock_batch(),
+							 bulk_array(bulk_imei_type(), imeis, NULL, n), known);
+	any_refusable = choose_paths(load, known, path);
+
+	if (load->registry_distributed)
+		flush_distributed(load, known, path, any_refusable, status_type);
 
 	/* a row that may be refused takes the batch with it: one statement, as one */
-	if (any_refusable)
+	else if (any_refusable)
 	{
 		for (i = 0, m = 0; i < n; i++)
 			if (path[i] != BLOCK_DUPLICATE && path[i] != BLOCK_PRESENT)
 				rows[m++] = (BlocklistRow *) bulk_batch_row(load, i);
 		flush_blocklist_statement(load, rows, m);
 	}
-
-	/* new IMEIs, unless another session has one of them */
-	for (i = 0, m = 0; i < n && !any_refusable; i++)
-		if (path[i] == BLOCK_INSERT)
-		{
-			BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
-
-			rows[m] = row;
-			fresh[m].imei = row->imei;
-			fresh[m].status = ST_BLACK;
-			fresh[m].reason = row->reason;
-			fresh[m].has_first_seen = false;
-			fresh[m].first_seen_at = 0;
-			fresh[m].operator = (Datum) 0;
-			fresh[m].note = row->note;
-			m++;
-		}
-	if (m > 0)
+	else
 	{
-		bulk_spi_ensure();		/* the registry's triggers run as its owner */
-		if (registry_insert_rows(m, fresh, load->import_id, NULL))
+		/* new IMEIs, unless another session has one of them */
+		for (i = 0, m = 0; i < n; i++)
+			if (path[i] == BLOCK_INSERT)
+			{
+				BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
+
+				rows[m] = row;
+				fresh[m].imei = row->imei;
+				fresh[m].status = ST_BLACK;
+				fresh[m].reason = row->reason;
+				fresh[m].has_first_seen = false;
+				fresh[m].first_seen_at = 0;
+				fresh[m].operator = (Datum) 0;
+				fresh[m].note = row->note;
+				m++;
+			}
+		if (m > 0)
+		{
+			bulk_spi_ensure();	/* the registry's triggers run as its owner */
+			if (registry_insert_rows(m, fresh, load->import_id, NULL))
+				for (i = 0; i < m; i++)
+					bulk_settle(load, &rows[i]->base, ROW_LOADED);
+			else
+				flush_blocklist_statement(load, rows, m);
+		}
+
+		/* known IMEIs, locked above */
+		for (i = 0, m = 0; i < n; i++)
+			if (path[i] == BLOCK_UPDATE)
+			{
+				BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
+
+				rows[m] = row;
+				imeis[m] = ImeiGetDatum(row->imei);
+				notes[m] = row->note;
+				reasons[m] = row->reason;
+				m++;
+			}
+		if (m > 0)
+		{
+			v[0] = bulk_array(bulk_imei_type(), imeis, NULL, m);
+			v[1] = bulk_array(TEXTOID, notes, NULL, m);
+			v[2] = Int64GetDatum(load->import_id);
+			v[3] = bulk_array(TEXTOID, reasons, NULL, m);
+			bulk_exec(plan_black_batch(), v, NULL);
+			if (SPI_processed != (uint64) m)
+				elog(ERROR, "block-list batch changed %llu of %d locked rows",
+					 (unsigned long long) SPI_processed, m);
 			for (i = 0; i < m; i++)
 				bulk_settle(load, &rows[i]->base, ROW_LOADED);
-		else
-			flush_blocklist_statement(load, rows, m);
-	}
-
-	/* known IMEIs, locked above */
-	for (i = 0, m = 0; i < n && !any_refusable; i++)
-		if (path[i] == BLOCK_UPDATE)
-		{
-			BlocklistRow *row = (BlocklistRow *) bulk_batch_row(load, i);
-
-			rows[m] = row;
-			imeis[m] = ImeiGetDatum(row->imei);
-			notes[m] = row->note;
-			reasons[m] = row->reason;
-			m++;
 		}
-	if (m > 0)
-	{
-		v[0] = bulk_array(bulk_imei_type(), imeis, NULL, m);
-		v[1] = bulk_array(TEXTOID, notes, NULL, m);
-		v[2] = Int64GetDatum(load->import_id);
-		v[3] = bulk_array(TEXTOID, reasons, NULL, m);
-		bulk_exec(plan_black_batch(), v, NULL);
-		if (SPI_processed != (uint64) m)
-			elog(ERROR, "block-list batch changed %llu of %d locked rows",
-				 (unsigned long long) SPI_processed, m);
-		for (i = 0; i < m; i++)
-			bulk_settle(load, &rows[i]->base, ROW_LOADED);
 	}
 
 	/* the rest: settled without a write */

@@ -365,6 +365,25 @@ bulk_parse_timestamptz(RowResult *r, const char *s, const char *column,
 	return false;
 }
 
+/*
+ * A date spelled YYYY-MM-DD, as the block lists write it, read without the
+ * general parser: before PostgreSQL 16 that runs in a subtransaction
+ * (decode_datetime), and on Citus each subtransaction is a SAVEPOINT and
+ * its RELEASE sent to every node the load has a connection to, which cost
+ * a block list more than its writes.  Any other text returns false and
+ * goes to the general path, which decides.
+ */
+static bool
+parse_iso_date(const char *s, struct pg_tm *tm)
+{
+	memset(tm, 0, sizeof(*tm));
+	return (tm->tm_year = digits(s, 4)) >= 1 && s[4] == '-' &&
+		(tm->tm_mon = digits(s + 5, 2)) >= 1 && tm->tm_mon <= MONTHS_PER_YEAR &&
+		s[7] == '-' && (tm->tm_mday = digits(s + 8, 2)) >= 1 &&
+		tm->tm_mday <= day_tab[isleap(tm->tm_year)][tm->tm_mon - 1] &&
+		s[10] == '\0';
+}
+
 /* A date, returned as its ISO text */
 bool
 bulk_parse_date(RowResult *r, const char *s, const char *column, char **result)
@@ -373,7 +392,7 @@ bulk_parse_date(RowResult *r, const char *s, const char *column, char **result)
 	fsec_t		fsec;
 	int			tz = 0;
 
-	if (decode_datetime(s, &tt, &fsec, &tz) &&
+	if ((parse_iso_date(s, &tt) || decode_datetime(s, &tt, &fsec, &tz)) &&
 		IS_VALID_JULIAN(tt.tm_year, tt.tm_mon, tt.tm_mday) && tt.tm_year > 0)
 	{
 		*result = psprintf("%04d-%02d-%02d", tt.tm_year, tt.tm_mon, tt.tm_mday);

@@ -102,6 +102,7 @@ struct BulkLoad
 	int64		import_id;
 	bool		atomic;
 	bool		active;
+	SubTransactionId subid;		/* the subtransaction that began it */
 	int64		nread;
 	int64		nloaded;
 	int64		nrejected;
@@ -174,6 +175,8 @@ extern void bulk_note_operator(BulkLoad *load, Datum operator);
 /* ---- the seen set: keys accepted so far in this load ---- */
 
 extern bool bulk_seen_before(BulkLoad *load, int64 key);
+/* ... by a row accepted: one still waiting in the batch is written first */
+extern bool bulk_accepted_before(BulkLoad *load, int64 key);
 extern void bulk_remember(BulkLoad *load, int64 key);
 
 /* Reject a row whose IMEI came earlier in this import */
@@ -205,6 +208,14 @@ extern Oid	bulk_imei_array_type(void);
 extern bool bulk_plan_ready(const BulkPlan *plan);
 extern void bulk_plan_prepare(BulkPlan *plan, const char *sql, int nargs,
 							  Oid *argtypes);
+
+/*
+ * The same for a statement planned again for each run's values (a custom
+ * plan, never a generic one): Citus plans no generic plan of a distributed
+ * statement over a parameter's unnest().
+ */
+extern void bulk_plan_prepare_custom(BulkPlan *plan, const char *sql, int nargs,
+									 Oid *argtypes);
 
 /*
  * Run a statement in the call's SPI connection (opened as the target's

@@ -54,11 +54,37 @@ static Oid	registry_oid = InvalidOid;
 static Oid	registry_pkey_oid = InvalidOid;
 static bool registry_distributed = false;
 
+/*
+ * What the probe reads a row of the registry by, made once its shape is
+ * checked (relcheck.c) and forgotten with the OIDs (an ALTER TABLE sends a
+ * relcache invalidation): the column numbers, and the row's descriptor cut
+ * after the last column the check returns, to deform the row that far only.
+ * The callback only forgets; the memory is reset when the shape is made
+ * again, at the start of a call, so a call keeps what it took.
+ */
+#define CHECK_NCOLS 4
+static const int check_cols[CHECK_NCOLS] = {
+	REG_STATUS, REG_REASON, REG_SINCE, REG_GREY_LAST_DAY
+};
+
+typedef struct RegistryShape
+{
+	Oid			relid;			/* the table it was made of */
+	const AttrNumber *att;
+	TupleDesc	row;			/* attributes 1 .. the last of check_cols */
+	Datum	   *values;			/* a deformed row, row->natts long */
+	bool	   *isnull;
+} RegistryShape;
+
+static RegistryShape registry_shape = {InvalidOid, NULL, NULL, NULL, NULL};
+
 static void
 forget_registry(Datum arg, Oid relid)
 {
 	registry_oid = InvalidOid;
 	registry_pkey_oid = InvalidOid;
+	registry_shape.att = NULL;
+	registry_shape.row = NULL;
 }
 
 static void
@@ -234,19 +260,112 @@ check_router(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 	check_grey(imei, resultdesc, result, nulls, found);
 }
 
+/*
+ * The scan key of the probe: equality on the key's one column, its
+ * comparison function looked up once (a builtin: nothing allocated).
+ */
+static ScanKeyData
+imei_key(Imei imei)
+{
+	static ScanKeyData key;
+	static bool made = false;
+	ScanKeyData k;
+
+	if (!made)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, (Datum) 0);
+		MemoryContextSwitchTo(old);
+		made = true;
+	}
+	k = key;
+	k.sk_argument = ImeiGetDatum(imei);
+	return k;
+}
+
+/*
+ * The shape of the registry rel (locked), made if forgotten or made of
+ * another table (keyed by the table, as relcheck.c's check is).
+ */
+static RegistryShape
+shape_of(Relation rel)
+{
+	static MemoryContext cxt = NULL;
+
+	if (registry_shape.att == NULL || registry_shape.row == NULL ||
+		registry_shape.relid != RelationGetRelid(rel))
+	{
+		const AttrNumber *att = ext_table_columns(rel, EXT_REGISTRY, "check_imei");
+		AttrNumber	last = 0;
+		MemoryContext old;
+		TupleDesc	row;
+		int			i;
+
+		for (i = 0; i < CHECK_NCOLS; i++)
+			last = Max(last, att[check_cols[i]]);
+		if (cxt == NULL)
+			cxt = AllocSetContextCreate(TopMemoryContext, "check_imei row",
+										ALLOCSET_SMALL_SIZES);
+		registry_shape.att = NULL;
+		registry_shape.row = NULL;
+		MemoryContextReset(cxt);
+		old = MemoryContextSwitchTo(cxt);
+		/* with the defaults of columns added since (heap_deform_tuple) */
+		row = CreateTupleDescCopyConstr(RelationGetDescr(rel));
+		registry_shape.values = palloc(last * sizeof(Datum));
+		registry_shape.isnull = palloc(last * sizeof(bool));
+		MemoryContextSwitchTo(old);
+		row->natts = last;
+		registry_shape.relid = RelationGetRelid(rel);
+		registry_shape.att = att;
+		registry_shape.row = row;
+	}
+	return registry_shape;
+}
+
+/*
+ * The columns the check returns (status, reason, since, grey_last_day)
+ * into result and nulls.  The row is deformed once, up to the last of
+ * them: each heap_getattr() of a column past the first text column walked
+ * the row from its start again.  A text points into the page, which the
+ * caller keeps pinned until the answer is formed (a pinned page's tuples
+ * do not move): no copy of a value read once.
+ */
 static void
+read_row(HeapTuple tuple, const RegistryShape *shape, Datum *result, bool *nulls)
+{
+	int			i;
+
+	heap_deform_tuple(tuple, shape->row, shape->values, shape->isnull);
+	for (i = 0; i < CHECK_NCOLS; i++)
+	{
+		int			a = shape->att[check_cols[i]] - 1;
+
+		nulls[i] = shape->isnull[a];
+		result[i] = shape->values[a];
+	}
+}
+
+/*
+ * The answer of this node's registry (or of the distributed one's router
+ * query) into result and nulls; the buffer the row's page is pinned in
+ * until the answer is formed (InvalidBuffer if none).
+ */
+static Buffer
 check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 {
 	Relation	rel;
 	Relation	idx;
 	IndexScanDesc scan;
 	ScanKeyData key;
-	const AttrNumber *att;
+	RegistryShape shape;
 	Oid			relid;
 	Oid			pkeyid;
 	Snapshot	snapshot = GetActiveSnapshot();
 	ItemPointer tid;
 	bool		found = false;
+	Buffer		pinned = InvalidBuffer;
 
 	/*
 	 * Copies: taking the lock processes invalidation messages, and any of
@@ -256,15 +375,15 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 	if (registry_distributed)
 	{
 		check_router(imei, resultdesc, result, nulls);
-		return;
+		return InvalidBuffer;
 	}
 	relid = registry_oid;
 	pkeyid = registry_pkey_oid;
 	rel = table_open(relid, AccessShareLock);
-	att = ext_table_columns(rel, EXT_REGISTRY, "check_imei");
+	shape = shape_of(rel);
 	idx = index_open(pkeyid, AccessShareLock);
-	check_pkey(rel, idx, att[REG_IMEI]);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imei));
+	check_pkey(rel, idx, shape.att[REG_IMEI]);
+	key = imei_key(imei);
 	scan = index_beginscan(rel, idx, snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
 
@@ -272,7 +391,8 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 	 * The row the snapshot sees, read on its heap page (a HOT chain
 	 * followed) while the page is locked: no tuple slot to make and drop
 	 * for a row read once.  An entry whose whole chain is dead is marked
-	 * for the index, as index_fetch_heap() does.
+	 * for the index, as index_fetch_heap() does.  The page of the row found
+	 * stays pinned (read_row).
 	 */
 	while (!found && (tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
 	{
@@ -283,23 +403,14 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		found = heap_hot_search_buffer(tid, rel, buf, snapshot, &tuple, &all_dead, true);
 		if (found)
-		{
-			TupleDesc	desc = RelationGetDescr(rel);
-			const int	cols[4] = {REG_STATUS, REG_REASON, REG_SINCE, REG_GREY_LAST_DAY};
-			int			i;
-
-			for (i = 0; i < lengthof(cols); i++)
-			{
-				Form_pg_attribute attr = TupleDescAttr(desc, att[cols[i]] - 1);
-
-				result[i] = heap_getattr(&tuple, att[cols[i]], desc, &nulls[i]);
-				if (!nulls[i])
-					result[i] = datumCopy(result[i], attr->attbyval, attr->attlen);
-			}
-		}
+			read_row(&tuple, &shape, result, nulls);
 		else if (!scan->xactStartedInRecovery)
 			scan->kill_prior_tuple = all_dead;
-		UnlockReleaseBuffer(buf);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		if (found)
+			pinned = buf;
+		else
+			ReleaseBuffer(buf);
 	}
 	index_endscan(scan);
 
@@ -310,6 +421,7 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 	index_close(idx, NoLock);
 	table_close(rel, NoLock);
 	check_grey(imei, resultdesc, result, nulls, found);
+	return pinned;
 }
 
 /*
@@ -364,9 +476,14 @@ check_imei(PG_FUNCTION_ARGS)
 	TupleDesc	resultdesc = result_desc(fcinfo);
 	Datum		result[6];
 	bool		nulls[6] = {true, false, true, true, true, false};
+	Buffer		pinned;
+	HeapTuple	answer;
 
 	result[1] = reason_datum("not_registered", &not_registered);
 	result[5] = BoolGetDatum(false);
-	check_local(imei, resultdesc, result, nulls);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resultdesc, result, nulls)));
+	pinned = check_local(imei, resultdesc, result, nulls);
+	answer = heap_form_tuple(resultdesc, result, nulls);
+	if (BufferIsValid(pinned))
+		ReleaseBuffer(pinned);
+	PG_RETURN_DATUM(HeapTupleGetDatum(answer));
 }

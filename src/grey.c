@@ -130,13 +130,23 @@ grey_days_left(DateADT last)
 	return last - almaty_today();
 }
 
-/* The first moment of a local date in Almaty */
+/*
+ * The first moment of a local date in Almaty.  The last answer is kept:
+ * the same day is asked again and again (check_imei() of grey IMEIs past
+ * the same last day), and the zone's rules do not change under a backend.
+ */
 TimestampTz
 almaty_day_start(DateADT day)
 {
+	static bool cached = false;
+	static DateADT cached_day;
+	static TimestampTz cached_start;
 	struct pg_tm tm;
 	TimestampTz result;
 	int			tz;
+
+	if (cached && day == cached_day)
+		return cached_start;
 
 	j2date(day + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
@@ -146,6 +156,9 @@ almaty_day_start(DateADT day)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("date out of range")));
+	cached_day = day;
+	cached_start = result;
+	cached = true;
 	return result;
 }
 

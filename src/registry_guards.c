@@ -11,18 +11,33 @@
  *	history_insert_guard	on history, BEFORE INSERT FOR EACH STATEMENT
  *							(origin mode only): history rows come from the
  *							registry's own history trigger and nowhere else.
+ *	history_guard			on history: BEFORE UPDATE OR DELETE FOR EACH ROW
+ *							and BEFORE TRUNCATE (ENABLE ALWAYS) refuse;
+ *							BEFORE INSERT FOR EACH ROW (ENABLE REPLICA)
+ *							stamps xid.
+ *	pair_history_guard		on pair_history: BEFORE UPDATE OR DELETE OR
+ *							TRUNCATE FOR EACH STATEMENT (ENABLE ALWAYS)
+ *							refuses, whether a row would be touched or not;
+ *							BEFORE INSERT FOR EACH ROW (ENABLE REPLICA)
+ *							stamps xid.
  *
  * In replica mode (a restore as docs/registry.md says, a logical-replication
  * subscriber) the two INSERT guards do not fire: the rows are reloaded as
- * they were.  The DELETE and TRUNCATE guard fires in every mode.  Both are
- * statement triggers, so they cost one call per statement, not per row.
+ * they were; the feed tables' rows then get this cluster's xid instead
+ * (stamp_xid), so the feeds keep their order.  The DELETE, UPDATE and
+ * TRUNCATE guards fire in every mode.  Each accepts its table or, on a
+ * Citus node, a shard or placement of it (relcheck.c).
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "commands/copy.h"
 #include "commands/trigger.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/xid8.h"
 
 #include "relcheck.h"
 
@@ -34,6 +49,8 @@
 
 PG_FUNCTION_INFO_V1(registry_guard);
 PG_FUNCTION_INFO_V1(history_insert_guard);
+PG_FUNCTION_INFO_V1(history_guard);
+PG_FUNCTION_INFO_V1(pair_history_guard);
 
 /* Fired BEFORE ... FOR EACH STATEMENT on imei_registry.<relname>, or an error */
 static TriggerData *
@@ -116,4 +133,81 @@ history_insert_guard(PG_FUNCTION_ARGS)
 				 errdetail("History rows are written by the registry's own trigger, for the change they record."),
 				 errhint("A restore reloads history in replica mode: PGOPTIONS='-c session_replication_role=replica' pg_restore --single-transaction --exit-on-error.")));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The row a feed table's BEFORE INSERT row trigger (enabled only in replica
+ * mode) returns: its xid column set to the writing transaction's, so that
+ * rows a restore or a logical-replication subscriber applies get xids of
+ * this cluster and the feed keeps its order.  (In normal operation the
+ * column's DEFAULT does the same without a trigger call per row.)
+ */
+static Datum
+stamp_xid(TriggerData *trigdata, ExtRelation which, const char *caller)
+{
+	int			att = ext_columns(trigdata->tg_relation, which, caller)[HIST_XID];
+	Datum		value = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	bool		isnull = false;
+
+	return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple,
+													 RelationGetDescr(trigdata->tg_relation),
+													 1, &att, &value, &isnull));
+}
+
+static const char *
+event_name(TriggerEvent event)
+{
+	if (TRIGGER_FIRED_BY_UPDATE(event))
+		return "UPDATE";
+	if (TRIGGER_FIRED_BY_DELETE(event))
+		return "DELETE";
+	return "TRUNCATE";
+}
+
+Datum
+history_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "history_guard");
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		trigger_require(trigdata, "history_guard", TRIG_TRUNCATE, true, false);
+	else
+		trigger_require(trigdata, "history_guard",
+						TRIG_INSERT | TRIG_UPDATE | TRIG_DELETE, true, true);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return stamp_xid(trigdata, EXT_HISTORY, "history_guard");
+
+	(void) ext_columns(trigdata->tg_relation, EXT_HISTORY, "history_guard");
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s of %s is not allowed", event_name(trigdata->tg_event),
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("The status history is append-only.")));
+	PG_RETURN_NULL();			/* not reached */
+}
+
+/*
+ * pair_history is a reference table on Citus: the guard fires on its
+ * placement on each node (pair_history_<shardid>), which it accepts as it
+ * does the table, and names the table in its refusal.
+ */
+Datum
+pair_history_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, "pair_history_guard");
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		trigger_require(trigdata, "pair_history_guard", TRIG_INSERT, true, true);
+		return stamp_xid(trigdata, EXT_PAIR_HISTORY, "pair_history_guard");
+	}
+	trigger_require(trigdata, "pair_history_guard",
+					TRIG_UPDATE | TRIG_DELETE | TRIG_TRUNCATE, true, false);
+	(void) ext_columns(trigdata->tg_relation, EXT_PAIR_HISTORY, "pair_history_guard");
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s on imei_registry.pair_history is not allowed",
+					event_name(trigdata->tg_event)),
+			 errdetail("The history of pairs is append-only: every change of a pair is a new row.")));
+	PG_RETURN_NULL();			/* not reached */
 }

@@ -123,6 +123,8 @@ static const RelationSpec specs[EXT_NRELATIONS] = {
 			[REG_DEVICE_ID] = {"device_id", CT_INT8}}},
 	[EXT_HISTORY] = {"history", false, HIST_NCOLUMNS, {
 			[HIST_XID] = {"xid", CT_XID8}}},
+	[EXT_PAIR_HISTORY] = {"pair_history", false, HIST_NCOLUMNS, {
+			[HIST_XID] = {"xid", CT_XID8}}},
 	[EXT_DEVICES] = {"devices", false, DEV_NCOLUMNS, {
 			[DEV_DEVICE_ID] = {"device_id", CT_INT8}}},
 	/* the COPY targets are read by position, every column as text */

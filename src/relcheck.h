@@ -19,6 +19,7 @@ typedef enum ExtRelation
 {
 	EXT_REGISTRY,
 	EXT_HISTORY,
+	EXT_PAIR_HISTORY,
 	EXT_DEVICES,
 	EXT_UPLOAD_CONNECTIONS,
 	EXT_UPLOAD_TAC,
@@ -73,7 +74,7 @@ enum
 	DEV_NCOLUMNS
 };
 
-/* ... and of the history */
+/* ... and of the feed tables, history and pair_history */
 enum
 {
 	HIST_XID,

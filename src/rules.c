@@ -449,10 +449,14 @@ typedef struct HoldRelations
 	Oid			imeis_by_imei;	/* application_imeis_imei */
 	AttrNumber	imei_att;
 	AttrNumber	application_att;
+	AttrNumber	import_att;		/* the upload that added it (NULL: none) */
 	Oid			applications;
 	Oid			applications_pkey;
 	AttrNumber	state_att;
 	AttrNumber	submitted_at_att;
+	Oid			imports;
+	Oid			imports_pkey;
+	AttrNumber	created_at_att;
 } HoldRelations;
 
 static HoldRelations hold = {InvalidOid};
@@ -461,7 +465,8 @@ static void
 forget_applications(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == hold.imeis || relid == hold.imeis_by_imei ||
-		relid == hold.applications || relid == hold.applications_pkey)
+		relid == hold.applications || relid == hold.applications_pkey ||
+		relid == hold.imports || relid == hold.imports_pkey)
 		hold.imeis = InvalidOid;
 }
 
@@ -514,6 +519,8 @@ find_hold_relations(void)
 	h.imeis_by_imei = get_relname_relid("application_imeis_imei", ns);
 	h.applications = get_relname_relid("applications", ns);
 	h.applications_pkey = get_relname_relid("applications_pkey", ns);
+	h.imports = get_relname_relid("imports", ns);
+	h.imports_pkey = get_relname_relid("imports_pkey", ns);
 	if (!OidIsValid(h.imeis))
 		missing = "application_imeis";
 	else if (!OidIsValid(h.imeis_by_imei))
@@ -522,6 +529,10 @@ find_hold_relations(void)
 		missing = "applications";
 	else if (!OidIsValid(h.applications_pkey))
 		missing = "applications_pkey";
+	else if (!OidIsValid(h.imports))
+		missing = "imports";
+	else if (!OidIsValid(h.imports_pkey))
+		missing = "imports_pkey";
 	if (missing)
 		ext_missing_table(missing);
 	/* on Citus, reference tables: read their placements on this node */
@@ -536,11 +547,17 @@ find_hold_relations(void)
 		if (shard != 0 &&
 			!OidIsValid(h.applications_pkey = ext_shard_sibling(h.applications_pkey, shard)))
 			ext_missing_table("applications_pkey");
+		h.imports = ext_local_data_relation(h.imports, &shard);
+		if (shard != 0 &&
+			!OidIsValid(h.imports_pkey = ext_shard_sibling(h.imports_pkey, shard)))
+			ext_missing_table("imports_pkey");
 	}
 	h.imei_att = get_attnum(h.imeis, "imei");
 	if (h.imei_att == InvalidAttrNumber)
 		elog(ERROR, "imei_registry: imei_registry.application_imeis has no column imei");
 	h.application_att = hold_column(h.imeis, "application_id", INT8OID);
+	h.import_att = hold_column(h.imeis, "import_id", INT8OID);
+	h.created_at_att = hold_column(h.imports, "created_at", TIMESTAMPTZOID);
 	h.state_att = hold_column(h.applications, "state", TEXTOID);
 	h.submitted_at_att = hold_column(h.applications, "submitted_at", TIMESTAMPTZOID);
 	hold = h;
@@ -549,13 +566,16 @@ find_hold_relations(void)
 /*
  * Is a grey IMEI past its last day held by a pending application: one that
  * lists it, is still submitted, was submitted by its last day, and not
- * longer ago than imei_registry.application_hold_days?  One probe of the
- * IMEIs of applications by their index (most IMEIs have none) and one of
- * the primary key of applications per application found, with the index
- * AM as check_imei() does: no statement, and no right needed on the
- * tables (the check's callers have none).  No probe at all when the last
- * day is more than application_hold_days ago: an application submitted by
- * then holds no longer than that, whichever lists the IMEI.
+ * longer ago than imei_registry.application_hold_days?  An IMEI that an
+ * upload added to the application later (upload_devices: its import_id) is
+ * listed only from the upload's day, which must be by the last day too, as
+ * a submission must.  One probe of the IMEIs of applications by their
+ * index (most IMEIs have none), one of the primary key of applications per
+ * application found, and one of the imports' for an uploaded IMEI, with
+ * the index AM as check_imei() does: no statement, and no right needed on
+ * the tables (the check's callers have none).  No probe at all when the
+ * last day is more than application_hold_days ago: an application
+ * submitted by then holds no longer than that, whichever lists the IMEI.
  */
 bool
 rules_application_holds(Imei imei, DateADT grey_last_day)
@@ -565,10 +585,14 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 	Relation	by_imei;
 	Relation	apps = NULL;
 	Relation	apps_pkey = NULL;
+	Relation	imports = NULL;
+	Relation	imports_pkey = NULL;
 	IndexScanDesc scan;
 	IndexScanDesc app_scan = NULL;
+	IndexScanDesc import_scan = NULL;
 	TupleTableSlot *slot;
 	TupleTableSlot *app_slot = NULL;
+	TupleTableSlot *import_slot = NULL;
 	ScanKeyData key;
 	Snapshot	snapshot = GetActiveSnapshot();
 	DateADT		today = almaty_today();
@@ -591,6 +615,10 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 	{
 		bool		isnull;
 		Datum		app = slot_getattr(slot, h.application_att, &isnull);
+		Datum		state;
+		Datum		at;
+		DateADT		submitted_on;
+		Datum		upload;
 		ScanKeyData app_key;
 
 		if (isnull)
@@ -605,21 +633,52 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 		}
 		ScanKeyInit(&app_key, 1, BTEqualStrategyNumber, F_INT8EQ, app);
 		index_rescan(app_scan, &app_key, 1, NULL, 0);
-		if (index_getnext_slot(app_scan, ForwardScanDirection, app_slot))
-		{
-			Datum		state = slot_getattr(app_slot, h.state_att, &isnull);
-			Datum		at;
-			DateADT		submitted_on;
+		if (!index_getnext_slot(app_scan, ForwardScanDirection, app_slot))
+			continue;
+		state = slot_getattr(app_slot, h.state_att, &isnull);
+		if (isnull || strcmp(TextDatumGetCString(state), "submitted") != 0)
+			continue;
+		at = slot_getattr(app_slot, h.submitted_at_att, &isnull);
+		if (isnull)
+			continue;
+		submitted_on = almaty_local_date(DatumGetTimestampTz(at));
+		if (submitted_on > grey_last_day ||
+			today > submitted_on + imei_application_hold_days)
+			continue;
+		held = true;
 
-			if (isnull || strcmp(TextDatumGetCString(state), "submitted") != 0)
-				continue;
-			at = slot_getattr(app_slot, h.submitted_at_att, &isnull);
-			if (isnull)
-				continue;
-			submitted_on = almaty_local_date(DatumGetTimestampTz(at));
-			held = submitted_on <= grey_last_day &&
-				today <= submitted_on + imei_application_hold_days;
+		/* uploaded later: listed from the day of its upload */
+		upload = slot_getattr(slot, h.import_att, &isnull);
+		if (!isnull)
+		{
+			ScanKeyData import_key;
+
+			if (imports == NULL)
+			{
+				imports = table_open(h.imports, AccessShareLock);
+				imports_pkey = hold_index_open(h.imports_pkey, h.imports,
+											   get_attnum(h.imports, "import_id"));
+				import_scan = index_beginscan(imports, imports_pkey, snapshot, 1, 0);
+				import_slot = table_slot_create(imports, NULL);
+			}
+			ScanKeyInit(&import_key, 1, BTEqualStrategyNumber, F_INT8EQ, upload);
+			index_rescan(import_scan, &import_key, 1, NULL, 0);
+			held = index_getnext_slot(import_scan, ForwardScanDirection, import_slot);
+			if (held)
+			{
+				Datum		created = slot_getattr(import_slot, h.created_at_att, &isnull);
+
+				held = !isnull &&
+					almaty_local_date(DatumGetTimestampTz(created)) <= grey_last_day;
+			}
 		}
+	}
+	if (imports != NULL)
+	{
+		ExecDropSingleTupleTableSlot(import_slot);
+		index_endscan(import_scan);
+		index_close(imports_pkey, NoLock);
+		table_close(imports, NoLock);
 	}
 	if (apps != NULL)
 	{

@@ -1,9 +1,10 @@
 /*
  * transitions.c
- *		The status state machine of imei_registry.registry, the history it
- *		writes, and the guard that keeps imei_registry.history append-only.
+ *		The status state machine of imei_registry.registry and the history
+ *		it writes.  (The guard that keeps imei_registry.history append-only
+ *		is in registry_guards.c.)
  *
- * Three triggers:
+ * Two triggers:
  *
  *	registry_transition		BEFORE INSERT OR UPDATE, FOR EACH ROW on registry:
  *							checks a new row or a change of status against the
@@ -15,10 +16,6 @@
  *							on registry, with transition tables: appends the
  *							history rows of the statement in one INSERT, as
  *							the table owner, with saved plans.
- *	history_guard			on history: refuses UPDATE, DELETE and TRUNCATE
- *							(ENABLE ALWAYS), and stamps xid on an INSERT in
- *							replica mode (ENABLE REPLICA: restore, logical
- *							replication).
  *
  * History is written AFTER the row, not BEFORE: a BEFORE INSERT trigger
  * also fires for a row that INSERT ... ON CONFLICT then does not insert.
@@ -49,7 +46,6 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
-#include "utils/xid8.h"
 
 #include "devices.h"
 #include "grey.h"
@@ -65,7 +61,6 @@ bool		registry_writing_history = false;
 
 PG_FUNCTION_INFO_V1(registry_transition);
 PG_FUNCTION_INFO_V1(registry_history);
-PG_FUNCTION_INFO_V1(history_guard);
 
 /*
  * The columns of the registry the row trigger reads, after the checks of
@@ -1461,52 +1456,4 @@ registry_history(PG_FUNCTION_ARGS)
 	AtEOXact_GUC(false, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return PointerGetDatum(NULL);
-}
-
-/*
- * history_guard: on history.  BEFORE UPDATE OR DELETE (row) and BEFORE
- * TRUNCATE (statement) it refuses; BEFORE INSERT (row), enabled only in
- * replica mode, it stamps xid with the writing transaction, so rows that a
- * restore or a logical-replication subscriber applies get xids of this
- * cluster and the change feed keeps its order.  (In normal operation the
- * column's DEFAULT does the same without a trigger call per row.)
- */
-Datum
-history_guard(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = trigger_data(fcinfo, "history_guard");
-	TupleDesc	tupdesc;
-	int			att;
-	Datum		value;
-	bool		isnull = false;
-	const char *what;
-
-	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		trigger_require(trigdata, "history_guard", TRIG_TRUNCATE, true, false);
-	else
-		trigger_require(trigdata, "history_guard",
-						TRIG_INSERT | TRIG_UPDATE | TRIG_DELETE, true, true);
-	att = ext_columns(trigdata->tg_relation, EXT_HISTORY, "history_guard")[HIST_XID];
-
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-	{
-		tupdesc = RelationGetDescr(trigdata->tg_relation);
-		value = FullTransactionIdGetDatum(GetTopFullTransactionId());
-		return PointerGetDatum(heap_modify_tuple_by_cols(trigdata->tg_trigtuple,
-														 tupdesc, 1, &att,
-														 &value, &isnull));
-	}
-
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		what = "UPDATE";
-	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		what = "DELETE";
-	else
-		what = "TRUNCATE";
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s of %s is not allowed", what,
-					RelationGetRelationName(trigdata->tg_relation)),
-			 errdetail("The status history is append-only.")));
-	PG_RETURN_NULL();			/* not reached */
 }

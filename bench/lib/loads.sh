@@ -49,3 +49,47 @@ floor_copy() {
     printf '\\copy %s (%s) from %s with (format csv, header true)\n' "$2" "$3" "'$work/$1.csv'"
     printf 'ALTER TABLE %s ENABLE TRIGGER USER;\nCOMMIT;\n' "$2"
 }
+
+# The files and set-ups of the loads, one definition for every bench that
+# runs them (bench/bulk.sh times them, bench/loads_callgrind.sh counts
+# their instructions).
+# connections_csv N: an operator report, 14-digit IMEI bodies (a network
+# form), all unknown
+connections_csv() {
+    awk -v n="$1" 'BEGIN {
+        split("kcell beeline tele2", ops, " ");
+        print "operator,imei,connected_at";
+        for (i = 1; i <= n; i++)
+            printf "%s,35%012d,2026-04-%02d %02d:%02d:00+05\n", ops[i % 3 + 1], i, i % 28 + 1, i % 24, i % 60;
+    }'
+}
+# daily_csv N: the daily report, the same IMEIs a month later, 95 % of
+# them known (a line in 20 names a new IMEI)
+daily_csv() {
+    awk -v n="$1" 'BEGIN {
+        split("kcell beeline tele2", ops, " ");
+        print "operator,imei,connected_at";
+        for (i = 1; i <= n; i++)
+            printf "%s,35%012d,2026-05-%02d %02d:%02d:00+05\n", ops[i % 3 + 1],
+                   (i % 20 == 0) ? n + i : i, i % 28 + 1, i % 24, i % 60;
+    }'
+}
+# known_white_sql HALF: statements (one a line) that make HALF known white
+# IMEIs (37...) with the triggers off: the block list's set-up
+known_white_sql() {
+    printf '%s\n' "ALTER TABLE imei_registry.registry DISABLE TRIGGER USER;" \
+        "INSERT INTO imei_registry.registry (imei, status, reason) SELECT imei_registry.imei_from_body((37000000000000 + g)::text), 'white', 'lawful_import' FROM generate_series(1, $1) g;" \
+        "ALTER TABLE imei_registry.registry ENABLE TRIGGER USER;" \
+        "VACUUM ANALYZE imei_registry.registry;"
+}
+# blocklist_query HALF: the block list's lines, alternately a known white
+# IMEI and a new one, 2 * HALF in all
+blocklist_query() {
+    printf '%s' "SELECT imei_registry.imei_from_body(((CASE WHEN g % 2 = 1 THEN 37000000000000 ELSE 38000000000000 END) + (g + 1) / 2)::text)::text AS imei, '2026-11-30' AS listed_on, 'stolen, GSMA' AS reason FROM generate_series(1, $((2 * $1))) g"
+}
+# blocklist_floor_update REASON NOTE IMPORT HALF: the block list's status
+# change of the known rows as one UPDATE (its floor), on one line
+blocklist_floor_update() {
+    printf "UPDATE imei_registry.registry SET status = 'black', reason = \$q\$%s\$q\$, note = \$q\$%s\$q\$, import_id = %s, since = now() WHERE imei BETWEEN imei_registry.imei_from_body('37000000000001') AND imei_registry.imei_from_body('%s');\n" \
+        "$1" "$2" "$3" "$((37000000000000 + $4))"
+}

@@ -24,30 +24,13 @@ $$;
 COMMENT ON FUNCTION imei_registry.imsi_operator(bigint) IS
     'the operator an IMSI belongs to: that of the longest PLMN in imei_registry.operator_networks that starts it';
 
--- The guard: UPDATE, DELETE and TRUNCATE refused in every mode (whether
--- they would touch a row or not); under
+-- The guard (src/registry_guards.c): UPDATE, DELETE and TRUNCATE refused
+-- in every mode (whether they would touch a row or not); under
 -- session_replication_role = replica (a restore, a logical subscriber) a
 -- row gets the local transaction's xid, as history_stamp_xid does for
--- history.
+-- history.  On Citus it fires on the reference table's placements too.
 CREATE FUNCTION imei_registry.pair_history_guard() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, imei_registry, pg_temp
-AS $$
-BEGIN
-    IF TG_TABLE_SCHEMA <> 'imei_registry' OR TG_TABLE_NAME <> 'pair_history' THEN
-        RAISE EXCEPTION 'pair_history_guard() fires only on imei_registry.pair_history, not on %.%',
-            TG_TABLE_SCHEMA, TG_TABLE_NAME
-            USING ERRCODE = 'trigger_protocol_violated';
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        NEW.xid := pg_catalog.pg_current_xact_id();
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION '% on imei_registry.pair_history is not allowed', TG_OP
-        USING ERRCODE = 'insufficient_privilege',
-              DETAIL = 'The history of pairs is append-only: every change of a pair is a new row.';
-END
-$$;
+    AS 'MODULE_PATHNAME', 'pair_history_guard' LANGUAGE C;
 REVOKE EXECUTE ON FUNCTION imei_registry.pair_history_guard() FROM PUBLIC;
 
 -- Does this application prove that its applicant owns the IMEI?  It is

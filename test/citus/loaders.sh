@@ -3,10 +3,14 @@
 # coordinator of a coordinator and two workers:
 #   * every COPY target but upload_connections (test/citus/registry.sh):
 #     upload_tac and upload_blocklist (the GSMA lists), upload_devices,
-#     upload_sightings, each with one check of its effect;
+#     upload_sightings, each with one check of its effect; upload_blocklist
+#     by batch (two batches of 1,000 lines on both workers' shards, then
+#     one with rejects), and meeting a concurrent change of a row it read;
 #   * report_connection() with a home IMSI (its sighting recorded), the
 #     subscriber actions (grey_reminders(), suspected_clones(),
 #     black_in_use()), pair_subscriber() and unpair_subscriber();
+#   * pair_history append-only on its placements: UPDATE, DELETE and
+#     TRUNCATE refused with 42501 from the coordinator and on the workers;
 #   * restore_registry() refused (0A000);
 #   * pg_cron on the coordinator runs the grey expiry (when pg_cron is
 #     installed for that PostgreSQL; otherwise that check is skipped).
@@ -56,6 +60,74 @@ got=$(q coord -c "SELECT string_agg(r.status || ':' || r.reason || ':' ||
 [ "$got" = "black:gsma_blocked:->grey,grey>black black:gsma_blocked:->black black:counterfeit:->black" ] ||
     fail "the IMEIs after upload_blocklist: $got"
 echo "$name: COPY upload_blocklist (GSMA block list) on the coordinator: a grey IMEI and a new one black (gsma_blocked) with their history rows, a black one already present"
+
+# upload_blocklist by batch: 1,000 grey IMEIs and 1,000 new ones (two
+# batches, the shards of both workers), then a batch of a line repeated
+# from the first batch (duplicate_in_file), a new IMEI by grey_expired (the
+# rules refuse it: forbidden_transition), a black one already present and a
+# new one.  Each batch of the first two is one read, one INSERT and one
+# UPDATE per shard, without subtransactions; it was a routed statement and
+# a subtransaction per line (a SAVEPOINT on every connection of the load).
+q coord -c "INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
+            SELECT imei_registry.imei_from_body('86000407' || lpad(g::text, 6, '0')), 'grey', 'unverified', now()
+              FROM generate_series(1, 1000) g" \
+        -c "INSERT INTO imei_registry.registry (imei, status, reason)
+            VALUES (imei_registry.imei_from_body('86000409000002'), 'black', 'counterfeit')" >/dev/null
+q coord -c "COPY (SELECT imei_registry.imei_from_body(CASE WHEN g % 2 = 1 THEN '86000407' ELSE '86000408' END
+                                                    || lpad(((g + 1) / 2)::text, 6, '0')) || ',2026-11-21,stolen'
+                  FROM generate_series(1, 2000) g) TO STDOUT" >"$base/blocklist.csv"
+{ sed -n 1p "$base/blocklist.csv"
+  echo "$(q coord -c "SELECT imei_registry.imei_from_body('86000409000001')"),2026-11-21,grey_expired"
+  echo "$(q coord -c "SELECT imei_registry.imei_from_body('86000409000002')"),2026-11-21,lost"
+  echo "$(q coord -c "SELECT imei_registry.imei_from_body('86000409000003')"),2026-11-21,stolen"; } >>"$base/blocklist.csv"
+got=$(q coord -c "SET client_min_messages = notice" -c "SET citus.log_remote_commands = on" \
+          -c "\\copy imei_registry.upload_blocklist from '$base/blocklist.csv' with (format csv)" 2>&1) ||
+    fail "COPY upload_blocklist of 2,004 lines on the coordinator: $(printf '%s\n' "$got" | grep -v 'issuing\|DETAIL' | head -5)"
+case $got in *"2004 rows read, 2002 loaded (1 already present), 2 rejected"*) ;;
+    *) fail "COPY upload_blocklist of 2,004 lines: $(printf '%s\n' "$got" | grep 'rows read')" ;; esac
+updates=$(printf '%s\n' "$got" | grep -c 'issuing UPDATE imei_registry.registry_' || true)
+savepoints=$(printf '%s\n' "$got" | grep -c 'issuing SAVEPOINT' || true)
+[ "$updates" -le 64 ] || fail "COPY upload_blocklist: $updates UPDATEs of registry shards for two batches of 32 shards"
+[ "$savepoints" -lt 2004 ] || fail "COPY upload_blocklist: $savepoints SAVEPOINTs for 2,004 lines"
+id=$(q coord -c "SELECT max(import_id) FROM imei_registry.imports")
+got=$(q coord -c "SELECT string_agg(line_number || ':' || reason, ' ' ORDER BY line_number) FROM imei_registry.import_rejects WHERE import_id = $id")
+[ "$got" = "2001:duplicate_in_file 2002:forbidden_transition" ] || fail "the rejects of the block list: $got"
+got=$(q coord -c "SELECT count(*) FILTER (WHERE status = 'black' AND reason = 'gsma_blocked' AND import_id = $id
+                                          AND note = 'GSMA block list 2026-11-21: stolen') || ' ' ||
+                         count(*) FILTER (WHERE status = 'black' AND reason = 'counterfeit') || ' ' || count(*)
+                    FROM imei_registry.registry WHERE imei::text ~ '^860004(07|08|09)'")
+[ "$got" = "2001 1 2002" ] || fail "the IMEIs after the block list (black by it, black present, all): $got"
+got=$(q coord -c "SELECT count(*) FILTER (WHERE from_status = 'grey' AND to_status = 'black') || ' ' ||
+                         count(*) FILTER (WHERE from_status IS NULL AND to_status = 'black') || ' ' || count(*)
+                    FROM imei_registry.history WHERE import_id = $id")
+[ "$got" = "1000 1001 2001" ] || fail "the history rows of the block list (grey > black, new black, all): $got"
+on_w1=$(shard_pairs_sum w1 "SELECT count(*) FROM %1\$s r JOIN %2\$s h ON h.imei = r.imei WHERE r.import_id = $id AND h.import_id = $id")
+on_w2=$(shard_pairs_sum w2 "SELECT count(*) FROM %1\$s r JOIN %2\$s h ON h.imei = r.imei WHERE r.import_id = $id AND h.import_id = $id")
+[ "$on_w1" -gt 0 ] && [ "$on_w2" -gt 0 ] || fail "the block list's rows on w1, w2: $on_w1, $on_w2"
+got=$((on_w1 + on_w2))
+[ "$got" = 2001 ] || fail "history rows beside their registry rows on the workers: $got"
+echo "$name: COPY upload_blocklist of 2,004 lines by batch on the coordinator ($updates UPDATEs of registry shards, $savepoints SAVEPOINTs): 1,000 grey and 1,001 new IMEIs black with their history rows on their shards, a duplicate and a refused line rejected, a black one present"
+
+# ... and a row changed by another session between the batch's read and its
+# UPDATE: the UPDATE, guarded by the status and reason read, leaves it, and
+# the row, decided again as it now is (black, counterfeit), is present
+i_raced=$(q coord -c "SELECT imei_registry.imei_from_body('86000409000004')")
+q coord -c "INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at) VALUES ('$i_raced', 'grey', 'unverified', now())" >/dev/null
+q coord -c "BEGIN" -c "UPDATE imei_registry.registry SET status = 'black', reason = 'counterfeit' WHERE imei = '$i_raced'" \
+        -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+racer=$!
+sleep 1.5
+got=$(copy upload_blocklist "$i_raced,2026-11-22,stolen") || fail "COPY upload_blocklist meeting a concurrent change: $got"
+wait "$racer" || fail "the concurrent change of $i_raced failed"
+case $got in *"1 rows read, 1 loaded (1 already present), 0 rejected"*) ;;
+    *) fail "COPY upload_blocklist meeting a concurrent change: $got" ;; esac
+got=$(q coord -c "SELECT r.status || ':' || r.reason || ':' ||
+                         (SELECT string_agg(coalesce(h.from_status::text, '-') || '>' || h.to_status || ':' || h.reason, ',' ORDER BY h.id)
+                            FROM imei_registry.history h WHERE h.imei = r.imei)
+                    FROM imei_registry.registry r WHERE r.imei = '$i_raced'")
+[ "$got" = "black:counterfeit:->grey:unverified,grey>black:counterfeit" ] ||
+    fail "an IMEI changed while the block list's batch ran: $got"
+echo "$name: COPY upload_blocklist meeting a concurrent change on the coordinator: the batch's UPDATE leaves the changed row, which is then present as it now is"
 
 # upload_devices: two devices added to a submitted application
 app2=$(q coord -c "SET imei_registry.require_signature = off" -c "
@@ -137,6 +209,31 @@ got=$(q coord -c "SELECT (SELECT string_agg(paired::text || ':' || operator, ' '
                          (SELECT string_agg(action, ',' ORDER BY id) FROM imei_registry.pair_history WHERE imei = '$i_new')")
 [ "$got" = "false:citus_op added,removed" ] || fail "the pair and its history: $got"
 echo "$name: pair_subscriber() and unpair_subscriber() from the coordinator: the pair on its shard, its history added then removed, a paired owner not listed by black_in_use()"
+
+# ---- pair_history append-only on its placements ----
+# (the guard fires on the reference table's placement, pair_history_<shardid>:
+# it knew only the table's name and refused with 39P01 before).  On a
+# worker, straight on the placement, as a superuser whom Citus lets change
+# shards by hand.
+ph_shard=$(q coord -c "SELECT shardid FROM pg_dist_shard WHERE logicalrelid = 'imei_registry.pair_history'::regclass")
+for stmt in "UPDATE imei_registry.pair_history SET action = 'added'" "DELETE FROM imei_registry.pair_history" \
+            "TRUNCATE imei_registry.pair_history"; do
+    op=${stmt%% *}
+    err=$(q coord -c "\\set VERBOSITY verbose" -c "$stmt" 2>&1) && fail "$stmt ran on the coordinator"
+    case $err in *"42501: $op on imei_registry.pair_history is not allowed"*) ;;
+        *) fail "$stmt on the coordinator: $err" ;; esac
+    placement_stmt=${stmt/imei_registry.pair_history/imei_registry.pair_history_$ph_shard}
+    for n in w1 w2; do
+        err=$(q "$n" -c "SET citus.override_table_visibility = off" \
+                -c "SET citus.enable_manual_changes_to_shards = on" -c "\\set VERBOSITY verbose" \
+                -c "$placement_stmt" 2>&1) && fail "$placement_stmt ran on $n"
+        case $err in *"42501: $op on imei_registry.pair_history is not allowed"*) ;;
+            *) fail "$placement_stmt on $n: $err" ;; esac
+    done
+done
+got=$(q coord -c "SELECT string_agg(action, ',' ORDER BY id) FROM imei_registry.pair_history WHERE imei = '$i_new'")
+[ "$got" = "added,removed" ] || fail "pair_history after the refused writes: $got"
+echo "$name: pair_history append-only on Citus: UPDATE, DELETE and TRUNCATE refused with 42501 from the coordinator and on each worker's placement"
 
 # ---- restore_registry(): refused on Citus ----
 err=$(q coord -c "\\set VERBOSITY verbose" -c "CALL imei_registry.restore_registry()" 2>&1) &&

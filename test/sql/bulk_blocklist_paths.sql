@@ -71,3 +71,17 @@ imei,listed_on,reason
 359900700000043,2026-02-01,counterfeit
 \.
 SELECT * FROM paths_import;
+
+-- a line the rules refuse is nobody's earlier line: the same IMEI on a
+-- later line of the same batch is judged on its own, and goes black
+-- (docs/bulk.md, "A row is a duplicate only of an earlier accepted row")
+COPY imei_registry.upload_blocklist FROM STDIN (FORMAT csv, HEADER true);
+imei,listed_on,reason
+359900700000068,2026-02-04,grey_expired
+359900700000068,2026-02-04,
+359900700000068,2026-02-04,counterfeit
+\.
+SELECT * FROM paths_import;
+SELECT * FROM paths_rejects;
+SELECT * FROM paths_imeis WHERE imei = '359900700000068';
+SELECT * FROM paths_history WHERE imei = '359900700000068';

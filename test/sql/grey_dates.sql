@@ -248,4 +248,29 @@ COMMIT;
 UPDATE applications a SET state = 'rejected', decided_at = now() FROM apps x WHERE a.id = x.id AND x.n = 17;
 SELECT (check_imei(pg_temp.t(17))).status;
 
+-- An IMEI is listed by an application from its submission, or, uploaded
+-- to it later (upload_devices), from the upload: one uploaded after its
+-- last day is not held (22), as an application submitted then would not
+-- be; one uploaded by then is (24, its import dated 7 days ago).  The
+-- application, submitted 10 days ago, holds its own IMEI (23).
+SELECT report_connection(pg_temp.t(22), 'dates_kcell', pg_temp.ago(35));   -- last day: 5 days ago
+SELECT report_connection(pg_temp.t(23), 'dates_kcell', pg_temp.ago(35));
+SELECT report_connection(pg_temp.t(24), 'dates_kcell', pg_temp.ago(35));
+INSERT INTO apps
+SELECT 23, submit_application(format('{"applicant": {"kind": "individual", "id": "871008401427"},
+     "method": "parcel", "exporting_country": "CN", "delivery_service": "China Post",
+     "documents": [{"type": "tracking_number", "number": "RR23CN"}],
+     "devices": [{"imeis": ["%s"]}]}', pg_temp.t(23))::jsonb);
+UPDATE applications a SET submitted_at = pg_temp.ago(10) FROM apps x WHERE a.id = x.id AND x.n = 23;
+INSERT INTO upload_devices SELECT x.id::text, NULL, pg_temp.t(24)::text FROM apps x WHERE x.n = 23;
+UPDATE imports SET created_at = pg_temp.ago(7)
+ WHERE import_id = (SELECT max(import_id) FROM imports WHERE target = 'upload_devices');
+INSERT INTO upload_devices SELECT x.id::text, NULL, pg_temp.t(22)::text FROM apps x WHERE x.n = 23;
+SELECT n, application_holds(pg_temp.t(n), grey_last_day) AS held,
+       (check_imei(pg_temp.t(n))).status, (check_imei(pg_temp.t(n))).application_pending
+  FROM generate_series(22, 24) n JOIN registry ON imei = pg_temp.t(n) ORDER BY n;
+SELECT pg_temp.try(format($$UPDATE registry SET status = 'black', reason = 'grey_expired' WHERE imei = %L$$,
+                          pg_temp.t(n))) AS grey_expired
+  FROM generate_series(22, 24) n ORDER BY n;
+
 -- No cleanup: registry rows are never deleted (TAC 86000025 is this file's).

@@ -5,6 +5,9 @@
 -- IMEIs of this file: TAC 86000015.
 INSERT INTO imei_registry.registry (imei, status, reason, first_seen_at)
     VALUES ('860000150000015', 'white', 'grandfathered', '2025-03-01 12:00+05');
+-- the shape check_imei() read the row by, kept by this backend from now on:
+-- every change below must make it read the table's new shape
+SELECT status, reason FROM imei_registry.check_imei('860000150000015');
 
 -- reason as bigint: the check service and the transition trigger
 BEGIN;
@@ -22,6 +25,18 @@ ALTER TABLE imei_registry.registry ALTER since DROP DEFAULT,
     ALTER since TYPE text USING since::text;
 SELECT status, since IS NULL AS no_since FROM imei_registry.check_imei('860000150000015');
 ROLLBACK;
+
+-- since moved to the end, the row not rewritten: read at its new place, its
+-- value for the rows written before it the added column's default
+BEGIN;
+ALTER TABLE imei_registry.registry RENAME since TO since_before;
+ALTER TABLE imei_registry.registry ADD since timestamptz DEFAULT '2020-01-01 00:00+05';
+SELECT status, since = '2020-01-01 00:00+05' AS since_moved
+  FROM imei_registry.check_imei('860000150000015');
+ROLLBACK;
+SELECT c.status, c.since = r.since AS since_back
+  FROM imei_registry.check_imei('860000150000015') c, imei_registry.registry r
+ WHERE r.imei = '860000150000015';
 
 -- history.xid as text, in replica mode (a restore): the guard stamped an
 -- xid8 into it

@@ -147,6 +147,30 @@ SELECT pg_temp.try(NULL, format($$INSERT INTO imei_registry.history (imei, to_st
         VALUES (%L, 'grey', 'unverified', 'x', now())$$, pg_temp.t(7))) AS after_insert_row;
 ROLLBACK;
 
+-- pair_history_guard likewise: its stamp on a table whose xid is text, its
+-- refusal on a table that is not pair_history (39P01; it was PL/pgSQL)
+SELECT * FROM pg_temp.attack('phg', 'id int, xid text',
+    'CREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION imei_registry.pair_history_guard()',
+    $$INSERT INTO %s VALUES (1, 'x')$$);
+SELECT * FROM pg_temp.attack('phgd', 'id int, xid xid8',
+    'CREATE TRIGGER %s BEFORE DELETE ON %s FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.pair_history_guard()',
+    $$DELETE FROM %s$$);
+-- and on pair_history at the wrong level or time: 39P01
+BEGIN;
+CREATE TRIGGER a_sec_stmt BEFORE INSERT ON imei_registry.pair_history
+    FOR EACH STATEMENT EXECUTE FUNCTION imei_registry.pair_history_guard();
+SELECT pg_temp.try(NULL, $$INSERT INTO imei_registry.pair_history (imei, imsi, operator, action, changed_at, actor)
+        SELECT imei, imsi, operator, action, changed_at, actor FROM imei_registry.pair_history WHERE false$$) AS before_insert_statement;
+ROLLBACK;
+BEGIN;
+CREATE TRIGGER a_sec_row BEFORE DELETE ON imei_registry.pair_history
+    FOR EACH ROW EXECUTE FUNCTION imei_registry.pair_history_guard();
+ALTER TABLE imei_registry.pair_history DISABLE TRIGGER pair_history_append_only;
+INSERT INTO imei_registry.pair_history (imei, imsi, operator, action, changed_at, actor)
+    VALUES (pg_temp.t(8), 401021000000001, 'sec_op', 'added', now(), 'x');
+SELECT pg_temp.try(NULL, $$DELETE FROM imei_registry.pair_history$$) AS before_delete_row;
+ROLLBACK;
+
 -- The real triggers still fire for the group roles (EXECUTE is checked
 -- when a trigger is created, not when it fires), and still refuse.
 INSERT INTO imei_registry.operators VALUES ('sec_op', 'Security test operator');

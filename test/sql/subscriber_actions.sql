@@ -97,6 +97,19 @@ SELECT unpair_subscriber('359919010000014', '401021000000001') AS removed,
 SELECT imei, imsi, operator, action, actor = session_user AS by_me FROM pair_history ORDER BY id;
 SELECT pg_temp.err($$UPDATE pair_history SET action = 'added'$$);
 SELECT pg_temp.err($$DELETE FROM pair_history$$);
+-- refused whether a row would be touched or not, in every mode; in replica
+-- mode (a restore, a logical subscriber) a row gets this transaction's xid
+SELECT pg_temp.err($$DELETE FROM pair_history WHERE false$$);
+SELECT pg_temp.err($$TRUNCATE pair_history$$);
+BEGIN;
+SET LOCAL session_replication_role = replica;
+SELECT pg_temp.err($$UPDATE pair_history SET action = 'added' WHERE false$$);
+SELECT pg_temp.err($$TRUNCATE pair_history$$);
+INSERT INTO pair_history (id, imei, imsi, operator, action, changed_at, actor, xid)
+    OVERRIDING SYSTEM VALUE
+    VALUES (1000, '359919010000014', 401021000000001, 'r19_kcell', 'added', now(), 'restore', '1');
+SELECT xid = pg_current_xact_id() AS local_xid FROM pair_history WHERE id = 1000;
+ROLLBACK;
 -- the rule of an IMSI's operator: the longest PLMN that starts it
 INSERT INTO operator_networks VALUES ('401021', 'r19_beeline');
 SELECT imsi_operator(401021000000001) AS six, imsi_operator(401020000000001) AS five,
