@@ -55,6 +55,7 @@
 #include "miscadmin.h"
 #include "nodes/lockoptions.h"
 #include "storage/bufmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/hsearch.h"
@@ -175,44 +176,67 @@ devices_key_index(Relation rel, AttrNumber att)
 	return indexoid;
 }
 
-void
-device_reference_check(Imei imei, int64 device_id)
+/* The devices' table and key opened for look-ups, as by one query */
+typedef struct DeviceLookup
+{
+	Relation	rel;
+	Relation	idx;
+	Snapshot	snapshot;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+} DeviceLookup;
+
+static void
+device_lookup_open(DeviceLookup *dl)
 {
 	Oid			relid = ext_relation_oid(EXT_DEVICES);
 	int64		shard;
-	Relation	rel;
-	Relation	idx;
 	AttrNumber	att;
-	Snapshot	snapshot;
-	IndexScanDesc scan;
-	ScanKeyData key;
-	TupleTableSlot *slot;
-	bool		found;
 
-	if (device_checked(device_id))
-		return;
 	if (!OidIsValid(relid))
 		ext_missing_table("devices");
 	/* on Citus, this node's placement of the reference table, not its shell */
 	relid = ext_local_data_relation(relid, &shard);
 	/* the table lock of SELECT ... FOR KEY SHARE */
-	rel = table_open(relid, RowShareLock);
-	att = ext_table_columns(rel, EXT_DEVICES, "registry_transition")[DEV_DEVICE_ID];
-	idx = index_open(devices_key_index(rel, att), AccessShareLock);
+	dl->rel = table_open(relid, RowShareLock);
+	att = ext_table_columns(dl->rel, EXT_DEVICES, "registry_transition")[DEV_DEVICE_ID];
+	dl->idx = index_open(devices_key_index(dl->rel, att), AccessShareLock);
 
 	/*
 	 * As the foreign key's check query: read committed looks with the
 	 * latest snapshot, repeatable read and serializable with the
 	 * transaction's.
 	 */
-	snapshot = RegisterSnapshot(IsolationUsesXactSnapshot() ?
-								GetTransactionSnapshot() : GetLatestSnapshot());
-	slot = table_slot_create(rel, NULL);
+	dl->snapshot = RegisterSnapshot(IsolationUsesXactSnapshot() ?
+									GetTransactionSnapshot() : GetLatestSnapshot());
+	dl->slot = table_slot_create(dl->rel, NULL);
+	dl->scan = index_beginscan(dl->rel, dl->idx, dl->snapshot, 1, 0);
+}
+
+static void
+device_lookup_close(DeviceLookup *dl)
+{
+	index_endscan(dl->scan);
+	ExecDropSingleTupleTableSlot(dl->slot);
+	UnregisterSnapshot(dl->snapshot);
+	index_close(dl->idx, AccessShareLock);
+	/* the lock stays until the end of the transaction, as a query's */
+	table_close(dl->rel, NoLock);
+}
+
+/* Is the device there (and now locked, or this transaction's own)? */
+static bool
+device_lookup(DeviceLookup *dl, int64 device_id)
+{
+	Relation	rel = dl->rel;
+	Snapshot	snapshot = dl->snapshot;
+	TupleTableSlot *slot = dl->slot;
+	ScanKeyData key;
+	bool		found;
+
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(device_id));
-	scan = index_beginscan(rel, idx, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	index_endscan(scan);
+	index_rescan(dl->scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(dl->scan, ForwardScanDirection, slot);
 
 	if (found)
 	{
@@ -273,14 +297,64 @@ device_reference_check(Imei imei, int64 device_id)
 			}
 		}
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	UnregisterSnapshot(snapshot);
-	index_close(idx, AccessShareLock);
-	/* the lock stays until the end of the transaction, as a query's */
-	table_close(rel, NoLock);
+	return found;
+}
+
+void
+device_reference_check(Imei imei, int64 device_id)
+{
+	DeviceLookup dl;
+	bool		found;
+
+	if (device_checked(device_id))
+		return;
+	device_lookup_open(&dl);
+	found = device_lookup(&dl, device_id);
+	device_lookup_close(&dl);
 	if (!found)
 		device_missing(imei, device_id);
 	remember_checked_device(device_id);
+}
+
+/*
+ * devices_hold(device_ids bigint[]): the check of device_reference_check()
+ * for many devices at once, ahead of a write that names them all (a
+ * decision's status change): one opening of the table for all, and each
+ * device found is not looked up again by the row trigger.  A device not
+ * found is left to the trigger's check, which names the IMEI.  Internal.
+ */
+PG_FUNCTION_INFO_V1(devices_hold);
+
+Datum
+devices_hold(PG_FUNCTION_ARGS)
+{
+	ArrayType  *ids;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	DeviceLookup dl;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+	ids = PG_GETARG_ARRAYTYPE_P(0);
+	if (ARR_ELEMTYPE(ids) != INT8OID)
+		elog(ERROR, "devices_hold: a bigint[] is expected");
+	deconstruct_array(ids, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	device_lookup_open(&dl);
+	for (i = 0; i < n; i++)
+	{
+		int64		device_id;
+
+		if (nulls[i])
+			continue;
+		device_id = DatumGetInt64(elems[i]);
+		if (!device_checked(device_id) && device_lookup(&dl, device_id))
+			remember_checked_device(device_id);
+	}
+	device_lookup_close(&dl);
+	PG_RETURN_VOID();
 }
 
 /* The registry row that names a device: one saved plan */

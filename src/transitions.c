@@ -114,13 +114,69 @@ registry_atts(Relation rel, const char *caller)
 	return &a;
 }
 
+/*
+ * A registry row as the row trigger reads it: each version deformed once
+ * (a look-up of each column by heap_getattr walks the tuple from its start
+ * past the text columns).
+ */
+typedef struct RegRow
+{
+	HeapTuple	tuple;
+	Datum	   *values;
+	bool	   *isnull;
+} RegRow;
+
+static void
+reg_row_read(RegRow *row, HeapTuple tuple, TupleDesc tupdesc)
+{
+	int			i;
+
+	row->tuple = tuple;
+	row->values = palloc(tupdesc->natts * sizeof(Datum));
+	row->isnull = palloc(tupdesc->natts * sizeof(bool));
+	heap_deform_tuple(tuple, tupdesc, row->values, row->isnull);
+	/* a column added since the row was written: its default, as heap_getattr */
+	for (i = HeapTupleHeaderGetNatts(tuple->t_data); i < tupdesc->natts; i++)
+		row->values[i] = getmissingattr(tupdesc, i + 1, &row->isnull[i]);
+}
+
+static inline Datum
+reg_get(const RegRow *row, int attnum, bool *isnull)
+{
+	*isnull = row->isnull[attnum - 1];
+	return row->values[attnum - 1];
+}
+
 static char *
-text_column(HeapTuple tuple, TupleDesc tupdesc, int attnum)
+text_column(const RegRow *row, int attnum)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tuple, attnum, tupdesc, &isnull);
+	Datum		d = reg_get(row, attnum, &isnull);
 
 	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * The new version with ncols columns set: heap_modify_tuple_by_cols() from
+ * the values already read.
+ */
+static HeapTuple
+reg_row_modified(const RegRow *row, TupleDesc tupdesc, int ncols,
+				 const int *cols, const Datum *values, const bool *nulls)
+{
+	HeapTuple	tuple;
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+	{
+		row->values[cols[i] - 1] = values[i];
+		row->isnull[cols[i] - 1] = nulls[i];
+	}
+	tuple = heap_form_tuple(tupdesc, row->values, row->isnull);
+	tuple->t_data->t_ctid = row->tuple->t_data->t_ctid;
+	tuple->t_self = row->tuple->t_self;
+	tuple->t_tableOid = row->tuple->t_tableOid;
+	return tuple;
 }
 
 static char *
@@ -611,8 +667,8 @@ date_text(DateADT d)
  * changes only with it.  Returns whether it moved earlier.
  */
 static bool
-check_first_seen(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
-				 TupleDesc tupdesc, const RegistryAtts *a, RowDates *dates)
+check_first_seen(Imei imei, const RegRow *oldrow, const RegRow *newrow,
+				 const RegistryAtts *a, RowDates *dates)
 {
 	bool		isnull;
 	Datum		d;
@@ -622,12 +678,12 @@ check_first_seen(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
 	bool		set;
 	const char *problem;
 
-	d = heap_getattr(newtuple, a->first_seen_at, tupdesc, &isnull);
+	d = reg_get(newrow, a->first_seen_at, &isnull);
 	dates->has_first_seen = !isnull;
 	dates->first_seen_at = isnull ? 0 : DatumGetTimestampTz(d);
-	if (oldtuple != NULL)
+	if (oldrow != NULL)
 	{
-		d = heap_getattr(oldtuple, a->first_seen_at, tupdesc, &isnull);
+		d = reg_get(oldrow, a->first_seen_at, &isnull);
 		old_seen = !isnull;
 		old_at = isnull ? 0 : DatumGetTimestampTz(d);
 	}
@@ -654,12 +710,12 @@ check_first_seen(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
 				 errmsg("first connection %s of IMEI %s is not a plausible time",
 						timestamptz_to_str(dates->first_seen_at), imei_string(imei)),
 				 errdetail("%c%s.", pg_toupper(problem[0]), problem + 1)));
-	if (oldtuple != NULL && !moved && !set)
+	if (oldrow != NULL && !moved && !set)
 	{
 		bool		oldnull;
 		bool		newnull;
-		Datum		o = heap_getattr(oldtuple, a->first_operator, tupdesc, &oldnull);
-		Datum		n = heap_getattr(newtuple, a->first_operator, tupdesc, &newnull);
+		Datum		o = reg_get(oldrow, a->first_operator, &oldnull);
+		Datum		n = reg_get(newrow, a->first_operator, &newnull);
 
 		if (oldnull != newnull ||
 			(!oldnull && !DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, o, n))))
@@ -678,19 +734,19 @@ check_first_seen(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
  * codes that never go away (src/operators.c) instead of a probe per row.
  */
 static void
-check_first_operator(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
-					 TupleDesc tupdesc, const RegistryAtts *a)
+check_first_operator(Imei imei, const RegRow *oldrow, const RegRow *newrow,
+					 const RegistryAtts *a)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(newtuple, a->first_operator, tupdesc, &isnull);
+	Datum		d = reg_get(newrow, a->first_operator, &isnull);
 	char	   *code;
 
 	if (isnull)
 		return;
-	if (oldtuple != NULL)
+	if (oldrow != NULL)
 	{
 		bool		oldnull;
-		Datum		o = heap_getattr(oldtuple, a->first_operator, tupdesc, &oldnull);
+		Datum		o = reg_get(oldrow, a->first_operator, &oldnull);
 
 		if (!oldnull &&
 			DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, o, d)))
@@ -711,18 +767,18 @@ check_first_operator(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
  * looked up again: devices_guard keeps a named device.
  */
 static void
-check_device(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
-			 TupleDesc tupdesc, const RegistryAtts *a)
+check_device(Imei imei, const RegRow *oldrow, const RegRow *newrow,
+			 const RegistryAtts *a)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(newtuple, a->device_id, tupdesc, &isnull);
+	Datum		d = reg_get(newrow, a->device_id, &isnull);
 
 	if (isnull)
 		return;
-	if (oldtuple != NULL)
+	if (oldrow != NULL)
 	{
 		bool		oldnull;
-		Datum		o = heap_getattr(oldtuple, a->device_id, tupdesc, &oldnull);
+		Datum		o = reg_get(oldrow, a->device_id, &oldnull);
 
 		if (!oldnull && DatumGetInt64(o) == DatumGetInt64(d))
 			return;
@@ -737,8 +793,8 @@ check_device(Imei imei, HeapTuple oldtuple, HeapTuple newtuple,
  * to anything else is refused.  Appends the columns to set.
  */
 static int
-grey_period(Imei imei, TriggerData *trigdata, HeapTuple oldtuple,
-			HeapTuple newtuple, TupleDesc tupdesc, const RegistryAtts *a,
+grey_period(Imei imei, TriggerData *trigdata, const RegRow *oldrow,
+			const RegRow *newrow, const RegistryAtts *a,
 			const RowDates *dates, int *cols, Datum *values, bool *nulls,
 			int ncols)
 {
@@ -747,8 +803,8 @@ grey_period(Imei imei, TriggerData *trigdata, HeapTuple oldtuple,
 	int			days;
 	DateADT		last;
 
-	if (oldtuple != NULL)
-		days = DatumGetInt32(heap_getattr(oldtuple, a->grey_period_days, tupdesc, &isnull));
+	if (oldrow != NULL)
+		days = DatumGetInt32(reg_get(oldrow, a->grey_period_days, &isnull));
 	else
 	{
 		days = imei_grey_period_days;
@@ -757,7 +813,7 @@ grey_period(Imei imei, TriggerData *trigdata, HeapTuple oldtuple,
 	if (isnull)
 		elog(ERROR, "imei_registry: grey row of IMEI %s has no period length",
 			 imei_string(imei));
-	d = heap_getattr(newtuple, a->grey_period_days, tupdesc, &isnull);
+	d = reg_get(newrow, a->grey_period_days, &isnull);
 	if (updated(trigdata, a->grey_period_days) && !isnull && DatumGetInt32(d) != days)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
@@ -770,7 +826,7 @@ grey_period(Imei imei, TriggerData *trigdata, HeapTuple oldtuple,
 				 errmsg("grey IMEI %s needs its first connection", imei_string(imei)),
 				 errdetail("The grey period starts at first_seen_at.")));
 	last = grey_period_last_day(dates->first_seen_at, days);
-	d = heap_getattr(newtuple, a->grey_last_day, tupdesc, &isnull);
+	d = reg_get(newrow, a->grey_last_day, &isnull);
 	if (updated(trigdata, a->grey_last_day) && !isnull && DatumGetDateADT(d) != last)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
@@ -817,6 +873,10 @@ registry_transition(PG_FUNCTION_ARGS)
 	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	HeapTuple	newtuple = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	HeapTuple	oldtuple = is_insert ? NULL : trigdata->tg_trigtuple;
+	RegRow		newrow_read;
+	RegRow		oldrow_read;
+	RegRow	   *newrow = &newrow_read;
+	RegRow	   *oldrow = NULL;
 	const RegistryAtts *a = registry_atts(rel, "registry_transition");
 	int			att_imei = a->imei;
 	int			att_status = a->status;
@@ -842,23 +902,28 @@ registry_transition(PG_FUNCTION_ARGS)
 	bool		moved;
 	int			i;
 
-	d = heap_getattr(newtuple, att_imei, tupdesc, &isnull);
+	reg_row_read(newrow, newtuple, tupdesc);
+	if (oldtuple != NULL)
+	{
+		reg_row_read(&oldrow_read, oldtuple, tupdesc);
+		oldrow = &oldrow_read;
+	}
+	d = reg_get(newrow, att_imei, &isnull);
 	if (isnull)
 		return PointerGetDatum(newtuple);	/* NOT NULL will refuse it */
 	imei = DatumGetImei(d);
 
-	d = heap_getattr(newtuple, att_status, tupdesc, &isnull);
+	d = reg_get(newrow, att_status, &isnull);
 	if (isnull)
 		return PointerGetDatum(newtuple);	/* NOT NULL will refuse it */
 	to = rules_status_of(DatumGetObjectId(d));
-	reason = text_column(newtuple, tupdesc, att_reason);
+	reason = text_column(newrow, att_reason);
 	base = rules_reason_base(reason);
 	memset(&dates, 0, sizeof(dates));
 
 	if (!is_insert)
 	{
-		Imei		old_imei = DatumGetImei(heap_getattr(oldtuple, att_imei,
-														 tupdesc, &isnull));
+		Imei		old_imei = DatumGetImei(reg_get(oldrow, att_imei, &isnull));
 
 		if (old_imei != imei)
 			ereport(ERROR,
@@ -866,19 +931,18 @@ registry_transition(PG_FUNCTION_ARGS)
 					 errmsg("the IMEI of a registry row cannot change"),
 					 errdetail("Row of IMEI %s would become IMEI %s.",
 							   imei_string(old_imei), imei_string(imei))));
-		from = rules_status_of(DatumGetObjectId(heap_getattr(oldtuple, att_status,
-															 tupdesc, &isnull)));
-		old_reason = text_column(oldtuple, tupdesc, att_reason);
-		old_base = text_column(oldtuple, tupdesc, att_base);
+		from = rules_status_of(DatumGetObjectId(reg_get(oldrow, att_status, &isnull)));
+		old_reason = text_column(oldrow, att_reason);
+		old_base = text_column(oldrow, att_base);
 		if (old_base == NULL)
 			old_base = old_reason;	/* a shipped code is its own base */
-		d = heap_getattr(oldtuple, att_grey, tupdesc, &isnull);
+		d = reg_get(oldrow, att_grey, &isnull);
 		dates.has_grey_last_day = !isnull;
 		dates.grey_last_day = isnull ? 0 : DatumGetDateADT(d);
 	}
-	moved = check_first_seen(imei, oldtuple, newtuple, tupdesc, a, &dates);
-	check_first_operator(imei, oldtuple, newtuple, tupdesc, a);
-	check_device(imei, oldtuple, newtuple, tupdesc, a);
+	moved = check_first_seen(imei, oldrow, newrow, a, &dates);
+	check_first_operator(imei, oldrow, newrow, a);
+	check_device(imei, oldrow, newrow, a);
 
 	if (!is_insert)
 	{
@@ -897,22 +961,22 @@ registry_transition(PG_FUNCTION_ARGS)
 								imei_string(imei), old_reason,
 								reason ? reason : "", reg_status_names[to]),
 						 errdetail("A reason changes only with the status it leads to.")));
-			check_note_length(imei, text_column(newtuple, tupdesc, att_note));
+			check_note_length(imei, text_column(newrow, att_note));
 			/* an earlier first connection: the rules' history-only change */
 			if (moved)
 				check_transition(imei, from, old_reason, old_base, to,
 								 "earlier_connection", "earlier_connection",
 								 NULL, &dates, true);
 			cols[ncols] = att_since;
-			values[ncols] = heap_getattr(oldtuple, att_since, tupdesc, &nulls[ncols]);
+			values[ncols] = reg_get(oldrow, att_since, &nulls[ncols]);
 			ncols++;
 			cols[ncols] = att_base;
-			values[ncols] = heap_getattr(oldtuple, att_base, tupdesc, &nulls[ncols]);
+			values[ncols] = reg_get(oldrow, att_base, &nulls[ncols]);
 			ncols++;
 			if (to == ST_GREY)
-				ncols = grey_period(imei, trigdata, oldtuple, newtuple, tupdesc, a,
+				ncols = grey_period(imei, trigdata, oldrow, newrow, a,
 									&dates, cols, values, nulls, ncols);
-			return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc,
+			return PointerGetDatum(reg_row_modified(newrow, tupdesc,
 															 ncols, cols,
 															 values, nulls));
 		}
@@ -926,7 +990,7 @@ registry_transition(PG_FUNCTION_ARGS)
 			int			att = a->causes[i];
 			bool		oldnull;
 
-			(void) heap_getattr(oldtuple, att, tupdesc, &oldnull);
+			(void) reg_get(oldrow, att, &oldnull);
 			if (!oldnull &&
 				!bms_is_member(att - FirstLowInvalidHeapAttributeNumber,
 							   trigdata->tg_updatedcols))
@@ -950,13 +1014,13 @@ registry_transition(PG_FUNCTION_ARGS)
 			for (j = 0; j < lengthof(a->causes); j++)
 				if (cols[i] == a->causes[j])
 					cleared[j] = true;
-		d = heap_getattr(newtuple, a->causes[0], tupdesc, &c.application_null);
+		d = reg_get(newrow, a->causes[0], &c.application_null);
 		c.application_null |= cleared[0];
 		c.application_id = c.application_null ? 0 : DatumGetInt64(d);
-		d = heap_getattr(newtuple, a->causes[1], tupdesc, &c.import_null);
+		d = reg_get(newrow, a->causes[1], &c.import_null);
 		c.import_null |= cleared[1];
 		c.import_id = c.import_null ? 0 : DatumGetInt64(d);
-		c.note = cleared[2] ? NULL : text_column(newtuple, tupdesc, att_note);
+		c.note = cleared[2] ? NULL : text_column(newrow, att_note);
 
 		check_note_length(imei, c.note);
 		rule = check_transition(imei, from, old_reason, old_base, to, reason,
@@ -975,8 +1039,8 @@ registry_transition(PG_FUNCTION_ARGS)
 	values[ncols] = nulls[ncols] ? (Datum) 0 : CStringGetTextDatum(base);
 	ncols++;
 	if (to == ST_GREY)
-		ncols = grey_period(imei, trigdata, from == ST_GREY ? oldtuple : NULL,
-							newtuple, tupdesc, a, &dates, cols, values, nulls,
+		ncols = grey_period(imei, trigdata, from == ST_GREY ? oldrow : NULL,
+							newrow, a, &dates, cols, values, nulls,
 							ncols);
 	else
 	{
@@ -989,7 +1053,7 @@ registry_transition(PG_FUNCTION_ARGS)
 		nulls[ncols] = true;
 		ncols++;
 	}
-	return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc, ncols,
+	return PointerGetDatum(reg_row_modified(newrow, tupdesc, ncols,
 													 cols, values, nulls));
 }
 

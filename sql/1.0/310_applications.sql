@@ -422,28 +422,37 @@ CREATE TYPE imei_registry.decision_row AS (
 COMMENT ON TYPE imei_registry.decision_row IS
     'a registry row decide_application() changes, as its facts found it';
 
--- The rows with their devices (device_of[device_ord]), before the writes:
--- Citus deparses no array subscript in a distributed write.
+-- The rows with their devices (device_id the device_ids[i] of their
+-- device_ord = device_ords[i]), before the writes: Citus deparses no array
+-- subscript in a distributed write.  In C (src/decision_rows.c).
 CREATE FUNCTION imei_registry.decision_rows_placed(
-    rows imei_registry.decision_row[], device_of bigint[])
-    RETURNS imei_registry.decision_row[] LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, imei_registry, pg_temp
-AS $$
-BEGIN
-    RETURN ARRAY(SELECT ROW(c.imei, c.device_ord, c.status, c.reason, c.note,
-                            device_of[c.device_ord])::imei_registry.decision_row
-                 FROM unnest(rows) c);
-END $$;
-REVOKE EXECUTE ON FUNCTION imei_registry.decision_rows_placed(imei_registry.decision_row[], bigint[])
+    rows imei_registry.decision_row[], device_ords integer[], device_ids bigint[])
+    RETURNS imei_registry.decision_row[]
+    AS 'MODULE_PATHNAME', 'decision_rows_placed'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE EXECUTE ON FUNCTION imei_registry.decision_rows_placed(imei_registry.decision_row[], integer[], bigint[])
     FROM PUBLIC;
+
+-- The registry's device check (src/devices.c) of the devices a decision's
+-- writes name, all at once ahead of them (one look-up each, not one opening
+-- of the table each): the transition trigger finds them checked.  On one
+-- node only: on Citus the triggers run in the nodes' own sessions.
+CREATE FUNCTION imei_registry.devices_hold(device_ids bigint[]) RETURNS void
+    AS 'MODULE_PATHNAME', 'devices_hold' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION imei_registry.devices_hold(bigint[]) FROM PUBLIC;
 
 -- Without JIT: the planner takes each reason list of the rules for 100
 -- rows (jsonb_array_elements), and would compile the gathering of an
 -- application of 10,000 devices for seconds; it runs in a fraction of that.
+-- Without sorts where a hash does: the application's rows are often new,
+-- without statistics (decided right after its submission), and the planner
+-- then takes them for a few and would sort the facts of 20,000 IMEIs by
+-- device to count them per device.
 CREATE FUNCTION imei_registry.decide_application(id bigint)
     RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, imei_registry, pg_temp
     SET jit = off
+    SET enable_sort = off
 AS $$
 DECLARE
     app        imei_registry.applications;
@@ -473,7 +482,8 @@ DECLARE
     changed    imei_registry.imei[];           -- the IMEIs of changes, stays, retired
     stayed     imei_registry.imei[];
     replaced   imei_registry.imei[];
-    device_of  bigint[];                       -- device_of[device_ord]: its device
+    placed_ords integer[];                     -- the devices: device_ord ...
+    placed_ids bigint[];                       -- ... and its device_id
     merged     bigint[];
     old_devices bigint[];
     still_used bigint[];
@@ -570,16 +580,22 @@ BEGIN
                     FROM imei_registry.application_replacements rp
                     WHERE rp.application_id = ($1).id
                       AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END AS note,
-               -- the TAC's model of the device's first IMEI that has one
-               -- (the model its device record gets on approval)
-               first_value(t.model) OVER
-                   (PARTITION BY ai.device_ord ORDER BY t.model IS NULL, ai.ord) AS first_tac_model,
                imei_registry.local_date(r.first_seen_at) AS first_seen_on,
                CASE WHEN r.status = 'white' AND r.application_id <> ($1).id
                     THEN r.application_id END AS other_application,
                t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
-               ai.imei IS NOT NULL AND row_number() OVER
-                   (PARTITION BY ai.imei ORDER BY ai.device_ord, ai.ord) > 1 AS duplicate,
+               -- listed before, in this device or an earlier one (looked
+               -- for only if the IMEIs are not all distinct, which a sort of
+               -- the IMEIs alone tells: no sort of the facts)
+               ai.imei IS NOT NULL
+               AND (SELECT count(a.imei) <> count(DISTINCT a.imei)
+                    FROM imei_registry.application_imeis a
+                    WHERE a.application_id = ($1).id)
+               AND EXISTS (
+                   SELECT FROM imei_registry.application_imeis e
+                   WHERE e.imei OPERATOR(pg_catalog.=) ai.imei
+                     AND e.application_id = ai.application_id
+                     AND (e.device_ord, e.ord) < (ai.device_ord, ai.ord)) AS duplicate,
                ($1).method = 'commercial_import' OR (($1).method = 'board_replacement' AND EXISTS (
                    SELECT FROM imei_registry.application_replacements rp
                    WHERE rp.application_id = ($1).id
@@ -594,19 +610,32 @@ BEGIN
                    CASE WHEN ($1).method = 'commercial_import' AND r.status = 'grey'
                         THEN 'lawful_import' ELSE 'application_approved' END,
                    r.reason) AS turns_white,
-               r.status AS status_value
+               r.status AS status_value,
+               -- the model its device is declared as, else the TAC's names
+               -- of its IMEIs (the least)
+               coalesce(ad.model, nm.tac_names) AS expected_model,
+               ad.model IS NOT NULL AS model_declared, ad.model AS declared_model
         FROM imei_registry.application_imeis ai
+        JOIN imei_registry.application_devices ad
+          ON ad.application_id = ai.application_id AND ad.device_ord = ai.device_ord
         LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) ai.imei
         LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
+        LEFT JOIN (SELECT n.device_ord, min(concat_ws(' ', nt.brand, nt.model)) AS tac_names
+                   FROM imei_registry.application_imeis n
+                   JOIN imei_registry.application_devices nd
+                     ON nd.application_id = n.application_id AND nd.device_ord = n.device_ord
+                    AND nd.model IS NULL
+                   LEFT JOIN imei_registry.tac nt ON nt.tac = imei_registry.imei_tac(n.imei)
+                   WHERE n.application_id = ($1).id
+                     AND EXISTS (SELECT FROM imei_registry.application_devices u
+                                 WHERE u.application_id = ($1).id AND u.model IS NULL)
+                   GROUP BY n.device_ord) nm ON nm.device_ord = ai.device_ord
         WHERE ai.application_id = ($1).id
-    ), devices AS (
-        SELECT d.device_ord, d.model,
+    ), device_groups AS (
+        -- (the devices of the facts, grouped without a join of the devices)
+        SELECT i.device_ord, i.declared_model AS model,
                (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
                max(i.sim_slots) AS sim_slots,
-               -- (the TAC's names only for a device declared without a model)
-               coalesce(d.model,
-                        min(concat_ws(' ', i.tac_brand, i.tac_model))
-                            FILTER (WHERE d.model IS NULL)) AS expected_model,
                (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
                min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
                -- on approval: the device its IMEIs (or the old IMEIs they
@@ -614,15 +643,37 @@ BEGIN
                -- others merge into it), else a new one
                count(i.imei) AS n_valid,
                least(min(i.device_id), min(i.old_device_id)) AS known_device,
-               coalesce(min(i.first_tac_model), d.model) AS device_model,
+               -- the TAC's model of its first IMEI that has one (its IMEIs'
+               -- models agree but for a rare device: no sort for the others)
+               coalesce(CASE WHEN min(i.tac_model COLLATE "C") IS NULL
+                                  OR min(i.tac_model COLLATE "C") = max(i.tac_model COLLATE "C")
+                             THEN min(i.tac_model COLLATE "C")
+                             ELSE (SELECT ft.model
+                                   FROM imei_registry.application_imeis fi
+                                   JOIN imei_registry.tac ft ON ft.tac = imei_registry.imei_tac(fi.imei)
+                                   WHERE fi.application_id = ($1).id AND fi.device_ord = i.device_ord
+                                     AND ft.model IS NOT NULL
+                                   ORDER BY fi.ord LIMIT 1) END,
+                        i.declared_model) AS device_model,
                imei_registry.fee_counts_device(
                    count(i.imei_text)::integer,
                    (count(*) FILTER (WHERE i.imei_text IS NOT NULL
                                        AND i.status = 'white'))::integer) AS charged
+        FROM facts i
+        GROUP BY i.device_ord, i.declared_model
+    ), devices AS (
+        SELECT * FROM device_groups
+        UNION ALL
+        -- a device listed without IMEIs (in none of the facts), looked for
+        -- only if some is: the aggregates above of no IMEI
+        SELECT d.device_ord, d.model, 0, NULL, 0, NULL, 0, NULL, d.model,
+               imei_registry.fee_counts_device(0, 0)
         FROM imei_registry.application_devices d
-        LEFT JOIN facts i USING (device_ord)
         WHERE d.application_id = ($1).id
-        GROUP BY d.device_ord, d.model
+          AND (SELECT count(*) FROM device_groups) < $2
+          AND NOT EXISTS (SELECT FROM imei_registry.application_imeis e
+                          WHERE e.application_id = d.application_id
+                            AND e.device_ord = d.device_ord)
     ), links AS (
         -- additional_imei: the recorded device its white IMEIs belong to
         -- (how many devices they belong to counted here, for this method
@@ -683,10 +734,10 @@ BEGIN
         SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
         FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
                   i.imei_text, i.duplicate, i.status, i.status_reason,
-                  d.expected_model, d.model IS NOT NULL, i.tac_brand, i.tac_model,
+                  i.expected_model, i.model_declared, i.tac_brand, i.tac_model,
                   ($1).method, i.entered, ($1).import_date, i.first_seen_on,
                   i.other_application) AS reasons
-              FROM facts i JOIN devices d USING (device_ord) OFFSET 0) ir,
+              FROM facts i OFFSET 0) ir,
              jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
         WHERE ir.reasons IS NOT NULL
         UNION ALL
@@ -845,9 +896,9 @@ BEGIN
         -- device its IMEIs, or the old IMEIs they replace, already belong to,
         -- else a new one, its model and SIM slots from the TAC table).  Made
         -- first, so that the status changes below point their rows to them
-        -- (device_of[device_ord]: each write looks its row's device up, not
-        -- joins the devices); rows whose status does not change are pointed
-        -- to them after.
+        -- (each row is given its device before the writes, not joined to the
+        -- devices); rows whose status does not change are pointed to them
+        -- after.
         WITH dev AS (
             SELECT * FROM unnest(dev_ords, dev_known, dev_models, dev_slots)
                 AS d(device_ord, known, model, sim_slots)
@@ -869,13 +920,16 @@ BEGIN
             UNION ALL
             SELECT f.device_ord, f.device_id FROM fresh f
         )
-        SELECT array_agg(t.device_id ORDER BY o.ord) INTO device_of
-        FROM pg_catalog.generate_series(1, (SELECT max(d.device_ord) FROM dev d)) o(ord)
-        LEFT JOIN target t ON t.device_ord = o.ord;
-        changes := imei_registry.decision_rows_placed(changes, device_of);
-        entries := imei_registry.decision_rows_placed(entries, device_of);
-        stays := imei_registry.decision_rows_placed(stays, device_of);
-        retired := imei_registry.decision_rows_placed(retired, device_of);
+        SELECT coalesce(array_agg(t.device_ord), '{}'), coalesce(array_agg(t.device_id), '{}')
+        INTO placed_ords, placed_ids
+        FROM target t;
+        IF NOT distributed THEN
+            PERFORM imei_registry.devices_hold(placed_ids);
+        END IF;
+        changes := imei_registry.decision_rows_placed(changes, placed_ords, placed_ids);
+        entries := imei_registry.decision_rows_placed(entries, placed_ords, placed_ids);
+        stays := imei_registry.decision_rows_placed(stays, placed_ords, placed_ids);
+        retired := imei_registry.decision_rows_placed(retired, placed_ords, placed_ids);
 
         UPDATE imei_registry.registry r
         SET status = 'white',

@@ -2,12 +2,12 @@
 -- importer's registration (commercial import, register_import), the
 -- official retailer as the importer's word, authorised service centres, and
 -- devices recorded with all their IMEIs (additional_imei linked to them).
--- IMEIs use TACs 86200101-86200103, which no other test uses.
+-- IMEIs use TACs 86200101-86200104, which no other test uses.
 -- Unsigned applications: scripts/test turns imei_registry.require_signature
 -- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(63);
+SELECT plan(65);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -16,7 +16,8 @@ ON CONFLICT (year) DO UPDATE SET tenge = excluded.tenge;
 INSERT INTO imei_registry.tac (tac, brand, model, device_type, sim_slots) VALUES
     ('86200101', 'Acme', 'Duo',  'smartphone', 2),    -- SIM + eSIM
     ('86200102', 'Acme', 'Solo', 'smartphone', 1),
-    ('86200103', 'Acme', 'Trio', 'smartphone', 3);    -- two SIMs + eSIM
+    ('86200103', 'Acme', 'Trio', 'smartphone', 3),    -- two SIMs + eSIM
+    ('86200104', 'Acme', 'Duo Pro', 'smartphone', 2);  -- contains "Duo" too
 INSERT INTO imei_registry.operators (code, name) VALUES ('op16', 'Operator 16')
 ON CONFLICT DO NOTHING;
 
@@ -340,6 +341,15 @@ SELECT is(pg_temp.device(pg_temp.imei('86200101', 60)), pg_temp.device(pg_temp.i
 SELECT is((SELECT count(*)::int FROM imei_registry.devices d
            WHERE NOT EXISTS (SELECT FROM imei_registry.registry r WHERE r.device_id = d.device_id)),
           0, 'no device is left without IMEIs');
+
+-- ---- a device whose IMEIs' TAC models differ: the first IMEI's ----
+SELECT is(pg_temp.decide(pg_temp.commercial('990940003030', jsonb_build_array(
+              jsonb_build_object('model', 'Duo', 'imeis', jsonb_build_array(
+                  pg_temp.imei('86200104', 70), pg_temp.imei('86200101', 70)))))) ->> 'decision',
+          'approved', 'a device declared "Duo" of a Duo Pro and a Duo IMEI: both contain it, approved');
+SELECT is((SELECT model || '/' || sim_slots FROM imei_registry.devices
+           WHERE device_id = pg_temp.device(pg_temp.imei('86200104', 70))),
+          'Duo Pro/2', '... its device record has the TAC model of its first IMEI');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -5,7 +5,7 @@
 -- off for this test's database (ALTER DATABASE tap SET, as superuser).
 BEGIN;
 SET LOCAL search_path = public, imei_registry;
-SELECT plan(81);
+SELECT plan(82);
 
 -- ---- fixtures ----
 INSERT INTO imei_registry.mci (year, tenge)
@@ -355,6 +355,10 @@ SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp
           ARRAY['too_many_imeis'], 'two IMEIs for a single-SIM model');
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage('[]'))),
           ARRAY['device_without_imeis'], 'a device without IMEIs');
+SELECT is(pg_temp.codes(pg_temp.decide(jsonb_set(
+              pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 15), pg_temp.imei('86100101', 16))),
+              '{devices,1}', '{"model": "Duo", "imeis": []}', true))),
+          ARRAY['device_without_imeis'], '... also beside a device that lists its IMEIs');
 SELECT is(pg_temp.codes(pg_temp.decide(pg_temp.baggage('[]') - 'devices')),
           ARRAY['no_devices'], 'an application without devices');
 SELECT is(pg_temp.decide(pg_temp.baggage(jsonb_build_array(pg_temp.imei('86100101', 13), '861001010000149'))) -> 'reasons',
