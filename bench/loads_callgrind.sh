@@ -60,23 +60,21 @@ report() {
 }
 echo "loads of $LINES lines, instructions net of a backend's start ($((empty / 1000000)) M):"
 
-# 1. new IMEIs
-plain=$(cg l plain_new "$(copy_in plain_connections "$work/connections.csv")")
-load=$(cg l load_new "$(copy_in imei_registry.upload_connections "$work/connections.csv")")
-id=$(last_import)
-mapfile -t floor_sql < <(export_floor reg_new imei_registry.registry "$REG_COLS" "import_id = $id"
-    export_floor hist_new imei_registry.history "$HIST_COLS" "import_id = $id")
-floor=$(cg f floor_new "BEGIN" "${floor_sql[@]}" "COMMIT")
-report "upload_connections, new IMEIs:" "$load" "$plain" "$floor"
-
-# 2. the daily report, 95 % known
-plain=$(cg l plain_daily "$(copy_in plain_daily "$work/daily.csv")")
-load=$(cg l load_daily "$(copy_in imei_registry.upload_connections "$work/daily.csv")")
-id=$(last_import)
-mapfile -t floor_sql < <(export_floor reg_daily imei_registry.registry "$REG_COLS" "import_id = $id"
-    export_floor hist_daily imei_registry.history "$HIST_COLS" "import_id = $id")
-floor=$(cg f floor_daily "BEGIN" "${floor_sql[@]}" "COMMIT")
-report "upload_connections, daily, 95 % known:" "$load" "$plain" "$floor"
+# connections NAME TITLE PLAIN-TABLE FILE: a report of FILE, beside plain
+# and its floor (the registry's and history's rows of its import)
+connections() {
+    local plain load id floor_sql floor
+    plain=$(cg l "plain_$1" "$(copy_in "$3" "$4")")
+    load=$(cg l "load_$1" "$(copy_in imei_registry.upload_connections "$4")")
+    id=$(last_import)
+    mapfile -t floor_sql < <(export_floor "reg_$1" imei_registry.registry "$REG_COLS" "import_id = $id"
+        export_floor "hist_$1" imei_registry.history "$HIST_COLS" "import_id = $id")
+    floor=$(cg f "floor_$1" "BEGIN" "${floor_sql[@]}" "COMMIT")
+    report "$2" "$load" "$plain" "$floor"
+}
+# 1. new IMEIs; 2. the daily report, 95 % known
+connections new "upload_connections, new IMEIs:" plain_connections "$work/connections.csv"
+connections daily "upload_connections, daily, 95 % known:" plain_daily "$work/daily.csv"
 
 # 3. the block list, half of it known white IMEIs
 for db in l f; do known_white_sql "$HALF" | single "$db"; done
