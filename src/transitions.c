@@ -126,18 +126,14 @@ typedef struct RegRow
 	bool	   *isnull;
 } RegRow;
 
+/* (a column added since the row was written reads as its default) */
 static void
 reg_row_read(RegRow *row, HeapTuple tuple, TupleDesc tupdesc)
 {
-	int			i;
-
 	row->tuple = tuple;
 	row->values = palloc(tupdesc->natts * sizeof(Datum));
 	row->isnull = palloc(tupdesc->natts * sizeof(bool));
 	heap_deform_tuple(tuple, tupdesc, row->values, row->isnull);
-	/* a column added since the row was written: its default, as heap_getattr */
-	for (i = HeapTupleHeaderGetNatts(tuple->t_data); i < tupdesc->natts; i++)
-		row->values[i] = getmissingattr(tupdesc, i + 1, &row->isnull[i]);
 }
 
 static inline Datum
