@@ -475,6 +475,31 @@ flush_blocklist_statement(BulkLoad *load, BlocklistRow **rows, int n)
 	}
 }
 
+/*
+ * The position of imei among n rows in IMEI order, which must hold it
+ * (what names the statement that returned it, for the error)
+ */
+static int
+position_of(BlocklistRow *const *rows, int n, Imei imei, const char *what)
+{
+	int			lo = 0;
+	int			hi = n - 1;
+
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (rows[mid]->imei < imei)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (n == 0 || rows[lo]->imei != imei)
+		elog(ERROR, "block-list batch: IMEI %015lld %s but not in the batch",
+			 (long long) imei, what);
+	return lo;
+}
+
 /* What the read of a batch found of a row */
 typedef struct KnownRow
 {
@@ -502,9 +527,9 @@ typedef enum BlocklistPath
  * Returns the type of that status column (InvalidOid: not read).
  */
 static Oid
-read_known(BulkLoad *load, SPIPlanPtr plan, Datum imeis, KnownRow *known)
+read_known(BulkLoad *load, SPIPlanPtr plan, BlocklistRow *const *batch,
+		   Datum imeis, KnownRow *known)
 {
-	int			n = load->nbatch;
 	Datum		v[1] = {imeis};
 	Oid			status_type = InvalidOid;
 	uint64		k;
@@ -520,22 +545,8 @@ read_known(BulkLoad *load, SPIPlanPtr plan, Datum imeis, KnownRow *known)
 		Imei		imei = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 		Datum		import_id = SPI_getbinval(tup, desc, 4, &isnull);
 		bool		no_import = isnull;
-		int			lo = 0;
-		int			hi = n - 1;
+		int			lo = position_of(batch, load->nbatch, imei, "read");
 
-		/* its row: the batch is in IMEI order */
-		while (lo < hi)
-		{
-			int			mid = (lo + hi) / 2;
-
-			if (((BlocklistRow *) bulk_batch_row(load, mid))->imei < imei)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (((BlocklistRow *) bulk_batch_row(load, lo))->imei != imei)
-			elog(ERROR, "block-list batch: IMEI %015lld read but not in the batch",
-				 (long long) imei);
 		known[lo].known = true;
 		known[lo].status = rules_status_named(SPI_getvalue(tup, desc, 2));
 		known[lo].reason = SPI_getvalue(tup, desc, 3);
@@ -732,22 +743,8 @@ mark_written(DistributedRows *d)
 		bool		isnull;
 		Imei		imei = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[k],
 													   SPI_tuptable->tupdesc, 1, &isnull));
-		int			lo = 0;
-		int			hi = d->n - 1;
 
-		while (lo < hi)
-		{
-			int			mid = (lo + hi) / 2;
-
-			if (d->rows[mid]->imei < imei)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (d->rows[lo]->imei != imei)
-			elog(ERROR, "block-list batch: IMEI %015lld written but not in the batch",
-				 (long long) imei);
-		d->written[lo] = true;
+		d->written[position_of(d->rows, d->n, imei, "written")] = true;
 	}
 }
 
@@ -870,6 +867,7 @@ flush_blocklist(BulkLoad *load)
 	int			n = load->nbatch;
 	KnownRow   *known = palloc0(n * sizeof(KnownRow));
 	BlocklistPath *path = palloc(n * sizeof(BlocklistPath));
+	BlocklistRow **batch = palloc(n * sizeof(BlocklistRow *));
 	BlocklistRow **rows = palloc(n * sizeof(BlocklistRow *));
 	RegistryNewRow *fresh = palloc(n * sizeof(RegistryNewRow));
 	Datum	   *imeis = palloc(n * sizeof(Datum));
@@ -884,9 +882,12 @@ flush_blocklist(BulkLoad *load)
 	qsort(load->batch, n, sizeof(BlocklistRow), blocklist_imei_cmp);
 
 	for (i = 0; i < n; i++)
-		imeis[i] = ImeiGetDatum(((BlocklistRow *) bulk_batch_row(load, i))->imei);
+	{
+		batch[i] = (BlocklistRow *) bulk_batch_row(load, i);
+		imeis[i] = ImeiGetDatum(batch[i]->imei);
+	}
 	status_type = read_known(load, load->registry_distributed ? plan_read_batch() :
-							 plan_lock_batch(),
+							 plan_lock_batch(), batch,
 							 bulk_array(bulk_imei_type(), imeis, NULL, n), known);
 	any_refusable = choose_paths(load, known, path);
 
