@@ -17,11 +17,12 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
+#include "decision_rows.h"
+
 PG_FUNCTION_INFO_V1(decision_rows_placed);
 
-/* The attribute of a composite type by name and type, or an error */
-static int
-row_attribute(TupleDesc desc, const char *name, Oid type)
+int
+decision_row_attribute(TupleDesc desc, const char *name, Oid type)
 {
 	int			i;
 
@@ -30,11 +31,11 @@ row_attribute(TupleDesc desc, const char *name, Oid type)
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
 		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0 &&
-			att->atttypid == type)
+			(type == InvalidOid || att->atttypid == type))
 			return i;
 	}
-	elog(ERROR, "decision_rows_placed: the row type has no %s of type %s",
-		 name, format_type_be(type));
+	elog(ERROR, "imei_registry.decision_row has no %s of type %s",
+		 name, type == InvalidOid ? "any" : format_type_be(type));
 	return -1;					/* not reached */
 }
 
@@ -97,8 +98,8 @@ decision_rows_placed(PG_FUNCTION_ARGS)
 	}
 
 	desc = lookup_rowtype_tupdesc_copy(rowtype, -1);
-	att_ord = row_attribute(desc, "device_ord", INT4OID);
-	att_device = row_attribute(desc, "device_id", INT8OID);
+	att_ord = decision_row_attribute(desc, "device_ord", INT4OID);
+	att_device = decision_row_attribute(desc, "device_id", INT8OID);
 	get_typlenbyvalalign(rowtype, &typlen, &typbyval, &typalign);
 	deconstruct_array(rows, rowtype, typlen, typbyval, typalign,
 					  &elems, &elem_nulls, &n);

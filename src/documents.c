@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 
+#include "documents.h"
 #include "imei_parse.h"
 #include "kzid_parse.h"
 #include "rules.h"
@@ -30,14 +31,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 
-/* Reasons collected as the text of a JSON array. */
-typedef struct Reasons
-{
-	StringInfoData buf;
-	int			count;
-} Reasons;
-
-static void
+void
 reasons_init(Reasons *r)
 {
 	initStringInfo(&r->buf);
@@ -63,14 +57,21 @@ add_reason(Reasons *r, const char *code, const char *imei, const char *message)
 	appendStringInfoChar(&r->buf, '}');
 }
 
+Datum
+reasons_jsonb(Reasons *r)
+{
+	Assert(r->count > 0);
+	appendStringInfoChar(&r->buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(r->buf.data));
+}
+
 /* The reasons as a jsonb array, or SQL NULL when there are none. */
 static Datum
 reasons_finish(FunctionCallInfo fcinfo, Reasons *r)
 {
 	if (r->count == 0)
 		PG_RETURN_NULL();
-	appendStringInfoChar(&r->buf, ']');
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(r->buf.data));
+	return reasons_jsonb(r);
 }
 
 /* A nullable text argument as a C string, NULL if SQL NULL. */
@@ -458,66 +459,74 @@ application_reasons(PG_FUNCTION_ARGS)
  * been verified by this applicant, by its importer's registration or by
  * grandfathering: else additional_imei_not_linked.
  */
+void
+device_rules(Reasons *r, const DeviceFacts *f)
+{
+	char	   *name = f->model ? psprintf("Device %d (%s)", f->device_no, f->model) :
+		psprintf("Device %d", f->device_no);
+
+	if (f->n_imeis == 0)
+		add_reason(r, "device_without_imeis", NULL,
+				   psprintf("%s lists no IMEI.", name));
+	else if (f->slots_known && f->n_imeis < f->sim_slots)
+		add_reason(r, "missing_imeis", NULL,
+				   psprintf("%s has %d SIM slots (eSIM included) but %d IMEI%s given: declare every IMEI of a multi-SIM device.",
+							name, f->sim_slots, f->n_imeis, f->n_imeis == 1 ? " was" : "s were"));
+	else if (f->slots_known && f->n_imeis > f->sim_slots)
+		add_reason(r, "too_many_imeis", NULL,
+				   psprintf("%s has %d SIM slot%s (eSIM included) but %d IMEIs were given.",
+							name, f->sim_slots, f->sim_slots == 1 ? "" : "s", f->n_imeis));
+	else if (!f->slots_known && f->method != METHOD_ADDITIONAL_IMEI)
+		add_reason(r, "sim_slots_unchecked", NULL,
+				   psprintf("%s: its SIM slots could not be checked, as the TAC table does not know the device; a multi-SIM device (eSIM included) must list every IMEI.",
+							name));
+	if (f->method == METHOD_ADDITIONAL_IMEI && f->n_imeis > 0 && f->n_white == 0)
+		add_reason(r, "no_verified_imei", NULL,
+				   psprintf("%s has no IMEI on the white list: method additional_imei is for a device already verified through another IMEI.",
+							name));
+	else if (f->method == METHOD_ADDITIONAL_IMEI && f->n_imeis > 0)
+	{
+		if (f->linked_devices != 1)
+			add_reason(r, "additional_imei_not_linked", NULL,
+					   f->linked_devices == 0 ?
+					   psprintf("%s: its IMEI on the white list belongs to no recorded device, so no IMEI can be linked to it without documents; apply with the documents of the import.",
+								name) :
+					   psprintf("%s: its IMEIs on the white list belong to %d different devices.",
+								name, f->linked_devices));
+		else if (!f->verified)
+			add_reason(r, "additional_imei_not_linked", NULL,
+					   psprintf("%s was verified by another applicant: an IMEI is added without documents only by the applicant who verified the device, or to a device its importer registered.",
+								name));
+		else if (f->adding > 0 && f->device_slots_known &&
+				 f->device_imeis + f->adding > f->device_slots)
+			add_reason(r, "additional_imei_not_linked", NULL,
+					   psprintf("%s already has %d of its %d IMEIs (SIM slots, eSIM included) in the register: %d more cannot be linked to it.",
+								name, f->device_imeis, f->device_slots, f->adding));
+	}
+}
+
 PG_FUNCTION_INFO_V1(application_device_reasons);
 Datum
 application_device_reasons(PG_FUNCTION_ARGS)
 {
-	int			device_no = required_int32(fcinfo, 0, "device_ord");
-	char	   *model = arg_cstring(fcinfo, 1);
-	int			n_imeis = required_int32(fcinfo, 2, "n_imeis");
-	bool		slots_known = !PG_ARGISNULL(3);
-	int			slots = slots_known ? PG_GETARG_INT32(3) : 0;
-	int			n_white = required_int32(fcinfo, 4, "n_white");
-	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 5, "method"));
-	int			linked_devices = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
-	int			device_imeis = PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7);
-	int			adding = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
-	bool		device_slots_known = !PG_ARGISNULL(9);
-	int			device_slots = device_slots_known ? PG_GETARG_INT32(9) : 0;
-	bool		verified = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
-	char	   *name = model ? psprintf("Device %d (%s)", device_no, model) :
-		psprintf("Device %d", device_no);
+	DeviceFacts f;
 	Reasons		r;
 
+	f.device_no = required_int32(fcinfo, 0, "device_ord");
+	f.model = arg_cstring(fcinfo, 1);
+	f.n_imeis = required_int32(fcinfo, 2, "n_imeis");
+	f.slots_known = !PG_ARGISNULL(3);
+	f.sim_slots = f.slots_known ? PG_GETARG_INT32(3) : 0;
+	f.n_white = required_int32(fcinfo, 4, "n_white");
+	f.method = vocabulary_lookup(methods, required_cstring(fcinfo, 5, "method"));
+	f.linked_devices = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+	f.device_imeis = PG_ARGISNULL(7) ? 0 : PG_GETARG_INT32(7);
+	f.adding = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
+	f.device_slots_known = !PG_ARGISNULL(9);
+	f.device_slots = f.device_slots_known ? PG_GETARG_INT32(9) : 0;
+	f.verified = !PG_ARGISNULL(10) && PG_GETARG_BOOL(10);
 	reasons_init(&r);
-	if (n_imeis == 0)
-		add_reason(&r, "device_without_imeis", NULL,
-				   psprintf("%s lists no IMEI.", name));
-	else if (slots_known && n_imeis < slots)
-		add_reason(&r, "missing_imeis", NULL,
-				   psprintf("%s has %d SIM slots (eSIM included) but %d IMEI%s given: declare every IMEI of a multi-SIM device.",
-							name, slots, n_imeis, n_imeis == 1 ? " was" : "s were"));
-	else if (slots_known && n_imeis > slots)
-		add_reason(&r, "too_many_imeis", NULL,
-				   psprintf("%s has %d SIM slot%s (eSIM included) but %d IMEIs were given.",
-							name, slots, slots == 1 ? "" : "s", n_imeis));
-	else if (!slots_known && method != METHOD_ADDITIONAL_IMEI)
-		add_reason(&r, "sim_slots_unchecked", NULL,
-				   psprintf("%s: its SIM slots could not be checked, as the TAC table does not know the device; a multi-SIM device (eSIM included) must list every IMEI.",
-							name));
-	if (method == METHOD_ADDITIONAL_IMEI && n_imeis > 0 && n_white == 0)
-		add_reason(&r, "no_verified_imei", NULL,
-				   psprintf("%s has no IMEI on the white list: method additional_imei is for a device already verified through another IMEI.",
-							name));
-	else if (method == METHOD_ADDITIONAL_IMEI && n_imeis > 0)
-	{
-		if (linked_devices != 1)
-			add_reason(&r, "additional_imei_not_linked", NULL,
-					   linked_devices == 0 ?
-					   psprintf("%s: its IMEI on the white list belongs to no recorded device, so no IMEI can be linked to it without documents; apply with the documents of the import.",
-								name) :
-					   psprintf("%s: its IMEIs on the white list belong to %d different devices.",
-								name, linked_devices));
-		else if (!verified)
-			add_reason(&r, "additional_imei_not_linked", NULL,
-					   psprintf("%s was verified by another applicant: an IMEI is added without documents only by the applicant who verified the device, or to a device its importer registered.",
-								name));
-		else if (adding > 0 && device_slots_known &&
-				 device_imeis + adding > device_slots)
-			add_reason(&r, "additional_imei_not_linked", NULL,
-					   psprintf("%s already has %d of its %d IMEIs (SIM slots, eSIM included) in the register: %d more cannot be linked to it.",
-								name, device_imeis, device_slots, adding));
-	}
+	device_rules(&r, &f);
 	return reasons_finish(fcinfo, &r);
 }
 
@@ -565,90 +574,103 @@ imei_problem(const char *typed)
  * official retailer is the importer's word: the importer registered the
  * device, so it is white; any other is not_registered_by_importer.
  */
+void
+imei_rules(Reasons *r, const ImeiFacts *f)
+{
+	char	   *problem = imei_problem(f->typed);
+
+	if (problem)
+	{
+		add_reason(r, "imei_invalid", f->typed,
+				   psprintf("\"%s\" is not a valid IMEI: %s. Check it with *#06# and on the packaging.",
+							f->typed, problem));
+		return;
+	}
+	if (f->duplicate)
+	{
+		add_reason(r, "imei_duplicate", f->typed,
+				   psprintf("IMEI %s is listed more than once.", f->typed));
+		return;
+	}
+	if (f->status && !streq(f->status, "white") &&
+		!rules_allows_change(rules_status_named(f->status), f->status_reason,
+							 ST_WHITE, "application_approved"))
+		add_reason(r, "imei_not_eligible", f->typed,
+				   psprintf("IMEI %s is on the %s list (%s): an application cannot lift that, only a registry decision.",
+							f->typed, f->status, f->status_reason ? f->status_reason : "unknown reason"));
+	else if (streq(f->status, "white") && f->has_other &&
+			 (streq(rules_reason_base(f->status_reason), "application_approved") ||
+			  (streq(rules_reason_base(f->status_reason), "lawful_import") &&
+			   f->method == METHOD_COMMERCIAL_IMPORT)) &&
+			 f->method != METHOD_ADDITIONAL_IMEI)
+		add_reason(r, "imei_in_other_application", f->typed,
+				   psprintf("IMEI %s was proven by application %lld, which was approved first: an IMEI is verified once, by the first application that proves it.",
+							f->typed, (long long) f->other_application));
+	else if (streq(f->status, "white") && f->method != METHOD_ADDITIONAL_IMEI)
+		add_reason(r, "imei_already_white", f->typed,
+				   streq(rules_reason_base(f->status_reason), "lawful_import") ?
+				   psprintf("IMEI %s was registered by its importer and is already on the white list: it needs no verification.",
+							f->typed) :
+				   psprintf("IMEI %s is already on the white list and needs no verification.",
+							f->typed));
+	else if (f->method == METHOD_BOARD_REPLACEMENT && f->status && !f->entered)
+		add_reason(r, "imei_not_replaced", f->typed,
+				   psprintf("IMEI %s is %s and the new IMEI of no replacement: a board replacement verifies only the new IMEIs of its replacements. Apply for it by the method of its import, or name the old IMEI it replaces.",
+							f->typed, f->status));
+	else if (f->method == METHOD_OFFICIAL_RETAILER)
+		add_reason(r, "not_registered_by_importer", f->typed,
+				   psprintf("IMEI %s has not been registered by an importer, so it was not sold by an official retailer: ask the seller to have the importer register the device, or apply with the documents of how it was imported.",
+							f->typed));
+	else if (!f->status && !f->entered)
+		add_reason(r, "imei_not_in_register", f->typed,
+				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, apply for it (method additional_imei when another IMEI of the device is verified).",
+							f->typed));
+	if (f->has_import_date && f->has_first_seen &&
+		f->import_date > f->first_seen_on)
+		add_reason(r, "import_after_first_connection", f->typed,
+				   psprintf("IMEI %s was first seen in a network in Kazakhstan on %s, before the import date %s: a device is imported before it connects here.",
+							f->typed,
+							iso_date(f->first_seen_on), iso_date(f->import_date)));
+	if (f->tac_model && f->expected_model &&
+		!model_agrees(f->tac_brand, f->tac_model, f->expected_model, f->model_declared))
+		add_reason(r, "model_mismatch", f->typed,
+				   psprintf("IMEI %s belongs to model \"%s%s%s\" by the TAC table, not to %s \"%s\".",
+							f->typed, f->tac_brand ? f->tac_brand : "", f->tac_brand ? " " : "",
+							f->tac_model,
+							f->model_declared ? "the declared model" :
+							"the model of the device's other IMEIs",
+							f->expected_model));
+	else if (!f->tac_model && f->method == METHOD_ADDITIONAL_IMEI)
+		add_reason(r, "tac_unknown", f->typed,
+				   psprintf("The TAC of IMEI %s is not in the TAC table, so it cannot be shown to belong to the verified device.",
+							f->typed));
+}
+
 PG_FUNCTION_INFO_V1(application_imei_reasons);
 Datum
 application_imei_reasons(PG_FUNCTION_ARGS)
 {
-	char	   *typed = required_cstring(fcinfo, 0, "imei_text");
-	bool		duplicate = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
-	char	   *status = arg_cstring(fcinfo, 2);
-	char	   *status_reason = arg_cstring(fcinfo, 3);
-	char	   *expected_model = arg_cstring(fcinfo, 4);
-	bool		model_declared = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
-	char	   *tac_brand = arg_cstring(fcinfo, 6);
-	char	   *tac_model = arg_cstring(fcinfo, 7);
-	Method		method = vocabulary_lookup(methods, required_cstring(fcinfo, 8, "method"));
-	bool		entered = !PG_ARGISNULL(9) && PG_GETARG_BOOL(9);
-	bool		other = !PG_ARGISNULL(12);
-	char	   *problem = imei_problem(typed);
+	ImeiFacts	f;
 	Reasons		r;
 
+	f.typed = required_cstring(fcinfo, 0, "imei_text");
+	f.duplicate = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	f.status = arg_cstring(fcinfo, 2);
+	f.status_reason = arg_cstring(fcinfo, 3);
+	f.expected_model = arg_cstring(fcinfo, 4);
+	f.model_declared = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
+	f.tac_brand = arg_cstring(fcinfo, 6);
+	f.tac_model = arg_cstring(fcinfo, 7);
+	f.method = vocabulary_lookup(methods, required_cstring(fcinfo, 8, "method"));
+	f.entered = !PG_ARGISNULL(9) && PG_GETARG_BOOL(9);
+	f.has_import_date = !PG_ARGISNULL(10);
+	f.import_date = f.has_import_date ? PG_GETARG_DATEADT(10) : 0;
+	f.has_first_seen = !PG_ARGISNULL(11);
+	f.first_seen_on = f.has_first_seen ? PG_GETARG_DATEADT(11) : 0;
+	f.has_other = !PG_ARGISNULL(12);
+	f.other_application = f.has_other ? PG_GETARG_INT64(12) : 0;
 	reasons_init(&r);
-	if (problem)
-	{
-		add_reason(&r, "imei_invalid", typed,
-				   psprintf("\"%s\" is not a valid IMEI: %s. Check it with *#06# and on the packaging.",
-							typed, problem));
-		return reasons_finish(fcinfo, &r);
-	}
-	if (duplicate)
-	{
-		add_reason(&r, "imei_duplicate", typed,
-				   psprintf("IMEI %s is listed more than once.", typed));
-		return reasons_finish(fcinfo, &r);
-	}
-	if (status && !streq(status, "white") &&
-		!rules_allows_change(rules_status_named(status), status_reason,
-							 ST_WHITE, "application_approved"))
-		add_reason(&r, "imei_not_eligible", typed,
-				   psprintf("IMEI %s is on the %s list (%s): an application cannot lift that, only a registry decision.",
-							typed, status, status_reason ? status_reason : "unknown reason"));
-	else if (streq(status, "white") && other &&
-			 (streq(rules_reason_base(status_reason), "application_approved") ||
-			  (streq(rules_reason_base(status_reason), "lawful_import") &&
-			   method == METHOD_COMMERCIAL_IMPORT)) &&
-			 method != METHOD_ADDITIONAL_IMEI)
-		add_reason(&r, "imei_in_other_application", typed,
-				   psprintf("IMEI %s was proven by application %lld, which was approved first: an IMEI is verified once, by the first application that proves it.",
-							typed, (long long) PG_GETARG_INT64(12)));
-	else if (streq(status, "white") && method != METHOD_ADDITIONAL_IMEI)
-		add_reason(&r, "imei_already_white", typed,
-				   streq(rules_reason_base(status_reason), "lawful_import") ?
-				   psprintf("IMEI %s was registered by its importer and is already on the white list: it needs no verification.",
-							typed) :
-				   psprintf("IMEI %s is already on the white list and needs no verification.",
-							typed));
-	else if (method == METHOD_BOARD_REPLACEMENT && status && !entered)
-		add_reason(&r, "imei_not_replaced", typed,
-				   psprintf("IMEI %s is %s and the new IMEI of no replacement: a board replacement verifies only the new IMEIs of its replacements. Apply for it by the method of its import, or name the old IMEI it replaces.",
-							typed, status));
-	else if (method == METHOD_OFFICIAL_RETAILER)
-		add_reason(&r, "not_registered_by_importer", typed,
-				   psprintf("IMEI %s has not been registered by an importer, so it was not sold by an official retailer: ask the seller to have the importer register the device, or apply with the documents of how it was imported.",
-							typed));
-	else if (!status && !entered)
-		add_reason(&r, "imei_not_in_register", typed,
-				   psprintf("IMEI %s has not been seen in a network yet, so there is nothing to verify now; once it connects, apply for it (method additional_imei when another IMEI of the device is verified).",
-							typed));
-	if (!PG_ARGISNULL(10) && !PG_ARGISNULL(11) &&
-		PG_GETARG_DATEADT(10) > PG_GETARG_DATEADT(11))
-		add_reason(&r, "import_after_first_connection", typed,
-				   psprintf("IMEI %s was first seen in a network in Kazakhstan on %s, before the import date %s: a device is imported before it connects here.",
-							typed,
-							iso_date(PG_GETARG_DATEADT(11)), iso_date(PG_GETARG_DATEADT(10))));
-	if (tac_model && expected_model &&
-		!model_agrees(tac_brand, tac_model, expected_model, model_declared))
-		add_reason(&r, "model_mismatch", typed,
-				   psprintf("IMEI %s belongs to model \"%s%s%s\" by the TAC table, not to %s \"%s\".",
-							typed, tac_brand ? tac_brand : "", tac_brand ? " " : "",
-							tac_model,
-							model_declared ? "the declared model" :
-							"the model of the device's other IMEIs",
-							expected_model));
-	else if (!tac_model && method == METHOD_ADDITIONAL_IMEI)
-		add_reason(&r, "tac_unknown", typed,
-				   psprintf("The TAC of IMEI %s is not in the TAC table, so it cannot be shown to belong to the verified device.",
-							typed));
+	imei_rules(&r, &f);
 	return reasons_finish(fcinfo, &r);
 }
 

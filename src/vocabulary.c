@@ -202,17 +202,21 @@ application_fee_mci_per_device(PG_FUNCTION_ARGS)
 }
 
 /*
- * fee_counts_device(imeis integer, white integer) -> boolean: does the fee
+ * Does the fee
  * count a device of which the application enters imeis IMEIs, white of
  * them white in the register already?  Each device that still needs
  * verification: all but one whose IMEIs are all white (an official
  * retailer's, say); a device entered without IMEIs counts.
  */
+bool
+fee_counts_device(int imeis, int white)
+{
+	return imeis == 0 || white < imeis;
+}
+
+/* fee_counts_device(imeis integer, white integer) -> boolean */
 Datum
 application_fee_counts_device(PG_FUNCTION_ARGS)
 {
-	int32		imeis = PG_GETARG_INT32(0);
-	int32		white = PG_GETARG_INT32(1);
-
-	PG_RETURN_BOOL(imeis == 0 || white < imeis);
+	PG_RETURN_BOOL(fee_counts_device(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
 }

@@ -65,6 +65,9 @@ extern bool applicant_has_iin(ApplicantKind kind);
 /* The fee in MCI for each device of an application */
 extern int	fee_mci_per_device(ApplicantKind kind);
 
+/* Does the fee count a device of imeis IMEIs entered, white of them white? */
+extern bool fee_counts_device(int imeis, int white);
+
 /* An officially assigned ISO 3166-1 alpha-2 code */
 extern bool country_is_assigned(const char *code);
 

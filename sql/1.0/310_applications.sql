@@ -441,23 +441,37 @@ CREATE FUNCTION imei_registry.devices_hold(device_ids bigint[]) RETURNS void
     AS 'MODULE_PATHNAME', 'devices_hold' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION imei_registry.devices_hold(bigint[]) FROM PUBLIC;
 
--- Without JIT: the planner takes each reason list of the rules for 100
--- rows (jsonb_array_elements), and would compile the gathering of an
--- application of 10,000 devices for seconds; it runs in a fraction of that.
--- Without sorts where a hash does: the application's rows are often new,
--- without statistics (decided right after its submission), and the planner
--- then takes them for a few and would sort the facts of 20,000 IMEIs by
--- device to count them per device.
+-- The facts of an application's devices and IMEIs, the rules applied to
+-- each and the writes an approval makes (src/decision_facts.c): its
+-- IMEIs read with their rows in rows_rel (the registry, or on Citus the
+-- decision's copy of its rows) in one statement, the rest in one pass.
+CREATE FUNCTION imei_registry.decision_facts(
+    application_id bigint, method text, applicant_id text, import_date date,
+    rows_rel regclass,
+    OUT reasons jsonb, OUT expected bigint, OUT n_charged integer,
+    OUT dev_ords integer[], OUT dev_known bigint[], OUT dev_models text[],
+    OUT dev_slots integer[],
+    OUT changes imei_registry.decision_row[], OUT changed imei_registry.imei[],
+    OUT entries imei_registry.decision_row[], OUT stays imei_registry.decision_row[],
+    OUT stayed imei_registry.imei[], OUT merged bigint[])
+    AS 'MODULE_PATHNAME', 'decision_facts' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION imei_registry.decision_facts(bigint, text, text, date, regclass)
+    FROM PUBLIC;
+
+-- Without JIT: the planner would compile the reading of an application of
+-- 10,000 devices' facts for longer than it runs.
 CREATE FUNCTION imei_registry.decide_application(id bigint)
     RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
     SET search_path = pg_catalog, imei_registry, pg_temp
     SET jit = off
-    SET enable_sort = off
 AS $$
 DECLARE
     app        imei_registry.applications;
     n_devices  integer;
+    n_replaced integer;
     n_charged  integer;
+    facts      record;
+    replacement_reasons jsonb;
     reasons    jsonb;
     rejects    boolean;
     fee        integer;
@@ -560,241 +574,61 @@ BEGIN
         rows_rel := 'pg_temp.decision_registry';
     END IF;
 
-    -- Every fact the rules need, gathered set-wise; the rules are C.  ($1
-    -- is the application, %1$s the register's rows.)
-    EXECUTE format($facts$
-    WITH facts AS (
-        SELECT ai.device_ord, ai.ord, ai.imei_text, ai.imei,
-               r.status::text AS status, r.reason AS status_reason, r.device_id,
-               -- the device of the old IMEI that a board replacement's new
-               -- IMEI replaces (its device on approval)
-               CASE WHEN ($1).method = 'board_replacement' THEN
-                   (SELECT min(ro.device_id)
-                    FROM imei_registry.application_replacements rp
-                    JOIN %1$s ro ON ro.imei OPERATOR(pg_catalog.=) rp.old_imei
-                    WHERE rp.application_id = ($1).id
-                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END AS old_device_id,
-               -- its note on approval: the old IMEIs it replaces
-               CASE WHEN ($1).method = 'board_replacement' THEN
-                   (SELECT 'replaces ' || string_agg(rp.old_imei_text, ', ' ORDER BY rp.ord)
-                    FROM imei_registry.application_replacements rp
-                    WHERE rp.application_id = ($1).id
-                      AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei) END AS note,
-               imei_registry.local_date(r.first_seen_at) AS first_seen_on,
-               CASE WHEN r.status = 'white' AND r.application_id <> ($1).id
-                    THEN r.application_id END AS other_application,
-               t.brand AS tac_brand, t.model AS tac_model, t.sim_slots,
-               -- listed before, in this device or an earlier one (looked
-               -- for only if the IMEIs are not all distinct, which a sort of
-               -- the IMEIs alone tells: no sort of the facts)
-               ai.imei IS NOT NULL
-               AND (SELECT count(a.imei) <> count(DISTINCT a.imei)
-                    FROM imei_registry.application_imeis a
-                    WHERE a.application_id = ($1).id)
-               AND EXISTS (
-                   SELECT FROM imei_registry.application_imeis e
-                   WHERE e.imei OPERATOR(pg_catalog.=) ai.imei
-                     AND e.application_id = ai.application_id
-                     AND (e.device_ord, e.ord) < (ai.device_ord, ai.ord)) AS duplicate,
-               ($1).method = 'commercial_import' OR (($1).method = 'board_replacement' AND EXISTS (
-                   SELECT FROM imei_registry.application_replacements rp
-                   WHERE rp.application_id = ($1).id
-                     AND rp.new_imei OPERATOR(pg_catalog.=) ai.imei)) AS entered,
-               -- the reason of its change to white (a commercial import
-               -- is the importer's registration of a grey IMEI)
-               -- a row that turns white on approval if the rules let it
-               -- (transition_allowed: grey, or black only for an expired
-               -- grey period; a commercial import is the importer's
-               -- registration of a grey IMEI)
-               r.status <> 'white' AND imei_registry.transition_allowed(r.status, 'white',
-                   CASE WHEN ($1).method = 'commercial_import' AND r.status = 'grey'
-                        THEN 'lawful_import' ELSE 'application_approved' END,
-                   r.reason) AS turns_white,
-               r.status AS status_value,
-               -- the model its device is declared as, else the TAC's names
-               -- of its IMEIs (the least)
-               coalesce(ad.model, nm.tac_names) AS expected_model,
-               ad.model IS NOT NULL AS model_declared, ad.model AS declared_model
-        FROM imei_registry.application_imeis ai
-        JOIN imei_registry.application_devices ad
-          ON ad.application_id = ai.application_id AND ad.device_ord = ai.device_ord
-        LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) ai.imei
-        LEFT JOIN imei_registry.tac t ON t.tac = imei_registry.imei_tac(ai.imei)
-        LEFT JOIN (SELECT n.device_ord, min(concat_ws(' ', nt.brand, nt.model)) AS tac_names
-                   FROM imei_registry.application_imeis n
-                   JOIN imei_registry.application_devices nd
-                     ON nd.application_id = n.application_id AND nd.device_ord = n.device_ord
-                    AND nd.model IS NULL
-                   LEFT JOIN imei_registry.tac nt ON nt.tac = imei_registry.imei_tac(n.imei)
-                   WHERE n.application_id = ($1).id
-                     AND EXISTS (SELECT FROM imei_registry.application_devices u
-                                 WHERE u.application_id = ($1).id AND u.model IS NULL)
-                   GROUP BY n.device_ord) nm ON nm.device_ord = ai.device_ord
-        WHERE ai.application_id = ($1).id
-    ), device_groups AS (
-        -- (the devices of the facts, grouped without a join of the devices)
-        SELECT i.device_ord, i.declared_model AS model,
-               (count(i.imei_text) FILTER (WHERE NOT i.duplicate))::integer AS n_imeis,
-               max(i.sim_slots) AS sim_slots,
-               (count(*) FILTER (WHERE i.status = 'white'))::integer AS n_white,
-               min(i.device_id) FILTER (WHERE i.status = 'white') AS linked_device,
-               -- on approval: the device its IMEIs (or the old IMEIs they
-               -- replace) already belong to, the smallest if several (the
-               -- others merge into it), else a new one
-               count(i.imei) AS n_valid,
-               least(min(i.device_id), min(i.old_device_id)) AS known_device,
-               -- the TAC's model of its first IMEI that has one (its IMEIs'
-               -- models agree but for a rare device: no sort for the others)
-               coalesce(CASE WHEN min(i.tac_model COLLATE "C") IS NULL
-                                  OR min(i.tac_model COLLATE "C") = max(i.tac_model COLLATE "C")
-                             THEN min(i.tac_model COLLATE "C")
-                             ELSE (SELECT ft.model
-                                   FROM imei_registry.application_imeis fi
-                                   JOIN imei_registry.tac ft ON ft.tac = imei_registry.imei_tac(fi.imei)
-                                   WHERE fi.application_id = ($1).id AND fi.device_ord = i.device_ord
-                                     AND ft.model IS NOT NULL
-                                   ORDER BY fi.ord LIMIT 1) END,
-                        i.declared_model) AS device_model,
-               imei_registry.fee_counts_device(
-                   count(i.imei_text)::integer,
-                   (count(*) FILTER (WHERE i.imei_text IS NOT NULL
-                                       AND i.status = 'white'))::integer) AS charged
-        FROM facts i
-        GROUP BY i.device_ord, i.declared_model
-    ), devices AS (
-        SELECT * FROM device_groups
-        UNION ALL
-        -- a device listed without IMEIs (in none of the facts), looked for
-        -- only if some is: the aggregates above of no IMEI
-        SELECT d.device_ord, d.model, 0, NULL, 0, NULL, 0, NULL, d.model,
-               imei_registry.fee_counts_device(0, 0)
-        FROM imei_registry.application_devices d
-        WHERE d.application_id = ($1).id
-          AND (SELECT count(*) FROM device_groups) < $2
-          AND NOT EXISTS (SELECT FROM imei_registry.application_imeis e
-                          WHERE e.application_id = d.application_id
-                            AND e.device_ord = d.device_ord)
-    ), links AS (
-        -- additional_imei: the recorded device its white IMEIs belong to
-        -- (how many devices they belong to counted here, for this method
-        -- only, and without a sort per device)
-        SELECT d.device_ord, dv.sim_slots AS device_slots,
-               coalesce(ld.n, 0)::integer AS linked_devices,
-               (SELECT count(*) FROM %1$s r
-                WHERE r.device_id = d.linked_device
-                  AND NOT (r.status = 'black'
-                           AND coalesce(r.reason_base, r.reason) = 'replaced'))::integer
-                   AS device_imeis,
-               (SELECT count(*) FROM facts f
-                WHERE f.device_ord = d.device_ord AND f.imei IS NOT NULL
-                  AND NOT f.duplicate
-                  AND f.device_id IS DISTINCT FROM d.linked_device)::integer AS adding,
-               EXISTS (SELECT FROM %1$s r
-                       LEFT JOIN imei_registry.applications va ON va.id = r.application_id
-                       WHERE r.device_id = d.linked_device AND r.status = 'white'
-                         AND (coalesce(r.reason_base, r.reason) IN ('lawful_import', 'grandfathered')
-                              OR imei_registry.kzid_key(va.applicant_id)
-                                 = imei_registry.kzid_key(($1).applicant_id))) AS verified
-        FROM devices d
-        LEFT JOIN imei_registry.devices dv ON dv.device_id = d.linked_device
-        LEFT JOIN (SELECT w.device_ord, count(*) AS n
-                   FROM (SELECT DISTINCT f.device_ord, f.device_id FROM facts f
-                         WHERE f.status = 'white' AND f.device_id IS NOT NULL) w
-                   GROUP BY w.device_ord) ld USING (device_ord)
-        WHERE ($1).method = 'additional_imei'
-    ), all_reasons AS (
-        SELECT 0 AS part, 0 AS k1, 0 AS k2, x.n AS k3, x.reason
-        FROM jsonb_array_elements(imei_registry.application_reasons(
-                 ($1).applicant_kind, ($1).applicant_id, ($1).method, ($1).import_date,
-                 ($1).exporting_country, ($1).delivery_service,
-                 ARRAY(SELECT doc.type FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = ($1).id ORDER BY doc.ord),
-                 ARRAY(SELECT doc.holder_id FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = ($1).id ORDER BY doc.ord),
-                 ARRAY(SELECT doc.number FROM imei_registry.application_documents doc
-                       WHERE doc.application_id = ($1).id ORDER BY doc.ord),
-                 $2,
-                 (SELECT count(*)::integer FROM imei_registry.application_replacements rp
-                  WHERE rp.application_id = ($1).id),
-                 $3, imei_registry.local_date(($1).submitted_at)))
-             WITH ORDINALITY AS x(reason, n)
-        UNION ALL
-        -- (each device's and each IMEI's reasons computed once, OFFSET 0
-        -- keeping them so, and expanded only where there are some: most
-        -- have none, and a function scan per row costs more than the rule)
-        SELECT 1, dr.device_ord, 0, x.n, x.reason
-        FROM (SELECT d.device_ord, imei_registry.application_device_reasons(
-                  d.device_ord, d.model, d.n_imeis, d.sim_slots, d.n_white, ($1).method,
-                  l.linked_devices, l.device_imeis, l.adding,
-                  coalesce(l.device_slots, d.sim_slots), l.verified) AS reasons
-              FROM devices d LEFT JOIN links l USING (device_ord) OFFSET 0) dr,
-             jsonb_array_elements(dr.reasons) WITH ORDINALITY AS x(reason, n)
-        WHERE dr.reasons IS NOT NULL
-        UNION ALL
-        SELECT 1, ir.device_ord, ir.ord, x.n, x.reason
-        FROM (SELECT i.device_ord, i.ord, imei_registry.application_imei_reasons(
-                  i.imei_text, i.duplicate, i.status, i.status_reason,
-                  i.expected_model, i.model_declared, i.tac_brand, i.tac_model,
-                  ($1).method, i.entered, ($1).import_date, i.first_seen_on,
-                  i.other_application) AS reasons
-              FROM facts i OFFSET 0) ir,
-             jsonb_array_elements(ir.reasons) WITH ORDINALITY AS x(reason, n)
-        WHERE ir.reasons IS NOT NULL
-        UNION ALL
-        SELECT 2, rp.ord, 0, x.n, x.reason
+    -- The rules (C) on the applicant, the method and the documents; then on
+    -- each device and IMEI, with the writes an approval makes, by
+    -- decision_facts(); then on each board replacement.  The reasons in
+    -- that order, a device's followed by its IMEIs'.
+    SELECT count(*) INTO n_replaced FROM imei_registry.application_replacements rp
+    WHERE rp.application_id = app.id;
+    reasons := coalesce(imei_registry.application_reasons(
+        app.applicant_kind, app.applicant_id, app.method, app.import_date,
+        app.exporting_country, app.delivery_service,
+        ARRAY(SELECT doc.type FROM imei_registry.application_documents doc
+              WHERE doc.application_id = app.id ORDER BY doc.ord),
+        ARRAY(SELECT doc.holder_id FROM imei_registry.application_documents doc
+              WHERE doc.application_id = app.id ORDER BY doc.ord),
+        ARRAY(SELECT doc.number FROM imei_registry.application_documents doc
+              WHERE doc.application_id = app.id ORDER BY doc.ord),
+        n_devices, n_replaced, authorised, imei_registry.local_date(app.submitted_at)), '[]');
+
+    SELECT * INTO facts FROM imei_registry.decision_facts(
+        app.id, app.method, app.applicant_id, app.import_date, rows_rel::regclass);
+    reasons := reasons || coalesce(facts.reasons, '[]');
+    expected := facts.expected;
+    n_charged := facts.n_charged;
+    dev_ords := facts.dev_ords;
+    dev_known := facts.dev_known;
+    dev_models := facts.dev_models;
+    dev_slots := facts.dev_slots;
+    changes := facts.changes;
+    changed := facts.changed;
+    entries := facts.entries;
+    stays := facts.stays;
+    stayed := facts.stayed;
+    merged := facts.merged;
+
+    IF n_replaced > 0 THEN
+        EXECUTE format($replacements$
+        SELECT coalesce(jsonb_agg(x.reason ORDER BY rp.ord, x.n), '[]')
         FROM (SELECT rp.*, rp.old_imei IS NOT NULL AND row_number() OVER
                          (PARTITION BY rp.old_imei ORDER BY rp.ord) > 1 AS old_duplicate
               FROM imei_registry.application_replacements rp
-              WHERE rp.application_id = ($1).id) rp
+              WHERE rp.application_id = $1) rp
         LEFT JOIN %1$s r ON r.imei OPERATOR(pg_catalog.=) rp.old_imei,
              jsonb_array_elements(imei_registry.application_replacement_reasons(
                  rp.ord, rp.old_imei_text, rp.new_imei_text, r.status::text,
                  EXISTS (SELECT FROM imei_registry.application_imeis ai
-                         WHERE ai.application_id = ($1).id
+                         WHERE ai.application_id = $1
                            AND ai.imei OPERATOR(pg_catalog.=) rp.new_imei),
                  rp.old_duplicate))
              WITH ORDINALITY AS x(reason, n)
-    )
-    -- (each of facts and devices read once: a scan of them per aggregate
-    -- costs more than the aggregates)
-    SELECT ar.reasons, ar.rejects, w.expected, d.n_charged,
-           d.dev_ords, d.dev_known, d.dev_models, d.dev_slots,
-           w.changes, w.changed, w.entries, w.stays, w.stayed, w.merged
-    FROM (SELECT coalesce(jsonb_agg(reason ORDER BY part, k1, k2, k3), '[]') AS reasons,
-                 coalesce(bool_or(NOT reason ->> 'code' = ANY ($4)), false) AS rejects
-          FROM all_reasons) ar,
-         -- for the approval: its devices (the four aggregates read the same
-         -- rows in the same order)
-         (SELECT (count(*) FILTER (WHERE dv.charged))::integer AS n_charged,
-                 array_agg(dv.device_ord) FILTER (WHERE dv.n_valid > 0) AS dev_ords,
-                 array_agg(dv.known_device) FILTER (WHERE dv.n_valid > 0) AS dev_known,
-                 array_agg(dv.device_model) FILTER (WHERE dv.n_valid > 0) AS dev_models,
-                 array_agg(dv.sim_slots) FILTER (WHERE dv.n_valid > 0) AS dev_slots
-          FROM devices dv) d,
-         -- and its writes: the rows that turn white, the IMEIs it enters,
-         -- the white ones (each list with its IMEIs, for the writes' key
-         -- probes), and the devices a merge may leave without IMEIs
-         (SELECT count(*) FILTER (WHERE f.status <> 'white'
-                                     OR (f.status IS NULL AND f.entered AND NOT f.duplicate))
-                     AS expected,
-                 array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
-                               f.note, NULL)::imei_registry.decision_row)
-                     FILTER (WHERE f.turns_white AND NOT f.duplicate) AS changes,
-                 array_agg(f.imei) FILTER (WHERE f.turns_white AND NOT f.duplicate) AS changed,
-                 array_agg(ROW(f.imei, f.device_ord, NULL, NULL, f.note, NULL)::imei_registry.decision_row
-                           ORDER BY f.imei)
-                     FILTER (WHERE f.imei IS NOT NULL AND f.status IS NULL AND f.entered
-                               AND NOT f.duplicate) AS entries,
-                 array_agg(ROW(f.imei, f.device_ord, f.status_value, f.status_reason,
-                               NULL, NULL)::imei_registry.decision_row)
-                     FILTER (WHERE f.status = 'white') AS stays,
-                 array_agg(f.imei) FILTER (WHERE f.status = 'white') AS stayed,
-                 array_agg(DISTINCT f.device_id) FILTER (WHERE f.device_id IS NOT NULL) AS merged
-          FROM facts f) w
-    $facts$, rows_rel)
-    INTO reasons, rejects, expected, n_charged, dev_ords, dev_known, dev_models, dev_slots,
-         changes, changed, entries, stays, stayed, merged
-    USING app, n_devices, authorised, notices;
+        $replacements$, rows_rel)
+        INTO replacement_reasons
+        USING app.id;
+        reasons := reasons || replacement_reasons;
+    END IF;
+    rejects := EXISTS (SELECT FROM jsonb_array_elements(reasons) x(reason)
+                       WHERE NOT x.reason ->> 'code' = ANY (notices));
 
     -- The fee, re-checked: each device that still needs verification, at
     -- the MCI of the submission year (fixed at submission or at the payment
