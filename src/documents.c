@@ -168,16 +168,30 @@ same_kzid(const char *a, const char *b)
 	return streq(a, b);
 }
 
-/* A model name for comparison: lower case, without white space. */
+/*
+ * A model name for comparison, of one or two parts: lower case, without
+ * white space, into buf when it fits (the decision compares one for each
+ * IMEI), else allocated.
+ */
 static char *
-model_key(const char *s)
+model_key(const char *first, const char *second, char *buf, size_t size)
 {
-	char	   *out = palloc(strlen(s) + 1);
+	size_t		len = strlen(first) + (second ? strlen(second) : 0);
+	char	   *out = len < size ? buf : palloc(len + 1);
 	char	   *o = out;
+	const char *part;
+	int			n;
 
-	for (; *s; s++)
-		if (!isspace((unsigned char) *s))
-			*o++ = pg_tolower((unsigned char) *s);
+	for (n = 0, part = first; n < 2 && part; n++, part = second)
+		for (; *part; part++)
+		{
+			unsigned char c = (unsigned char) *part;
+
+			if (isspace(c))
+				continue;
+			*o++ = (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') :
+				IS_HIGHBIT_SET(c) ? pg_tolower(c) : c;
+		}
 	*o = '\0';
 	return out;
 }
@@ -193,8 +207,11 @@ static bool
 model_agrees(const char *tac_brand, const char *tac_model,
 			 const char *expected, bool declared)
 {
-	char	   *tac = model_key(psprintf("%s%s", tac_brand ? tac_brand : "", tac_model));
-	char	   *want = model_key(expected);
+	char		tac_buf[128];
+	char		want_buf[128];
+	char	   *tac = model_key(tac_brand ? tac_brand : "", tac_model,
+								tac_buf, sizeof(tac_buf));
+	char	   *want = model_key(expected, NULL, want_buf, sizeof(want_buf));
 
 	return declared ? strstr(tac, want) != NULL : strcmp(tac, want) == 0;
 }

@@ -34,6 +34,8 @@
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
+#include "tcop/dest.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -442,6 +444,41 @@ application_facts(int64 id)
 }
 
 /*
+ * The IMEIs an application lists, read into a hash table as the statement
+ * returns them (no result set of as many tuples formed and read back).
+ */
+typedef struct ListedReceiver
+{
+	DestReceiver pub;
+	HTAB	   *listed;
+} ListedReceiver;
+
+static bool
+listed_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, 1, &isnull);
+
+	if (!isnull)
+	{
+		Imei		imei = DatumGetImei(value);
+
+		(void) hash_search(((ListedReceiver *) self)->listed, &imei, HASH_ENTER, NULL);
+	}
+	return true;
+}
+
+static void
+listed_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+listed_noop(DestReceiver *self)
+{
+}
+
+/*
  * Does the application list the IMEI: the first row of a statement that
  * asks probes for its own IMEI, the next one reads the set (SPI connected).
  */
@@ -451,7 +488,6 @@ application_lists(ApplicationFacts *facts, Imei imei)
 	Datum		args[2];
 	bool		isnull;
 	bool		found;
-	uint64		i;
 
 	args[0] = Int64GetDatum(facts->id);
 	if (!facts->probed)
@@ -466,24 +502,35 @@ application_lists(ApplicationFacts *facts, Imei imei)
 	if (facts->listed == NULL)
 	{
 		HASHCTL		ctl;
-		HTAB	   *listed;
+		ListedReceiver receiver;
+		SPIExecuteOptions options;
+		ParamListInfo params = makeParamList(1);
+		int			ret;
 
-		execute_cause_plan(plan_listed_all, args);
 		ctl.keysize = sizeof(Imei);
 		ctl.entrysize = sizeof(Imei);
 		ctl.hcxt = app_facts_context;
-		listed = hash_create("imei_registry listed IMEIs",
-							 Max(SPI_processed, 16), &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		for (i = 0; i < SPI_processed; i++)
-		{
-			Imei		value = DatumGetImei(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc,
-														   1, &isnull));
-
-			(void) hash_search(listed, &value, HASH_ENTER, NULL);
-		}
-		facts->listed = listed;
+		receiver.listed = hash_create("imei_registry listed IMEIs", 1024, &ctl,
+									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		receiver.pub.receiveSlot = listed_receive;
+		receiver.pub.rStartup = listed_startup;
+		receiver.pub.rShutdown = listed_noop;
+		receiver.pub.rDestroy = listed_noop;
+		receiver.pub.mydest = DestNone;
+		params->numParams = 1;
+		params->params[0].value = args[0];
+		params->params[0].isnull = false;
+		params->params[0].pflags = PARAM_FLAG_CONST;
+		params->params[0].ptype = INT8OID;
+		memset(&options, 0, sizeof(options));
+		options.params = params;
+		options.dest = &receiver.pub;
+		/* (a SELECT into a receiver of its own is SPI_OK_UTILITY) */
+		ret = SPI_execute_plan_extended(plan_listed_all, &options);
+		if (ret < 0)
+			elog(ERROR, "registry_transition: SPI_execute_plan_extended failed: %s",
+				 SPI_result_code_string(ret));
+		facts->listed = receiver.listed;
 	}
 	(void) hash_search(facts->listed, &imei, HASH_FIND, &found);
 	return found;
