@@ -5,10 +5,11 @@
  * Every rule of the registration rules lives here, as pure functions of the
  * facts of one application: its applicant and documents, each device, each
  * IMEI (with its registry status and TAC-table entry), each board
- * replacement.  decide_application() (SQL) gathers the facts set-wise,
- * calls these functions and concatenates what they return.
+ * replacement.  decide_application() asks them for the applicant and the
+ * replacements (SQL), and decision_facts() (decision_facts.c) applies the
+ * device and IMEI rules, device_rules() and imei_rules(), to each of them.
  *
- * Each function returns a jsonb array of reasons (NULL for none), {"code", "message"} and,
+ * Each SQL function returns a jsonb array of reasons (NULL for none), {"code", "message"} and,
  * for a reason about one IMEI, "imei" as the applicant typed it.  Codes are
  * stable (a contract for clients); messages are sentences for applicants.
  */
