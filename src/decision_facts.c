@@ -36,6 +36,9 @@
 
 PG_FUNCTION_INFO_V1(decision_facts);
 
+/* reasons, expected, n_charged, the 4 device arrays, changes, entries, stays, merged */
+#define N_OUTPUTS 11
+
 /* One IMEI of the application as read (or a device that lists none) */
 typedef struct Fact
 {
@@ -402,15 +405,15 @@ decision_facts(PG_FUNCTION_ARGS)
 	RowShape	shape;
 	Oid			rowtype;
 	ArrayOut	dev_ords, dev_known, dev_models, dev_slots;
-	ArrayOut	changes, changed, entries, stays, stayed, merged;
+	ArrayOut	changes, entries, stays, merged;
 	Fact	  **entered;
 	int			n_entered = 0;
 	int64	   *devices_seen;
 	int			n_devices_seen = 0;
 	int64		expected = 0;
 	int32		n_charged = 0;
-	Datum		values[13];
-	bool		nulls[13];
+	Datum		values[N_OUTPUTS];
+	bool		nulls[N_OUTPUTS];
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -424,7 +427,7 @@ decision_facts(PG_FUNCTION_ARGS)
 	rows_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(rows_rel)),
 										   get_rel_name(rows_rel));
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE ||
-		result_desc->natts != 13)
+		result_desc->natts != N_OUTPUTS)
 		elog(ERROR, "decision_facts: declared with the wrong result");
 	result_desc = BlessTupleDesc(result_desc);
 	rowtype = get_element_type(TupleDescAttr(result_desc, 7)->atttypid);
@@ -485,10 +488,8 @@ decision_facts(PG_FUNCTION_ARGS)
 	array_out_init(&dev_models, TEXTOID, n);
 	array_out_init(&dev_slots, INT4OID, n);
 	array_out_init(&changes, rowtype, n);
-	array_out_init(&changed, TupleDescAttr(shape.desc, shape.att_imei)->atttypid, n);
 	array_out_init(&entries, rowtype, n);
 	array_out_init(&stays, rowtype, n);
-	array_out_init(&stayed, changed.type, n);
 	array_out_init(&merged, INT8OID, n);
 	entered = palloc(Max(n, 1) * sizeof(Fact *));
 	devices_seen = palloc(Max(n, 1) * sizeof(int64));
@@ -662,14 +663,12 @@ decision_facts(PG_FUNCTION_ARGS)
 									"lawful_import" : "application_approved"))
 			{
 				array_out_add(&changes, decision_row(&shape, f, true, true), false);
-				array_out_add(&changed, ImeiGetDatum(f->imei), false);
 			}
 			if (f->valid && !f->status && f->entered && !f->duplicate)
 				entered[n_entered++] = f;
 			if (white)
 			{
 				array_out_add(&stays, decision_row(&shape, f, true, false), false);
-				array_out_add(&stayed, ImeiGetDatum(f->imei), false);
 			}
 			if (f->has_device)
 				devices_seen[n_devices_seen++] = f->device_id;
@@ -699,11 +698,9 @@ decision_facts(PG_FUNCTION_ARGS)
 	values[5] = array_out_finish(&dev_models, &nulls[5]);
 	values[6] = array_out_finish(&dev_slots, &nulls[6]);
 	values[7] = array_out_finish(&changes, &nulls[7]);
-	values[8] = array_out_finish(&changed, &nulls[8]);
-	values[9] = array_out_finish(&entries, &nulls[9]);
-	values[10] = array_out_finish(&stays, &nulls[10]);
-	values[11] = array_out_finish(&stayed, &nulls[11]);
-	values[12] = array_out_finish(&merged, &nulls[12]);
+	values[8] = array_out_finish(&entries, &nulls[8]);
+	values[9] = array_out_finish(&stays, &nulls[9]);
+	values[10] = array_out_finish(&merged, &nulls[10]);
 	MemoryContextSwitchTo(old);
 	SPI_finish();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(result_desc, values, nulls)));
