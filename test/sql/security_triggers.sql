@@ -24,6 +24,19 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'imei_registry'
 WHERE p.prorettype = 'trigger'::regtype
 ORDER BY p.oid::regprocedure::text;
 
+-- Nor are the decision's own C functions (decide_application() runs them,
+-- as their owner): a role that calls one is refused.
+SELECT p.oid::regprocedure AS decision_function,
+       has_function_privilege('regress_sec_nobody', p.oid, 'EXECUTE') AS nobody,
+       has_function_privilege('regress_sec_operator', p.oid, 'EXECUTE') AS operator,
+       has_function_privilege('regress_sec_admin', p.oid, 'EXECUTE') AS admin
+FROM pg_proc p
+WHERE p.pronamespace = 'imei_registry'::regnamespace
+  AND p.proname IN ('decision_facts', 'decision_rows_placed', 'devices_hold')
+ORDER BY p.oid::regprocedure::text;
+SELECT pg_temp.try('regress_sec_admin',
+    $$SELECT * FROM imei_registry.decision_facts(1, 'gift', '990940003030', NULL, 'pg_catalog.pg_class')$$);
+
 -- Each role tries to attach a trigger function to a table of its own
 -- (regress_sec.<what>_<role>), then to fire it; and then the same with the
 -- trigger attached by a superuser.  One row per role.
