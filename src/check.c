@@ -11,19 +11,14 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/heapam.h"
 #include "catalog/pg_am.h"
 #include "storage/bufmgr.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
 #include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
@@ -39,6 +34,7 @@
 
 #include "grey.h"
 #include "imei.h"
+#include "key_probe.h"
 #include "relcheck.h"
 #include "rules.h"
 
@@ -261,30 +257,6 @@ check_router(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 }
 
 /*
- * The scan key of the probe: equality on the key's one column, its
- * comparison function looked up once (a builtin: nothing allocated).
- */
-static ScanKeyData
-imei_key(Imei imei)
-{
-	static ScanKeyData key;
-	static bool made = false;
-	ScanKeyData k;
-
-	if (!made)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, (Datum) 0);
-		MemoryContextSwitchTo(old);
-		made = true;
-	}
-	k = key;
-	k.sk_argument = ImeiGetDatum(imei);
-	return k;
-}
-
-/*
  * The shape of the registry rel (locked), made if forgotten or made of
  * another table (keyed by the table, as relcheck.c's check is).
  */
@@ -355,16 +327,12 @@ read_row(HeapTuple tuple, const RegistryShape *shape, Datum *result, bool *nulls
 static Buffer
 check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 {
-	Relation	rel;
-	Relation	idx;
-	IndexScanDesc scan;
-	ScanKeyData key;
+	KeyProbe	p;
 	RegistryShape shape;
 	Oid			relid;
 	Oid			pkeyid;
-	Snapshot	snapshot = GetActiveSnapshot();
-	ItemPointer tid;
-	bool		found = false;
+	HeapTupleData tuple;
+	bool		found;
 	Buffer		pinned = InvalidBuffer;
 
 	/*
@@ -379,47 +347,23 @@ check_local(Imei imei, TupleDesc resultdesc, Datum *result, bool *nulls)
 	}
 	relid = registry_oid;
 	pkeyid = registry_pkey_oid;
-	rel = table_open(relid, AccessShareLock);
-	shape = shape_of(rel);
-	idx = index_open(pkeyid, AccessShareLock);
-	check_pkey(rel, idx, shape.att[REG_IMEI]);
-	key = imei_key(imei);
-	scan = index_beginscan(rel, idx, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
+	key_probe_open_table(&p, relid, AccessShareLock);
+	shape = shape_of(p.rel);
+	key_probe_open_index(&p, pkeyid, AccessShareLock);
+	check_pkey(p.rel, p.idx, shape.att[REG_IMEI]);
+	key_probe_begin(&p, GetActiveSnapshot(), F_INT8EQ, false);
+	key_probe_rescan(&p, ImeiGetDatum(imei));
 
-	/*
-	 * The row the snapshot sees, read on its heap page (a HOT chain
-	 * followed) while the page is locked: no tuple slot to make and drop
-	 * for a row read once.  An entry whose whole chain is dead is marked
-	 * for the index, as index_fetch_heap() does.  The page of the row found
-	 * stays pinned (read_row).
-	 */
-	while (!found && (tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
-	{
-		Buffer		buf = ReadBuffer(rel, ItemPointerGetBlockNumber(tid));
-		HeapTupleData tuple;
-		bool		all_dead = false;
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		found = heap_hot_search_buffer(tid, rel, buf, snapshot, &tuple, &all_dead, true);
-		if (found)
-			read_row(&tuple, &shape, result, nulls);
-		else if (!scan->xactStartedInRecovery)
-			scan->kill_prior_tuple = all_dead;
-		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-		if (found)
-			pinned = buf;
-		else
-			ReleaseBuffer(buf);
-	}
-	index_endscan(scan);
+	/* the row on its page, which stays pinned (read_row) */
+	found = key_probe_next_tuple(&p, &tuple, &pinned);
+	if (found)
+		read_row(&tuple, &shape, result, nulls);
 
 	/*
 	 * The locks stay until the end of the transaction, as a query's do:
 	 * releasing each here cost about as much as taking it (callgrind).
 	 */
-	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	key_probe_close(&p, NoLock, NoLock);
 	check_grey(imei, resultdesc, result, nulls, found);
 	return pinned;
 }

@@ -41,10 +41,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
-#include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_index.h"
@@ -54,7 +51,6 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/lockoptions.h"
-#include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -65,6 +61,7 @@
 #include "utils/syscache.h"
 
 #include "devices.h"
+#include "key_probe.h"
 #include "relcheck.h"
 
 PG_FUNCTION_INFO_V1(devices_guard);
@@ -179,11 +176,8 @@ devices_key_index(Relation rel, AttrNumber att)
 /* The devices' table and key opened for look-ups, as by one query */
 typedef struct DeviceLookup
 {
-	Relation	rel;
-	Relation	idx;
+	KeyProbe	probe;
 	Snapshot	snapshot;
-	TupleTableSlot *slot;
-	IndexScanDesc scan;
 } DeviceLookup;
 
 static void
@@ -191,6 +185,7 @@ device_lookup_open(DeviceLookup *dl)
 {
 	Oid			relid = ext_relation_oid(EXT_DEVICES);
 	int64		shard;
+	Relation	rel;
 	AttrNumber	att;
 
 	if (!OidIsValid(relid))
@@ -198,9 +193,9 @@ device_lookup_open(DeviceLookup *dl)
 	/* on Citus, this node's placement of the reference table, not its shell */
 	relid = ext_local_data_relation(relid, &shard);
 	/* the table lock of SELECT ... FOR KEY SHARE */
-	dl->rel = table_open(relid, RowShareLock);
-	att = ext_table_columns(dl->rel, EXT_DEVICES, "registry_transition")[DEV_DEVICE_ID];
-	dl->idx = index_open(devices_key_index(dl->rel, att), AccessShareLock);
+	rel = key_probe_open_table(&dl->probe, relid, RowShareLock);
+	att = ext_table_columns(rel, EXT_DEVICES, "registry_transition")[DEV_DEVICE_ID];
+	key_probe_open_index(&dl->probe, devices_key_index(rel, att), AccessShareLock);
 
 	/*
 	 * As the foreign key's check query: read committed looks with the
@@ -209,34 +204,27 @@ device_lookup_open(DeviceLookup *dl)
 	 */
 	dl->snapshot = RegisterSnapshot(IsolationUsesXactSnapshot() ?
 									GetTransactionSnapshot() : GetLatestSnapshot());
-	dl->slot = table_slot_create(dl->rel, NULL);
-	dl->scan = index_beginscan(dl->rel, dl->idx, dl->snapshot, 1, 0);
+	key_probe_begin(&dl->probe, dl->snapshot, F_INT8EQ, true);
 }
 
 static void
 device_lookup_close(DeviceLookup *dl)
 {
-	index_endscan(dl->scan);
-	ExecDropSingleTupleTableSlot(dl->slot);
+	/* the table's lock stays until the end of the transaction, as a query's */
+	key_probe_close(&dl->probe, AccessShareLock, NoLock);
 	UnregisterSnapshot(dl->snapshot);
-	index_close(dl->idx, AccessShareLock);
-	/* the lock stays until the end of the transaction, as a query's */
-	table_close(dl->rel, NoLock);
 }
 
 /* Is the device there (and now locked, or this transaction's own)? */
 static bool
 device_lookup(DeviceLookup *dl, int64 device_id)
 {
-	Relation	rel = dl->rel;
+	Relation	rel = dl->probe.rel;
 	Snapshot	snapshot = dl->snapshot;
-	TupleTableSlot *slot = dl->slot;
-	ScanKeyData key;
+	TupleTableSlot *slot = dl->probe.slot;
 	bool		found;
 
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(device_id));
-	index_rescan(dl->scan, &key, 1, NULL, 0);
-	found = index_getnext_slot(dl->scan, ForwardScanDirection, slot);
+	found = key_probe_first(&dl->probe, Int64GetDatum(device_id)) != NULL;
 
 	if (found)
 	{

@@ -1,9 +1,9 @@
 /*
  * registry_probe.c
  *		The first connections of a batch of IMEIs from the primary key of
- *		imei_registry.registry, with the index AM (as check_imei does): no
- *		statement, no plan.  One probe each, or one range scan for a run of
- *		nearby IMEIs of a sorted batch.
+ *		imei_registry.registry, with the index AM (key_probe.c, as
+ *		check_imei does): no statement, no plan.  One probe each, or one
+ *		range scan for a run of nearby IMEIs of a sorted batch.
  *
  * A bulk load of reports asks this first: a known IMEI whose first
  * connection is as early as the report's or earlier is answered here
@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 #include "utils/snapmgr.h"
 
+#include "key_probe.h"
 #include "registry_insert.h"
 #include "registry_probe.h"
 #include "relcheck.h"
@@ -68,22 +69,21 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 {
 	Oid			relid = ext_relation_oid(EXT_REGISTRY);
 	Oid			pkeyid;
+	KeyProbe	p;
 	Relation	rel;
 	Relation	idx;
 	const AttrNumber *att;
 	AttrNumber	att_imei;
 	AttrNumber	att_status;
 	AttrNumber	att_first_seen;
-	IndexScanDesc scan;
 	IndexScanDesc range = NULL;
 	TupleTableSlot *slot;
 	Snapshot	snapshot;
-	ScanKeyData key;
 	int			i;
 
 	if (!OidIsValid(relid))
 		ext_missing_table("registry");
-	rel = table_open(relid, AccessShareLock);
+	rel = key_probe_open_table(&p, relid, AccessShareLock);
 	att = ext_table_columns(rel, EXT_REGISTRY, "upload_connections");
 	/* copies: opening the index may process invalidations, which free att */
 	att_imei = att[REG_IMEI];
@@ -94,7 +94,7 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("index \"imei_registry.registry_pkey\" does not exist")));
-	idx = index_open(pkeyid, AccessShareLock);
+	idx = key_probe_open_index(&p, pkeyid, AccessShareLock);
 	if (idx->rd_index->indrelid != relid ||
 		idx->rd_rel->relam != BTREE_AM_OID ||
 		idx->rd_index->indnkeyatts != 1 ||
@@ -107,8 +107,8 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 	/* the rows of this import's earlier batches too */
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	scan = index_beginscan(rel, idx, snapshot, 1, 0);
-	slot = table_slot_create(rel, NULL);
+	key_probe_begin(&p, snapshot, F_INT8EQ, true);
+	slot = p.slot;
 	memset(out, 0, n * sizeof(RegistryProbe));
 	for (i = 0; i < n;)
 	{
@@ -120,9 +120,7 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 		if (last == i)
 		{
 			/* alone: one probe of its key */
-			ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(imeis[i]));
-			index_rescan(scan, &key, 1, NULL, 0);
-			if (index_getnext_slot(scan, ForwardScanDirection, slot))
+			if (key_probe_first(&p, Int64GetDatum(imeis[i])) != NULL)
 				probe_row(slot, att_status, att_first_seen, &out[i]);
 		}
 		else
@@ -160,14 +158,11 @@ registry_probe_first_seen(const Imei *imeis, int n, RegistryProbe *out)
 		}
 		i = last + 1;
 	}
-	ExecDropSingleTupleTableSlot(slot);
 	if (range != NULL)
 		index_endscan(range);
-	index_endscan(scan);
-	UnregisterSnapshot(snapshot);
 	/* the locks stay until the end of the transaction, as check_imei()'s */
-	index_close(idx, NoLock);
-	table_close(rel, NoLock);
+	key_probe_close(&p, NoLock, NoLock);
+	UnregisterSnapshot(snapshot);
 }
 
 bool

@@ -18,11 +18,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/stratnum.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
@@ -46,6 +42,7 @@
 
 #include "grey.h"
 #include "guc.h"
+#include "key_probe.h"
 #include "rules.h"
 #include "relcheck.h"
 #include "registry.h"
@@ -487,18 +484,15 @@ hold_column(Oid relid, const char *name, Oid type)
 }
 
 /* Is idx a btree whose first key is rel's column att? */
-static Relation
-hold_index_open(Oid idxid, Oid relid, AttrNumber att)
+static void
+hold_index_check(Relation idx, Oid relid, AttrNumber att)
 {
-	Relation	idx = index_open(idxid, AccessShareLock);
-
 	if (idx->rd_index->indrelid != relid || idx->rd_rel->relam != BTREE_AM_OID ||
 		idx->rd_index->indkey.values[0] != att)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("index \"%s\" is not the btree that the grey period's hold reads",
 						RelationGetRelationName(idx))));
-	return idx;
 }
 
 static void
@@ -568,20 +562,6 @@ find_hold_relations(void)
 }
 
 /*
- * Is a grey IMEI past its last day held by a pending application: one that
- * lists it, is still submitted, was submitted by its last day, and not
- * longer ago than imei_registry.application_hold_days?  An IMEI that an
- * upload added to the application later (upload_devices: its import_id) is
- * listed only from the upload's day, which must be by the last day too, as
- * a submission must.  One probe of the IMEIs of applications by their
- * index (most IMEIs have none), one of the primary key of applications per
- * application found, and one of the imports' for an uploaded IMEI, with
- * the index AM as check_imei() does: no statement, and no right needed on
- * the tables (the check's callers have none).  No probe at all when the
- * last day is more than application_hold_days ago: an application
- * submitted by then holds no longer than that, whichever lists the IMEI.
- */
-/*
  * One of the hold's probes: a table read by the key of one of its btrees,
  * opened at its first probe (most IMEIs need only the first of them).
  */
@@ -590,55 +570,29 @@ typedef struct HoldProbe
 	Oid			relid;
 	Oid			idxid;
 	AttrNumber	att;			/* the index's key column in the table */
-	Relation	rel;			/* NULL until the first probe */
-	Relation	idx;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
+	KeyProbe	probe;			/* probe.rel NULL until the first probe */
 } HoldProbe;
 
 static HoldProbe
 hold_probe(Oid relid, Oid idxid, AttrNumber att)
 {
-	HoldProbe	p = {relid, idxid, att, NULL, NULL, NULL, NULL};
+	HoldProbe	p = {relid, idxid, att};
 
 	return p;
-}
-
-/* The next row of p's probe that the snapshot sees, or NULL */
-static TupleTableSlot *
-hold_probe_next(HoldProbe *p)
-{
-	return index_getnext_slot(p->scan, ForwardScanDirection, p->slot) ? p->slot : NULL;
 }
 
 /* The first row of key in p's table that the snapshot sees, or NULL */
 static TupleTableSlot *
 hold_probe_first(HoldProbe *p, Datum key, Snapshot snapshot)
 {
-	ScanKeyData k;
-
-	if (p->rel == NULL)
+	if (p->probe.rel == NULL)
 	{
-		p->rel = table_open(p->relid, AccessShareLock);
-		p->idx = hold_index_open(p->idxid, p->relid, p->att);
-		p->scan = index_beginscan(p->rel, p->idx, snapshot, 1, 0);
-		p->slot = table_slot_create(p->rel, NULL);
+		key_probe_open_table(&p->probe, p->relid, AccessShareLock);
+		hold_index_check(key_probe_open_index(&p->probe, p->idxid, AccessShareLock),
+						 p->relid, p->att);
+		key_probe_begin(&p->probe, snapshot, F_INT8EQ, true);
 	}
-	ScanKeyInit(&k, 1, BTEqualStrategyNumber, F_INT8EQ, key);
-	index_rescan(p->scan, &k, 1, NULL, 0);
-	return hold_probe_next(p);
-}
-
-/* the locks stay until the end of the transaction, as check_imei()'s */
-static void
-hold_probe_end(HoldProbe *p)
-{
-	if (p->rel == NULL)
-		return;
-	ExecDropSingleTupleTableSlot(p->slot);
-	index_endscan(p->scan);
-	index_close(p->idx, NoLock);
-	table_close(p->rel, NoLock);
+	return key_probe_first(&p->probe, key);
 }
 
 /*
@@ -679,7 +633,7 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 	imports = hold_probe(h.imports, h.imports_pkey, h.import_id_att);
 	for (slot = hold_probe_first(&listed, ImeiGetDatum(imei), snapshot);
 		 !held && slot != NULL;
-		 slot = hold_probe_next(&listed))
+		 slot = key_probe_next(&listed.probe))
 	{
 		bool		isnull;
 		Datum		app = slot_getattr(slot, h.application_att, &isnull);
@@ -722,9 +676,10 @@ rules_application_holds(Imei imei, DateADT grey_last_day)
 			}
 		}
 	}
-	hold_probe_end(&imports);
-	hold_probe_end(&apps);
-	hold_probe_end(&listed);
+	/* the locks stay until the end of the transaction, as check_imei()'s */
+	key_probe_close(&imports.probe, NoLock, NoLock);
+	key_probe_close(&apps.probe, NoLock, NoLock);
+	key_probe_close(&listed.probe, NoLock, NoLock);
 	return held;
 }
 
