@@ -424,6 +424,10 @@ decision_facts(PG_FUNCTION_ARGS)
 	method = vocabulary_lookup(methods, method_name);
 	applicant_id = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	rows_rel = PG_GETARG_OID(4);
+	if (get_rel_name(rows_rel) == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("decision_facts: relation %u does not exist", rows_rel));
 	rows_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(rows_rel)),
 										   get_rel_name(rows_rel));
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE ||

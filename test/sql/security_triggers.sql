@@ -36,6 +36,8 @@ WHERE p.pronamespace = 'imei_registry'::regnamespace
 ORDER BY p.oid::regprocedure::text;
 SELECT pg_temp.try('regress_sec_admin',
     $$SELECT * FROM imei_registry.decision_facts(1, 'gift', '990940003030', NULL, 'pg_catalog.pg_class')$$);
+-- (its owner, naming a relation that is not there, gets an error, not a crash)
+SELECT * FROM imei_registry.decision_facts(1, 'gift', '990940003030', NULL, 0::regclass);
 
 -- Each role tries to attach a trigger function to a table of its own
 -- (regress_sec.<what>_<role>), then to fire it; and then the same with the
