@@ -469,7 +469,7 @@ DECLARE
     n_devices  integer;
     n_replaced integer;
     n_charged  integer;
-    facts      record;
+    device_reasons jsonb;
     replacement_reasons jsonb;
     reasons    jsonb;
     rejects    boolean;
@@ -587,19 +587,13 @@ BEGIN
               WHERE doc.application_id = app.id ORDER BY doc.ord),
         n_devices, n_replaced, authorised, imei_registry.local_date(app.submitted_at)), '[]');
 
-    SELECT * INTO facts FROM imei_registry.decision_facts(
-        app.id, app.method, app.applicant_id, app.import_date, rows_rel::regclass);
-    reasons := reasons || coalesce(facts.reasons, '[]');
-    expected := facts.expected;
-    n_charged := facts.n_charged;
-    dev_ords := facts.dev_ords;
-    dev_known := facts.dev_known;
-    dev_models := facts.dev_models;
-    dev_slots := facts.dev_slots;
-    changes := facts.changes;
-    entries := facts.entries;
-    stays := facts.stays;
-    merged := facts.merged;
+    SELECT f.reasons, f.expected, f.n_charged, f.dev_ords, f.dev_known, f.dev_models,
+           f.dev_slots, f.changes, f.entries, f.stays, f.merged
+    INTO device_reasons, expected, n_charged, dev_ords, dev_known, dev_models,
+         dev_slots, changes, entries, stays, merged
+    FROM imei_registry.decision_facts(app.id, app.method, app.applicant_id, app.import_date,
+                                      rows_rel::regclass) f;
+    reasons := reasons || coalesce(device_reasons, '[]');
 
     IF n_replaced > 0 THEN
         EXECUTE format($replacements$
