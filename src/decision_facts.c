@@ -75,7 +75,15 @@ enum
 	COL_DEVICE_ORD, COL_DECLARED_MODEL, COL_ORD, COL_IMEI_TEXT, COL_IMEI,
 	COL_STATUS, COL_REASON, COL_DEVICE_ID, COL_FIRST_SEEN,
 	COL_OTHER, COL_TAC_BRAND, COL_TAC_MODEL, COL_SIM_SLOTS, COL_OLD_DEVICE,
-	COL_NOTE, COL_ENTERED
+	COL_NOTE, COL_ENTERED, N_COLS
+};
+
+/* The columns' types; the IMEI's and the status's are the extension's own */
+static const Oid col_types[N_COLS] = {
+	INT4OID, TEXTOID, INT4OID, TEXTOID, InvalidOid,
+	InvalidOid, TEXTOID, INT8OID, DATEOID,
+	INT8OID, TEXTOID, TEXTOID, INT4OID, INT8OID,
+	TEXTOID, BOOLOID
 };
 
 static const char *facts_query =
@@ -140,6 +148,7 @@ typedef struct FactReceiver
 	Fact	   *facts;
 	int			n;
 	int			size;
+	Oid			types[N_COLS];	/* the type each column is read as */
 } FactReceiver;
 
 static const char *
@@ -204,9 +213,21 @@ fact_receive(TupleTableSlot *slot, DestReceiver *self)
 static void
 fact_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
-	if (typeinfo->natts != COL_ENTERED + 1)
+	FactReceiver *fr = (FactReceiver *) self;
+	int			i;
+
+	if (typeinfo->natts != N_COLS)
 		elog(ERROR, "decision_facts: the facts have %d columns, not %d",
-			 typeinfo->natts, COL_ENTERED + 1);
+			 typeinfo->natts, N_COLS);
+	/* rows_rel is the caller's: a column of another type is not read as one */
+	for (i = 0; i < N_COLS; i++)
+		if (TupleDescAttr(typeinfo, i)->atttypid != fr->types[i])
+			ereport(ERROR,
+					errcode(ERRCODE_DATATYPE_MISMATCH),
+					errmsg("decision_facts: column %d of the facts is of type %s, not %s",
+						   i + 1, format_type_be(TupleDescAttr(typeinfo, i)->atttypid),
+						   format_type_be(fr->types[i])),
+					errhint("rows_rel has the columns of imei_registry.registry, of their types."));
 }
 
 static void
@@ -463,6 +484,9 @@ decision_facts(PG_FUNCTION_ARGS)
 	receiver.size = 1024;
 	receiver.n = 0;
 	receiver.facts = palloc(receiver.size * sizeof(Fact));
+	memcpy(receiver.types, col_types, sizeof(col_types));
+	receiver.types[COL_IMEI] = TupleDescAttr(shape.desc, shape.att_imei)->atttypid;
+	receiver.types[COL_STATUS] = TupleDescAttr(shape.desc, shape.att_status)->atttypid;
 	memset(&options, 0, sizeof(options));
 	options.params = params;
 	options.read_only = false;

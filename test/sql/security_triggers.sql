@@ -38,6 +38,15 @@ SELECT pg_temp.try('regress_sec_admin',
     $$SELECT * FROM imei_registry.decision_facts(1, 'gift', '990940003030', NULL, 'pg_catalog.pg_class')$$);
 -- (its owner, naming a relation that is not there, gets an error, not a crash)
 SELECT * FROM imei_registry.decision_facts(1, 'gift', '990940003030', NULL, 0::regclass);
+-- nor, naming one with the registry's columns of other types (a column
+-- read as the type it is not; terse: the statement names the temp schema)
+\set VERBOSITY terse
+CREATE TEMP TABLE not_registry (imei imei_registry.imei, status imei_registry.status,
+    reason integer, reason_base text, device_id bigint, first_seen_at timestamptz,
+    application_id bigint);
+SELECT * FROM imei_registry.decision_facts(1, 'gift', '990940003030', NULL, 'not_registry');
+DROP TABLE not_registry;
+\set VERBOSITY default
 
 -- Each role tries to attach a trigger function to a table of its own
 -- (regress_sec.<what>_<role>), then to fire it; and then the same with the
