@@ -20,8 +20,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "nodes/params.h"
-#include "tcop/dest.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -32,6 +30,7 @@
 #include "documents.h"
 #include "imei.h"
 #include "rules.h"
+#include "spi_receiver.h"
 #include "vocabulary.h"
 
 PG_FUNCTION_INFO_V1(decision_facts);
@@ -230,11 +229,6 @@ fact_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 					errhint("rows_rel has the columns of imei_registry.registry, of their types."));
 }
 
-static void
-fact_noop(DestReceiver *self)
-{
-}
-
 /* In the order the applicant listed them: by device, then by IMEI */
 static int
 fact_listed_cmp(const void *a, const void *b)
@@ -371,15 +365,6 @@ decision_row(RowShape *shape, const Fact *f, bool with_status, bool with_note)
 	return HeapTupleGetDatum(heap_form_tuple(shape->desc, values, nulls));
 }
 
-static int
-entry_cmp(const void *a, const void *b)
-{
-	const Fact *x = *(Fact *const *) a;
-	const Fact *y = *(Fact *const *) b;
-
-	return x->imei < y->imei ? -1 : x->imei > y->imei ? 1 : 0;
-}
-
 /* The smaller of two strings by the database's collation (as min()) */
 static const char *
 collated_min(const char *a, const char *b)
@@ -414,7 +399,8 @@ decision_facts(PG_FUNCTION_ARGS)
 	TupleDesc	result_desc;
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext old;
-	ParamListInfo params;
+	Oid			param_types[2] = {INT8OID, TEXTOID};
+	Datum		param_values[2];
 	SPIExecuteOptions options;
 	FactReceiver receiver;
 	Fact	   *facts;
@@ -445,12 +431,13 @@ decision_facts(PG_FUNCTION_ARGS)
 	method = vocabulary_lookup(methods, method_name);
 	applicant_id = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	rows_rel = PG_GETARG_OID(4);
-	if (get_rel_name(rows_rel) == NULL)
+	rows_name = get_rel_name(rows_rel);
+	if (rows_name == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_TABLE),
 				errmsg("decision_facts: relation %u does not exist", rows_rel));
 	rows_name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(rows_rel)),
-										   get_rel_name(rows_rel));
+										   rows_name);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE ||
 		result_desc->natts != N_OUTPUTS)
 		elog(ERROR, "decision_facts: declared with the wrong result");
@@ -465,21 +452,9 @@ decision_facts(PG_FUNCTION_ARGS)
 	shape.att_device_id = decision_row_attribute(shape.desc, "device_id", INT8OID);
 
 	SPI_connect();
-	params = makeParamList(2);
-	params->numParams = 2;
-	params->params[0].value = Int64GetDatum(app_id);
-	params->params[0].ptype = INT8OID;
-	params->params[0].pflags = PARAM_FLAG_CONST;
-	params->params[0].isnull = false;
-	params->params[1].value = CStringGetTextDatum(method_name);
-	params->params[1].ptype = TEXTOID;
-	params->params[1].pflags = PARAM_FLAG_CONST;
-	params->params[1].isnull = false;
-	receiver.pub.receiveSlot = fact_receive;
-	receiver.pub.rStartup = fact_startup;
-	receiver.pub.rShutdown = fact_noop;
-	receiver.pub.rDestroy = fact_noop;
-	receiver.pub.mydest = DestNone;
+	param_values[0] = Int64GetDatum(app_id);
+	param_values[1] = CStringGetTextDatum(method_name);
+	spi_receiver_init(&receiver.pub, fact_receive, fact_startup);
 	receiver.cxt = CurrentMemoryContext;	/* SPI's, until SPI_finish() */
 	receiver.size = 1024;
 	receiver.n = 0;
@@ -488,10 +463,9 @@ decision_facts(PG_FUNCTION_ARGS)
 	receiver.types[COL_IMEI] = TupleDescAttr(shape.desc, shape.att_imei)->atttypid;
 	receiver.types[COL_STATUS] = TupleDescAttr(shape.desc, shape.att_status)->atttypid;
 	memset(&options, 0, sizeof(options));
-	options.params = params;
+	options.params = spi_const_params(2, param_types, param_values);
 	options.read_only = false;
 	options.dest = &receiver.pub;
-	/* (a SELECT into a receiver of its own is SPI_OK_UTILITY) */
 	if (SPI_execute_extended(psprintf(facts_query, rows_name), &options) < 0)
 		elog(ERROR, "decision_facts: reading the facts failed");
 	facts = receiver.facts;
@@ -707,7 +681,7 @@ decision_facts(PG_FUNCTION_ARGS)
 	}
 
 	old = MemoryContextSwitchTo(outer);
-	qsort(entered, n_entered, sizeof(Fact *), entry_cmp);
+	qsort(entered, n_entered, sizeof(Fact *), fact_imei_cmp);
 	for (i = 0; i < n_entered; i++)
 		array_out_add(&entries, decision_row(&shape, entered[i], false, true), false);
 	qsort(devices_seen, n_devices_seen, sizeof(int64), int64_cmp);

@@ -34,8 +34,6 @@
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "nodes/params.h"
-#include "tcop/dest.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -57,6 +55,7 @@
 #include "operators.h"
 #include "relcheck.h"
 #include "rules.h"
+#include "spi_receiver.h"
 #include "registry.h"
 
 bool		registry_writing_history = false;
@@ -468,16 +467,6 @@ listed_receive(TupleTableSlot *slot, DestReceiver *self)
 	return true;
 }
 
-static void
-listed_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
-{
-}
-
-static void
-listed_noop(DestReceiver *self)
-{
-}
-
 /*
  * Does the application list the IMEI: the first row of a statement that
  * asks probes for its own IMEI, the next one reads the set (SPI connected).
@@ -504,7 +493,7 @@ application_lists(ApplicationFacts *facts, Imei imei)
 		HASHCTL		ctl;
 		ListedReceiver receiver;
 		SPIExecuteOptions options;
-		ParamListInfo params = makeParamList(1);
+		Oid			id_type = INT8OID;
 		int			ret;
 
 		ctl.keysize = sizeof(Imei);
@@ -512,20 +501,10 @@ application_lists(ApplicationFacts *facts, Imei imei)
 		ctl.hcxt = app_facts_context;
 		receiver.listed = hash_create("imei_registry listed IMEIs", 1024, &ctl,
 									  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		receiver.pub.receiveSlot = listed_receive;
-		receiver.pub.rStartup = listed_startup;
-		receiver.pub.rShutdown = listed_noop;
-		receiver.pub.rDestroy = listed_noop;
-		receiver.pub.mydest = DestNone;
-		params->numParams = 1;
-		params->params[0].value = args[0];
-		params->params[0].isnull = false;
-		params->params[0].pflags = PARAM_FLAG_CONST;
-		params->params[0].ptype = INT8OID;
+		spi_receiver_init(&receiver.pub, listed_receive, NULL);
 		memset(&options, 0, sizeof(options));
-		options.params = params;
+		options.params = spi_const_params(1, &id_type, args);
 		options.dest = &receiver.pub;
-		/* (a SELECT into a receiver of its own is SPI_OK_UTILITY) */
 		ret = SPI_execute_plan_extended(plan_listed_all, &options);
 		if (ret < 0)
 			elog(ERROR, "registry_transition: SPI_execute_plan_extended failed: %s",

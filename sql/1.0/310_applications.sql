@@ -706,8 +706,7 @@ BEGIN
         INTO retired, old_devices
         USING app.id;
         merged := merged || old_devices;
-        expected := expected + (SELECT count(*) FROM imei_registry.application_replacements rp
-                                WHERE rp.application_id = app.id);
+        expected := expected + n_replaced;
     END IF;
 
     -- A device the facts found may have gone since they were read (a
